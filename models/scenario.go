@@ -1,0 +1,299 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Scenario is everything a run assumes beyond the portfolio: the factor
+// model, stress shocks, recoveries, new business, the loss-sharing policy,
+// the targets and capital injections. The scenarios package reads it from
+// YAML (every field has a dotted path, e.g. model.r2.industry) and the sim
+// package takes it as a value.
+type Scenario struct {
+	Name         string      `yaml:"name" json:"name"`
+	Extends      string      `yaml:"extends,omitempty" json:"extends,omitempty"`
+	Description  string      `yaml:"description,omitempty" json:"description,omitempty"`
+	HorizonYears int         `yaml:"horizon_years" json:"horizon_years"` // 1..5; default 1
+	Model        ModelParams `yaml:"model" json:"model"`
+	Shocks       []Shock     `yaml:"shocks,omitempty" json:"shocks,omitempty"`
+	Recovery     Recovery    `yaml:"recovery" json:"recovery"`
+	Growth       Growth      `yaml:"growth" json:"growth"`
+	Policy       Policy      `yaml:"policy" json:"policy"`
+	Targets      Targets     `yaml:"targets" json:"targets"`
+	Injections   []Injection `yaml:"injections,omitempty" json:"injections,omitempty"`
+}
+
+// MaxHorizonYears is the longest horizon a run may have.
+const MaxHorizonYears = 5
+
+// R2 holds the factor weights (shares of the latent variable's variance) of
+// the model
+//
+//	X = √a_m·M + √a_i·I_k + √a_c·C_j + √(1 − a_m − a_i − a_c)·ε
+//
+// with M the macro factor, I_k the loan's industry factor, C_j its county
+// factor and ε idiosyncratic noise, all standard normal.
+type R2 struct {
+	Macro    float64 `yaml:"macro" json:"macro"`
+	Industry float64 `yaml:"industry" json:"industry"`
+	County   float64 `yaml:"county" json:"county"`
+}
+
+// Sum returns a_m + a_i + a_c.
+func (r R2) Sum() float64 { return r.Macro + r.Industry + r.County }
+
+// Copulas.
+const (
+	CopulaGaussian = "gaussian"
+	CopulaT        = "t"
+)
+
+// ModelParams is the factor model of DESIGN.md "The model".
+type ModelParams struct {
+	// R2 are the global factor weights. Default macro 0.05, industry 0.08,
+	// county 0.04 (estimates; DESIGN.md sketch).
+	R2 R2 `yaml:"r2" json:"r2"`
+	// R2BySegment overrides R2 for a segment (micro, small, agri, other).
+	R2BySegment map[string]R2 `yaml:"r2_by_segment,omitempty" json:"r2_by_segment,omitempty"`
+	// Copula is "gaussian" (default) or "t" (Student-t with TDof degrees of freedom).
+	Copula string  `yaml:"copula" json:"copula"`
+	TDof   float64 `yaml:"t_dof" json:"t_dof"` // default 8
+	// Persistence φ is the AR(1) coefficient of every factor across years:
+	// F_t = φ·F_{t−1} + √(1−φ²)·Z_t, so each F_t stays standard normal.
+	Persistence float64 `yaml:"persistence" json:"persistence"`
+	// IndustryCorrelation and CountyCorrelation are optional correlation
+	// matrices among the industry and the county factors.
+	IndustryCorrelation *Correlation `yaml:"industry_correlation,omitempty" json:"industry_correlation,omitempty"`
+	CountyCorrelation   *Correlation `yaml:"county_correlation,omitempty" json:"county_correlation,omitempty"`
+}
+
+// Correlation is a correlation matrix over named factors. Factors of the
+// portfolio not listed are uncorrelated with the rest.
+type Correlation struct {
+	Labels []string    `yaml:"labels" json:"labels"`
+	Matrix [][]float64 `yaml:"matrix" json:"matrix"`
+}
+
+// Selector picks loans by attribute; an empty list matches everything.
+type Selector struct {
+	County    []string `yaml:"county,omitempty" json:"county,omitempty"`
+	Industry  []string `yaml:"industry,omitempty" json:"industry,omitempty"`
+	Product   []string `yaml:"product,omitempty" json:"product,omitempty"`
+	Segment   []string `yaml:"segment,omitempty" json:"segment,omitempty"`
+	Guarantor []string `yaml:"guarantor,omitempty" json:"guarantor,omitempty"`
+}
+
+// Matches reports whether l is selected.
+func (s Selector) Matches(l *Loan) bool {
+	in := func(list []string, v string) bool {
+		if len(list) == 0 {
+			return true
+		}
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	return in(s.County, l.County) && in(s.Industry, l.Industry) && in(s.Product, l.Product) &&
+		in(s.Segment, l.Segment) && in(s.Guarantor, l.GuarantorID)
+}
+
+// Shock is one stress applied in the listed years (all years when empty).
+// A shock either shifts a factor's mean or scales PDs / adds to LGDs of the
+// selected loans, or both.
+type Shock struct {
+	// Factor is "macro", "industry/<name>" or "county/<code>"; Shift is the
+	// mean shift of that factor in standard deviations (negative = worse).
+	Factor string  `yaml:"factor,omitempty" json:"factor,omitempty"`
+	Shift  float64 `yaml:"shift,omitempty" json:"shift,omitempty"`
+	// PDMultiplier scales the one-year PD of the selected loans (0 = no
+	// change); the result is capped at MaxPD.
+	PDMultiplier float64 `yaml:"pd_multiplier,omitempty" json:"pd_multiplier,omitempty"`
+	// LGDAddOn is added to the selected loans' LGD (result clamped to [0, 1]).
+	LGDAddOn float64  `yaml:"lgd_add_on,omitempty" json:"lgd_add_on,omitempty"`
+	Where    Selector `yaml:"where,omitempty" json:"where,omitempty"`
+	Years    []int    `yaml:"years,omitempty" json:"years,omitempty"`
+}
+
+// MaxPD caps stressed PDs below 1.
+const MaxPD = 0.999
+
+// AppliesIn reports whether the shock acts in year t (1-based).
+func (s Shock) AppliesIn(t int) bool {
+	if len(s.Years) == 0 {
+		return true
+	}
+	for _, y := range s.Years {
+		if y == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Recovery describes what the guarantor recovers after compensating.
+type Recovery struct {
+	// Scale multiplies each loan's recovery fraction (1 − lgd); 1 (default)
+	// keeps the portfolio's LGDs, 0.4 turns a 30 % recovery into 12 %.
+	Scale float64 `yaml:"scale" json:"scale"`
+	// Lag is the fraction of the eventual recovery collected in each year
+	// after the compensation year; it must sum to 1. Default [0.2, 0.5, 0.3]
+	// (mean lag about two years; estimate, DESIGN.md).
+	Lag []float64 `yaml:"lag" json:"lag"`
+}
+
+// Growth is new business written each year.
+type Growth struct {
+	// Rate is new guarantees written per year as a fraction of the
+	// start-of-year balance, resampling the existing mix. Default 0.
+	Rate float64 `yaml:"rate" json:"rate"`
+	// TermYears is the term of new loans; default 1.
+	TermYears int `yaml:"term_years" json:"term_years"`
+}
+
+// Injection is a capital injection by the finance bureau.
+type Injection struct {
+	Guarantor string `yaml:"guarantor" json:"guarantor"`
+	Year      int    `yaml:"year" json:"year"` // 0 = at the start, t = end of year t
+	Amount    Cents  `yaml:"amount" json:"amount"`
+}
+
+// DefaultScenario returns the baseline assumptions: 4321 policy, default
+// targets, one-year horizon.
+func DefaultScenario() Scenario {
+	return Scenario{
+		Name:         "baseline",
+		HorizonYears: 1,
+		Model: ModelParams{
+			R2:     R2{Macro: 0.05, Industry: 0.08, County: 0.04},
+			Copula: CopulaGaussian,
+			TDof:   8,
+		},
+		Recovery: Recovery{Scale: 1, Lag: []float64{0.2, 0.5, 0.3}},
+		Growth:   Growth{TermYears: 1},
+		Policy:   Policy4321(),
+		Targets:  DefaultTargets(),
+	}
+}
+
+// Validate reports every impossible value of s.
+func (s *Scenario) Validate() error {
+	var errs []string
+	bad := func(path string, format string, args ...any) {
+		errs = append(errs, path+": "+fmt.Sprintf(format, args...))
+	}
+	if !(s.HorizonYears >= 1 && s.HorizonYears <= MaxHorizonYears) {
+		bad("horizon_years", "%d is not in 1..%d", s.HorizonYears, MaxHorizonYears)
+	}
+	checkR2 := func(path string, r R2) {
+		for _, w := range []struct {
+			n string
+			v float64
+		}{{"macro", r.Macro}, {"industry", r.Industry}, {"county", r.County}} {
+			if !(w.v >= 0 && w.v < 1) {
+				bad(path+"."+w.n, "%v is not in [0, 1)", w.v)
+			}
+		}
+		if !(r.Sum() < 1) {
+			bad(path, "weights sum to %v; they must sum to less than 1", r.Sum())
+		}
+	}
+	checkR2("model.r2", s.Model.R2)
+	for seg, r := range s.Model.R2BySegment {
+		checkR2("model.r2_by_segment."+seg, r)
+	}
+	switch s.Model.Copula {
+	case CopulaGaussian:
+	case CopulaT:
+		if !(s.Model.TDof > 2) || math.IsInf(s.Model.TDof, 0) {
+			bad("model.t_dof", "%v must be finite and > 2", s.Model.TDof)
+		}
+	default:
+		bad("model.copula", "%q must be gaussian or t", s.Model.Copula)
+	}
+	if !(s.Model.Persistence >= 0 && s.Model.Persistence < 1) {
+		bad("model.persistence", "%v is not in [0, 1)", s.Model.Persistence)
+	}
+	for name, c := range map[string]*Correlation{"model.industry_correlation": s.Model.IndustryCorrelation, "model.county_correlation": s.Model.CountyCorrelation} {
+		if c == nil {
+			continue
+		}
+		n := len(c.Labels)
+		if len(c.Matrix) != n {
+			bad(name, "matrix has %d rows for %d labels", len(c.Matrix), n)
+			continue
+		}
+		for i, row := range c.Matrix {
+			if len(row) != n {
+				bad(name, "row %d has %d entries for %d labels", i+1, len(row), n)
+				continue
+			}
+			for j, v := range row {
+				if !(v >= -1 && v <= 1) || (i == j && v != 1) || c.Matrix[j][i] != v {
+					bad(name, "entry (%d,%d) = %v: a correlation matrix is symmetric with a unit diagonal and entries in [−1, 1]", i+1, j+1, v)
+				}
+			}
+		}
+	}
+	for i, sh := range s.Shocks {
+		p := fmt.Sprintf("shocks[%d]", i)
+		if sh.Factor != "" && sh.Factor != "macro" && !strings.HasPrefix(sh.Factor, "industry/") && !strings.HasPrefix(sh.Factor, "county/") {
+			bad(p+".factor", "%q must be macro, industry/<name> or county/<code>", sh.Factor)
+		}
+		if math.IsNaN(sh.Shift) || math.IsInf(sh.Shift, 0) || math.Abs(sh.Shift) > 10 {
+			bad(p+".shift", "%v is not a shift in [−10, 10] standard deviations", sh.Shift)
+		}
+		if !(sh.PDMultiplier >= 0) || math.IsInf(sh.PDMultiplier, 0) {
+			bad(p+".pd_multiplier", "%v must be ≥ 0 (0 = unchanged)", sh.PDMultiplier)
+		}
+		if !(sh.LGDAddOn >= -1 && sh.LGDAddOn <= 1) {
+			bad(p+".lgd_add_on", "%v is not in [−1, 1]", sh.LGDAddOn)
+		}
+		for _, y := range sh.Years {
+			if y < 1 || y > s.HorizonYears {
+				bad(p+".years", "year %d is outside the horizon 1..%d", y, s.HorizonYears)
+			}
+		}
+	}
+	if !(s.Recovery.Scale >= 0) || math.IsInf(s.Recovery.Scale, 0) {
+		bad("recovery.scale", "%v must be ≥ 0", s.Recovery.Scale)
+	}
+	sum := 0.0
+	for _, f := range s.Recovery.Lag {
+		if !(f >= 0) {
+			bad("recovery.lag", "fraction %v is negative", f)
+		}
+		sum += f
+	}
+	if len(s.Recovery.Lag) == 0 || math.Abs(sum-1) > 1e-9 {
+		bad("recovery.lag", "fractions %v must sum to 1", s.Recovery.Lag)
+	}
+	if !(s.Growth.Rate >= 0 && s.Growth.Rate <= 5) {
+		bad("growth.rate", "%v is not in [0, 5]", s.Growth.Rate)
+	}
+	if s.Growth.TermYears < 1 || s.Growth.TermYears > 10 {
+		bad("growth.term_years", "%d is not in 1..10", s.Growth.TermYears)
+	}
+	for i, inj := range s.Injections {
+		if inj.Year < 0 || inj.Year > s.HorizonYears {
+			bad(fmt.Sprintf("injections[%d].year", i), "%d is outside 0..%d", inj.Year, s.HorizonYears)
+		}
+		if inj.Guarantor == "" {
+			bad(fmt.Sprintf("injections[%d].guarantor", i), "is empty")
+		}
+	}
+	if err := s.Policy.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if err := s.Targets.Validate(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: scenario %q: %s", ErrInvalid, s.Name, strings.Join(errs, "; "))
+	}
+	return nil
+}
