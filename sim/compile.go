@@ -1,0 +1,301 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Model is a portfolio and a scenario compiled for simulation: per loan and
+// year the default threshold and the loss in fen, the factor loadings of
+// each cell, and the fast sampler's cells and PD bands. It is read-only
+// after Compile and safe for concurrent use.
+type Model struct {
+	Horizon    int      // years
+	Industries []string // industry factor k ↔ Industries[k] (sorted)
+	Counties   []string // county factor j ↔ Counties[j] (sorted)
+
+	n        int
+	loadings []loading // per cell
+	loanCell []int32   // [i] → cell
+	thr      []float64 // [t*n + i] default threshold Φ⁻¹(pd_t) (or t_ν⁻¹)
+	loss     []int64   // [t*n + i] ultimate loss EAD × lgd_t, fen
+	maturity []float64 // [i] years from the snapshot date; +Inf if none
+	years    []yearPlan
+	factors  factorModel
+	copulaT  bool
+	nu       float64
+}
+
+// loading is the factor loadings of a cell of loans:
+// X = m·M + i·I_k + c·C_j + σ·ε with m = √a_m, i = √a_i, c = √a_c, σ = √(1 − Σa).
+type loading struct {
+	m, i, c, sigma float64
+	ind, cty       int32
+}
+
+// yearPlan lists, for one year, the loans that may still default (not
+// matured before the year starts) grouped for both samplers.
+type yearPlan struct {
+	alive []int32 // dense sampler: loan indices, in portfolio order
+	cells []cellPlan
+	bands []band
+	// members of the bands, contiguous per band; parallel arrays so that the
+	// fast sampler's inner loop reads memory in order.
+	member    []int32
+	memberThr []float64
+	memberMat []float64
+}
+
+type cellPlan struct {
+	load           int32 // index into Model.loadings
+	bandLo, bandHi int32 // bands[bandLo:bandHi]
+}
+
+// band is a run of members with thresholds in (thr − log(BandRatio), thr]
+// in PD terms: every member's PD is within a factor BandRatio of the band's
+// largest. same is true when all members share thr exactly.
+type band struct {
+	lo, hi int32
+	thr    float64
+	same   bool
+}
+
+// BandRatio is the widest ratio between the largest and the smallest PD of
+// one band of the fast sampler. Exactness does not depend on it (thinning
+// corrects any ratio); speed does: a candidate is accepted with probability
+// ≥ about 1/BandRatio.
+const BandRatio = 1.25
+
+// N returns the number of loans.
+func (m *Model) N() int { return m.n }
+
+// Cells returns the number of cells (distinct factor loadings).
+func (m *Model) Cells() int { return len(m.loadings) }
+
+// Bands returns the number of PD bands of year t (0-based).
+func (m *Model) Bands(t int) int { return len(m.years[t].bands) }
+
+// LossFen returns loan i's ultimate loss in year t (0-based) if it defaults, in fen.
+func (m *Model) LossFen(t, i int) int64 { return m.loss[t*m.n+i] }
+
+// Compile prepares pf under sc for simulation. pf must have passed
+// Validate; sc must have passed Validate.
+//
+// Per loan i and year t:
+//
+//	pd_t   = min(pd × Π multipliers of the shocks selecting i in year t, models.MaxPD)
+//	lgd_t  = clamp(1 − (1 − lgd)·recovery.scale + Σ LGD add-ons, 0, 1)
+//	EAD    = balance × (1 + r × grace_days/365)   (normal interest to the claim
+//	         date when policy.interest_in_scope; r = interest_rate)
+//	loss_t = round(EAD × lgd_t) fen
+//	thr_t  = Φ⁻¹(pd_t), or t_ν⁻¹(pd_t) under the t copula
+//
+// Maturity is measured in years of 365 days from pf.AsOf; a loan without a
+// maturity date, or in a snapshot without AsOf, lives beyond the horizon.
+func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	H := sc.HorizonYears
+	n := len(pf.Loans)
+	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof}
+
+	m.Industries = uniqueSorted(pf.Loans, func(l *models.Loan) string { return l.Industry })
+	m.Counties = uniqueSorted(pf.Loans, func(l *models.Loan) string { return l.County })
+	indIdx := indexOf(m.Industries)
+	ctyIdx := indexOf(m.Counties)
+
+	// Factors.
+	f := &m.factors
+	f.nInd, f.nCty, f.phi, f.horizon = len(m.Industries), len(m.Counties), sc.Model.Persistence, H
+	var err error
+	if f.cholInd, err = choleskyOf("model.industry_correlation", sc.Model.IndustryCorrelation, m.Industries); err != nil {
+		return nil, err
+	}
+	if f.cholCty, err = choleskyOf("model.county_correlation", sc.Model.CountyCorrelation, m.Counties); err != nil {
+		return nil, err
+	}
+	f.shiftMacro = make([]float64, H)
+	f.shiftInd = make([]float64, H*f.nInd)
+	f.shiftCty = make([]float64, H*f.nCty)
+	for si, sh := range sc.Shocks {
+		if sh.Factor == "" || sh.Shift == 0 {
+			continue
+		}
+		for t := range H {
+			if !sh.AppliesIn(t + 1) {
+				continue
+			}
+			switch {
+			case sh.Factor == "macro":
+				f.shiftMacro[t] += sh.Shift
+			case strings.HasPrefix(sh.Factor, "industry/"):
+				if k, ok := indIdx[strings.TrimPrefix(sh.Factor, "industry/")]; ok {
+					f.shiftInd[t*f.nInd+k] += sh.Shift
+				}
+			case strings.HasPrefix(sh.Factor, "county/"):
+				if j, ok := ctyIdx[strings.TrimPrefix(sh.Factor, "county/")]; ok {
+					f.shiftCty[t*f.nCty+j] += sh.Shift
+				}
+			default:
+				return nil, fmt.Errorf("%w: shocks[%d].factor %q", models.ErrInvalid, si, sh.Factor)
+			}
+		}
+	}
+
+	// Cells: one per distinct (industry, county, R² weights).
+	type cellKey struct {
+		ind, cty int32
+		r2       models.R2
+	}
+	cellOf := map[cellKey]int32{}
+	m.loanCell = make([]int32, n)
+	for i := range pf.Loans {
+		l := &pf.Loans[i]
+		r2 := sc.Model.R2
+		if s, ok := sc.Model.R2BySegment[l.Segment]; ok {
+			r2 = s
+		}
+		key := cellKey{int32(indIdx[l.Industry]), int32(ctyIdx[l.County]), r2}
+		c, ok := cellOf[key]
+		if !ok {
+			c = int32(len(m.loadings))
+			cellOf[key] = c
+			m.loadings = append(m.loadings, loading{
+				m: math.Sqrt(r2.Macro), i: math.Sqrt(r2.Industry), c: math.Sqrt(r2.County),
+				sigma: math.Sqrt(1 - r2.Sum()), ind: key.ind, cty: key.cty,
+			})
+		}
+		m.loanCell[i] = c
+	}
+
+	// Per loan and year: thresholds and losses.
+	m.thr = make([]float64, H*n)
+	m.loss = make([]int64, H*n)
+	m.maturity = make([]float64, n)
+	interestYears := 0.0
+	if sc.Policy.InterestInScope {
+		interestYears = float64(sc.Policy.GraceDays) / 365
+	}
+	quantile := PhiInv
+	if m.copulaT {
+		nu := m.nu
+		quantile = func(p float64) float64 { return studentTInv(p, nu) }
+	}
+	thrCache := map[float64]float64{}
+	for i := range pf.Loans {
+		l := &pf.Loans[i]
+		m.maturity[i] = math.Inf(1)
+		if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
+			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
+		}
+		ead := float64(l.Balance) * (1 + l.InterestRate*interestYears)
+		baseLGD := 1 - (1-l.LGD)*sc.Recovery.Scale
+		for t := range H {
+			pd, lgd := l.PD, baseLGD
+			for _, sh := range sc.Shocks {
+				if (sh.PDMultiplier == 0 && sh.LGDAddOn == 0) || !sh.AppliesIn(t+1) || !sh.Where.Matches(l) {
+					continue
+				}
+				if sh.PDMultiplier != 0 {
+					pd *= sh.PDMultiplier
+				}
+				lgd += sh.LGDAddOn
+			}
+			pd = min(pd, models.MaxPD)
+			lgd = min(max(lgd, 0), 1)
+			th, ok := thrCache[pd]
+			if !ok {
+				th = quantile(pd)
+				thrCache[pd] = th
+			}
+			m.thr[t*n+i] = th
+			m.loss[t*n+i] = int64(math.Round(ead * lgd))
+		}
+	}
+	m.years = make([]yearPlan, H)
+	for t := range H {
+		m.years[t] = m.planYear(t)
+	}
+	return m, nil
+}
+
+// planYear groups the loans alive at the start of year t by cell, and within
+// a cell into PD bands of ratio at most BandRatio.
+func (m *Model) planYear(t int) yearPlan {
+	var y yearPlan
+	start := float64(t)
+	byCell := make([][]int32, len(m.loadings))
+	for i := range m.n {
+		if m.maturity[i] <= start {
+			continue // matured before the year starts
+		}
+		y.alive = append(y.alive, int32(i))
+		byCell[m.loanCell[i]] = append(byCell[m.loanCell[i]], int32(i))
+	}
+	thr := m.thr[t*m.n : (t+1)*m.n]
+	logRatio := math.Log(BandRatio)
+	for c, loans := range byCell {
+		if len(loans) == 0 {
+			continue
+		}
+		// Highest threshold (PD) first; ties in portfolio order.
+		slices.SortStableFunc(loans, func(a, b int32) int { return cmp.Compare(thr[b], thr[a]) })
+		cp := cellPlan{load: int32(c), bandLo: int32(len(y.bands))}
+		for k := 0; k < len(loans); {
+			top := thr[loans[k]]
+			pdTop := m.pdOf(top)
+			b := band{lo: int32(len(y.member)), thr: top, same: true}
+			for ; k < len(loans); k++ {
+				i := loans[k]
+				if math.Log(pdTop)-math.Log(m.pdOf(thr[i])) > logRatio {
+					break
+				}
+				b.same = b.same && thr[i] == top
+				y.member = append(y.member, i)
+				y.memberThr = append(y.memberThr, thr[i])
+				y.memberMat = append(y.memberMat, m.maturity[i])
+			}
+			b.hi = int32(len(y.member))
+			y.bands = append(y.bands, b)
+		}
+		cp.bandHi = int32(len(y.bands))
+		y.cells = append(y.cells, cp)
+	}
+	return y
+}
+
+// pdOf maps a threshold back to its PD (for banding only).
+func (m *Model) pdOf(thr float64) float64 {
+	if m.copulaT {
+		return studentTCDF(thr, m.nu)
+	}
+	return Phi(thr)
+}
+
+func uniqueSorted(loans []models.Loan, key func(*models.Loan) string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for i := range loans {
+		k := key(&loans[i])
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func indexOf(names []string) map[string]int {
+	m := make(map[string]int, len(names))
+	for i, n := range names {
+		m[n] = i
+	}
+	return m
+}

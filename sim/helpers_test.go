@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// homogeneous returns n loans of 1 yuan, lgd 1 and the given pd, all in one
+// industry and one county: with model.r2.industry = ρ and the other weights
+// 0 this is the one-factor Vasicek portfolio of ../shared/reference.
+func homogeneous(n int, pd float64) *models.Portfolio {
+	pf := &models.Portfolio{Guarantors: []models.Guarantor{{GuarantorID: "G", Level: "city", County: "330300", RegisteredCapital: models.Yi, NetAssets: models.Yi, InReguarantee: true, OpexRate: math.NaN(), InvestmentYield: math.NaN()}}}
+	for i := range n {
+		l := models.NewLoan()
+		l.LoanID = fmt.Sprintf("L%06d", i)
+		l.GuarantorID, l.County, l.Industry = "G", "330382", "electrical"
+		l.Balance = models.Yuan
+		l.PD, l.LGD = pd, 1
+		pf.Loans = append(pf.Loans, l)
+	}
+	return pf
+}
+
+// oneFactor returns the scenario of the one-factor model with correlation ρ
+// carried by the industry factor.
+func oneFactor(rho float64) *models.Scenario {
+	sc := models.DefaultScenario()
+	sc.Model.R2 = models.R2{Industry: rho}
+	return &sc
+}
+
+func mustCompile(t testing.TB, pf *models.Portfolio, sc *models.Scenario) *Model {
+	t.Helper()
+	m, err := Compile(pf, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func mustRun(t testing.TB, m *Model, p Params) *Result {
+	t.Helper()
+	r, err := Run(context.Background(), m, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// totalsYuan returns every path's total loss in yuan.
+func totalsYuan(r *Result) []float64 {
+	x := make([]float64, r.Paths)
+	for p := range x {
+		x[p] = float64(r.TotalLoss(p)) / 100
+	}
+	return x
+}

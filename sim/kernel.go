@@ -1,0 +1,170 @@
+package sim
+
+import "math"
+
+// Sampler chooses how defaults are drawn given the factors. Both draw the
+// same distribution; they consume the random stream differently after the
+// factors, so their paths differ.
+type Sampler int
+
+const (
+	// Fast groups loans into cells of equal loadings and PD bands. Per
+	// path-year it computes the band's upper conditional PD p_max once,
+	// draws candidates among the band's loans as independent Bernoulli(p_max)
+	// trials by geometric skipping (gap ~ ⌊ln U / ln(1 − p_max)⌋), and accepts
+	// a candidate with probability p_i/p_max, where p_i is its own
+	// conditional PD: exact thinning, so each loan defaults with probability
+	// p_i independently given the factors. Work per path-year is
+	// proportional to bands + candidates, not to loans.
+	Fast Sampler = iota
+	// Dense draws every alive loan's latent variable on every path-year.
+	// Simple and obviously right; the reference for tests.
+	Dense
+)
+
+func (s Sampler) String() string {
+	if s == Dense {
+		return "dense"
+	}
+	return "fast"
+}
+
+// Event is one default on a path.
+type Event struct {
+	Loan int32   // index into the portfolio's loans
+	Year int32   // 0-based year of the default
+	Time float64 // time of default within the year, in [0, 1)
+}
+
+// worker is the per-goroutine scratch of the kernel; nothing in it escapes.
+type worker struct {
+	s        *Stream
+	f        *factorState
+	sys      []float64 // systematic part per cell, this year
+	dead     []bool    // [loan] defaulted on this path
+	events   []Event   // this path's defaults, in order
+	pathLoss []int64   // [t] this path's loss per year, fen
+	pathDef  []int32   // [t] this path's defaults per year
+}
+
+func (m *Model) newWorker() *worker {
+	return &worker{
+		s:        NewStream(),
+		f:        m.factors.newState(),
+		sys:      make([]float64, len(m.loadings)),
+		dead:     make([]bool, m.n),
+		events:   make([]Event, 0, 1024),
+		pathLoss: make([]int64, m.Horizon),
+		pathDef:  make([]int32, m.Horizon),
+	}
+}
+
+// simulatePath draws path p of seed into w.events, w.pathLoss and w.pathDef.
+// Stream order: for each year, the factors (macro, industries, counties),
+// then the t copula's χ² mixing variable, then the sampler's draws.
+func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
+	for _, e := range w.events {
+		w.dead[e.Loan] = false
+	}
+	w.events = w.events[:0]
+	w.s.Reset(seed, p)
+	for t := range m.Horizon {
+		m.factors.draw(w.s, t, w.f)
+		// Under the t copula the latent variable is X/√(W/ν) with one
+		// W ~ χ²_ν per path-year scaling the systematic and the idiosyncratic
+		// parts alike; default iff X < √(W/ν)·t_ν⁻¹(pd), so the thresholds
+		// scale by √(W/ν).
+		scale := 1.0
+		if m.copulaT {
+			scale = math.Sqrt(w.s.ChiSquare(m.nu) / m.nu)
+		}
+		for c, ld := range m.loadings {
+			w.sys[c] = ld.m*w.f.macroS + ld.i*w.f.indS[ld.ind] + ld.c*w.f.ctyS[ld.cty]
+		}
+		before := len(w.events)
+		if sampler == Dense {
+			m.denseYear(w, t, scale)
+		} else {
+			m.fastYear(w, t, scale)
+		}
+		var loss int64
+		for _, e := range w.events[before:] {
+			loss += m.loss[t*m.n+int(e.Loan)]
+		}
+		w.pathLoss[t] = loss
+		w.pathDef[t] = int32(len(w.events) - before)
+	}
+}
+
+// denseYear draws every alive loan's latent variable in year t.
+func (m *Model) denseYear(w *worker, t int, scale float64) {
+	thr := m.thr[t*m.n : (t+1)*m.n]
+	start := float64(t)
+	for _, i := range m.years[t].alive {
+		if w.dead[i] {
+			continue
+		}
+		ld := &m.loadings[m.loanCell[i]]
+		x := w.sys[m.loanCell[i]] + ld.sigma*w.s.Norm()
+		if x >= scale*thr[i] {
+			continue
+		}
+		u := w.s.Float64()
+		if m.maturity[i] < start+u {
+			continue // repaid at maturity before the default time
+		}
+		w.dead[i] = true
+		w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+	}
+}
+
+// fastYear draws year t band by band; see Fast.
+func (m *Model) fastYear(w *worker, t int, scale float64) {
+	y := &m.years[t]
+	start := float64(t)
+	for _, cp := range y.cells {
+		sys := w.sys[cp.load]
+		inv := 1 / m.loadings[cp.load].sigma
+		for _, b := range y.bands[cp.bandLo:cp.bandHi] {
+			pmax := Phi((scale*b.thr - sys) * inv)
+			if !(pmax > 0) {
+				continue
+			}
+			// Geometric skipping: the gap to the next Bernoulli(pmax)
+			// success is ⌊ln U / ln(1 − pmax)⌋.
+			logq := math.Log1p(-pmax)
+			k := int64(b.lo) - 1
+			hi := int64(b.hi)
+			for {
+				if pmax < 1 {
+					g := math.Log(w.s.OpenFloat64()) / logq
+					if g >= float64(hi-k) {
+						break
+					}
+					k += 1 + int64(g)
+				} else {
+					k++
+				}
+				if k >= hi {
+					break
+				}
+				i := y.member[k]
+				if w.dead[i] {
+					continue
+				}
+				if !b.same {
+					pi := Phi((scale*y.memberThr[k] - sys) * inv)
+					if w.s.Float64()*pmax >= pi {
+						continue
+					}
+				}
+				u := w.s.Float64()
+				if y.memberMat[k] < start+u {
+					continue
+				}
+				w.dead[i] = true
+				w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+			}
+		}
+	}
+}

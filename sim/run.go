@@ -1,0 +1,131 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Params fixes a run. Two runs with equal Params (Workers, BlockSize and
+// Progress aside) and equal inputs return identical results.
+type Params struct {
+	Seed      uint64  // with the path number, determines every random draw
+	Paths     int     // number of Monte Carlo paths; must be > 0
+	FirstPath int     // number of the first path (for shards); default 0
+	Sampler   Sampler // Fast (default) or Dense
+	// Workers is parallelism only; it never changes results. 0 means GOMAXPROCS.
+	Workers int
+	// BlockSize is paths per work item; 0 means DefaultBlockSize. It never
+	// changes results.
+	BlockSize int
+	// Progress, if not nil, is called after each block with the number of
+	// paths done so far. It is called from several goroutines.
+	Progress func(done int)
+	// Observer, if not nil, is given every path's defaults (see PathObserver).
+	Observer PathObserver
+}
+
+// DefaultBlockSize is the number of paths a worker takes at a time.
+const DefaultBlockSize = 256
+
+// MaxPaths bounds Params.Paths.
+const MaxPaths = 50_000_000
+
+// A PathObserver sees every path's defaults as the engine draws them, to
+// compute figures beyond the loss per year (ledgers, projections). Observe
+// is called concurrently for different paths, with the worker number
+// (0 ≤ worker < Workers) so that scratch can be kept per worker, and with
+// the path's index relative to FirstPath. events are in draw order and are
+// only valid during the call.
+type PathObserver interface {
+	Observe(worker, path int, events []Event)
+}
+
+// Result holds the per-path figures of a run.
+type Result struct {
+	Seed      uint64
+	FirstPath int
+	Paths     int
+	Horizon   int
+	Sampler   Sampler
+	// Loss[p*Horizon + t] is path p's ultimate credit loss Σ EAD × lgd over
+	// the loans defaulting in year t (0-based), in fen.
+	Loss []int64
+	// Defaults[p*Horizon + t] is path p's number of defaults in year t.
+	Defaults []int32
+}
+
+// TotalLoss returns path p's loss over the whole horizon, in fen.
+func (r *Result) TotalLoss(p int) int64 {
+	var s int64
+	for _, l := range r.Loss[p*r.Horizon : (p+1)*r.Horizon] {
+		s += l
+	}
+	return s
+}
+
+// TotalDefaults returns path p's defaults over the whole horizon.
+func (r *Result) TotalDefaults(p int) int64 {
+	var s int64
+	for _, d := range r.Defaults[p*r.Horizon : (p+1)*r.Horizon] {
+		s += int64(d)
+	}
+	return s
+}
+
+// Run simulates p.Paths paths of m. The result does not depend on
+// p.Workers or p.BlockSize, and paths [a, b) of a run equal the same paths
+// of any run whose range covers them (same Seed).
+func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
+	if p.Paths <= 0 || p.Paths > MaxPaths {
+		return nil, fmt.Errorf("%w: paths %d not in 1..%d", models.ErrInvalid, p.Paths, MaxPaths)
+	}
+	if p.FirstPath < 0 {
+		return nil, fmt.Errorf("%w: first path %d is negative", models.ErrInvalid, p.FirstPath)
+	}
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	if p.BlockSize <= 0 {
+		p.BlockSize = DefaultBlockSize
+	}
+	H := m.Horizon
+	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler,
+		Loss: make([]int64, p.Paths*H), Defaults: make([]int32, p.Paths*H)}
+	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for wk := range min(p.Workers, nblocks) {
+		wg.Go(func() {
+			w := m.newWorker()
+			for ctx.Err() == nil {
+				b := int(next.Add(1) - 1)
+				if b >= nblocks {
+					return
+				}
+				lo, hi := b*p.BlockSize, min((b+1)*p.BlockSize, p.Paths)
+				for path := lo; path < hi; path++ {
+					m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
+					copy(res.Loss[path*H:], w.pathLoss)
+					copy(res.Defaults[path*H:], w.pathDef)
+					if p.Observer != nil {
+						p.Observer.Observe(wk, path, w.events)
+					}
+				}
+				d := done.Add(int64(hi - lo))
+				if p.Progress != nil {
+					p.Progress(int(d))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
+	}
+	return res, nil
+}
