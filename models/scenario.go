@@ -12,9 +12,15 @@ import (
 // YAML (every field has a dotted path, e.g. model.r2.industry) and the sim
 // package takes it as a value.
 type Scenario struct {
-	Name         string      `yaml:"name" json:"name"`
-	Extends      string      `yaml:"extends,omitempty" json:"extends,omitempty"`
-	Description  string      `yaml:"description,omitempty" json:"description,omitempty"`
+	Name        string `yaml:"name" json:"name"`
+	Extends     string `yaml:"extends,omitempty" json:"extends,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Rationale says why the scenario looks the way it does: what it
+	// replays or assumes and how its numbers were chosen.
+	Rationale string `yaml:"rationale,omitempty" json:"rationale,omitempty"`
+	// Sources lists the documents the numbers come from, approximate
+	// figures marked as such.
+	Sources      []string    `yaml:"sources,omitempty" json:"sources,omitempty"`
 	HorizonYears int         `yaml:"horizon_years" json:"horizon_years"` // 1..5; default 1
 	Model        ModelParams `yaml:"model" json:"model"`
 	Shocks       []Shock     `yaml:"shocks,omitempty" json:"shocks,omitempty"`
@@ -114,9 +120,20 @@ type Shock struct {
 	// change); the result is capped at MaxPD.
 	PDMultiplier float64 `yaml:"pd_multiplier,omitempty" json:"pd_multiplier,omitempty"`
 	// LGDAddOn is added to the selected loans' LGD (result clamped to [0, 1]).
-	LGDAddOn float64  `yaml:"lgd_add_on,omitempty" json:"lgd_add_on,omitempty"`
-	Where    Selector `yaml:"where,omitempty" json:"where,omitempty"`
-	Years    []int    `yaml:"years,omitempty" json:"years,omitempty"`
+	LGDAddOn float64 `yaml:"lgd_add_on,omitempty" json:"lgd_add_on,omitempty"`
+	// R2Multiplier is a correlation stress: it scales the factor weights
+	// a_m, a_i, a_c (model.r2, or the segment's) of the selected loans
+	// (0 = no change). The stressed weights must still sum to less than 1,
+	// and Where may select by county, industry and segment only, so loans
+	// with equal loadings keep equal loadings.
+	R2Multiplier float64 `yaml:"r2_multiplier,omitempty" json:"r2_multiplier,omitempty"`
+	// InterestRateAddOn is an interest-rate stress: it is added to the
+	// selected loans' yearly interest rate (result floored at 0), which
+	// raises the normal interest inside the claim. Its effect on PDs is not
+	// modelled; pair it with a PDMultiplier.
+	InterestRateAddOn float64  `yaml:"interest_rate_add_on,omitempty" json:"interest_rate_add_on,omitempty"`
+	Where             Selector `yaml:"where,omitempty" json:"where,omitempty"`
+	Years             []int    `yaml:"years,omitempty" json:"years,omitempty"`
 }
 
 // MaxPD caps stressed PDs below 1.
@@ -253,10 +270,37 @@ func (s *Scenario) Validate() error {
 		if !(sh.LGDAddOn >= -1 && sh.LGDAddOn <= 1) {
 			bad(p+".lgd_add_on", "%v is not in [−1, 1]", sh.LGDAddOn)
 		}
+		if !(sh.R2Multiplier >= 0) || math.IsInf(sh.R2Multiplier, 0) {
+			bad(p+".r2_multiplier", "%v must be ≥ 0 (0 = unchanged)", sh.R2Multiplier)
+		}
+		if sh.R2Multiplier != 0 && (len(sh.Where.Product) > 0 || len(sh.Where.Guarantor) > 0) {
+			bad(p+".where", "a shock with r2_multiplier may select by county, industry and segment only")
+		}
+		if !(sh.InterestRateAddOn >= -0.2 && sh.InterestRateAddOn <= 0.2) {
+			bad(p+".interest_rate_add_on", "%v is not in [−0.2, 0.2]", sh.InterestRateAddOn)
+		}
 		for _, y := range sh.Years {
 			if y < 1 || y > s.HorizonYears {
 				bad(p+".years", "year %d is outside the horizon 1..%d", y, s.HorizonYears)
 			}
+		}
+	}
+	// Correlation stress: in every year, the product of the r2 multipliers
+	// acting then (an upper bound, whatever they select) times the largest
+	// weight sum must stay below 1.
+	maxR2 := s.Model.R2.Sum()
+	for _, r := range s.Model.R2BySegment {
+		maxR2 = max(maxR2, r.Sum())
+	}
+	for t := 1; t <= s.HorizonYears && t <= MaxHorizonYears; t++ {
+		m := 1.0
+		for _, sh := range s.Shocks {
+			if sh.R2Multiplier > 0 && sh.AppliesIn(t) {
+				m *= sh.R2Multiplier
+			}
+		}
+		if m != 1 && !(m*maxR2 < 1) {
+			bad("shocks", "r2 multipliers acting in year %d scale the factor weights to sum %v; they must sum to less than 1", t, m*maxR2)
 		}
 	}
 	if !(s.Recovery.Scale >= 0) || math.IsInf(s.Recovery.Scale, 0) {
