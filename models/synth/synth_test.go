@@ -166,7 +166,7 @@ func TestStatistics(t *testing.T) {
 			}
 		}
 		check("small/micro average balance (yuan)", s.smAvg, 120e4, 132e4) // DESIGN.md: about 120–130万
-		check("agri average balance (yuan)", s.agriAvg, 29e4, 36e4)         // DESIGN.md: about 32万
+		check("agri average balance (yuan)", s.agriAvg, 29e4, 36e4)        // DESIGN.md: about 32万
 		check("small/micro + agri share of balance", s.smAgriShare, 0.80, 0.95)
 		check("share of loans ≤ 500万", s.le500Share, 0.5, 1)
 		check("loans above the 1000万 re-guarantee cap", float64(s.above1000), 20, 400)

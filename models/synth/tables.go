@@ -71,18 +71,18 @@ var industryOrder = [10]string{Electrical, Footwear, Apparel, AutoParts, PumpsVa
 // counties is in models.WenzhouCounties order.
 var counties = []countySpec{
 	//                            elec foot  app  auto pump  eye print agri trade other
-	{"330302", 12, 0.35, [10]float64{3, 28, 14, 2, 2, 6, 3, 3, 27, 12}},   // 鹿城区: footwear, apparel, trade
-	{"330303", 8, 0.35, [10]float64{10, 12, 4, 8, 24, 2, 3, 5, 18, 14}},   // 龙湾区: pumps and valves, footwear
-	{"330304", 9, 0.35, [10]float64{3, 20, 10, 5, 2, 20, 3, 6, 19, 12}},   // 瓯海区: eyewear, footwear
-	{"330305", 2, 1, [10]float64{2, 0, 2, 0, 0, 0, 1, 38, 35, 22}},        // 洞头区: fishery, tourism
-	{"330324", 7, 0.10, [10]float64{5, 8, 6, 3, 34, 1, 2, 15, 15, 11}},    // 永嘉县: pumps and valves
-	{"330326", 8, 0.10, [10]float64{4, 6, 10, 8, 5, 0, 12, 14, 18, 23}},   // 平阳县: leather, packaging, pet goods
-	{"330327", 6, 0.10, [10]float64{3, 4, 12, 3, 2, 0, 20, 16, 18, 22}},   // 苍南县: printing, recycled textiles
-	{"330328", 2.5, 1, [10]float64{2, 2, 4, 1, 1, 0, 1, 42, 27, 20}},      // 文成县: agriculture, tourism
-	{"330329", 2.5, 0.10, [10]float64{3, 1, 3, 1, 2, 0, 1, 42, 25, 22}},   // 泰顺县: tea, agriculture, stone
-	{"330381", 15, 0.10, [10]float64{5, 9, 6, 33, 5, 1, 5, 7, 16, 13}},    // 瑞安市: auto and motorcycle parts
-	{"330382", 17, 0.10, [10]float64{44, 1, 3, 5, 6, 0, 2, 6, 19, 14}},    // 乐清市: electrical equipment
-	{"330383", 5, 1, [10]float64{2, 2, 10, 2, 1, 0, 40, 6, 20, 17}},       // 龙港市: printing and packaging
+	{"330302", 12, 0.35, [10]float64{3, 28, 14, 2, 2, 6, 3, 3, 27, 12}}, // 鹿城区: footwear, apparel, trade
+	{"330303", 8, 0.35, [10]float64{10, 12, 4, 8, 24, 2, 3, 5, 18, 14}}, // 龙湾区: pumps and valves, footwear
+	{"330304", 9, 0.35, [10]float64{3, 20, 10, 5, 2, 20, 3, 6, 19, 12}}, // 瓯海区: eyewear, footwear
+	{"330305", 2, 1, [10]float64{2, 0, 2, 0, 0, 0, 1, 38, 35, 22}},      // 洞头区: fishery, tourism
+	{"330324", 7, 0.10, [10]float64{5, 8, 6, 3, 34, 1, 2, 15, 15, 11}},  // 永嘉县: pumps and valves
+	{"330326", 8, 0.10, [10]float64{4, 6, 10, 8, 5, 0, 12, 14, 18, 23}}, // 平阳县: leather, packaging, pet goods
+	{"330327", 6, 0.10, [10]float64{3, 4, 12, 3, 2, 0, 20, 16, 18, 22}}, // 苍南县: printing, recycled textiles
+	{"330328", 2.5, 1, [10]float64{2, 2, 4, 1, 1, 0, 1, 42, 27, 20}},    // 文成县: agriculture, tourism
+	{"330329", 2.5, 0.10, [10]float64{3, 1, 3, 1, 2, 0, 1, 42, 25, 22}}, // 泰顺县: tea, agriculture, stone
+	{"330381", 15, 0.10, [10]float64{5, 9, 6, 33, 5, 1, 5, 7, 16, 13}},  // 瑞安市: auto and motorcycle parts
+	{"330382", 17, 0.10, [10]float64{44, 1, 3, 5, 6, 0, 2, 6, 19, 14}},  // 乐清市: electrical equipment
+	{"330383", 5, 1, [10]float64{2, 2, 10, 2, 1, 0, 40, 6, 20, 17}},     // 龙港市: printing and packaging
 }
 
 // sizeSpec is a segment's loan-size distribution: lognormal with the given
