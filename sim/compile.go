@@ -21,7 +21,7 @@ type Model struct {
 
 	n        int
 	loadings []loading // per cell
-	loanCell []int32   // [i] → cell
+	loanCell []int32   // [t*n + i] → cell of loan i in year t
 	thr      []float64 // [t*n + i] default threshold Φ⁻¹(pd_t) (or t_ν⁻¹)
 	loss     []int64   // [t*n + i] ultimate loss EAD × lgd_t, fen
 	maturity []float64 // [i] years from the snapshot date; +Inf if none
@@ -90,8 +90,9 @@ func (m *Model) LossFen(t, i int) int64 { return m.loss[t*m.n+i] }
 //
 //	pd_t   = min(pd × Π multipliers of the shocks selecting i in year t, models.MaxPD)
 //	lgd_t  = clamp(1 − (1 − lgd)·recovery.scale + Σ LGD add-ons, 0, 1)
-//	EAD    = balance × (1 + r × grace_days/365)   (normal interest to the claim
-//	         date when policy.interest_in_scope; r = interest_rate)
+//	EAD_t  = balance × (1 + r_t × grace_days/365)   (normal interest to the
+//	         claim date when policy.interest_in_scope; r_t = interest_rate
+//	         plus the interest add-ons of year t)
 //	loss_t = round(EAD × lgd_t) fen
 //	thr_t  = Φ⁻¹(pd_t), or t_ν⁻¹(pd_t) under the t copula
 //
@@ -148,30 +149,40 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		}
 	}
 
-	// Cells: one per distinct (industry, county, R² weights).
+	// Cells: one per distinct (industry, county, R² weights); a correlation
+	// stress (shock r2_multiplier) can move a loan to another cell in the
+	// years it acts.
 	type cellKey struct {
 		ind, cty int32
 		r2       models.R2
 	}
 	cellOf := map[cellKey]int32{}
-	m.loanCell = make([]int32, n)
+	m.loanCell = make([]int32, H*n)
 	for i := range pf.Loans {
 		l := &pf.Loans[i]
-		r2 := sc.Model.R2
+		base := sc.Model.R2
 		if s, ok := sc.Model.R2BySegment[l.Segment]; ok {
-			r2 = s
+			base = s
 		}
-		key := cellKey{int32(indIdx[l.Industry]), int32(ctyIdx[l.County]), r2}
-		c, ok := cellOf[key]
-		if !ok {
-			c = int32(len(m.loadings))
-			cellOf[key] = c
-			m.loadings = append(m.loadings, loading{
-				m: math.Sqrt(r2.Macro), i: math.Sqrt(r2.Industry), c: math.Sqrt(r2.County),
-				sigma: math.Sqrt(1 - r2.Sum()), ind: key.ind, cty: key.cty,
-			})
+		for t := range H {
+			r2 := base
+			for _, sh := range sc.Shocks {
+				if sh.R2Multiplier != 0 && sh.AppliesIn(t+1) && sh.Where.Matches(l) {
+					r2 = models.R2{Macro: r2.Macro * sh.R2Multiplier, Industry: r2.Industry * sh.R2Multiplier, County: r2.County * sh.R2Multiplier}
+				}
+			}
+			key := cellKey{int32(indIdx[l.Industry]), int32(ctyIdx[l.County]), r2}
+			c, ok := cellOf[key]
+			if !ok {
+				c = int32(len(m.loadings))
+				cellOf[key] = c
+				m.loadings = append(m.loadings, loading{
+					m: math.Sqrt(r2.Macro), i: math.Sqrt(r2.Industry), c: math.Sqrt(r2.County),
+					sigma: math.Sqrt(1 - r2.Sum()), ind: key.ind, cty: key.cty,
+				})
+			}
+			m.loanCell[t*n+i] = c
 		}
-		m.loanCell[i] = c
 	}
 
 	// Per loan and year: thresholds and losses.
@@ -194,19 +205,20 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
 			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
 		}
-		ead := float64(l.Balance) * (1 + l.InterestRate*interestYears)
 		baseLGD := 1 - (1-l.LGD)*sc.Recovery.Scale
 		for t := range H {
-			pd, lgd := l.PD, baseLGD
+			pd, lgd, rate := l.PD, baseLGD, l.InterestRate
 			for _, sh := range sc.Shocks {
-				if (sh.PDMultiplier == 0 && sh.LGDAddOn == 0) || !sh.AppliesIn(t+1) || !sh.Where.Matches(l) {
+				if !sh.AppliesIn(t+1) || !sh.Where.Matches(l) {
 					continue
 				}
 				if sh.PDMultiplier != 0 {
 					pd *= sh.PDMultiplier
 				}
 				lgd += sh.LGDAddOn
+				rate += sh.InterestRateAddOn
 			}
+			ead := float64(l.Balance) * (1 + max(rate, 0)*interestYears)
 			pd = min(pd, models.MaxPD)
 			lgd = min(max(lgd, 0), 1)
 			th, ok := thrCache[pd]
@@ -231,12 +243,13 @@ func (m *Model) planYear(t int) yearPlan {
 	var y yearPlan
 	start := float64(t)
 	byCell := make([][]int32, len(m.loadings))
+	cells := m.loanCell[t*m.n : (t+1)*m.n]
 	for i := range m.n {
 		if m.maturity[i] <= start {
 			continue // matured before the year starts
 		}
 		y.alive = append(y.alive, int32(i))
-		byCell[m.loanCell[i]] = append(byCell[m.loanCell[i]], int32(i))
+		byCell[cells[i]] = append(byCell[cells[i]], int32(i))
 	}
 	thr := m.thr[t*m.n : (t+1)*m.n]
 	logRatio := math.Log(BandRatio)

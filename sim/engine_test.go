@@ -177,6 +177,13 @@ func TestExpectedLossClosedForm(t *testing.T) {
 			sc.Model.Copula, sc.Model.TDof = models.CopulaT, 4
 			sc.Model.R2 = models.R2{Macro: 0.05, Industry: 0.2, County: 0.05}
 		}},
+		{"correlation and interest stress 2y", func(sc *models.Scenario) {
+			sc.HorizonYears = 2
+			sc.Shocks = []models.Shock{
+				{R2Multiplier: 2.5, Where: models.Selector{County: []string{"330382"}}, Years: []int{2}},
+				{InterestRateAddOn: 0.03, PDMultiplier: 1.2, Years: []int{1, 2}},
+			}
+		}},
 		{"correlated factors", func(sc *models.Scenario) {
 			sc.Model.IndustryCorrelation = &models.Correlation{
 				Labels: []string{"electrical", "footwear", "apparel"},

@@ -99,13 +99,14 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 // denseYear draws every alive loan's latent variable in year t.
 func (m *Model) denseYear(w *worker, t int, scale float64) {
 	thr := m.thr[t*m.n : (t+1)*m.n]
+	cells := m.loanCell[t*m.n : (t+1)*m.n]
 	start := float64(t)
 	for _, i := range m.years[t].alive {
 		if w.dead[i] {
 			continue
 		}
-		ld := &m.loadings[m.loanCell[i]]
-		x := w.sys[m.loanCell[i]] + ld.sigma*w.s.Norm()
+		c := cells[i]
+		x := w.sys[c] + m.loadings[c].sigma*w.s.Norm()
 		if x >= scale*thr[i] {
 			continue
 		}
