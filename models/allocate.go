@@ -1,0 +1,76 @@
+package models
+
+import "math"
+
+// Allocate splits amount (fen) into parts proportional to weights, exactly:
+// the parts are non-negative when amount ≥ 0 and always sum to amount. Each
+// part gets ⌊amount·w_k/Σw⌋ and the fen left over go one each to the
+// largest remainders (ties to the lower index): the largest-remainder
+// (Hamilton) method. Weights must be finite and ≥ 0; if they are all zero,
+// everything goes to the last part. dst must have len(weights) elements;
+// it is returned.
+func Allocate(dst []Cents, amount Cents, weights []float64) []Cents {
+	if len(dst) != len(weights) {
+		panic("models: Allocate: len(dst) != len(weights)")
+	}
+	var sum float64
+	for _, w := range weights {
+		sum += w
+	}
+	if len(dst) == 0 {
+		return dst
+	}
+	if !(sum > 0) {
+		clear(dst)
+		dst[len(dst)-1] = amount
+		return dst
+	}
+	neg := amount < 0
+	a := amount
+	if neg {
+		a = -a
+	}
+	var given Cents
+	var rem [8]float64 // remainders; portfolios use at most 5 parties
+	var rems []float64
+	if len(weights) <= len(rem) {
+		rems = rem[:len(weights)]
+	} else {
+		rems = make([]float64, len(weights))
+	}
+	for k, w := range weights {
+		exact := float64(a) * (w / sum)
+		f := math.Floor(exact)
+		dst[k] = Cents(f)
+		rems[k] = exact - f
+		given += dst[k]
+	}
+	// Float rounding can leave given a fen above a; take it back from the largest part.
+	for given > a {
+		big := 0
+		for k := range dst {
+			if dst[k] > dst[big] {
+				big = k
+			}
+		}
+		dst[big]--
+		rems[big] = 1
+		given--
+	}
+	for left := a - given; left > 0; left-- {
+		best := -1
+		for k, r := range rems {
+			if weights[k] > 0 && (best < 0 || r > rems[best]) {
+				best = k
+			}
+		}
+		dst[best]++
+		rems[best] = -1
+	}
+	if neg {
+		for k := range dst {
+			dst[k] = -dst[k]
+		}
+	}
+	return dst
+}
