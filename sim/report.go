@@ -1,0 +1,253 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Schema names the result document's format. Field names are the contract:
+// later versions add fields and never rename one.
+const Schema = "danbao.result/v1"
+
+// Document is the result document of a run: what `danbao run --json`
+// prints and what the API returns as a run's result (DESIGN.md
+// "Interfaces"). Money is in yuan as decimal strings rounded to the fen
+// (Money), counts and probabilities are JSON numbers (Number); a statistic
+// that cannot be estimated (a standard error from too few paths) is null.
+//
+// A Document is plain data: Simulate fills everything but ElapsedSeconds,
+// which the caller measures (sim reads no clock).
+type Document struct {
+	Schema         string  `json:"schema"`   // Schema
+	Scenario       string  `json:"scenario"` // the scenario's name
+	Paths          int     `json:"paths"`
+	FirstPath      int     `json:"first_path,omitempty"` // shards only
+	Seed           uint64  `json:"seed"`
+	HorizonYears   int     `json:"horizon_years"`
+	Workers        int     `json:"workers"`
+	Sampler        string  `json:"sampler"` // "fast" or "dense"
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+
+	Portfolio PortfolioInfo `json:"portfolio"`
+
+	// Loss maps a party to the distribution of its loss over the whole
+	// horizon. "total" is the ultimate credit loss Σ EAD × lgd over the
+	// defaults; the policy ledger adds "bank", "guarantor", "reguarantor",
+	// "national_fund" and "county_fund" in the same shape.
+	Loss map[string]LossStats `json:"loss"`
+	// Defaults is the distribution of the number of defaults over the horizon.
+	Defaults CountStats `json:"defaults"`
+	// Years holds the same figures year by year, Years[t-1] for year t.
+	Years []YearStats `json:"years"`
+
+	// Targets, Contributions and Outlays come with the policy ledger
+	// (DESIGN.md "Projection and targets"); they are left out until then.
+	Targets       []TargetResult  `json:"targets,omitempty"`
+	Contributions json.RawMessage `json:"contributions,omitempty"`
+	Outlays       json.RawMessage `json:"outlays,omitempty"`
+}
+
+// PortfolioInfo describes the portfolio a run simulated.
+type PortfolioInfo struct {
+	Loans      int          `json:"loans"`
+	Guarantors int          `json:"guarantors"`
+	Balance    models.Cents `json:"balance"` // Σ loan balances, exact
+}
+
+// YearStats is one year's distribution of losses and defaults.
+type YearStats struct {
+	Year     int                  `json:"year"` // 1-based
+	Loss     map[string]LossStats `json:"loss"` // keyed by party, as Document.Loss
+	Defaults CountStats           `json:"defaults"`
+}
+
+// TargetResult is the probability that one target holds in one scope and
+// year, with its Monte Carlo standard error (DESIGN.md "Projection and
+// targets"). Filled by the policy ledger.
+type TargetResult struct {
+	ID         string `json:"id"`
+	Scope      string `json:"scope"`
+	Year       int    `json:"year"`
+	Threshold  Number `json:"threshold"`
+	Definition string `json:"definition,omitempty"`
+	PHold      Number `json:"p_hold"`
+	SE         Number `json:"se"`
+}
+
+// Stats is a distribution summary in the document's shape:
+//
+//	{"mean": …, "sd": …, "var": {"0.95": …, "0.99": …, "0.999": …},
+//	 "es": {…}, "se": {"mean": …, "var": {…}, "es": {…}}}
+//
+// V is Money for amounts and Number for counts. VaR and ES follow
+// TailStats; standard errors are Summarize's batch means.
+type Stats[V Money | Number] struct {
+	Mean V            `json:"mean"`
+	SD   V            `json:"sd"`
+	VaR  map[string]V `json:"var"`
+	ES   map[string]V `json:"es"`
+	SE   SE[V]        `json:"se"`
+}
+
+// SE holds the standard errors of a Stats.
+type SE[V Money | Number] struct {
+	Mean V            `json:"mean"`
+	VaR  map[string]V `json:"var"`
+	ES   map[string]V `json:"es"`
+}
+
+// LossStats summarizes amounts in yuan; CountStats summarizes counts.
+type (
+	LossStats  = Stats[Money]
+	CountStats = Stats[Number]
+)
+
+// LevelKey returns the document's key for confidence level Levels[k]:
+// "0.95", "0.99", "0.999".
+func LevelKey(k int) string { return strconv.FormatFloat(Levels[k], 'g', -1, 64) }
+
+// StatsOf converts s into the document's shape.
+func StatsOf[V Money | Number](s Summary) Stats[V] {
+	levels := func(x [3]float64) map[string]V {
+		m := make(map[string]V, len(x))
+		for k, v := range x {
+			m[LevelKey(k)] = V(v)
+		}
+		return m
+	}
+	return Stats[V]{
+		Mean: V(s.Mean), SD: V(s.SD),
+		VaR: levels(s.VaR), ES: levels(s.ES),
+		SE: SE[V]{Mean: V(s.SEMean), VaR: levels(s.SEVaR), ES: levels(s.SEES)},
+	}
+}
+
+// Money is an amount in yuan computed in float64 (a mean, a quantile, a
+// standard error). In JSON it is a decimal string rounded to the fen,
+// "1234567.89", never a float; NaN and ±Inf are null. Exact amounts use
+// models.Cents.
+type Money float64
+
+// MarshalJSON writes m as a string with two decimals, or null.
+func (m Money) MarshalJSON() ([]byte, error) {
+	v := float64(m)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	if s == "-0.00" {
+		s = "0.00"
+	}
+	return []byte(`"` + s + `"`), nil
+}
+
+// UnmarshalJSON reads a decimal string (or a number); null is NaN.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = Money(math.NaN())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		s = string(b) // a bare number
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%w: money %q", models.ErrInvalid, s)
+	}
+	*m = Money(v)
+	return nil
+}
+
+// Number is a count, rate or probability. In JSON it is a number, or null
+// when NaN or ±Inf (which JSON cannot carry).
+type Number float64
+
+// MarshalJSON writes n as encoding/json writes a float64, or null.
+func (n Number) MarshalJSON() ([]byte, error) {
+	v := float64(n)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads a number; null is NaN.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Number(math.NaN())
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*n = Number(v)
+	return nil
+}
+
+// PartyTotal is the key of the total loss in Document.Loss.
+const PartyTotal = "total"
+
+// NewDocument summarizes r, a run of pf under sc with the given number of
+// workers, into a result document. ElapsedSeconds is left 0.
+func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers int) *Document {
+	d := &Document{
+		Schema: Schema, Scenario: sc.Name,
+		Paths: r.Paths, FirstPath: r.FirstPath, Seed: r.Seed, HorizonYears: r.Horizon,
+		Workers: workers, Sampler: r.Sampler.String(),
+		Portfolio: PortfolioInfo{Loans: len(pf.Loans), Guarantors: len(pf.Guarantors)},
+	}
+	for i := range pf.Loans {
+		d.Portfolio.Balance += pf.Loans[i].Balance
+	}
+	H := r.Horizon
+	loss := make([]float64, r.Paths) // yuan
+	defs := make([]float64, r.Paths)
+	summarize := func(t int) (LossStats, CountStats) { // t < 0: whole horizon
+		for p := range r.Paths {
+			if t < 0 {
+				loss[p] = float64(r.TotalLoss(p)) / 100
+				defs[p] = float64(r.TotalDefaults(p))
+			} else {
+				loss[p] = float64(r.Loss[p*H+t]) / 100
+				defs[p] = float64(r.Defaults[p*H+t])
+			}
+		}
+		return StatsOf[Money](Summarize(loss, 0)), StatsOf[Number](Summarize(defs, 0))
+	}
+	total, defaults := summarize(-1)
+	d.Loss = map[string]LossStats{PartyTotal: total}
+	d.Defaults = defaults
+	d.Years = make([]YearStats, H)
+	for t := range H {
+		l, c := summarize(t)
+		d.Years[t] = YearStats{Year: t + 1, Loss: map[string]LossStats{PartyTotal: l}, Defaults: c}
+	}
+	return d
+}
+
+// Simulate compiles pf under sc, runs p and summarizes the paths: the one
+// call behind `danbao run` and the API's runs. It returns the document
+// (ElapsedSeconds left for the caller to set) and the per-path result.
+// p.Workers 0 means GOMAXPROCS, and the document says how many were used.
+func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
+	m, err := Compile(pf, sc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+	}
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	r, err := Run(ctx, m, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewDocument(pf, sc, r, p.Workers), r, nil
+}
