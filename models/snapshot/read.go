@@ -1,0 +1,162 @@
+package snapshot
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/wenzhou/danbao/models"
+)
+
+// readAtSeeker is what the Arrow file reader needs: *os.File, *bytes.Reader
+// and the files of an embed.FS all are.
+type readAtSeeker interface {
+	io.ReaderAt
+	io.ReadSeeker
+}
+
+// Read opens the Arrow snapshot in dir and validates it. See Options.Read.
+func Read(dir string) (*models.Portfolio, error) { return Options{}.Read(dir) }
+
+// Read opens the Arrow snapshot in dir: it memory-maps loans.arrow and
+// guarantors.arrow, decodes them into a Portfolio and validates it. Every
+// problem found (file, row, column, value, reason) is returned at once as a
+// *models.ProblemsError, rows numbered from 2 as if the files had a header.
+// Columns the snapshot schema does not know are ignored. The Portfolio
+// shares one Go string per distinct value of each dictionary column and
+// holds no reference to the files or to Arrow memory.
+func (o Options) Read(dir string) (*models.Portfolio, error) {
+	lb, lunmap, err := mapFile(filepath.Join(dir, LoansFile))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+	}
+	defer lunmap()
+	gb, gunmap, err := mapFile(filepath.Join(dir, GuarantorsFile))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+	}
+	defer gunmap()
+	return o.readSnapshot(bytes.NewReader(lb), bytes.NewReader(gb))
+}
+
+// ReadFS reads the Arrow snapshot in folder dir of fsys, e.g. an embed.FS.
+// See Options.Read.
+func ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) { return Options{}.ReadFS(fsys, dir) }
+
+// ReadFS reads the Arrow snapshot in folder dir of fsys (slash-separated,
+// as fs.FS paths are). See Options.Read.
+func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
+	open := func(name string) (readAtSeeker, func(), error) {
+		f, err := fsys.Open(path.Join(dir, name))
+		if err != nil {
+			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+		}
+		if r, ok := f.(readAtSeeker); ok {
+			return r, func() { f.Close() }, nil
+		}
+		defer f.Close()
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+		}
+		return bytes.NewReader(data), func() {}, nil
+	}
+	lr, lclose, err := open(LoansFile)
+	if err != nil {
+		return nil, err
+	}
+	defer lclose()
+	gr, gclose, err := open(GuarantorsFile)
+	if err != nil {
+		return nil, err
+	}
+	defer gclose()
+	return o.readSnapshot(lr, gr)
+}
+
+// readSnapshot decodes and validates the two Arrow IPC files of a snapshot.
+func (o Options) readSnapshot(lr, gr readAtSeeker) (*models.Portfolio, error) {
+	ld, gd := newDecoder(LoansFile), newDecoder(GuarantorsFile)
+	pf := &models.Portfolio{}
+	mem := o.mem()
+	decodeIPC(ld, lr, mem, func(t *table) {
+		pf.Loans = decodeTable(ld, loanColumns, t, models.NewLoan, nil)
+		pf.AsOf = asOfMeta(ld, t.schema)
+	})
+	decodeIPC(gd, gr, mem, func(t *table) {
+		pf.Guarantors = decodeTable(gd, guarantorColumns, t, models.NewGuarantor, nil)
+		if g := asOfMeta(gd, t.schema); g != pf.AsOf && len(ld.probs) == 0 {
+			gd.add(0, "", g.String(), fmt.Sprintf("schema metadata %s differs from %s's %q", MetaAsOf, LoansFile, pf.AsOf.String()), models.ErrConflict)
+		}
+	})
+	if err := finish(pf, ld, gd); err != nil {
+		return nil, err
+	}
+	return pf, nil
+}
+
+// decodeIPC reads an Arrow IPC file and passes its table to use; problems
+// with the file go to d. Arrow memory is released when use returns. A
+// panic inside arrow-go on a corrupt file is reported as a problem.
+func decodeIPC(d *decoder, r readAtSeeker, mem memory.Allocator, use func(*table)) {
+	var batches []arrow.RecordBatch
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+		if p := recover(); p != nil {
+			d.add(0, "", "", fmt.Sprintf("is not a valid Arrow IPC file: %v", p), models.ErrInvalid)
+		}
+	}()
+	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
+	if err != nil {
+		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
+		return
+	}
+	defer fr.Close()
+	for i := range fr.NumRecords() {
+		b, err := fr.RecordBatchAt(i)
+		if err != nil {
+			d.add(0, "", "", fmt.Sprintf("record batch %d: %v", i, err), models.ErrInvalid)
+			return
+		}
+		batches = append(batches, b)
+	}
+	t := &table{schema: fr.Schema(), cols: make([][]arrow.Array, fr.Schema().NumFields())}
+	for _, b := range batches {
+		if int(b.NumCols()) != len(t.cols) {
+			d.add(0, "", "", "record batch does not match the schema", models.ErrInvalid)
+			return
+		}
+		t.nrows += int(b.NumRows())
+		for j := range t.cols {
+			t.cols[j] = append(t.cols[j], b.Column(j))
+		}
+	}
+	use(t)
+}
+
+// asOfMeta reads the snapshot date from schema metadata, and checks the
+// schema version when the file names one.
+func asOfMeta(d *decoder, s *arrow.Schema) models.Date {
+	md := s.Metadata()
+	if i := md.FindKey(MetaSchema); i >= 0 && md.Values()[i] != SchemaV1 {
+		d.add(0, "", md.Values()[i], fmt.Sprintf("schema metadata %s is not %q", MetaSchema, SchemaV1), models.ErrInvalid)
+	}
+	i := md.FindKey(MetaAsOf)
+	if i < 0 || md.Values()[i] == "" {
+		return 0
+	}
+	v, err := models.ParseDate(md.Values()[i])
+	if err != nil {
+		d.add(0, "", md.Values()[i], fmt.Sprintf("schema metadata %s is not a date (want YYYY-MM-DD)", MetaAsOf), models.ErrInvalid)
+		return 0
+	}
+	return v
+}
