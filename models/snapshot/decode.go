@@ -16,10 +16,10 @@ import (
 // decoder turns the cells of one input table into rows of T and collects
 // every problem it finds, numbered as in the file.
 type decoder struct {
-	file    string // file name in problems
-	lenient bool   // money with thousands separators and 万/亿 suffixes
-	xlsx    bool   // a date may be an Excel serial day number
-	date1904 bool  // the workbook counts serial days from 1904
+	file     string // file name in problems
+	lenient  bool   // money with thousands separators and 万/亿 suffixes
+	xlsx     bool   // a date may be an Excel serial day number
+	date1904 bool   // the workbook counts serial days from 1904
 
 	probs   models.Problems
 	bad     map[rowField]struct{} // cells with a problem: Validate's complaints about them are dropped

@@ -103,7 +103,9 @@ func diffPortfolios(want, got *models.Portfolio) []string {
 	if len(want.Loans) != len(got.Loans) || len(want.Guarantors) != len(got.Guarantors) {
 		return append(d, fmt.Sprintf("lengths: want %d loans %d guarantors, got %d, %d", len(want.Loans), len(want.Guarantors), len(got.Loans), len(got.Guarantors)))
 	}
-	feq := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b)) }
+	feq := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+	}
 	for i := range want.Loans {
 		w, g := want.Loans[i], got.Loans[i]
 		if !feq(w.GuaranteeRatio, g.GuaranteeRatio) || !feq(w.InterestRate, g.InterestRate) || !feq(w.FeeRate, g.FeeRate) ||
