@@ -357,7 +357,8 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		gp.LargestBorrower, gp.LargestBorrowerGuaranteed = a.largest, a.largestGuarantee
 		gp.MinBankShare = Ratio(math.NaN())
 		if a.loans > 0 {
-			gp.MinBankShare = Ratio(1 - a.maxRatio)
+			// Rounded to 12 decimals so that 1 − 0.8 reads 0.2, not 0.19999999999999996.
+			gp.MinBankShare = Ratio(math.Round((1-a.maxRatio)*1e12) / 1e12)
 		}
 		gp.ConcentrationLimit = gp.NetAssets.MulRate(tg.ConcentrationMax.Threshold)
 		if gp.Level == LevelCounty {
