@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-runewidth"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/models/snapshot"
+	"github.com/wenzhou/danbao/models/synth"
+)
+
+// run executes the danbao command line with args and returns its stdout.
+// Cobra keeps flag values between runs in one process, so callers spell
+// out every flag whose default matters.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&out)
+	rootCmd.SetArgs(args)
+	err := rootCmd.Execute()
+	return out.String(), err
+}
+
+func TestGen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wz")
+	out, err := run(t, "gen", "--loans", "300", "--seed", "5", "--as-of", "2023-06-30", "--force=false", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, "wrote 300 loans and 10 guarantors as of 2023-06-30 to "+dir) {
+		t.Errorf("output %q", out)
+	}
+	got, err := snapshot.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf, _ := models.ParseDate("2023-06-30")
+	want, _ := synth.Generate(synth.Options{Loans: 300, Seed: 5, AsOf: asOf})
+	if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *want) {
+		t.Error("gen wrote something other than synth.Generate")
+	}
+	if _, err := run(t, "gen", "--loans", "300", "--seed", "6", "--as-of", "", "--force=false", "--out", dir); err == nil {
+		t.Error("gen replaced a non-empty folder without --force")
+	}
+	if _, err := run(t, "gen", "--loans", "300", "--seed", "6", "--as-of", "", "--force", "--out", dir); err != nil {
+		t.Errorf("gen --force: %v", err)
+	}
+	for _, bad := range [][]string{{"--loans", "0"}, {"--loans", "-3"}, {"--as-of", "30/06/2023"}} {
+		args := append([]string{"gen", "--loans", "10", "--as-of", "", "--force", "--out", filepath.Join(t.TempDir(), "x")}, bad...)
+		if _, err := run(t, args...); err == nil {
+			t.Errorf("gen %v: no error", bad)
+		}
+	}
+}
+
+func TestDescribeJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wz")
+	if _, err := run(t, "gen", "--loans", "400", "--seed", "3", "--as-of", "", "--force=false", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "describe", "--portfolio", dir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Schema    string `json:"schema"`
+		Portfolio string `json:"portfolio"`
+		models.Position
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	pf, _ := snapshot.Read(dir)
+	want := models.Describe(pf, models.Policy4321(), models.DefaultTargets())
+	if doc.Schema != PositionSchema || doc.Portfolio != dir || doc.Loans != 400 || doc.Guaranteed != want.Guaranteed ||
+		len(doc.Targets) != len(want.Targets) || doc.City.NetAssets != want.City.NetAssets {
+		t.Errorf("describe --json: schema %q, portfolio %q, %d loans, guaranteed %v (want %v), %d checks (want %d)",
+			doc.Schema, doc.Portfolio, doc.Loans, doc.Guaranteed, want.Guaranteed, len(doc.Targets), len(want.Targets))
+	}
+}
+
+// TestDescribeExample runs describe on the embedded example and checks the
+// headline figures and that every table is aligned in display cells.
+func TestDescribeExample(t *testing.T) {
+	out, err := run(t, "describe", "--portfolio", "", "--json=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Portfolio embedded example, as of 2022-12-31: 20000 loans",
+		"  of which small/micro + agri                180.82", // just short of the seed's 200亿
+		"330382 乐清市",
+		"✗  balance_min        city",
+		"✓  leverage_min       G-330382  performance             5.20  ≥       5.00",
+		"✗  capital_min        G-330329  registered_capital",
+		"checks hold.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe output lacks %q", want)
+		}
+	}
+	// Within each block (tables are separated by blank lines or titles),
+	// right-aligned tables end every row at the same display column.
+	tables := 0
+	for _, block := range strings.Split(out, "\n\n") {
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		if len(lines) < 3 || !strings.Contains(lines[0], "(amounts in 亿 yuan)") {
+			continue
+		}
+		tables++
+		w := runewidth.StringWidth(lines[1])
+		for _, l := range lines[2:] {
+			if runewidth.StringWidth(l) != w {
+				t.Errorf("misaligned table %q: row %q is %d cells wide, header %d", lines[0], l, runewidth.StringWidth(l), w)
+			}
+		}
+	}
+	if tables != 5 { // guarantors, by county, industry, product, segment
+		t.Errorf("checked %d tables, want 5", tables)
+	}
+}
+
+func TestFormatMoney(t *testing.T) {
+	for _, tt := range []struct {
+		c        models.Cents
+		yi, wan_ string
+	}{
+		{0, "0.00", "0.00"},
+		{123456789012, "12.35", "123456.79"}, // 1,234,567,890.12 yuan
+		{models.Yi / 200, "0.01", "50.00"},   // 0.005亿 rounds half away from zero
+		{-5000, "0.00", "-0.01"},             // −50 yuan = −0.005万; no "-0.00"
+		{4999, "0.00", "0.00"},
+	} {
+		if got := fmtYi(tt.c); got != tt.yi {
+			t.Errorf("fmtYi(%d) = %s, want %s", tt.c, got, tt.yi)
+		}
+		if got := fmtWan(tt.c); got != tt.wan_ {
+			t.Errorf("fmtWan(%d) = %s, want %s", tt.c, got, tt.wan_)
+		}
+	}
+	tb := newTextTable("county", "balance")
+	tb.add("330382 乐清市", "1.00")
+	tb.add("x", "100.00")
+	var b bytes.Buffer
+	tb.print(&b, 1)
+	widths := []int{}
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		widths = append(widths, runewidth.StringWidth(l))
+	}
+	if !slices.Equal(widths, []int{22, 22, 22}) { // 13 cells ("乐清市" is 6) + 2 + 7 ("balance")
+		t.Errorf("table widths %v:\n%s", widths, b.String())
+	}
+}
