@@ -3,6 +3,7 @@ package danbao_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wenzhou/danbao"
@@ -78,5 +79,49 @@ func TestLoadPortfolio(t *testing.T) {
 	}
 	if _, err := danbao.LoadPortfolio(t.TempDir() + "/missing"); err == nil {
 		t.Error("a missing folder loaded without error")
+	}
+}
+
+// TestExampleHeadline pins the example's headline figures that README
+// quotes (danbao describe on the embedded example). They change only when
+// the generator does, together with testdata/example.
+func TestExampleHeadline(t *testing.T) {
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := models.Describe(pf, models.Policy4321(), models.DefaultTargets())
+	yi := func(c models.Cents) string { return fmt.Sprintf("%.2f亿", c.Yuan()/1e8) }
+	for _, c := range []struct{ name, got, want string }{
+		{"balance", yi(p.Balance), "257.24亿"},
+		{"guaranteed", yi(p.Guaranteed), "204.56亿"},
+		{"small/micro + agri guaranteed", yi(p.SmallMicroAgriGuaranteed), "180.82亿"},
+		{"consolidated net assets", yi(p.City.NetAssets), "56.29亿"},
+		{"city leverage (regulatory, performance, fiscal)", fmt.Sprintf("%.2f %.2f %.2f",
+			p.City.Leverage.Regulatory, p.City.Leverage.Performance, p.City.Leverage.Fiscal), "2.95 3.63 4.54"},
+		{"average fee", fmt.Sprintf("%.4f", p.AverageFee), "0.0095"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %s, want %s", c.name, c.got, c.want)
+		}
+	}
+	var failed []string
+	for _, c := range p.Targets {
+		if !c.Holds && !(c.ID == "leverage_min" && c.Scope != "G-330382") {
+			failed = append(failed, strings.TrimSpace(c.ID+" "+c.Scope+" "+c.Definition))
+		}
+		if c.ID == "leverage_min" && c.Holds != (c.Scope == "G-330382") {
+			t.Errorf("leverage_min %s holds = %v; only 乐清 (G-330382) should be at 5 or above", c.Scope, c.Holds)
+		}
+	}
+	want := []string{
+		"balance_min city", // 180.82亿, not above 200亿
+		"fee_max G-330326", "fee_max G-330329",
+		"capital_min G-330303 registered_capital", "capital_min G-330326 registered_capital",
+		"capital_min G-330329 registered_capital", "capital_min G-330329 net_assets",
+		"concentration_max G-330329",
+	}
+	if !slices.Equal(failed, want) {
+		t.Errorf("failing checks besides leverage_min:\n%s\nwant:\n%s", strings.Join(failed, "\n"), strings.Join(want, "\n"))
 	}
 }
