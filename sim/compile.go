@@ -19,11 +19,17 @@ type Model struct {
 	Industries []string // industry factor k ↔ Industries[k] (sorted)
 	Counties   []string // county factor j ↔ Counties[j] (sorted)
 
+	// Loans are the portfolio's loans followed by the new business of
+	// Scenario.Growth; start[i] is the year (0-based) loan i is written in.
+	Loans []models.Loan
+	start []int8
+
 	n        int
 	loadings []loading // per cell
 	loanCell []int32   // [t*n + i] → cell of loan i in year t
 	thr      []float64 // [t*n + i] default threshold Φ⁻¹(pd_t) (or t_ν⁻¹)
 	loss     []int64   // [t*n + i] ultimate loss EAD × lgd_t, fen
+	claim    []int64   // [t*n + i] claim EAD_t (principal + normal interest), fen
 	maturity []float64 // [i] years from the snapshot date; +Inf if none
 	years    []yearPlan
 	factors  factorModel
@@ -98,16 +104,18 @@ func (m *Model) LossFen(t, i int) int64 { return m.loss[t*m.n+i] }
 //
 // Maturity is measured in years of 365 days from pf.AsOf; a loan without a
 // maturity date, or in a snapshot without AsOf, lives beyond the horizon.
+// New business (Scenario.Growth) is appended to the loans; see withNewBusiness.
 func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	H := sc.HorizonYears
-	n := len(pf.Loans)
-	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof}
+	loans, start := withNewBusiness(pf, sc)
+	n := len(loans)
+	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans}
 
-	m.Industries = uniqueSorted(pf.Loans, func(l *models.Loan) string { return l.Industry })
-	m.Counties = uniqueSorted(pf.Loans, func(l *models.Loan) string { return l.County })
+	m.Industries = uniqueSorted(loans, func(l *models.Loan) string { return l.Industry })
+	m.Counties = uniqueSorted(loans, func(l *models.Loan) string { return l.County })
 	indIdx := indexOf(m.Industries)
 	ctyIdx := indexOf(m.Counties)
 
@@ -158,8 +166,8 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	}
 	cellOf := map[cellKey]int32{}
 	m.loanCell = make([]int32, H*n)
-	for i := range pf.Loans {
-		l := &pf.Loans[i]
+	for i := range loans {
+		l := &loans[i]
 		base := sc.Model.R2
 		if s, ok := sc.Model.R2BySegment[l.Segment]; ok {
 			base = s
@@ -188,6 +196,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	// Per loan and year: thresholds and losses.
 	m.thr = make([]float64, H*n)
 	m.loss = make([]int64, H*n)
+	m.claim = make([]int64, H*n)
 	m.maturity = make([]float64, n)
 	interestYears := 0.0
 	if sc.Policy.InterestInScope {
@@ -199,10 +208,12 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		quantile = func(p float64) float64 { return studentTInv(p, nu) }
 	}
 	thrCache := map[float64]float64{}
-	for i := range pf.Loans {
-		l := &pf.Loans[i]
+	for i := range loans {
+		l := &loans[i]
 		m.maturity[i] = math.Inf(1)
-		if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
+		if i >= len(pf.Loans) {
+			m.maturity[i] = float64(int(start[i]) + sc.Growth.TermYears)
+		} else if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
 			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
 		}
 		baseLGD := 1 - (1-l.LGD)*sc.Recovery.Scale
@@ -228,6 +239,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 			}
 			m.thr[t*n+i] = th
 			m.loss[t*n+i] = int64(math.Round(ead * lgd))
+			m.claim[t*n+i] = int64(math.Round(ead))
 		}
 	}
 	m.years = make([]yearPlan, H)
@@ -245,8 +257,8 @@ func (m *Model) planYear(t int) yearPlan {
 	byCell := make([][]int32, len(m.loadings))
 	cells := m.loanCell[t*m.n : (t+1)*m.n]
 	for i := range m.n {
-		if m.maturity[i] <= start {
-			continue // matured before the year starts
+		if m.maturity[i] <= start || int(m.start[i]) > t {
+			continue // matured before the year starts, or not yet written
 		}
 		y.alive = append(y.alive, int32(i))
 		byCell[cells[i]] = append(byCell[cells[i]], int32(i))
@@ -311,4 +323,71 @@ func indexOf(names []string) map[string]int {
 		m[n] = i
 	}
 	return m
+}
+
+// withNewBusiness returns the portfolio's loans followed by the new loans
+// each guarantor writes at the start of years 2..H: a volume of
+// growth.rate × its guaranteed balance alive at the start of that year
+// (before defaults), made of copies of its own existing loans (same
+// county, industry, product, PD, LGD, rates), drawn by a fixed hash of
+// (guarantor, year, k) so that the same scenario always writes the same
+// loans, with a term of growth.term_years from the start of the year. The
+// balance at the start of year 1 is the snapshot's; growth starts after it.
+func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8) {
+	loans := pf.Loans
+	start := make([]int8, len(loans))
+	if sc.Growth.Rate <= 0 || sc.HorizonYears < 2 {
+		return loans, start
+	}
+	loans = slices.Clone(loans)
+	byG := map[string][]int{}
+	var order []string
+	for i := range pf.Loans {
+		g := pf.Loans[i].GuarantorID
+		if _, ok := byG[g]; !ok {
+			order = append(order, g)
+		}
+		byG[g] = append(byG[g], i)
+	}
+	mat := func(i int) float64 {
+		if i >= len(pf.Loans) {
+			return float64(int(start[i]) + sc.Growth.TermYears)
+		}
+		if pf.AsOf.IsZero() || loans[i].MaturityDate.IsZero() {
+			return math.Inf(1)
+		}
+		return loans[i].MaturityDate.YearsSince(pf.AsOf)
+	}
+	for t := 1; t < sc.HorizonYears; t++ {
+		for gi, g := range order {
+			var alive models.Cents
+			for i := range loans {
+				if loans[i].GuarantorID == g && int(start[i]) < t && mat(i) > float64(t) {
+					alive += loans[i].Balance
+				}
+			}
+			target := models.Cents(math.Round(float64(alive) * sc.Growth.Rate))
+			pool := byG[g]
+			var written models.Cents
+			for k := uint64(0); written < target; k++ {
+				h := mix64(uint64(gi)<<40 ^ uint64(t)<<32 ^ k)
+				src := pf.Loans[pool[h%uint64(len(pool))]]
+				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
+				src.MaturityDate = 0
+				src.StartDate = 0
+				loans = append(loans, src)
+				start = append(start, int8(t))
+				written += src.Balance
+			}
+		}
+	}
+	return loans, start
+}
+
+// mix64 is SplitMix64's finaliser: a bijective hash of 64-bit integers.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

@@ -1,0 +1,675 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Parties of a loss, in the order of the exact allocation.
+const (
+	PartyBank = iota
+	PartyGuarantor
+	PartyReguarantor
+	PartyNationalFund
+	PartyCountyFund
+	NParties
+)
+
+// PartyNames are the parties' names in the result document.
+var PartyNames = [NParties]string{"bank", "guarantor", "reguarantor", "national_fund", "county_fund"}
+
+// Metrics projected per path, guarantor (or city) and year.
+const (
+	MetricBalance          = iota // guaranteed balance at year end, yuan
+	MetricNetAssets               // net assets at year end, yuan
+	MetricLeveragePerf            // guaranteed balance / net assets
+	MetricLeverageReg             // risk-weighted balance / (net assets − equity in other guarantors)
+	MetricLeverageFiscal          // guaranteed balance / government capital
+	MetricCompRate                // compensation paid / guarantees released in the year
+	MetricCompRateBalance         // compensation paid / guaranteed balance at the start of the year
+	MetricCompPaid                // compensation paid in the year, yuan
+	MetricRecoveries              // recoveries received in the year, yuan
+	MetricFeeRate                 // average fee rate borrowers pay in the year
+	MetricSmallAgriBalance        // small/micro + agri guaranteed balance at year end, yuan
+	MetricReleased                // guarantees released (matured or compensated) in the year, yuan
+	NMetrics
+)
+
+// MetricNames are the metrics' names in the result document.
+var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage_performance", "leverage_regulatory",
+	"leverage_fiscal", "compensation_rate", "compensation_rate_balance", "compensation_paid", "recoveries",
+	"fee_rate", "small_agri_balance", "released"}
+
+// Ledger is the compiled policy and balance-sheet projection of DESIGN.md
+// "Policy: who pays a loss" and "Projection and targets". It observes every
+// path's defaults (it is a PathObserver) and records, per path, each party's
+// ultimate loss, each guarantor's and the city's yearly metrics, each
+// county's outlays, and the capital each guarantor needs.
+//
+// For a default of loan i in year t at time u, the claim C (principal plus
+// normal interest to the claim date) is split exactly in fen by largest
+// remainder into the nominal parts
+//
+//	bank (1 − g_i)·C, re-guarantor s_r·C, national fund s_n·C, county fund s_c·C,
+//	guarantor the rest,
+//
+// with g_i the loan's guarantee ratio (default 1 − policy.bank_share) and
+// s_r = s_n = 0 for loans not eligible for re-guarantee. Compensation is
+// paid at t + u + grace_days/365; claims paid in the same year are taken in
+// time order. The county fund pays its part while its yearly budget lasts.
+// At the end of each year the re-guarantor and the national fund pay at
+// most share × stop_rate × (eligible guarantees released in the year), so
+// the guarantor's compensation rate on re-guaranteed business above the
+// stop rate falls back on the guarantor. Recoveries, C − C·lgd in total,
+// are shared back in proportion to what each party paid, and reach the
+// guarantor over the following years on recovery.lag. Claims paid after
+// the horizon are split at the nominal parts.
+//
+// Net assets of guarantor g move as
+//
+//	NA_t = NA_{t−1} + fees + fee subsidy + y·NA_{t−1} − opex·B_{t−1}
+//	       − re-guarantee fee − retained compensation + retained recoveries + injections
+//
+// with fees accrued on each loan's guaranteed balance while it is alive.
+type Ledger struct {
+	m   *Model
+	pol models.Policy
+	tg  models.Targets
+	H   int
+	// Guarantors in portfolio order; Counties are the county funds (the
+	// loans' counties, sorted).
+	Guarantors []models.Guarantor
+	Counties   []string
+
+	loanG    []int32
+	loanCty  []int32
+	eligible []bool
+	gb       []int64 // guaranteed balance, fen
+	rw       []int64 // risk-weighted guaranteed balance, fen
+	smallAg  []bool  // small/micro or agri segment
+	parts    []int64 // [(t*n+i)*NParties + k] nominal parts of the claim
+	feeB     []int64 // [t*n+i] fee borrowers pay if alive all year t
+	feeS     []int64 // [t*n+i] fee subsidy if alive all year t
+	reFee    []int64 // [t*n+i] re-guarantee fee if alive all year t
+	rateB    []float64
+	rateS    []float64
+	rateRe   []float64
+	det      []gyDet   // [g*H + t] figures before defaults
+	subsDet  []int64   // [c*H + t] fee subsidy per county before defaults
+	budget   []int64   // [c] yearly county fund budget, −1 unlimited
+	opex     []float64 // [g]
+	yield    []float64 // [g]
+	capMax   []float64 // [g] regulatory leverage cap
+	minCap   []int64   // [g] capital minimum, 0 if none
+	govCap   []int64   // [g]
+	parent   []int32   // [g] parent index or −1
+	stake    []float64 // [g]
+	inject   []int64   // [g*(H+1) + t] injection at the start (t = 0) or end of year t
+	largest  []int64   // [g] largest borrower's guaranteed balance, fen
+	grace    float64   // years
+	lagCum   []float64 // cumulative recovery lag fractions
+}
+
+// gyDet holds a guarantor-year's figures as if no loan defaulted.
+type gyDet struct {
+	startBal, endBal, rwEnd, smallAgEnd int64
+	matured, maturedElig                int64
+	feeB, feeS, reFee                   int64
+	feeBase                             float64 // Σ gb × alive fraction (for the average fee rate)
+}
+
+// NewLedger compiles the policy for m (compiled from pf and sc).
+func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, error) {
+	H, n := m.Horizon, m.n
+	pol := sc.Policy
+	L := &Ledger{m: m, pol: pol, tg: sc.Targets, H: H, Guarantors: pf.Guarantors, grace: float64(pol.GraceDays) / 365}
+	G := len(pf.Guarantors)
+	gidx := pf.GuarantorIndex()
+	L.Counties = uniqueSorted(m.Loans, func(l *models.Loan) string { return l.County })
+	cidx := indexOf(L.Counties)
+	for _, f := range sc.Recovery.Lag {
+		prev := 0.0
+		if len(L.lagCum) > 0 {
+			prev = L.lagCum[len(L.lagCum)-1]
+		}
+		L.lagCum = append(L.lagCum, prev+f)
+	}
+	L.opex, L.yield, L.capMax = make([]float64, G), make([]float64, G), make([]float64, G)
+	L.minCap, L.govCap, L.parent, L.stake = make([]int64, G), make([]int64, G), make([]int32, G), make([]float64, G)
+	L.inject, L.largest = make([]int64, G*(H+1)), make([]int64, G)
+	for g, gr := range pf.Guarantors {
+		L.opex[g], L.yield[g] = pol.OpexRate, pol.InvestmentYield
+		if !math.IsNaN(gr.OpexRate) {
+			L.opex[g] = gr.OpexRate
+		}
+		if !math.IsNaN(gr.InvestmentYield) {
+			L.yield[g] = gr.InvestmentYield
+		}
+		L.capMax[g] = sc.Targets.LeverageMax.Threshold
+		if gr.Focused {
+			L.capMax[g] = sc.Targets.FocusedThreshold
+		}
+		if gr.Level == models.LevelCounty {
+			L.minCap[g] = int64(sc.Targets.CapitalMin.MinimumFor(gr.County))
+		}
+		L.govCap[g] = int64(gr.GovernmentCapital)
+		if L.govCap[g] < 0 {
+			L.govCap[g] = int64(gr.RegisteredCapital)
+		}
+		L.parent[g] = -1
+		if p, ok := gidx[gr.ParentID]; ok && gr.ParentID != "" {
+			L.parent[g], L.stake[g] = int32(p), gr.ParentStake
+		}
+	}
+	for k, inj := range sc.Injections {
+		g, ok := gidx[inj.Guarantor]
+		if !ok {
+			return nil, fmt.Errorf("%w: injections[%d].guarantor %q is not in the portfolio", models.ErrNotFound, k, inj.Guarantor)
+		}
+		L.inject[g*(H+1)+inj.Year] += int64(inj.Amount)
+	}
+	L.budget = make([]int64, len(L.Counties))
+	for c, code := range L.Counties {
+		L.budget[c] = int64(pol.CountyFund.BudgetFor(code))
+	}
+
+	L.loanG, L.loanCty = make([]int32, n), make([]int32, n)
+	L.eligible, L.smallAg = make([]bool, n), make([]bool, n)
+	L.gb, L.rw = make([]int64, n), make([]int64, n)
+	L.rateB, L.rateS, L.rateRe = make([]float64, n), make([]float64, n), make([]float64, n)
+	L.parts = make([]int64, H*n*NParties)
+	L.feeB, L.feeS, L.reFee = make([]int64, H*n), make([]int64, H*n), make([]int64, H*n)
+	L.det = make([]gyDet, G*H)
+	L.subsDet = make([]int64, len(L.Counties)*H)
+	borrowers := map[[2]string]int64{}
+	var parts [NParties]models.Cents
+	for i := range m.Loans {
+		l := &m.Loans[i]
+		g := gidx[l.GuarantorID]
+		gr := &pf.Guarantors[g]
+		L.loanG[i], L.loanCty[i] = int32(g), int32(cidx[l.County])
+		ratio := l.GuaranteeRatio
+		if math.IsNaN(ratio) {
+			ratio = 1 - pol.BankShare
+		}
+		L.eligible[i] = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
+		L.gb[i] = int64(math.Round(float64(l.Balance) * ratio))
+		L.rw[i] = int64(math.Round(float64(L.gb[i]) * riskWeight(l)))
+		L.smallAg[i] = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
+		if m.start[i] == 0 {
+			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += L.gb[i]
+		}
+		// Nominal shares of the claim; the guarantor's is what is left of
+		// its ratio, and never negative (the others shrink pro rata).
+		w := [NParties]float64{PartyBank: 1 - ratio, PartyCountyFund: pol.CountyFund.Share}
+		if L.eligible[i] {
+			w[PartyReguarantor], w[PartyNationalFund] = pol.Reguarantee.Share, pol.NationalFund.Share
+		}
+		others := w[PartyReguarantor] + w[PartyNationalFund] + w[PartyCountyFund]
+		if others > ratio {
+			for _, k := range []int{PartyReguarantor, PartyNationalFund, PartyCountyFund} {
+				w[k] *= ratio / others
+			}
+			others = ratio
+		}
+		w[PartyGuarantor] = ratio - others
+		fee := l.FeeRate
+		if math.IsNaN(fee) {
+			fee = pol.Fee.RateFor(l.Balance)
+		}
+		L.rateB[i] = min(fee, pol.FeeSubsidy.BorrowerMax)
+		L.rateS[i] = fee - L.rateB[i]
+		if L.eligible[i] {
+			r := pol.Reguarantee.FeeRate
+			if l.Balance <= pol.Reguarantee.SmallLoanMax {
+				r = pol.Reguarantee.FeeRateSmall
+			}
+			L.rateRe[i] = r * (w[PartyReguarantor] + w[PartyNationalFund])
+		}
+		mat := m.maturity[i]
+		for t := range H {
+			models.Allocate(parts[:], models.Cents(m.claim[t*n+i]), w[:])
+			for k := range NParties {
+				L.parts[(t*n+i)*NParties+k] = int64(parts[k])
+			}
+			d := &L.det[g*H+t]
+			if int(m.start[i]) > t || mat <= float64(t) {
+				continue
+			}
+			if int(m.start[i]) == t || t == 0 {
+				d.startBal += L.gb[i]
+			}
+			full := min(1, mat-float64(t))
+			L.feeB[t*n+i] = roundFen(L.rateB[i] * float64(L.gb[i]) * full)
+			L.feeS[t*n+i] = roundFen(L.rateS[i] * float64(L.gb[i]) * full)
+			L.reFee[t*n+i] = roundFen(L.rateRe[i] * float64(l.Balance) * full)
+			d.feeB += L.feeB[t*n+i]
+			d.feeS += L.feeS[t*n+i]
+			d.reFee += L.reFee[t*n+i]
+			d.feeBase += float64(L.gb[i]) * full
+			L.subsDet[int(L.loanCty[i])*H+t] += L.feeS[t*n+i]
+			if mat > float64(t+1) {
+				d.endBal += L.gb[i]
+				d.rwEnd += L.rw[i]
+				if L.smallAg[i] {
+					d.smallAgEnd += L.gb[i]
+				}
+			} else {
+				d.matured += L.gb[i]
+				if L.eligible[i] {
+					d.maturedElig += L.gb[i]
+				}
+			}
+		}
+	}
+	for t := 1; t < H; t++ {
+		for g := range G {
+			L.det[g*H+t].startBal += L.det[g*H+t-1].endBal
+		}
+	}
+	for key, v := range borrowers {
+		g := gidx[key[0]]
+		L.largest[g] = max(L.largest[g], v)
+	}
+	return L, nil
+}
+
+// riskWeight is the regulatory weight of a guarantee: 75 % for small/micro
+// loans ≤ 500万 and agri loans ≤ 200万, 100 % otherwise (融资担保责任余额计量办法, 2018).
+func riskWeight(l *models.Loan) float64 {
+	switch {
+	case (l.Segment == "micro" || l.Segment == "small") && l.Balance <= 500*models.Wan:
+		return 0.75
+	case l.Segment == "agri" && l.Balance <= 200*models.Wan:
+		return 0.75
+	}
+	return 1
+}
+
+func roundFen(x float64) int64 { return int64(math.Round(x)) }
+
+// LedgerResult holds the ledger's per-path figures.
+type LedgerResult struct {
+	Paths, G, H, C int
+	// PartyLoss[p*NParties + k]: party k's ultimate loss on path p, fen.
+	PartyLoss []int64
+	// Metrics[((p*(G+1) + g)*H + t)*NMetrics + k]; g == G is the city.
+	Metrics []float64
+	// Outlays[(p*C + c)*H + t]: county c's risk compensation + fee subsidy, fen.
+	Outlays []int64
+	// CountyComp[(p*C + c)*H + t]: the risk-compensation part of Outlays, fen.
+	CountyComp []int64
+	// NeedX[p*G + g]: smallest injection at t = 0 (yuan, may be negative:
+	// the spare capital) keeping the capital-linked targets of guarantor g
+	// in every year on path p.
+	NeedX []float64
+}
+
+// Metric returns metric k of guarantor g (G for the city) in year t on path p.
+func (r *LedgerResult) Metric(p, g, t, k int) float64 {
+	return r.Metrics[((p*(r.G+1)+g)*r.H+t)*NMetrics+k]
+}
+
+// ledgerRun is a Ledger observing one run: per-worker scratch and the result.
+type ledgerRun struct {
+	L       *Ledger
+	res     *LedgerResult
+	scratch []*ledgerScratch
+}
+
+// NewObserver returns a PathObserver that fills a LedgerResult of paths paths.
+func (L *Ledger) NewObserver(paths, workers int) (PathObserver, *LedgerResult) {
+	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
+	res := &LedgerResult{Paths: paths, G: G, H: H, C: C,
+		PartyLoss:  make([]int64, paths*NParties),
+		Metrics:    make([]float64, paths*(G+1)*H*NMetrics),
+		Outlays:    make([]int64, paths*C*H),
+		CountyComp: make([]int64, paths*C*H),
+		NeedX:      make([]float64, paths*G),
+	}
+	lr := &ledgerRun{L: L, res: res}
+	for range workers {
+		lr.scratch = append(lr.scratch, L.newScratch())
+	}
+	return lr, res
+}
+
+// ledgerScratch is one worker's per-path working memory.
+type ledgerScratch struct {
+	claims []claimEvent
+	gy     []gyPath // [g*H + t]
+	budget []int64  // [c*H + t] county fund budget left
+	cty    []int64  // [c*H + t] county fund paid
+	subs   []int64  // [c*H + t] fee subsidy lost to defaults
+	recIn  []int64  // [g*H + t] guarantor's recoveries received
+	na     []int64  // [g*H + t] net assets at year end
+	parts  [NParties]models.Cents
+}
+
+type claimEvent struct {
+	when float64 // payment time in years from the snapshot
+	loan int32
+	year int32 // default year
+	u    float64
+}
+
+// gyPath is a guarantor-year's path-dependent figures.
+type gyPath struct {
+	endBalAdj, rwAdj, smallAgAdj, maturedAdj, maturedEligAdj int64
+	feeBLost, feeSLost, reFeeLost                            int64
+	feeBaseLost                                              float64
+	claims, recover                                          int64 // claims paid in the year and their eventual recoveries
+	paid                                                     [NParties]int64
+	regNominal, natNominal                                   int64
+	compPaid, compElig, releasedComp, releasedCompElig       int64
+}
+
+func (L *Ledger) newScratch() *ledgerScratch {
+	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
+	return &ledgerScratch{
+		claims: make([]claimEvent, 0, 1024),
+		gy:     make([]gyPath, G*H),
+		budget: make([]int64, C*H), cty: make([]int64, C*H), subs: make([]int64, C*H),
+		recIn: make([]int64, G*H), na: make([]int64, G*H),
+	}
+}
+
+func byPaymentTime(a, b claimEvent) int {
+	if c := cmp.Compare(a.when, b.when); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.loan, b.loan)
+}
+
+// Observe books path p's defaults. It does not allocate once the scratch
+// has grown to the path's number of defaults.
+func (lr *ledgerRun) Observe(worker, p int, events []Event) {
+	L, s, res := lr.L, lr.scratch[worker], lr.res
+	m := L.m
+	n, H, G, C := m.n, L.H, len(L.Guarantors), len(L.Counties)
+	clear(s.gy)
+	clear(s.cty)
+	clear(s.subs)
+	clear(s.recIn)
+	for c := range C {
+		for t := range H {
+			s.budget[c*H+t] = L.budget[c]
+		}
+	}
+	s.claims = s.claims[:0]
+	for _, e := range events {
+		s.claims = append(s.claims, claimEvent{when: float64(e.Year) + e.Time + L.grace, loan: e.Loan, year: e.Year, u: e.Time})
+	}
+	slices.SortFunc(s.claims, byPaymentTime)
+	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
+	clear(partyLoss)
+
+	for _, ce := range s.claims {
+		i, t := int(ce.loan), int(ce.year)
+		g := int(L.loanG[i])
+		L.bookDefault(s, i, g, t, ce.u)
+		ti := t*n + i
+		claim, loss := m.claim[ti], m.loss[ti]
+		nominal := L.parts[ti*NParties : (ti+1)*NParties]
+		y := int(ce.when)
+		if y >= H {
+			// Paid after the horizon: the ultimate loss at nominal parts.
+			w := [NParties]float64{}
+			for k := range NParties {
+				w[k] = float64(nominal[k])
+			}
+			models.Allocate(s.parts[:], models.Cents(loss), w[:])
+			for k := range NParties {
+				partyLoss[k] += int64(s.parts[k])
+			}
+			continue
+		}
+		c := int(L.loanCty[i])
+		cty := nominal[PartyCountyFund]
+		if b := s.budget[c*H+y]; b >= 0 && cty > b {
+			cty = b
+		}
+		if s.budget[c*H+y] >= 0 {
+			s.budget[c*H+y] -= cty
+		}
+		s.cty[c*H+y] += cty
+		gp := &s.gy[g*H+y]
+		gp.claims += claim
+		gp.recover += claim - loss
+		gp.paid[PartyBank] += nominal[PartyBank]
+		gp.paid[PartyCountyFund] += cty
+		gp.paid[PartyGuarantor] += nominal[PartyGuarantor] + nominal[PartyCountyFund] - cty
+		gp.regNominal += nominal[PartyReguarantor]
+		gp.natNominal += nominal[PartyNationalFund]
+		gp.compPaid += claim - nominal[PartyBank]
+		gp.releasedComp += L.gb[i]
+		if L.eligible[i] {
+			gp.compElig += claim - nominal[PartyBank]
+			gp.releasedCompElig += L.gb[i]
+		}
+	}
+
+	// Year ends: stop-loss caps, recoveries, net assets, metrics.
+	for g := range G {
+		for y := range H {
+			d, gp := &L.det[g*H+y], &s.gy[g*H+y]
+			releasedElig := float64(d.maturedElig - gp.maturedEligAdj + gp.releasedCompElig)
+			gp.paid[PartyReguarantor] = capAt(gp.regNominal, L.pol.Reguarantee.Share*L.pol.Reguarantee.StopRate*releasedElig, L.pol.Reguarantee.StopRate)
+			gp.paid[PartyNationalFund] = capAt(gp.natNominal, L.pol.NationalFund.Share*L.pol.NationalFund.StopRate*releasedElig, L.pol.NationalFund.StopRate)
+			gp.paid[PartyGuarantor] += gp.regNominal - gp.paid[PartyReguarantor] + gp.natNominal - gp.paid[PartyNationalFund]
+			var w [NParties]float64
+			for k := range NParties {
+				w[k] = float64(gp.paid[k])
+			}
+			models.Allocate(s.parts[:], models.Cents(gp.recover), w[:])
+			for k := range NParties {
+				partyLoss[k] += gp.paid[k] - int64(s.parts[k])
+			}
+			// The guarantor's recoveries arrive over the following years.
+			rec := float64(s.parts[PartyGuarantor])
+			prev := int64(0)
+			for k, cum := range L.lagCum {
+				got := roundFen(rec * cum)
+				if yy := y + 1 + k; yy < H {
+					s.recIn[g*H+yy] += got - prev
+				}
+				prev = got
+			}
+		}
+	}
+	L.project(s, p, res)
+}
+
+// capAt returns min(nominal, round(limit)), or nominal when stop is 0 (no stop-loss).
+func capAt(nominal int64, limit, stop float64) int64 {
+	if stop <= 0 {
+		return nominal
+	}
+	return min(nominal, roundFen(limit))
+}
+
+// bookDefault records what loan i's default at year t + u changes in the
+// guarantor's balances and fees from year t on.
+func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
+	m := L.m
+	n, H := m.n, L.H
+	mat := m.maturity[i]
+	gb := float64(L.gb[i])
+	for y := t; y < H; y++ {
+		gp := &s.gy[g*H+y]
+		full := min(1, mat-float64(y))
+		kept := 0.0
+		if y == t {
+			kept = min(u, full)
+		}
+		l := m.Loans[i].Balance
+		gp.feeBLost += L.feeB[y*n+i] - roundFen(L.rateB[i]*gb*kept)
+		sl := L.feeS[y*n+i] - roundFen(L.rateS[i]*gb*kept)
+		gp.feeSLost += sl
+		s.subs[int(L.loanCty[i])*H+y] += sl
+		gp.reFeeLost += L.reFee[y*n+i] - roundFen(L.rateRe[i]*float64(l)*kept)
+		gp.feeBaseLost += gb * (full - kept)
+		if mat > float64(y+1) {
+			gp.endBalAdj += L.gb[i]
+			gp.rwAdj += L.rw[i]
+			if L.smallAg[i] {
+				gp.smallAgAdj += L.gb[i]
+			}
+		} else if mat > float64(y) {
+			gp.maturedAdj += L.gb[i]
+			if L.eligible[i] {
+				gp.maturedEligAdj += L.gb[i]
+			}
+		}
+	}
+}
+
+// project runs the balance sheets forward and writes path p's metrics,
+// outlays and capital needs.
+func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
+	H, G, C := L.H, len(L.Guarantors), len(L.Counties)
+	for g := range G {
+		na := int64(L.Guarantors[g].NetAssets) + L.inject[g*(H+1)]
+		prevEnd := L.det[g*H].startBal
+		for t := range H {
+			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
+			feeB, feeS, reFee := d.feeB-gp.feeBLost, d.feeS-gp.feeSLost, d.reFee-gp.reFeeLost
+			startBal := prevEnd
+			if t > 0 {
+				startBal += d.startBal - L.det[g*H+t-1].endBal // new business written this year
+			}
+			inv := roundFen(L.yield[g] * float64(na))
+			opex := roundFen(L.opex[g] * float64(startBal))
+			na += feeB + feeS + inv - opex - reFee - gp.paid[PartyGuarantor] + s.recIn[g*H+t] + L.inject[g*(H+1)+t+1]
+			s.na[g*H+t] = na
+			endBal := d.endBal - gp.endBalAdj
+			prevEnd = endBal
+			released := d.matured - gp.maturedAdj + gp.releasedComp
+			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			mt[MetricBalance] = float64(endBal) / 100
+			mt[MetricNetAssets] = float64(na) / 100
+			mt[MetricLeveragePerf] = ratio(float64(endBal), float64(na))
+			mt[MetricLeverageFiscal] = ratio(float64(endBal), float64(L.govCap[g]))
+			mt[MetricCompRate] = ratio0(float64(gp.compPaid), float64(released))
+			mt[MetricCompRateBalance] = ratio0(float64(gp.compPaid), float64(startBal))
+			mt[MetricCompPaid] = float64(gp.compPaid) / 100
+			mt[MetricRecoveries] = float64(s.recIn[g*H+t]) / 100
+			mt[MetricFeeRate] = ratio0(float64(feeB), d.feeBase-gp.feeBaseLost)
+			mt[MetricSmallAgriBalance] = float64(d.smallAgEnd-gp.smallAgAdj) / 100
+			mt[MetricReleased] = float64(released) / 100
+		}
+	}
+	// Regulatory leverage needs the children's net assets (equity held).
+	for g := range G {
+		for t := range H {
+			rwEnd := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
+			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			mt[MetricLeverageReg] = ratio(rwEnd, float64(s.na[g*H+t])/100-L.heldAt(s, g, t))
+		}
+		res.NeedX[p*G+g] = L.capitalNeed(s, g)
+	}
+	// The city: sums, with net assets consolidated (equity stakes in county
+	// guarantors are not counted twice).
+	for t := range H {
+		var bal, na, rw, comp, rel, rec, feeB, feeBase, sa, gov float64
+		for g := range G {
+			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
+			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			bal += mt[MetricBalance]
+			na += mt[MetricNetAssets]
+			if L.parent[g] >= 0 {
+				na -= L.stake[g] * mt[MetricNetAssets]
+			}
+			rw += float64(d.rwEnd-gp.rwAdj) / 100
+			comp += mt[MetricCompPaid]
+			rel += mt[MetricReleased]
+			rec += mt[MetricRecoveries]
+			feeB += float64(d.feeB-gp.feeBLost) / 100
+			feeBase += (d.feeBase - gp.feeBaseLost) / 100
+			sa += mt[MetricSmallAgriBalance]
+			gov += float64(L.govCap[g]) / 100
+		}
+		var startBal float64
+		for g := range G {
+			if t == 0 {
+				startBal += float64(L.det[g*H].startBal) / 100
+			} else {
+				startBal += res.Metric(p, g, t-1, MetricBalance) + float64(L.det[g*H+t].startBal-L.det[g*H+t-1].endBal)/100
+			}
+		}
+		mt := res.Metrics[((p*(G+1)+G)*H+t)*NMetrics:][:NMetrics]
+		mt[MetricBalance], mt[MetricNetAssets] = bal, na
+		mt[MetricLeveragePerf] = ratio(bal, na)
+		mt[MetricLeverageReg] = ratio(rw, na)
+		mt[MetricLeverageFiscal] = ratio(bal, gov)
+		mt[MetricCompRate] = ratio0(comp, rel)
+		mt[MetricCompRateBalance] = ratio0(comp, startBal)
+		mt[MetricCompPaid], mt[MetricRecoveries], mt[MetricReleased] = comp, rec, rel
+		mt[MetricFeeRate] = ratio0(feeB, feeBase)
+		mt[MetricSmallAgriBalance] = sa
+	}
+	for c := range C {
+		for t := range H {
+			comp := s.cty[c*H+t]
+			res.CountyComp[(p*C+c)*H+t] = comp
+			res.Outlays[(p*C+c)*H+t] = comp + L.subsDet[c*H+t] - s.subs[c*H+t]
+		}
+	}
+}
+
+// capitalNeed returns the smallest injection X at t = 0 (yuan) such that, with
+// X invested at the guarantor's yield y, regulatory leverage stays at or below
+// the cap and net assets at or above the capital minimum in every year t:
+//
+//	X ≥ (RW_t/cap − NA_t + held_t) / (1+y)^(t+1)    and    X ≥ (min − NA_t) / (1+y)^(t+1),
+//
+// and registered capital reaches the minimum (X ≥ min − registered capital).
+// A negative X is spare capital. −Inf means no capital-linked target binds.
+func (L *Ledger) capitalNeed(s *ledgerScratch, g int) float64 {
+	H := L.H
+	need := math.Inf(-1)
+	minCap := float64(L.minCap[g]) / 100
+	if L.minCap[g] > 0 {
+		need = minCap - float64(L.Guarantors[g].RegisteredCapital)/100
+	}
+	grow := 1.0
+	for t := range H {
+		grow *= 1 + L.yield[g]
+		na := float64(s.na[g*H+t]) / 100
+		rw := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
+		need = max(need, (rw/L.capMax[g]-na+L.heldAt(s, g, t))/grow)
+		if L.minCap[g] > 0 {
+			need = max(need, (minCap-na)/grow)
+		}
+	}
+	return need
+}
+
+// heldAt returns the equity guarantor g holds in others at the end of year t, yuan.
+func (L *Ledger) heldAt(s *ledgerScratch, g, t int) float64 {
+	held := 0.0
+	for c := range L.Guarantors {
+		if int(L.parent[c]) == g {
+			held += L.stake[c] * float64(s.na[c*L.H+t]) / 100
+		}
+	}
+	return held
+}
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+func ratio0(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
