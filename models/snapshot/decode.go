@@ -87,9 +87,9 @@ func setCell[T any](d *decoder, c *column[T], p *T, rowNum int, s string) {
 			*c.str(p) = d.internString(s)
 		}
 	case kMoney:
-		v, err := d.parseMoney(s)
-		if err != nil {
-			d.add(rowNum, c.name, s, moneyReason(err, s), models.ErrInvalid)
+		v, reason := d.parseMoney(s)
+		if reason != "" {
+			d.add(rowNum, c.name, s, reason, models.ErrInvalid)
 			return
 		}
 		*c.money(p) = v
@@ -120,25 +120,28 @@ func setCell[T any](d *decoder, c *column[T], p *T, rowNum int, s string) {
 	}
 }
 
-func (d *decoder) parseMoney(s string) (models.Cents, error) {
+// parseMoney parses yuan text into fen; reason is "" on success.
+func (d *decoder) parseMoney(s string) (v models.Cents, reason string) {
+	var err error
 	if d.lenient {
-		return models.ParseCentsLenient(s)
-	}
-	return models.ParseCents(s)
-}
-
-// moneyReason is the reason of a ParseCents error without the repeated value.
-func moneyReason(err error, s string) string {
-	msg := err.Error()
-	for _, prefix := range []string{
-		fmt.Sprintf("%v: money %q ", models.ErrInvalid, s),
-		fmt.Sprintf("%v: money %q ", models.ErrInvalid, strings.TrimSpace(s)),
-	} {
-		if r, ok := strings.CutPrefix(msg, prefix); ok {
-			return r
+		v, err = models.ParseCentsLenient(s)
+	} else {
+		if strings.ContainsAny(s, ",万亿") {
+			// ParseCents says so too, but only after checking the decimals,
+			// which would blame "12.5万" for having too many.
+			return 0, "uses a thousands separator or a 万/亿 suffix (write plain yuan, or pass --lenient-money)"
 		}
+		v, err = models.ParseCents(s)
 	}
-	return msg
+	if err != nil {
+		// Drop the repeated value from ParseCents' message.
+		msg := err.Error()
+		if r, ok := strings.CutPrefix(msg, fmt.Sprintf("%v: money %q ", models.ErrInvalid, s)); ok {
+			return 0, r
+		}
+		return 0, msg
+	}
+	return v, ""
 }
 
 // parseFloat parses a finite decimal number; reason is "" on success.
