@@ -65,6 +65,9 @@ type YearStats struct {
 	Year     int                  `json:"year"` // 1-based
 	Loss     map[string]LossStats `json:"loss"` // keyed by party, as Document.Loss
 	Defaults CountStats           `json:"defaults"`
+	// Metrics maps a scope (a guarantor id, or "city") to each projected
+	// metric's distribution at the end of the year (see MetricNames).
+	Metrics map[string]map[string]Quantiles `json:"metrics,omitempty"`
 }
 
 // TargetResult is the probability that one target holds in one scope and
@@ -78,6 +81,9 @@ type TargetResult struct {
 	Definition string `json:"definition,omitempty"`
 	PHold      Number `json:"p_hold"`
 	SE         Number `json:"se"`
+	// Shortfall is by how much the target is missed on the paths where it
+	// fails (in the target's unit: leverage, rate, or yuan), if it ever fails.
+	Shortfall *Quantiles `json:"shortfall,omitempty"`
 }
 
 // Stats is a distribution summary in the document's shape:
@@ -238,16 +244,47 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 // (ElapsedSeconds left for the caller to set) and the per-path result.
 // p.Workers 0 means GOMAXPROCS, and the document says how many were used.
 func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
+	o, err := Execute(ctx, pf, sc, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o.Doc, o.Paths, nil
+}
+
+// Outcome is everything a run produced: the compiled model and ledger, the
+// per-path losses and ledger figures, and the document summarizing them.
+type Outcome struct {
+	Model  *Model
+	Ledger *Ledger
+	Paths  *Result
+	Book   *LedgerResult
+	Doc    *Document
+}
+
+// Execute compiles pf under sc with its policy ledger, runs p, and builds
+// the full document (losses per party, projected metrics, targets, county
+// outlays, ES contributions). Sweeps and top-ups use the Outcome directly.
+func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
 	m, err := Compile(pf, sc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+	}
+	L, err := NewLedger(m, pf, sc)
+	if err != nil {
+		return nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
 	}
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
+	obs, book := L.NewObserver(p.Paths, p.Workers)
+	p.Observer = obs
 	r, err := Run(ctx, m, p)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return NewDocument(pf, sc, r, p.Workers), r, nil
+	d := NewDocument(pf, sc, r, p.Workers)
+	if err := d.addLedger(ctx, L, r, book, p); err != nil {
+		return nil, err
+	}
+	return &Outcome{Model: m, Ledger: L, Paths: r, Book: book, Doc: d}, nil
 }

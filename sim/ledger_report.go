@@ -1,0 +1,255 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Quantiles summarizes a projected metric over the paths: its mean and its
+// 5 %, 50 % and 95 % quantiles (VaR convention: the smallest value with
+// empirical F ≥ level).
+type Quantiles struct {
+	Mean Number `json:"mean"`
+	Q05  Number `json:"q05"`
+	Q50  Number `json:"q50"`
+	Q95  Number `json:"q95"`
+}
+
+// QuantilesOf summarizes x (modified: sorted in place). NaN for an empty x.
+func QuantilesOf(x []float64) Quantiles {
+	if len(x) == 0 {
+		nan := Number(math.NaN())
+		return Quantiles{nan, nan, nan, nan}
+	}
+	slices.Sort(x)
+	var s float64
+	for _, v := range x {
+		s += v
+	}
+	q := func(a float64) Number {
+		k := int(math.Ceil(a * float64(len(x)) * (1 - 1e-12)))
+		return Number(x[min(max(k, 1), len(x))-1])
+	}
+	return Quantiles{Mean: Number(s / float64(len(x))), Q05: q(0.05), Q50: q(0.5), Q95: q(0.95)}
+}
+
+// CityScope is the scope name of city-wide figures.
+const CityScope = "city"
+
+// Target ids (DESIGN.md "Projection and targets").
+const (
+	TargetBalanceMin       = "balance_min"
+	TargetLeverageMin      = "leverage_min"
+	TargetLeverageMax      = "leverage_max"
+	TargetCompRateMax      = "compensation_rate_max"
+	TargetFeeMax           = "fee_max"
+	TargetCapitalMin       = "capital_min"
+	TargetBankShareMin     = "bank_share_min"
+	TargetConcentrationMax = "concentration_max"
+)
+
+// ContributionLevel is the level of the expected-shortfall contributions.
+const ContributionLevel = 0.99
+
+// Contributions are the Euler (expected-shortfall) contributions of each
+// segment to the portfolio's ES at Level; within each dimension they add
+// up to ES.
+type Contributions struct {
+	Level float64                     `json:"level"`
+	ES    Money                       `json:"es"`
+	By    map[string]map[string]Money `json:"by"` // dimension → segment → contribution
+}
+
+// Outlay is a county's yearly outlay distribution: risk compensation paid
+// by its fund plus the fee subsidy.
+type Outlay struct {
+	Year                 int       `json:"year"`
+	Total                Quantiles `json:"total"`
+	RiskCompensation     Quantiles `json:"risk_compensation"`
+	FeeSubsidyMean       Money     `json:"fee_subsidy_mean"`
+	BudgetExhaustedShare Number    `json:"p_budget_exhausted"` // share of paths where the fund's budget ran out
+}
+
+// addLedger fills the document's party losses, metrics, targets, outlays
+// and contributions.
+func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *LedgerResult, p Params) error {
+	P, G, H, C := b.Paths, b.G, b.H, b.C
+	x := make([]float64, P)
+	for k := range NParties {
+		for q := range P {
+			x[q] = float64(b.PartyLoss[q*NParties+k]) / 100
+		}
+		d.Loss[PartyNames[k]] = StatsOf[Money](Summarize(x, 0))
+	}
+	scopes := make([]string, G+1)
+	for g := range G {
+		scopes[g] = L.Guarantors[g].GuarantorID
+	}
+	scopes[G] = CityScope
+	for t := range H {
+		d.Years[t].Metrics = map[string]map[string]Quantiles{}
+		for g, scope := range scopes {
+			ms := map[string]Quantiles{}
+			for k := range NMetrics {
+				for q := range P {
+					x[q] = b.Metric(q, g, t, k)
+				}
+				ms[MetricNames[k]] = QuantilesOf(x)
+			}
+			d.Years[t].Metrics[scope] = ms
+		}
+	}
+	d.Targets = L.targets(b)
+
+	outlays := map[string][]Outlay{}
+	y := make([]float64, P)
+	for c, code := range L.Counties {
+		for t := range H {
+			var subs float64
+			exhausted := 0
+			for q := range P {
+				i := (q*C+c)*H + t
+				x[q] = float64(b.Outlays[i]) / 100
+				y[q] = float64(b.CountyComp[i]) / 100
+				subs += float64(b.Outlays[i]-b.CountyComp[i]) / 100
+				if L.budget[c] >= 0 && b.CountyComp[i] >= L.budget[c] && L.budget[c] > 0 {
+					exhausted++
+				}
+			}
+			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: QuantilesOf(x), RiskCompensation: QuantilesOf(y),
+				FeeSubsidyMean: Money(subs / float64(P)), BudgetExhaustedShare: Number(float64(exhausted) / float64(P))})
+		}
+	}
+	raw, err := json.Marshal(outlays)
+	if err != nil {
+		return err
+	}
+	d.Outlays = raw
+	contrib, err := ESContributions(ctx, L.m, r, p, ContributionLevel, L)
+	if err != nil {
+		return err
+	}
+	if raw, err = json.Marshal(contrib); err != nil {
+		return err
+	}
+	d.Contributions = raw
+	return nil
+}
+
+// targets evaluates every target of DESIGN.md's table for every scope and
+// year: P(hold) is the share of paths where it holds, with the binomial
+// standard error √(p(1 − p)/P) (paths are independent).
+func (L *Ledger) targets(b *LedgerResult) []TargetResult {
+	P, G, H := b.Paths, b.G, b.H
+	tg := L.tg
+	var out []TargetResult
+	short := make([]float64, 0, P)
+	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
+		short = short[:0]
+		for q := range P {
+			if m := miss(q); m > 0 {
+				short = append(short, m)
+			}
+		}
+		ph := 1 - float64(len(short))/float64(P)
+		tr := TargetResult{ID: id, Scope: scope, Year: year, Threshold: Number(thr), Definition: def,
+			PHold: Number(ph), SE: Number(math.Sqrt(ph * (1 - ph) / float64(P)))}
+		if len(short) > 0 {
+			qs := QuantilesOf(short)
+			tr.Shortfall = &qs
+		}
+		out = append(out, tr)
+	}
+	levMetric := func(def string) int {
+		switch def {
+		case models.LeverageRegulatory:
+			return MetricLeverageReg
+		case models.LeverageFiscal:
+			return MetricLeverageFiscal
+		}
+		return MetricLeveragePerf
+	}
+	for t := range H {
+		year := t + 1
+		if !tg.BalanceMin.Off {
+			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, "", func(q int) float64 {
+				v := b.Metric(q, G, t, MetricSmallAgriBalance)
+				if v > tg.BalanceMin.Threshold {
+					return 0
+				}
+				return tg.BalanceMin.Threshold - v + 0.01 // > 0 even when equal: the target is strict
+			})
+		}
+		for g := 0; g <= G; g++ {
+			scope := CityScope
+			if g < G {
+				scope = L.Guarantors[g].GuarantorID
+			}
+			if !tg.LeverageMin.Off {
+				def := tg.LeverageMin.Definition
+				if def == "" {
+					def = models.LeveragePerformance
+				}
+				k := levMetric(def)
+				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, def, func(q int) float64 {
+					return tg.LeverageMin.Threshold - b.Metric(q, g, t, k)
+				})
+			}
+			if !tg.CompensationRateMax.Off {
+				add(TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, "", func(q int) float64 {
+					return b.Metric(q, g, t, MetricCompRate) - tg.CompensationRateMax.Threshold
+				})
+			}
+			if !tg.FeeMax.Off {
+				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, "", func(q int) float64 {
+					v := b.Metric(q, g, t, MetricFeeRate)
+					if v < tg.FeeMax.Threshold {
+						return 0
+					}
+					return v - tg.FeeMax.Threshold + 1e-12 // strict: "< 1 %"
+				})
+			}
+			if g == G {
+				continue
+			}
+			if !tg.LeverageMax.Off {
+				cap := L.capMax[g]
+				def := tg.LeverageMax.Definition
+				if def == "" {
+					def = models.LeverageRegulatory
+				}
+				k := levMetric(def)
+				add(TargetLeverageMax, scope, year, cap, def, func(q int) float64 {
+					return b.Metric(q, g, t, k) - cap
+				})
+			}
+			if !tg.CapitalMin.Off && L.minCap[g] > 0 {
+				minYuan := float64(L.minCap[g]) / 100
+				reg := float64(L.Guarantors[g].RegisteredCapital) / 100
+				add(TargetCapitalMin, scope, year, minYuan, "", func(q int) float64 {
+					return max(minYuan-b.Metric(q, g, t, MetricNetAssets), minYuan-reg)
+				})
+			}
+			if !tg.ConcentrationMax.Off && L.largest[g] > 0 {
+				lg := float64(L.largest[g]) / 100
+				add(TargetConcentrationMax, scope, year, tg.ConcentrationMax.Threshold, "", func(q int) float64 {
+					na := b.Metric(q, g, t, MetricNetAssets)
+					if na <= 0 {
+						return math.Inf(1)
+					}
+					return lg/na - tg.ConcentrationMax.Threshold
+				})
+			}
+		}
+		if !tg.BankShareMin.Off {
+			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, "", func(int) float64 {
+				return tg.BankShareMin.Threshold - L.pol.BankShare
+			})
+		}
+	}
+	return out
+}
