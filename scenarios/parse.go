@@ -171,10 +171,10 @@ func loadChain(src layerSource, data []byte, probs *problems) []layer {
 			probs.add(l.src.file, l.extAt, "extends", "extends chain longer than %d", maxExtends)
 			return nil
 		}
-		next, nextData, err := resolveExtends(l)
-		if err != nil {
+		next, nextData, msg, cat := resolveExtends(l)
+		if cat != nil {
 			*probs = append(*probs, &Problem{File: l.src.file, Line: l.extAt.line, Column: l.extAt.col,
-				Path: "extends", Message: err.Error(), Err: category(err)})
+				Path: "extends", Message: msg, Err: cat})
 			return nil
 		}
 		if ids[next.id] {
@@ -197,28 +197,29 @@ func category(err error) error {
 	return models.ErrInvalid
 }
 
-// resolveExtends finds the scenario l extends.
-func resolveExtends(l layer) (layerSource, []byte, error) {
+// resolveExtends finds the scenario l extends. On failure it returns a
+// message and its category (models.ErrNotFound or models.ErrInvalid).
+func resolveExtends(l layer) (layerSource, []byte, string, error) {
 	ref := l.extends
 	if !isFileRef(ref) {
 		data, err := fs.ReadFile(library, "library/"+ref+".yaml")
 		if err != nil {
-			return layerSource{}, nil, fmt.Errorf("%w: no built-in scenario %q (built-ins: %s; name a file with a .yaml suffix or a path)",
-				models.ErrNotFound, ref, strings.Join(Names(), ", "))
+			return layerSource{}, nil, fmt.Sprintf("no built-in scenario %q (built-ins: %s; name a file with a .yaml suffix or a path)",
+				ref, strings.Join(Names(), ", ")), models.ErrNotFound
 		}
-		return builtinSource(ref), data, nil
+		return builtinSource(ref), data, "", nil
 	}
 	if l.src.files == nil {
-		return layerSource{}, nil, fmt.Errorf("%w: %q is a file; only built-in scenarios can be extended here", models.ErrInvalid, ref)
+		return layerSource{}, nil, fmt.Sprintf("%q is a file; only built-in scenarios can be extended here", ref), models.ErrInvalid
 	}
 	next, data, err := l.src.files.open(l.src.dir, ref)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return layerSource{}, nil, fmt.Errorf("%w: file %s does not exist", models.ErrNotFound, next.file)
+			return layerSource{}, nil, fmt.Sprintf("file %s does not exist", next.file), models.ErrNotFound
 		}
-		return layerSource{}, nil, fmt.Errorf("%w: cannot read %s: %v", models.ErrInvalid, next.file, err)
+		return layerSource{}, nil, fmt.Sprintf("cannot read %s: %v", next.file, err), models.ErrInvalid
 	}
-	return next, data, nil
+	return next, data, "", nil
 }
 
 // parseLayer parses one file into its YAML body and its extends value.

@@ -1,0 +1,323 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+const fixtures = "../testdata/scenarios"
+
+// expectation is one "# error: [FILE:]LINE:COL: SUBSTRING" line of a bad
+// fixture: a problem must be reported in FILE (default: the fixture) at
+// LINE:COL whose "path: message" contains SUBSTRING.
+type expectation struct {
+	file      string
+	line, col int
+	substr    string
+}
+
+var expectLine = regexp.MustCompile(`(?m)^# error: (?:([^:\s]+\.ya?ml):)?(\d+):(\d+): (.*)$`)
+
+func expectations(t *testing.T, name string, data []byte) []expectation {
+	var out []expectation
+	for _, m := range expectLine.FindAllStringSubmatch(string(data), -1) {
+		e := expectation{file: m[1], substr: m[4]}
+		if e.file == "" {
+			e.file = name
+		}
+		e.line, _ = strconv.Atoi(m[2])
+		e.col, _ = strconv.Atoi(m[3])
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s has no '# error:' lines", name)
+	}
+	return out
+}
+
+// TestBadFixtures parses every testdata/scenarios/*.bad.yaml and checks
+// that exactly the problems its "# error:" lines list are reported, each
+// at its file, line and column.
+func TestBadFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixtures, "*.bad.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := expectations(t, name, data)
+			_, err = Parse(file, data)
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse: got %v, want an *Error", err)
+			}
+			if !errors.Is(err, models.ErrInvalid) && !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("error wraps neither ErrInvalid nor ErrNotFound")
+			}
+			used := make([]bool, len(pe.Problems))
+			for _, w := range want {
+				found := false
+				for i, p := range pe.Problems {
+					text := p.Message
+					if p.Path != "" {
+						text = p.Path + ": " + p.Message
+					}
+					if !used[i] && filepath.Base(p.File) == w.file && p.Line == w.line && p.Column == w.col && strings.Contains(text, w.substr) {
+						used[i], found = true, true
+						break
+					}
+				}
+				if !found {
+					t.Errorf("missing problem %s:%d:%d: %s", w.file, w.line, w.col, w.substr)
+				}
+			}
+			for i, p := range pe.Problems {
+				if !used[i] {
+					t.Errorf("unexpected problem %v", p)
+				}
+			}
+			if t.Failed() {
+				t.Logf("all problems:\n%v", err)
+			}
+		})
+	}
+}
+
+// TestTypoTypeAndPDAtOnce is the issue's acceptance case spelled out: one
+// file with a typo'd key, a wrong type and a PD multiplier < 0 gives all
+// three, with line and column, in one error message.
+func TestTypoTypeAndPDAtOnce(t *testing.T) {
+	file := filepath.Join(fixtures, "typo-type-pd.bad.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(file, data)
+	if err == nil {
+		t.Fatal("Parse accepted the file")
+	}
+	for _, want := range []string{
+		file + `:11:3: model.presistence: unknown key "presistence"`,
+		file + `:14:16: horizon_years: want a whole number, got text "three"`,
+		file + `:18:20: shocks[1].pd_multiplier: -1.5 must be ≥ 0`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestGoodFixtures parses every fixture that is not .bad.
+func TestGoodFixtures(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	n := 0
+	for _, file := range files {
+		if strings.HasSuffix(file, ".bad.yaml") {
+			continue
+		}
+		n++
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(file, data); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	if n < 3 {
+		t.Errorf("only %d good fixtures", n)
+	}
+}
+
+func load(t *testing.T, name string) models.Scenario {
+	t.Helper()
+	sc, err := Load(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestExtendsMerge checks the merge rules: mappings merge at any depth,
+// lists replace, metadata is the child's own.
+func TestExtendsMerge(t *testing.T) {
+	parent := load(t, "parent-3y.yaml")
+	child := load(t, "child.yaml")
+
+	want := parent
+	want.Name = "child" // from the file name; the parent's is not inherited
+	want.Description = ""
+	want.Extends = "parent-3y.yaml"
+	want.Model.R2 = models.R2{Macro: 0.06, Industry: 0.12, County: 0.05} // one key overridden
+	want.Shocks = []models.Shock{{PDMultiplier: 2, Where: models.Selector{County: []string{"330382"}}, Years: []int{1}}}
+	want.Recovery.Lag = []float64{0.5, 0.5}
+	want.Policy.CountyFund.Budget = map[string]models.Cents{
+		"330382": 500 * models.Wan, // overridden
+		"330381": 1500 * models.Wan, // inherited
+		"330326": 100 * models.Wan, // added
+	}
+	if diff := cmp.Diff(want, child); diff != "" {
+		t.Errorf("child (-want +got):\n%s", diff)
+	}
+	// Untouched fields come from the parent, and below it the defaults.
+	if child.Policy.BankShare != 0.25 || child.HorizonYears != 3 || child.Model.Persistence != 0.2 {
+		t.Errorf("inherited fields lost: %+v", child)
+	}
+	if child.Policy.Fee != models.Policy4321().Fee {
+		t.Errorf("defaults lost: %+v", child.Policy.Fee)
+	}
+}
+
+func TestAnchorsAndMergeKeys(t *testing.T) {
+	sc := load(t, "anchors.yaml")
+	exporters := models.Selector{Industry: []string{"footwear", "apparel", "eyewear"}}
+	want := []models.Shock{
+		{Factor: "industry/footwear", Shift: -1.5, Years: []int{1}},
+		{Factor: "industry/apparel", Shift: -1.5, Years: []int{1}},
+		{PDMultiplier: 1.5, Where: exporters},
+		{LGDAddOn: 0.05, Where: exporters},
+	}
+	if diff := cmp.Diff(want, sc.Shocks); diff != "" {
+		t.Errorf("shocks (-want +got):\n%s", diff)
+	}
+}
+
+func TestOmittedFieldsKeepDefaults(t *testing.T) {
+	sc, err := Parse("mini.yaml", []byte("policy: {bank_share: 0.3}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := models.DefaultScenario()
+	want.Name = "mini"
+	want.Policy.BankShare = 0.3
+	if diff := cmp.Diff(want, sc); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	empty, err := Parse("empty.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = models.DefaultScenario()
+	want.Name = "empty"
+	if diff := cmp.Diff(want, empty); diff != "" {
+		t.Errorf("empty file (-want +got):\n%s", diff)
+	}
+}
+
+// TestNullClears: null clears a list, a map and an optional mapping, but a
+// scalar needs a value.
+func TestNullClears(t *testing.T) {
+	fsys := fstest.MapFS{
+		"p.yaml": {Data: []byte(`
+horizon_years: 2
+shocks: [{pd_multiplier: 2}]
+model:
+  industry_correlation: {labels: [a, b], matrix: [[1, 0.2], [0.2, 1]]}
+policy: {county_fund: {budget: {"330382": 100}}}
+`)},
+		"c.yaml": {Data: []byte(`
+extends: p.yaml
+shocks: null
+model: {industry_correlation: ~}
+policy: {county_fund: {budget: }}
+`)},
+	}
+	sc, err := ParseFS(fsys, "c.yaml", fsys["c.yaml"].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Shocks != nil || sc.Model.IndustryCorrelation != nil || sc.Policy.CountyFund.Budget != nil || sc.HorizonYears != 2 {
+		t.Errorf("null did not clear: %+v", sc)
+	}
+}
+
+// TestParseFSNoFiles: with a nil fs only built-ins may be extended, so an
+// upload cannot make the server read its files.
+func TestParseFSNoFiles(t *testing.T) {
+	if _, err := ParseFS(nil, "upload.yaml", []byte("extends: wenzhou-2011\n")); err != nil {
+		t.Errorf("built-in extends rejected: %v", err)
+	}
+	_, err := ParseFS(nil, "upload.yaml", []byte("extends: /etc/passwd\n"))
+	if err == nil || !strings.Contains(err.Error(), "upload.yaml:1:10: extends:") || !strings.Contains(err.Error(), "only built-in scenarios") {
+		t.Errorf("file extends from untrusted input: got %v", err)
+	}
+}
+
+func TestExtendsChainTooLong(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for i := range maxExtends + 2 {
+		fsys["s"+strconv.Itoa(i)+".yaml"] = &fstest.MapFile{Data: []byte("extends: s" + strconv.Itoa(i+1) + ".yaml\n")}
+	}
+	fsys["s"+strconv.Itoa(maxExtends+2)+".yaml"] = &fstest.MapFile{Data: []byte("horizon_years: 2\n")}
+	_, err := ParseFS(fsys, "s0.yaml", fsys["s0.yaml"].Data)
+	if err == nil || !strings.Contains(err.Error(), "extends chain longer than") {
+		t.Errorf("got %v", err)
+	}
+	// One shorter is fine.
+	sc, err := ParseFS(fsys, "s3.yaml", fsys["s3.yaml"].Data)
+	if err != nil || sc.HorizonYears != 2 {
+		t.Errorf("chain of %d: %v, %+v", maxExtends, err, sc.HorizonYears)
+	}
+}
+
+func TestErrorsAreSortedAndCategorized(t *testing.T) {
+	_, err := Parse("x.yaml", []byte("polcy: 1\nhorizon_years: 9\nmodel: {copula: x}\n"))
+	var pe *Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("got %v", err)
+	}
+	var lines []int
+	for _, p := range pe.Problems {
+		lines = append(lines, p.Line)
+		if !errors.Is(p, models.ErrInvalid) {
+			t.Errorf("%v: not ErrInvalid", p)
+		}
+	}
+	if !reflect.DeepEqual(lines, []int{1, 2, 3}) {
+		t.Errorf("problem lines %v, want [1 2 3]:\n%v", lines, err)
+	}
+	_, err = Load("no-such-builtin")
+	if !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Load of an unknown name: %v, want ErrNotFound", err)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"abc", "", 3},
+		{"persistence", "presistence", 1}, // transposition
+		{"bank_share", "bank_shar", 1},
+		{"kitten", "sitting", 3},
+		{"乐清", "乐清市", 1},
+	} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+	if got := closest("polcy", []string{"name", "policy", "model"}); got != "policy" {
+		t.Errorf("closest = %q", got)
+	}
+	if got := closest("colour", []string{"name", "policy", "model"}); got != "" {
+		t.Errorf("closest suggests %q for a key that is no typo", got)
+	}
+}
