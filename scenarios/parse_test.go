@@ -168,9 +168,9 @@ func TestExtendsMerge(t *testing.T) {
 	want.Shocks = []models.Shock{{PDMultiplier: 2, Where: models.Selector{County: []string{"330382"}}, Years: []int{1}}}
 	want.Recovery.Lag = []float64{0.5, 0.5}
 	want.Policy.CountyFund.Budget = map[string]models.Cents{
-		"330382": 500 * models.Wan, // overridden
+		"330382": 500 * models.Wan,  // overridden
 		"330381": 1500 * models.Wan, // inherited
-		"330326": 100 * models.Wan, // added
+		"330326": 100 * models.Wan,  // added
 	}
 	if diff := cmp.Diff(want, child); diff != "" {
 		t.Errorf("child (-want +got):\n%s", diff)
