@@ -35,7 +35,7 @@ func testPortfolio(n int, seed uint64) *models.Portfolio {
 		g.RegisteredCapital = models.Cents(1+i%2) * models.Yi
 		g.NetAssets = g.RegisteredCapital + models.Cents(r.Int64N(int64(models.Yi)))
 		if i%3 == 0 {
-			g.ParentID, g.ParentStake = city.GuarantorID, 0.1*float64(i%4)+0.05
+			g.ParentID, g.ParentStake = city.GuarantorID, []float64{0.05, 0.15, 0.35, 1}[i%4]
 			g.GovernmentCapital = g.RegisteredCapital / 2
 		}
 		if i%2 == 0 {
