@@ -284,8 +284,11 @@ func (o Options) writeDir(dir string, fill func(tmp string) error) (err error) {
 			return os.RemoveAll(old)
 		}
 	}
-	// rename(2) replaces an empty directory and fails on a non-empty one, so
-	// a folder that filled up since checkTarget is never clobbered.
+	// An empty dir is removed first (os.Rename does not replace folders);
+	// rmdir fails if it filled up since checkTarget, so nothing is clobbered.
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: write %s: %v", models.ErrConflict, dir, err)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("%w: write %s: %v", models.ErrConflict, dir, err)
 	}
