@@ -2,7 +2,7 @@ package snapshot
 
 import (
 	"context"
-		"io"
+	"io"
 	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"

@@ -3,9 +3,9 @@ package snapshot
 import (
 	"bytes"
 	"math"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
