@@ -28,7 +28,7 @@ func TestSet(t *testing.T) {
 		{"targets.leverage_min.threshold", "4", "", 4.0},
 		{"targets.balance_min.threshold", "2e10", "", 2e10},
 		{"policy.interest_in_scope", "false", "", false},
-		{"name", "my: scenario [1]", "", "my: scenario [1]"}, // text is literal
+		{"name", "my: scenario [1]", "", "my: scenario [1]"},                                          // text is literal
 		{"model.r2", "{macro: 0.1}", "model.r2", models.R2{Macro: 0.1, Industry: 0.08, County: 0.04}}, // merges
 		{"shocks[0].pd_multiplier", "2", "shocks", []models.Shock{{PDMultiplier: 2}}},                 // appends
 		{"shocks.0.where.county", "[330382, 330381]", "shocks[0].where.county", []string{"330382", "330381"}},
