@@ -1,0 +1,463 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// runTable is a CSV table derived from a run's result document.
+type runTable struct {
+	name  string // URL name, e.g. "targets"
+	file  string // file in the run's folder
+	has   func(d *sim.Document) bool
+	write func(w io.Writer, d *sim.Document) error
+}
+
+// runTables are the CSV tables of a run, written when the run finishes:
+//
+//	loss           year (0 = whole horizon), party, mean, sd, var_*, es_*, se_* (yuan)
+//	defaults       year (0 = whole horizon), mean, sd, var_*, es_*, se_* (counts)
+//	metrics        year, scope, metric, mean, q05, q50, q95 (projected balance sheets)
+//	targets        id, scope, year, threshold, definition, p_hold, se, shortfall_*
+//	outlays        county, year, total_*, risk_compensation_*, fee_subsidy_mean, p_budget_exhausted
+//	contributions  level, dimension, segment, es_contribution (yuan), share of ES
+//
+// Each exists when the document has the figures.
+var runTables = []runTable{
+	{name: "loss", file: "loss.csv", has: func(d *sim.Document) bool { return len(d.Loss) > 0 }, write: writeLossTable},
+	{name: "defaults", file: "defaults.csv", has: func(d *sim.Document) bool { return true }, write: writeDefaultsTable},
+	{name: "metrics", file: "metrics.csv", has: hasMetrics, write: writeMetricsTable},
+	{name: "targets", file: "targets.csv", has: func(d *sim.Document) bool { return len(d.Targets) > 0 }, write: writeTargetsTable},
+	{name: "outlays", file: "outlays.csv", has: func(d *sim.Document) bool { return hasJSON(d.Outlays) }, write: writeOutlaysTable},
+	{name: "contributions", file: "contributions.csv", has: func(d *sim.Document) bool { return hasJSON(d.Contributions) }, write: writeContributionsTable},
+}
+
+func hasJSON(m json.RawMessage) bool {
+	m = bytes.TrimSpace(m)
+	return len(m) > 0 && !bytes.Equal(m, []byte("null")) && !bytes.Equal(m, []byte("{}")) && !bytes.Equal(m, []byte("[]"))
+}
+
+// statsHeader is the columns of a Stats in a table, after the key columns.
+func statsHeader() []string {
+	h := []string{"mean", "sd"}
+	for _, p := range []string{"var_", "es_"} {
+		for k := range sim.Levels {
+			h = append(h, p+sim.LevelKey(k))
+		}
+	}
+	h = append(h, "se_mean")
+	for _, p := range []string{"se_var_", "se_es_"} {
+		for k := range sim.Levels {
+			h = append(h, p+sim.LevelKey(k))
+		}
+	}
+	return h
+}
+
+// money formats a yuan amount as the document does (two decimals), or "".
+func money(v sim.Money) string {
+	b, _ := v.MarshalJSON()
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return "" // null
+	}
+	return s
+}
+
+func number(v sim.Number) string {
+	f := float64(v)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+func quantileHeader(prefix string) []string {
+	return []string{prefix + "mean", prefix + "q05", prefix + "q50", prefix + "q95"}
+}
+
+func quantileRow(q sim.Quantiles) []string {
+	return []string{number(q.Mean), number(q.Q05), number(q.Q50), number(q.Q95)}
+}
+
+func hasMetrics(d *sim.Document) bool {
+	for _, y := range d.Years {
+		if len(y.Metrics) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// writeMetricsTable writes the projected metrics: one row per year, scope
+// (guarantor id or "city", city last) and metric (in sim.MetricNames order).
+func writeMetricsTable(w io.Writer, d *sim.Document) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{"year", "scope", "metric"}, quantileHeader("")...))
+	for _, y := range d.Years {
+		scopes := make([]string, 0, len(y.Metrics))
+		for sc := range y.Metrics {
+			if sc != sim.CityScope {
+				scopes = append(scopes, sc)
+			}
+		}
+		slices.Sort(scopes)
+		if _, ok := y.Metrics[sim.CityScope]; ok {
+			scopes = append(scopes, sim.CityScope)
+		}
+		for _, sc := range scopes {
+			ms := y.Metrics[sc]
+			names := slices.Collect(func(yield func(string) bool) {
+				for _, n := range sim.MetricNames {
+					if _, ok := ms[n]; ok && !yield(n) {
+						return
+					}
+				}
+			})
+			var rest []string
+			for n := range ms {
+				if !slices.Contains(names, n) {
+					rest = append(rest, n)
+				}
+			}
+			slices.Sort(rest)
+			for _, n := range append(names, rest...) {
+				_ = cw.Write(append([]string{strconv.Itoa(y.Year), sc, n}, quantileRow(ms[n])...))
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeOutlaysTable writes each county's yearly outlays (sim.Outlay), by
+// county code and year; a document of another shape is flattened.
+func writeOutlaysTable(w io.Writer, d *sim.Document) error {
+	var by map[string][]sim.Outlay
+	if err := json.Unmarshal(d.Outlays, &by); err != nil {
+		return writeJSONTable(w, d.Outlays)
+	}
+	cw := csv.NewWriter(w)
+	h := []string{"county", "year"}
+	h = append(h, quantileHeader("total_")...)
+	h = append(h, quantileHeader("risk_compensation_")...)
+	_ = cw.Write(append(h, "fee_subsidy_mean", "p_budget_exhausted"))
+	counties := make([]string, 0, len(by))
+	for c := range by {
+		counties = append(counties, c)
+	}
+	slices.Sort(counties)
+	for _, c := range counties {
+		for _, o := range by[c] {
+			row := append([]string{c, strconv.Itoa(o.Year)}, quantileRow(o.Total)...)
+			row = append(row, quantileRow(o.RiskCompensation)...)
+			_ = cw.Write(append(row, money(o.FeeSubsidyMean), number(o.BudgetExhaustedShare)))
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeContributionsTable writes the Euler ES contributions (sim.Contributions):
+// one row per dimension (county, guarantor, industry, product, …) and
+// segment, with its share of the ES.
+func writeContributionsTable(w io.Writer, d *sim.Document) error {
+	var c sim.Contributions
+	if err := json.Unmarshal(d.Contributions, &c); err != nil || c.By == nil {
+		return writeJSONTable(w, d.Contributions)
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"level", "dimension", "segment", "es_contribution", "share"})
+	dims := make([]string, 0, len(c.By))
+	for k := range c.By {
+		dims = append(dims, k)
+	}
+	slices.Sort(dims)
+	level := strconv.FormatFloat(c.Level, 'f', -1, 64)
+	for _, dim := range dims {
+		segs := make([]string, 0, len(c.By[dim]))
+		for k := range c.By[dim] {
+			segs = append(segs, k)
+		}
+		slices.Sort(segs)
+		for _, sg := range segs {
+			v := c.By[dim][sg]
+			share := ""
+			if es := float64(c.ES); es != 0 && !math.IsNaN(es) {
+				share = number(sim.Number(float64(v) / es))
+			}
+			_ = cw.Write([]string{level, dim, sg, money(v), share})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func statsRow[V sim.Money | sim.Number](s sim.Stats[V], f func(V) string) []string {
+	row := []string{f(s.Mean), f(s.SD)}
+	for _, m := range []map[string]V{s.VaR, s.ES} {
+		for k := range sim.Levels {
+			row = append(row, f(m[sim.LevelKey(k)]))
+		}
+	}
+	row = append(row, f(s.SE.Mean))
+	for _, m := range []map[string]V{s.SE.VaR, s.SE.ES} {
+		for k := range sim.Levels {
+			row = append(row, f(m[sim.LevelKey(k)]))
+		}
+	}
+	return row
+}
+
+// parties lists the keys of a loss map: total first, then the ledger's
+// parties in allocation order, then any others sorted.
+func parties(m map[string]sim.LossStats) []string {
+	var out []string
+	if _, ok := m[sim.PartyTotal]; ok {
+		out = append(out, sim.PartyTotal)
+	}
+	for _, p := range sim.PartyNames {
+		if _, ok := m[p]; ok {
+			out = append(out, p)
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !slices.Contains(out, k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+func writeLossTable(w io.Writer, d *sim.Document) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{"year", "party"}, statsHeader()...))
+	emit := func(year int, m map[string]sim.LossStats) {
+		for _, p := range parties(m) {
+			_ = cw.Write(append([]string{strconv.Itoa(year), p}, statsRow(m[p], money)...))
+		}
+	}
+	emit(0, d.Loss)
+	for _, y := range d.Years {
+		emit(y.Year, y.Loss)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeDefaultsTable(w io.Writer, d *sim.Document) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{"year"}, statsHeader()...))
+	_ = cw.Write(append([]string{"0"}, statsRow(d.Defaults, number)...))
+	for _, y := range d.Years {
+		_ = cw.Write(append([]string{strconv.Itoa(y.Year)}, statsRow(y.Defaults, number)...))
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeTargetsTable(w io.Writer, d *sim.Document) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{"id", "scope", "year", "threshold", "definition", "p_hold", "se"}, quantileHeader("shortfall_")...))
+	for _, t := range d.Targets {
+		row := []string{t.ID, t.Scope, strconv.Itoa(t.Year), number(t.Threshold), t.Definition, number(t.PHold), number(t.SE)}
+		if t.Shortfall != nil {
+			row = append(row, quantileRow(*t.Shortfall)...)
+		} else {
+			row = append(row, "", "", "", "")
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeJSONTable writes a JSON value as a CSV table: an array gives one row
+// per element; an object gives one row per member, its name in column
+// "key". Nested objects become dotted columns ("loss.mean"); nested arrays
+// and anything else are written as compact JSON text. Strings are written
+// as they are, so money stays an exact decimal.
+func writeJSONTable(w io.Writer, raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	var rows []map[string]string
+	var cols []string
+	seen := map[string]bool{}
+	add := func(key string, hasKey bool, elem any) {
+		row := map[string]string{}
+		if hasKey {
+			row["key"] = key
+		}
+		flatten("", elem, row)
+		for _, c := range sortedKeysInsertion(row, hasKey) {
+			if !seen[c] {
+				seen[c] = true
+				cols = append(cols, c)
+			}
+		}
+		rows = append(rows, row)
+	}
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			add("", false, e)
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if arr, ok := t[k].([]any); ok {
+				for _, e := range arr {
+					add(k, true, e)
+				}
+				continue
+			}
+			add(k, true, t[k])
+		}
+	default:
+		add("", false, v)
+	}
+	cw := csv.NewWriter(w)
+	_ = cw.Write(cols)
+	for _, r := range rows {
+		rec := make([]string, len(cols))
+		for i, c := range cols {
+			rec[i] = r[c]
+		}
+		_ = cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// sortedKeysInsertion orders a row's columns: "key" first, then sorted.
+func sortedKeysInsertion(row map[string]string, hasKey bool) []string {
+	var ks []string
+	for k := range row {
+		if k != "key" {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	if hasKey {
+		return append([]string{"key"}, ks...)
+	}
+	return ks
+}
+
+func flatten(prefix string, v any, row map[string]string) {
+	name := prefix
+	if name == "" {
+		name = "value"
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flatten(p, e, row)
+		}
+	case string:
+		row[name] = t
+	case json.Number:
+		row[name] = t.String()
+	case bool:
+		row[name] = strconv.FormatBool(t)
+	case nil:
+		row[name] = ""
+	default:
+		b, _ := json.Marshal(t)
+		row[name] = string(b)
+	}
+}
+
+// pathsStreamToCSV converts a stored per-path Arrow IPC stream to the CSV
+// that WritePathsArrow(w, r, PathsCSV) writes: same header, money in yuan
+// with two decimals, integers in decimal.
+func pathsStreamToCSV(w io.Writer, r io.Reader) error {
+	rd, err := ipc.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("read paths: %w", err)
+	}
+	defer rd.Release()
+	bw := bufio.NewWriterSize(w, 1<<16)
+	fields := rd.Schema().Fields()
+	for i, f := range fields {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(f.Name)
+	}
+	bw.WriteByte('\n')
+	var buf []byte
+	for rd.Next() {
+		rec := rd.RecordBatch()
+		cols := rec.Columns()
+		for row := 0; row < int(rec.NumRows()); row++ {
+			buf = buf[:0]
+			for c, col := range cols {
+				if c > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendCell(buf, col, row)
+			}
+			buf = append(buf, '\n')
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return fmt.Errorf("read paths: %w", err)
+	}
+	return bw.Flush()
+}
+
+func appendCell(buf []byte, col arrow.Array, row int) []byte {
+	if col.IsNull(row) {
+		return buf
+	}
+	switch a := col.(type) {
+	case *array.Int64:
+		return strconv.AppendInt(buf, a.Value(row), 10)
+	case *array.Int32:
+		return strconv.AppendInt(buf, int64(a.Value(row)), 10)
+	case *array.Decimal128:
+		v := a.Value(row)
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		hi, lo := v.HighBits(), v.LowBits()
+		if scale == 2 && ((hi == 0 && lo <= math.MaxInt64) || (hi == -1 && lo > math.MaxInt64)) {
+			return append(buf, models.Cents(int64(lo)).String()...)
+		}
+		return append(buf, v.ToString(scale)...)
+	case *array.Float64:
+		return strconv.AppendFloat(buf, a.Value(row), 'g', -1, 64)
+	default:
+		return append(buf, col.ValueStr(row)...)
+	}
+}
