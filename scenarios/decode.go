@@ -55,6 +55,7 @@ func (a anchorCollector) Visit(n ast.Node) ast.Visitor {
 
 func (d *decoder) bad(path string, at pos, format string, args ...any) {
 	d.probs.add(d.file, at, path, format, args...)
+	d.seen.failed[path] = true
 }
 
 // posOf returns the place of n's first token: for a block mapping, its
@@ -574,7 +575,8 @@ func editDistance(a, b string) int {
 // places records where each dotted path was last written, across the
 // layers of an extends chain.
 type places struct {
-	at map[string]place
+	at     map[string]place
+	failed map[string]bool // paths whose value could not be decoded
 }
 
 type place struct {
@@ -582,7 +584,19 @@ type place struct {
 	pos  pos
 }
 
-func newPlaces() *places { return &places{at: map[string]place{}} }
+func newPlaces() *places { return &places{at: map[string]place{}, failed: map[string]bool{}} }
+
+// related reports whether a problem at path may be a consequence of a
+// value that failed to decode: path is at, inside or above a failed path.
+func (p *places) related(path string) bool {
+	for f := range p.failed {
+		if f == path || strings.HasPrefix(f, path+".") || strings.HasPrefix(f, path+"[") ||
+			strings.HasPrefix(path, f+".") || strings.HasPrefix(path, f+"[") {
+			return true
+		}
+	}
+	return false
+}
 
 func (p *places) set(path, file string, at pos) {
 	if path != "" {

@@ -8,8 +8,9 @@ import (
 )
 
 // A Problem is one error in a scenario: where it is written and what is
-// wrong with it. Line and Column are 1-based; they are 0 when the value has
-// no place in a file (a default, or a --set override).
+// wrong with it. Line and Column are 1-based, Column counting characters
+// (not bytes); they are 0 when the value has no place in a file (a
+// default, or a --set override).
 type Problem struct {
 	File    string // file name as given to Parse, "builtin:NAME" or "--set"
 	Line    int

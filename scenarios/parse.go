@@ -142,6 +142,9 @@ func parse(src layerSource, data []byte) (models.Scenario, error) {
 		if sc.Name == "" {
 			base := filepath.Base(src.file)
 			sc.Name = strings.TrimSuffix(strings.TrimSuffix(base, ".yaml"), ".yml")
+			if sc.Name == "." || sc.Name == string(filepath.Separator) || sc.Name == "" {
+				sc.Name = "scenario"
+			}
 		}
 	}
 	sc.Extends = chain[0].extends
@@ -294,9 +297,14 @@ func mustResolve(d *decoder, n ast.Node) ast.Node {
 }
 
 // semantic adds the problems models.Scenario.Validate and the checks
-// below find, each placed where its path was last written.
+// below find, each placed where its path was last written. A problem next
+// to a value that failed to decode is left out: that value is still the
+// default or partly decoded, and the problem would be a false alarm.
 func semantic(sc *models.Scenario, file string, seen *places, probs *problems) {
 	add := func(path, msg string) {
+		if seen.related(path) {
+			return
+		}
 		pl, ok := seen.lookup(path)
 		if !ok {
 			pl.file = file
