@@ -1,0 +1,52 @@
+package scenarios_test
+
+import (
+	"fmt"
+
+	"github.com/wenzhou/danbao/scenarios"
+)
+
+func ExampleParse() {
+	sc, err := scenarios.Parse("mine.yaml", []byte(`
+extends: wenzhou-2011
+policy:
+  bank_share: 0.30
+`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(sc.Name, sc.HorizonYears, sc.Policy.BankShare, sc.Recovery.Scale)
+
+	_, err = scenarios.Parse("typo.yaml", []byte(`
+model:
+  presistence: 0.3
+horizon_years: three
+shocks:
+  - pd_multiplier: -1.5
+`))
+	fmt.Println(err)
+	// Output:
+	// mine 3 0.3 0.4
+	// typo.yaml:3:3: model.presistence: unknown key "presistence" in model (did you mean "persistence"?); valid keys: r2, r2_by_segment, copula, t_dof, persistence, industry_correlation, county_correlation
+	// typo.yaml:4:16: horizon_years: want a whole number, got text "three"
+	// typo.yaml:6:20: shocks[0].pd_multiplier: -1.5 must be ≥ 0 (0 = unchanged)
+}
+
+func ExampleSet() {
+	sc, _ := scenarios.Builtin("baseline")
+	for _, kv := range [][2]string{
+		{"policy.bank_share", "0.3"},
+		{"policy.county_fund.budget.330382", "20000000"},
+		{"recovery.lag", "[0.3, 0.4, 0.3]"},
+		{"policy.bank_sahre", "0.3"},
+	} {
+		if err := scenarios.Set(&sc, kv[0], kv[1]); err != nil {
+			fmt.Println(err)
+		}
+	}
+	budget, _ := scenarios.Get(&sc, "policy.county_fund.budget.330382")
+	fmt.Println(sc.Policy.BankShare, budget, sc.Recovery.Lag)
+	// Output:
+	// --set: policy.bank_sahre: unknown key "bank_sahre" in policy (did you mean "bank_share"?); valid keys: template, bank_share, allow_below_floor, grace_days, interest_in_scope, reguarantee, national_fund, county_fund, fee, fee_subsidy, reserves, opex_rate, investment_yield
+	// 0.3 20000000.00 [0.3 0.4 0.3]
+}
