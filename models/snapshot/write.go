@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -127,13 +128,17 @@ func buildColumn[T any](mem memory.Allocator, c *column[T], rows []T) (arrow.Arr
 			for i := range rows {
 				if valid != nil && !valid[i] {
 					b.AppendNull()
-				} else {
-					b.Append(*c.str(&rows[i]))
+					continue
 				}
+				s := *c.str(&rows[i])
+				if !utf8.ValidString(s) {
+					return nil, notUTF8(c.name, i, s)
+				}
+				b.Append(s)
 			}
 			return b.NewArray(), nil
 		}
-		return buildDict(mem, c, rows, valid), nil
+		return buildDict(mem, c, rows, valid)
 	case kMoney:
 		nums := make([]decimal128.Num, n)
 		for i := range rows {
@@ -188,7 +193,7 @@ func buildColumn[T any](mem memory.Allocator, c *column[T], rows []T) (arrow.Arr
 
 // buildDict dictionary-encodes a string column. The dictionary holds each
 // distinct value once, in order of first appearance.
-func buildDict[T any](mem memory.Allocator, c *column[T], rows []T, valid []bool) arrow.Array {
+func buildDict[T any](mem memory.Allocator, c *column[T], rows []T, valid []bool) (arrow.Array, error) {
 	idx := make([]int32, len(rows))
 	seen := make(map[string]int32)
 	db := array.NewStringBuilder(mem)
@@ -205,6 +210,9 @@ func buildDict[T any](mem memory.Allocator, c *column[T], rows []T, valid []bool
 		}
 		k, ok := seen[s]
 		if !ok {
+			if !utf8.ValidString(s) {
+				return nil, notUTF8(c.name, i, s)
+			}
 			k = int32(len(seen))
 			seen[s] = k
 			db.Append(s)
@@ -217,7 +225,12 @@ func buildDict[T any](mem memory.Allocator, c *column[T], rows []T, valid []bool
 	indices, dict := ib.NewArray(), db.NewArray()
 	defer indices.Release()
 	defer dict.Release()
-	return array.NewDictionaryArray(dictType, indices, dict)
+	return array.NewDictionaryArray(dictType, indices, dict), nil
+}
+
+// notUTF8 is the error for a string Arrow's utf8 type cannot hold.
+func notUTF8(column string, i int, s string) error {
+	return fmt.Errorf("%w: row %d, column %q = %q is not UTF-8 text", models.ErrInvalid, i+2, column, s)
 }
 
 // writeFile creates path, lets fill write it through a buffer, and syncs it.
