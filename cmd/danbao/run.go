@@ -293,6 +293,21 @@ func printRun(w io.Writer, source string, d *sim.Document) {
 	}
 	tw.Flush()
 
+	if len(d.Loss) > 1 {
+		fmt.Fprintf(w, "\nLoss by party over the horizon (万 yuan)\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "  party\texpected loss\t± se\tVaR 99 %\tES 99 %\t± se\t")
+		for _, party := range sim.PartyNames {
+			l, ok := d.Loss[party]
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", party,
+				wan(l.Mean), wan(l.SE.Mean), wan(l.VaR["0.99"]), wan(l.ES["0.99"]), wan(l.SE.ES["0.99"]))
+		}
+		tw.Flush()
+	}
+
 	def := d.Defaults
 	fmt.Fprintf(w, "\nDefaults over the horizon: mean %s ± %s, sd %s", num(def.Mean, 1), num(def.SE.Mean, 1), num(def.SD, 1))
 	for k := range sim.Levels {
@@ -309,6 +324,36 @@ func printRun(w io.Writer, source string, d *sim.Document) {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year,
 			wan(l.Mean), wan(l.SE.Mean), wan(l.VaR["0.99"]), wan(l.SE.VaR["0.99"]), wan(l.ES["0.99"]), wan(l.SE.ES["0.99"]),
 			num(y.Defaults.Mean, 1), num(y.Defaults.SE.Mean, 1))
+	}
+	tw.Flush()
+	printTargets(w, d.Targets)
+}
+
+// printTargets prints, for each target, the scope and year where it is
+// least likely to hold (the full list is in --json).
+func printTargets(w io.Writer, targets []sim.TargetResult) {
+	if len(targets) == 0 {
+		return
+	}
+	var order []string
+	worst := map[string]sim.TargetResult{}
+	count := map[string]int{}
+	for _, t := range targets {
+		cur, seen := worst[t.ID]
+		if !seen {
+			order = append(order, t.ID)
+		}
+		count[t.ID]++
+		if !seen || float64(t.PHold) < float64(cur.PHold) {
+			worst[t.ID] = t
+		}
+	}
+	fmt.Fprintf(w, "\nTargets: probability of holding, where it is lowest (all %d scope-years in --json)\n", len(targets))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  target\tlowest P(hold)\t± se\tscope\tyear\tscope-years")
+	for _, id := range order {
+		t := worst[id]
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%d\n", id, num(t.PHold, 3), num(t.SE, 3), t.Scope, t.Year, count[id])
 	}
 	tw.Flush()
 }
