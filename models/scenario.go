@@ -163,13 +163,21 @@ type Recovery struct {
 	Lag []float64 `yaml:"lag" json:"lag"`
 }
 
-// Growth is new business written each year.
+// Growth is new business written each year. Each guarantor's guaranteed
+// business follows the path B_t = B_0·(1 + Rate)^t (B_0 its balance in the
+// snapshot): at the start of year t it writes the new loans that bring its
+// balance alive at the end of year t up to B_{t+1}, replacing what matures.
+// Rate 0 (the default) keeps the balance flat; RunOff writes nothing, and
+// the portfolio runs off as its loans mature.
 type Growth struct {
-	// Rate is new guarantees written per year as a fraction of the
-	// start-of-year balance, resampling the existing mix. Default 0.
+	// Rate is the yearly growth of each guarantor's balance; default 0.
 	Rate float64 `yaml:"rate" json:"rate"`
-	// TermYears is the term of new loans; default 1.
+	// TermYears is the term of new loans; default 2 (the example's terms
+	// are 12–36 months), so a loan written at the start of a year is alive
+	// at its end.
 	TermYears int `yaml:"term_years" json:"term_years"`
+	// RunOff switches new business off.
+	RunOff bool `yaml:"run_off,omitempty" json:"run_off,omitempty"`
 }
 
 // Injection is a capital injection by the finance bureau.
@@ -191,7 +199,7 @@ func DefaultScenario() Scenario {
 			TDof:   8,
 		},
 		Recovery: Recovery{Scale: 1, Lag: []float64{0.2, 0.5, 0.3}},
-		Growth:   Growth{TermYears: 1},
+		Growth:   Growth{TermYears: 2},
 		Policy:   Policy4321(),
 		Targets:  DefaultTargets(),
 	}
@@ -316,8 +324,8 @@ func (s *Scenario) Validate() error {
 	if len(s.Recovery.Lag) == 0 || math.Abs(sum-1) > 1e-9 {
 		bad("recovery.lag", "fractions %v must sum to 1", s.Recovery.Lag)
 	}
-	if !(s.Growth.Rate >= 0 && s.Growth.Rate <= 5) {
-		bad("growth.rate", "%v is not in [0, 5]", s.Growth.Rate)
+	if !(s.Growth.Rate >= -0.5 && s.Growth.Rate <= 5) {
+		bad("growth.rate", "%v is not in [−0.5, 5]", s.Growth.Rate)
 	}
 	if s.Growth.TermYears < 1 || s.Growth.TermYears > 10 {
 		bad("growth.term_years", "%d is not in 1..10", s.Growth.TermYears)

@@ -327,17 +327,19 @@ func indexOf(names []string) map[string]int {
 }
 
 // withNewBusiness returns the portfolio's loans followed by the new loans
-// each guarantor writes at the start of years 2..H: a volume of
-// growth.rate × its guaranteed balance alive at the start of that year
-// (before defaults), made of copies of its own existing loans (same
-// county, industry, product, PD, LGD, rates), drawn by a fixed hash of
-// (guarantor, year, k) so that the same scenario always writes the same
-// loans, with a term of growth.term_years from the start of the year. The
-// balance at the start of year 1 is the snapshot's; growth starts after it.
+// of Scenario.Growth. At the start of each year t (0-based) every guarantor
+// writes the volume that brings its balance alive at the end of year t up
+// to B_0·(1 + rate)^(t+1), where B_0 is its balance in the snapshot. The
+// new loans are copies of its own existing loans (same county, industry,
+// product, segment, PD, LGD, rates), drawn by a fixed hash of (guarantor,
+// year, k) so that the same scenario always writes the same loans, with a
+// term of growth.term_years from the start of the year. The approximation:
+// a year's new business is on the books, and may default, from the start
+// of the year.
 func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8) {
 	loans := pf.Loans
 	start := make([]int8, len(loans))
-	if sc.Growth.Rate <= 0 || sc.HorizonYears < 2 {
+	if sc.Growth.RunOff || len(loans) == 0 {
 		return loans, start
 	}
 	loans = slices.Clone(loans)
@@ -359,23 +361,28 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 		}
 		return loans[i].MaturityDate.YearsSince(pf.AsOf)
 	}
-	for t := 1; t < sc.HorizonYears; t++ {
-		for gi, g := range order {
+	for gi, g := range order {
+		var b0 float64
+		for _, i := range byG[g] {
+			b0 += float64(pf.Loans[i].Balance)
+		}
+		mine := slices.Clone(byG[g]) // this guarantor's loans, old and new
+		for t := 0; t < sc.HorizonYears; t++ {
 			var alive models.Cents
-			for i := range loans {
-				if loans[i].GuarantorID == g && int(start[i]) < t && mat(i) > float64(t) {
+			for _, i := range mine {
+				if mat(i) > float64(t+1) {
 					alive += loans[i].Balance
 				}
 			}
-			target := models.Cents(math.Round(float64(alive) * sc.Growth.Rate))
+			target := models.Cents(math.Round(b0 * math.Pow(1+sc.Growth.Rate, float64(t+1))))
 			pool := byG[g]
 			var written models.Cents
-			for k := uint64(0); written < target; k++ {
+			for k := uint64(0); alive+written < target; k++ {
 				h := mix64(uint64(gi)<<40 ^ uint64(t)<<32 ^ k)
 				src := pf.Loans[pool[h%uint64(len(pool))]]
 				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
-				src.MaturityDate = 0
-				src.StartDate = 0
+				src.MaturityDate, src.StartDate = 0, 0
+				mine = append(mine, len(loans))
 				loans = append(loans, src)
 				start = append(start, int8(t))
 				written += src.Balance

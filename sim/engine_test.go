@@ -56,8 +56,8 @@ func TestIndependence(t *testing.T) {
 	sc.Model.R2 = models.R2{}
 	m := mustCompile(t, pf, &sc)
 	pmf := []float64{1}
-	for i := range pf.Loans {
-		q := pf.Loans[i].PD * min(1, max(0, m.maturity[i]))
+	for i := range m.Loans { // the portfolio and the new business replacing maturities
+		q := m.Loans[i].PD * min(1, max(0, m.maturity[i]))
 		next := make([]float64, len(pmf)+1)
 		for k, p := range pmf {
 			next[k] += p * (1 - q)
@@ -140,11 +140,12 @@ func TestVasicekLimit(t *testing.T) {
 // exact whatever the factor weights and copula, provided the years are
 // independent (persistence φ = 0): each year's latent variable then has
 // fresh factors and noise, and its marginal default probability is pd_{i,s}.
+// The sum runs over the new business too, from the year each loan is written.
 func expectedLoss(m *Model, pf *models.Portfolio, sc *models.Scenario) float64 {
 	var el float64
-	for i := range pf.Loans {
+	for i := range m.Loans {
 		surv := 1.0
-		for t := range m.Horizon {
+		for t := int(m.start[i]); t < m.Horizon; t++ {
 			pd := pdOfThreshold(m, m.thr[t*m.n+i])
 			q := pd * min(1, max(0, m.maturity[i]-float64(t)))
 			el += float64(m.loss[t*m.n+i]) * surv * q

@@ -34,6 +34,7 @@ func handWorked(t *testing.T) (*Ledger, *LedgerResult) {
 	}
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 2
+	sc.Growth.RunOff = true // the example runs off: no new business
 	sc.Policy.OpexRate, sc.Policy.InvestmentYield = 0.01, 0.02
 	sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 5 * models.Wan}
 	m := mustCompile(t, pf, &sc)
