@@ -62,28 +62,43 @@ var (
 	errGone             = errors.New("gone")
 )
 
-// statusTable maps error categories to HTTP statuses and problem codes. It
-// is the only place where errors meet HTTP (STYLE.md §4); the first entry
-// that errors.Is matches wins.
+// statusTable maps errors to HTTP statuses and problem codes. It is the
+// only place where errors meet HTTP (STYLE.md §4); the first entry that
+// matches wins. A rejected input (a list of row or field problems) is a
+// 422 whatever the categories of its problems.
 var statusTable = []struct {
-	err    error
+	match  func(error) bool
 	status int
 	code   string
 	title  string
 }{
-	{errUnauthorized, http.StatusUnauthorized, "unauthorized", "Missing or unknown API key"},
-	{errForbidden, http.StatusForbidden, "forbidden", "The API key's role does not allow this"},
-	{errTooLarge, http.StatusRequestEntityTooLarge, "too_large", "Request body too large"},
-	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported content type"},
-	{errNotAcceptable, http.StatusNotAcceptable, "not_acceptable", "No acceptable representation"},
-	{errBadRequest, http.StatusBadRequest, "bad_request", "Malformed request"},
-	{errQueueFull, http.StatusTooManyRequests, "queue_full", "Too many runs queued"},
-	{errBusy, http.StatusServiceUnavailable, "busy", "Server temporarily out of capacity"},
-	{errGone, http.StatusGone, "gone", "No longer available"},
-	{models.ErrNotFound, http.StatusNotFound, "not_found", "Not found"},
-	{models.ErrConflict, http.StatusConflict, "conflict", "Conflict"},
-	{models.ErrMissing, http.StatusUnprocessableEntity, "invalid", "Invalid input"},
-	{models.ErrInvalid, http.StatusUnprocessableEntity, "invalid", "Invalid input"},
+	{is(errUnauthorized), http.StatusUnauthorized, "unauthorized", "Missing or unknown API key"},
+	{is(errForbidden), http.StatusForbidden, "forbidden", "The API key's role does not allow this"},
+	{is(errTooLarge), http.StatusRequestEntityTooLarge, "too_large", "Request body too large"},
+	{isMaxBytes, http.StatusRequestEntityTooLarge, "too_large", "Request body too large"},
+	{is(errUnsupportedMedia), http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported content type"},
+	{is(errNotAcceptable), http.StatusNotAcceptable, "not_acceptable", "No acceptable representation"},
+	{is(errBadRequest), http.StatusBadRequest, "bad_request", "Malformed request"},
+	{is(errQueueFull), http.StatusTooManyRequests, "queue_full", "Too many runs queued"},
+	{is(errBusy), http.StatusServiceUnavailable, "busy", "Server temporarily out of capacity"},
+	{isInputProblems, http.StatusUnprocessableEntity, "invalid", "Invalid input"},
+	{is(models.ErrNotFound), http.StatusNotFound, "not_found", "Not found"},
+	{is(models.ErrConflict), http.StatusConflict, "conflict", "Conflict"},
+	{is(models.ErrMissing), http.StatusUnprocessableEntity, "invalid", "Invalid input"},
+	{is(models.ErrInvalid), http.StatusUnprocessableEntity, "invalid", "Invalid input"},
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+func isMaxBytes(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+func isInputProblems(err error) bool {
+	var pe *models.ProblemsError
+	var se *scenarios.Error
+	return errors.As(err, &pe) || errors.As(err, &se)
 }
 
 // problemDoc is an RFC 9457 problem document with danbao's extension
@@ -108,11 +123,6 @@ const maxProblems = 1000
 // problemType is the base of the "type" URIs of danbao's problem documents.
 const problemType = "https://github.com/wenzhou/danbao/blob/main/api/openapi.yaml#problem-"
 
-// newError builds an *Error wrapping a category sentinel.
-func newError(category error, format string, args ...any) *Error {
-	return &Error{Message: fmt.Sprintf(format, args...), err: category}
-}
-
 // toProblem turns any error into the problem document sent to the client.
 // Only text from *Error, from input problem lists, and from errors wrapping
 // a client category (not found, invalid, conflict) reaches the client;
@@ -126,7 +136,7 @@ func toProblem(err error) (problemDoc, *Error) {
 	}
 	matched := false
 	for _, row := range statusTable {
-		if errors.Is(err, row.err) {
+		if row.match(err) {
 			p.Status, p.Code, p.Title = row.status, row.code, row.title
 			matched = true
 			break
@@ -134,10 +144,8 @@ func toProblem(err error) (problemDoc, *Error) {
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		p.Status, p.Code, p.Title = http.StatusRequestEntityTooLarge, "too_large", "Request body too large"
 		p.Message = fmt.Sprintf("The request body is larger than this endpoint accepts (%d bytes).", mbe.Limit)
 		p.Fixes = []string{"Send a smaller body, or ask the operator to raise the server's limit."}
-		matched = true
 	}
 	if ae != nil {
 		if ae.Status != 0 {
