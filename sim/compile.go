@@ -20,9 +20,12 @@ type Model struct {
 	Counties   []string // county factor j ↔ Counties[j] (sorted)
 
 	// Loans are the portfolio's loans followed by the new business of
-	// Scenario.Growth; start[i] is the year (0-based) loan i is written in.
+	// Scenario.Growth; start[i] is the year (0-based) loan i is written in,
+	// from[i] the time it is written (0 for the portfolio's loans; new
+	// business is written in the middle of its year).
 	Loans []models.Loan
 	start []int8
+	from  []float64
 
 	n        int
 	loadings []loading // per cell
@@ -52,9 +55,10 @@ type yearPlan struct {
 	bands []band
 	// members of the bands, contiguous per band; parallel arrays so that the
 	// fast sampler's inner loop reads memory in order.
-	member    []int32
-	memberThr []float64
-	memberMat []float64
+	member     []int32
+	memberThr  []float64
+	memberMat  []float64
+	memberFrom []float64
 }
 
 type cellPlan struct {
@@ -114,6 +118,10 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	loans, start := withNewBusiness(pf, sc)
 	n := len(loans)
 	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans}
+	m.from = make([]float64, n)
+	for i := len(pf.Loans); i < n; i++ {
+		m.from[i] = float64(start[i]) + newBusinessAt
+	}
 
 	m.Industries = uniqueSorted(loans, func(l *models.Loan) string { return l.Industry })
 	m.Counties = uniqueSorted(loans, func(l *models.Loan) string { return l.County })
@@ -213,7 +221,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		l := &loans[i]
 		m.maturity[i] = math.Inf(1)
 		if i >= len(pf.Loans) {
-			m.maturity[i] = float64(int(start[i]) + sc.Growth.TermYears)
+			m.maturity[i] = float64(start[i]) + newBusinessAt + float64(sc.Growth.TermYears)
 		} else if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
 			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
 		}
@@ -286,6 +294,7 @@ func (m *Model) planYear(t int) yearPlan {
 				y.member = append(y.member, i)
 				y.memberThr = append(y.memberThr, thr[i])
 				y.memberMat = append(y.memberMat, m.maturity[i])
+				y.memberFrom = append(y.memberFrom, m.from[i])
 			}
 			b.hi = int32(len(y.member))
 			y.bands = append(y.bands, b)
@@ -327,15 +336,16 @@ func indexOf(names []string) map[string]int {
 }
 
 // withNewBusiness returns the portfolio's loans followed by the new loans
-// of Scenario.Growth. At the start of each year t (0-based) every guarantor
-// writes the volume that brings its balance alive at the end of year t up
-// to B_0·(1 + rate)^(t+1), where B_0 is its balance in the snapshot. The
-// new loans are copies of its own existing loans (same county, industry,
+// of Scenario.Growth. In each year t (0-based) every guarantor writes the
+// volume that brings its balance alive at the end of year t up to
+// B_0·(1 + rate)^(t+1), where B_0 is its balance in the snapshot. The new
+// loans are copies of its own existing loans (same county, industry,
 // product, segment, PD, LGD, rates), drawn by a fixed hash of (guarantor,
 // year, k) so that the same scenario always writes the same loans, with a
-// term of growth.term_years from the start of the year. The approximation:
-// a year's new business is on the books, and may default, from the start
-// of the year.
+// term of growth.term_years. The approximation: a year's new business is
+// written at mid-year (newBusinessAt), the mean time at which the loans it
+// replaces mature when maturities are spread evenly over the year, so the
+// exposure carried through the year stays about the balance.
 func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8) {
 	loans := pf.Loans
 	start := make([]int8, len(loans))
@@ -354,7 +364,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 	}
 	mat := func(i int) float64 {
 		if i >= len(pf.Loans) {
-			return float64(int(start[i]) + sc.Growth.TermYears)
+			return float64(start[i]) + newBusinessAt + float64(sc.Growth.TermYears)
 		}
 		if pf.AsOf.IsZero() || loans[i].MaturityDate.IsZero() {
 			return math.Inf(1)
@@ -391,6 +401,9 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 	}
 	return loans, start
 }
+
+// newBusinessAt is when, within its year, new business is written.
+const newBusinessAt = 0.5
 
 // mix64 is SplitMix64's finaliser: a bijective hash of 64-bit integers.
 func mix64(x uint64) uint64 {

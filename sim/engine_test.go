@@ -57,7 +57,7 @@ func TestIndependence(t *testing.T) {
 	m := mustCompile(t, pf, &sc)
 	pmf := []float64{1}
 	for i := range m.Loans { // the portfolio and the new business replacing maturities
-		q := m.Loans[i].PD * min(1, max(0, m.maturity[i]))
+		q := m.Loans[i].PD * m.aliveIn(i, 0)
 		next := make([]float64, len(pmf)+1)
 		for k, p := range pmf {
 			next[k] += p * (1 - q)
@@ -135,7 +135,7 @@ func TestVasicekLimit(t *testing.T) {
 //
 //	E[L] = Σ_i Σ_t loss_{i,t} · P(i defaults in year t)
 //	P(i defaults in year t) = q_{i,t} · Π_{s<t} (1 − q_{i,s}),
-//	q_{i,s} = pd_{i,s} · clamp(maturity_i − s, 0, 1)
+//	q_{i,s} = pd_{i,s} · (share of year s the loan is on the books)
 //
 // exact whatever the factor weights and copula, provided the years are
 // independent (persistence φ = 0): each year's latent variable then has
@@ -147,7 +147,7 @@ func expectedLoss(m *Model, pf *models.Portfolio, sc *models.Scenario) float64 {
 		surv := 1.0
 		for t := int(m.start[i]); t < m.Horizon; t++ {
 			pd := pdOfThreshold(m, m.thr[t*m.n+i])
-			q := pd * min(1, max(0, m.maturity[i]-float64(t)))
+			q := pd * m.aliveIn(i, t)
 			el += float64(m.loss[t*m.n+i]) * surv * q
 			surv *= 1 - q
 		}

@@ -111,8 +111,8 @@ func (m *Model) denseYear(w *worker, t int, scale float64) {
 			continue
 		}
 		u := w.s.Float64()
-		if m.maturity[i] < start+u {
-			continue // repaid at maturity before the default time
+		if m.maturity[i] < start+u || m.from[i] > start+u {
+			continue // repaid at maturity before the default time, or not yet written
 		}
 		w.dead[i] = true
 		w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
@@ -160,7 +160,7 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 					}
 				}
 				u := w.s.Float64()
-				if y.memberMat[k] < start+u {
+				if y.memberMat[k] < start+u || y.memberFrom[k] > start+u {
 					continue
 				}
 				w.dead[i] = true

@@ -237,13 +237,13 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 				L.parts[(t*n+i)*NParties+k] = int64(parts[k])
 			}
 			d := &L.det[g*H+t]
-			if int(m.start[i]) > t || mat <= float64(t) {
+			full := m.aliveIn(i, t)
+			if full <= 0 {
 				continue
 			}
-			if int(m.start[i]) == t || t == 0 {
+			if t == 0 && m.from[i] <= 0 {
 				d.startBal += L.gb[i]
 			}
-			full := min(1, mat-float64(t))
 			L.feeB[t*n+i] = roundFen(L.rateB[i] * float64(L.gb[i]) * full)
 			L.feeS[t*n+i] = roundFen(L.rateS[i] * float64(L.gb[i]) * full)
 			L.reFee[t*n+i] = roundFen(L.rateRe[i] * float64(l.Balance) * full)
@@ -268,7 +268,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	}
 	for t := 1; t < H; t++ {
 		for g := range G {
-			L.det[g*H+t].startBal += L.det[g*H+t-1].endBal
+			L.det[g*H+t].startBal = L.det[g*H+t-1].endBal
 		}
 	}
 	for key, v := range borrowers {
@@ -501,10 +501,10 @@ func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
 	gb := float64(L.gb[i])
 	for y := t; y < H; y++ {
 		gp := &s.gy[g*H+y]
-		full := min(1, mat-float64(y))
+		full := m.aliveIn(i, y)
 		kept := 0.0
 		if y == t {
-			kept = min(u, full)
+			kept = max(0, float64(t)+u-max(m.from[i], float64(t)))
 		}
 		l := m.Loans[i].Balance
 		gp.feeBLost += L.feeB[y*n+i] - roundFen(L.rateB[i]*gb*kept)
@@ -539,9 +539,6 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
 			feeB, feeS, reFee := d.feeB-gp.feeBLost, d.feeS-gp.feeSLost, d.reFee-gp.reFeeLost
 			startBal := prevEnd
-			if t > 0 {
-				startBal += d.startBal - L.det[g*H+t-1].endBal // new business written this year
-			}
 			inv := roundFen(L.yield[g] * float64(na))
 			opex := roundFen(L.opex[g] * float64(startBal))
 			na += feeB + feeS + inv - opex - reFee - gp.paid[PartyGuarantor] + s.recIn[g*H+t] + L.inject[g*(H+1)+t+1]
@@ -598,7 +595,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			if t == 0 {
 				startBal += float64(L.det[g*H].startBal) / 100
 			} else {
-				startBal += res.Metric(p, g, t-1, MetricBalance) + float64(L.det[g*H+t].startBal-L.det[g*H+t-1].endBal)/100
+				startBal += res.Metric(p, g, t-1, MetricBalance)
 			}
 		}
 		mt := res.Metrics[((p*(G+1)+G)*H+t)*NMetrics:][:NMetrics]
@@ -672,4 +669,12 @@ func ratio0(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// aliveIn returns the fraction of year t (0-based) that loan i is on the
+// books: the length of [max(from, t), min(maturity, t+1)], or 0.
+func (m *Model) aliveIn(i, t int) float64 {
+	lo := max(m.from[i], float64(t))
+	hi := min(m.maturity[i], float64(t+1))
+	return max(0, hi-lo)
 }
