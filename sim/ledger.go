@@ -98,20 +98,23 @@ type Ledger struct {
 	rateB    []float64
 	rateS    []float64
 	rateRe   []float64
-	det      []gyDet   // [g*H + t] figures before defaults
-	subsDet  []int64   // [c*H + t] fee subsidy per county before defaults
-	budget   []int64   // [c] yearly county fund budget, −1 unlimited
-	opex     []float64 // [g]
-	yield    []float64 // [g]
-	capMax   []float64 // [g] regulatory leverage cap
-	minCap   []int64   // [g] capital minimum, 0 if none
-	govCap   []int64   // [g]
-	parent   []int32   // [g] parent index or −1
-	stake    []float64 // [g]
-	inject   []int64   // [g*(H+1) + t] injection at the start (t = 0) or end of year t
-	largest  []int64   // [g] largest borrower's guaranteed balance, fen
-	grace    float64   // years
-	lagCum   []float64 // cumulative recovery lag fractions
+	det      []gyDet // [g*H + t] figures before defaults
+	subsDet  []int64 // [c*H + t] fee subsidy per county before defaults
+	budget   []int64 // [c] yearly county fund budget, −1 unlimited
+	// finiteBudget is true when some county fund's budget can run out, so
+	// that the order of the claims within a year matters.
+	finiteBudget bool
+	opex         []float64 // [g]
+	yield        []float64 // [g]
+	capMax       []float64 // [g] regulatory leverage cap
+	minCap       []int64   // [g] capital minimum, 0 if none
+	govCap       []int64   // [g]
+	parent       []int32   // [g] parent index or −1
+	stake        []float64 // [g]
+	inject       []int64   // [g*(H+1) + t] injection at the start (t = 0) or end of year t
+	largest      []int64   // [g] largest borrower's guaranteed balance, fen
+	grace        float64   // years
+	lagCum       []float64 // cumulative recovery lag fractions
 }
 
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
@@ -175,6 +178,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	L.budget = make([]int64, len(L.Counties))
 	for c, code := range L.Counties {
 		L.budget[c] = int64(pol.CountyFund.BudgetFor(code))
+		L.finiteBudget = L.finiteBudget || L.budget[c] >= 0
 	}
 
 	L.loanG, L.loanCty = make([]int32, n), make([]int32, n)
@@ -404,7 +408,10 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	for _, e := range events {
 		s.claims = append(s.claims, claimEvent{when: float64(e.Year) + e.Time + L.grace, loan: e.Loan, year: e.Year, u: e.Time})
 	}
-	slices.SortFunc(s.claims, byPaymentTime)
+	if L.finiteBudget {
+		// County funds pay first come, first served within their budget.
+		slices.SortFunc(s.claims, byPaymentTime)
+	}
 	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
 	clear(partyLoss)
 
@@ -499,20 +506,27 @@ func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
 	n, H := m.n, L.H
 	mat := m.maturity[i]
 	gb := float64(L.gb[i])
+	l := float64(m.Loans[i].Balance)
+	cty := int(L.loanCty[i])
 	for y := t; y < H; y++ {
 		gp := &s.gy[g*H+y]
-		full := m.aliveIn(i, y)
-		kept := 0.0
-		if y == t {
-			kept = max(0, float64(t)+u-max(m.from[i], float64(t)))
+		ti := y*n + i
+		lostB, lostS, lostRe := L.feeB[ti], L.feeS[ti], L.reFee[ti]
+		lostBase := gb * m.aliveIn(i, y)
+		if y == t { // fees accrued until the default are kept
+			kept := max(0, float64(t)+u-max(m.from[i], float64(t)))
+			if kept > 0 {
+				lostB -= roundFen(L.rateB[i] * gb * kept)
+				lostS -= roundFen(L.rateS[i] * gb * kept)
+				lostRe -= roundFen(L.rateRe[i] * l * kept)
+				lostBase -= gb * kept
+			}
 		}
-		l := m.Loans[i].Balance
-		gp.feeBLost += L.feeB[y*n+i] - roundFen(L.rateB[i]*gb*kept)
-		sl := L.feeS[y*n+i] - roundFen(L.rateS[i]*gb*kept)
-		gp.feeSLost += sl
-		s.subs[int(L.loanCty[i])*H+y] += sl
-		gp.reFeeLost += L.reFee[y*n+i] - roundFen(L.rateRe[i]*float64(l)*kept)
-		gp.feeBaseLost += gb * (full - kept)
+		gp.feeBLost += lostB
+		gp.feeSLost += lostS
+		s.subs[cty*H+y] += lostS
+		gp.reFeeLost += lostRe
+		gp.feeBaseLost += lostBase
 		if mat > float64(y+1) {
 			gp.endBalAdj += L.gb[i]
 			gp.rwAdj += L.rw[i]

@@ -206,11 +206,13 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			}
 			if !tg.FeeMax.Off {
 				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, "", func(q int) float64 {
+					// Strict ("< 1 %"); fees are rounded to the fen loan by
+					// loan, so a rate within 1e-9 of the threshold counts as on it.
 					v := b.Metric(q, g, t, MetricFeeRate)
-					if v < tg.FeeMax.Threshold {
+					if v < tg.FeeMax.Threshold-1e-9 {
 						return 0
 					}
-					return v - tg.FeeMax.Threshold + 1e-12 // strict: "< 1 %"
+					return max(v-tg.FeeMax.Threshold, 1e-9)
 				})
 			}
 			if g == G {
