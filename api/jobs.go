@@ -331,6 +331,19 @@ func (q *scheduler) cancel(ctx context.Context, id string, wait time.Duration) (
 	return true, nil
 }
 
+// record returns a copy of the record of job id if it is queued or running
+// in this process: status polls of live jobs need no database read.
+func (q *scheduler) record(id string) (*jobRecord, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	j := q.live[id]
+	if j == nil {
+		return nil, false
+	}
+	rec := *j.rec
+	return &rec, true
+}
+
 // liveStatus returns the progress of a live job: fraction done, when it
 // started (zero if queued) and its place in the queue (1-based; 0 if running).
 func (q *scheduler) liveStatus(id string) (frac float64, started time.Time, position int, ok bool) {

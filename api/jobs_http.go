@@ -166,12 +166,22 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	return writeJSON(w, http.StatusAccepted, s.status(k, rec))
 }
 
-// jobOf loads the job named in the URL, checking it is of kind k.
+// jobOf loads the job named in the URL, checking it is of kind k: from the
+// scheduler while it is queued or running here, else from the database.
 func (s *Server) jobOf(r *http.Request, k *jobKind) (*jobRecord, error) {
 	id := chi.URLParam(r, "id")
+	if rec, ok := s.sched.record(id); ok && rec.Kind == k.Name {
+		return rec, nil
+	}
 	rec, err := s.store.job(r.Context(), id)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && rec.Kind != k.Name) {
 		return nil, notFound(k.Name, id)
+	}
+	if err == nil && !finished(rec.State) {
+		// It was live a moment ago and has just ended: the row is final now.
+		if _, live := s.sched.record(id); !live {
+			rec, err = s.store.job(r.Context(), id)
+		}
 	}
 	return rec, err
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -107,7 +108,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 		return nil, fmt.Errorf("encode run request: %w", err)
 	}
 	fixed, perPath := runEstimate(prec.Loans, prec.Guarantors, sc.HorizonYears)
-	paths, seed, id, workers := req.Paths, *req.Seed, req.Portfolio, s.cfg.Workers
+	paths, seed, id, workers := req.Paths, *req.Seed, req.Portfolio, s.runWorkers()
 	return &jobSpec{
 		Kind: "run", PortfolioID: id, Request: canon,
 		Units: int64(paths), Fixed: fixed, PerUnit: perPath,
@@ -126,6 +127,17 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 			return &runOutput{doc: doc, res: res}, nil
 		},
 	}, nil
+}
+
+// runWorkers is the parallelism of one run: Config.Workers, or the cores
+// shared among the runs that may execute at once, so that running jobs
+// never hold more goroutines busy than there are cores and requests keep
+// getting answered promptly. Workers never change results.
+func (s *Server) runWorkers() int {
+	if s.cfg.Workers > 0 {
+		return s.cfg.Workers
+	}
+	return max(1, runtime.GOMAXPROCS(0)/s.cfg.MaxConcurrentRuns)
 }
 
 // runEstimate is the memory a run is expected to need at its peak, as

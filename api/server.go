@@ -38,7 +38,7 @@ type Config struct {
 	// jobs, by their estimates (see runEstimate). Default 4 GiB.
 	MaxMemory int64
 	// Workers is the parallelism of each run (sim.Params.Workers); it never
-	// changes results. Default 0: GOMAXPROCS.
+	// changes results. Default: GOMAXPROCS / MaxConcurrentRuns, at least 1.
 	Workers int
 	// MaxPaths bounds the paths of one run. Default 1,000,000.
 	MaxPaths int

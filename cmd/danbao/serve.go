@@ -135,7 +135,7 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 	f.IntVar(&cfg.MaxQueuedRuns, "max-queued-runs", 64, "runs waiting for a slot before 429")
 	f.Int64Var(&maxMemMiB, "max-memory", 4096, "memory budget of admitted runs, MiB, by their estimates (503 beyond)")
 	f.IntVar(&cfg.MaxPaths, "max-paths", 1_000_000, "most paths of one run")
-	f.IntVar(&cfg.Workers, "workers", 0, "workers per run (0: GOMAXPROCS); never changes results")
+	f.IntVar(&cfg.Workers, "workers", 0, "workers per run (0: cores / max-concurrent-runs); never changes results")
 	f.Int64Var(&uploadMiB, "max-upload", 256, "largest portfolio upload, MiB")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body", 1<<20, "largest JSON request body, bytes")
 	f.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time to read request headers")
