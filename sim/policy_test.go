@@ -126,3 +126,30 @@ func TestContributionsAddUp(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerDoesNotAllocate: booking a path allocates nothing once the
+// worker's scratch has grown.
+func TestLedgerDoesNotAllocate(t *testing.T) {
+	pf := allEligible(2000)
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 1000 * models.Yuan} // claims get sorted
+	m := mustCompile(t, pf, &sc)
+	L, err := NewLedger(m, pf, &sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, _ := L.NewObserver(100, 1)
+	w := m.newWorker()
+	for p := range 100 {
+		m.simulatePath(w, Fast, 1, uint64(p))
+		obs.Observe(0, p, w.events)
+	}
+	m.simulatePath(w, Fast, 1, 7)
+	if len(w.events) == 0 {
+		t.Fatal("path 7 has no defaults; pick another")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { obs.Observe(0, 7, w.events) }); allocs != 0 {
+		t.Errorf("%v allocations per path", allocs)
+	}
+}
