@@ -1,0 +1,629 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// portfolioInfo is an entry of GET /v1/portfolios.
+type portfolioInfo struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Loans      int          `json:"loans"`
+	Guarantors int          `json:"guarantors"`
+	AsOf       string       `json:"as_of"`
+	Balance    models.Cents `json:"balance"`
+}
+
+// scenarioInfo is an entry of GET /v1/scenarios.
+type scenarioInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Extends     string `json:"extends"`
+}
+
+// runStatus is the API's status of a job (GET /v1/runs/{id}).
+type runStatus struct {
+	ID         string `json:"id"`
+	Kind       string `json:"kind"`
+	State      string `json:"state"`
+	Portfolio  string `json:"portfolio"`
+	Owner      string `json:"owner"`
+	CreatedAt  string `json:"created_at"`
+	StartedAt  string `json:"started_at"`
+	FinishedAt string `json:"finished_at"`
+	Progress   struct {
+		Fraction       float64  `json:"fraction"`
+		PathsDone      int64    `json:"paths_done"`
+		PathsTotal     int64    `json:"paths_total"`
+		ElapsedSeconds float64  `json:"elapsed_seconds"`
+		ETASeconds     *float64 `json:"eta_seconds"`
+	} `json:"progress"`
+	QueuePosition int `json:"queue_position"`
+	Error         *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	ResubmitOf    string            `json:"resubmit_of"`
+	ResubmittedAs string            `json:"resubmitted_as"`
+	Request       runRequest        `json:"request"`
+	Links         map[string]string `json:"links"`
+}
+
+// runRequest is the part of a stored run request the pages show.
+type runRequest struct {
+	Portfolio    string          `json:"portfolio"`
+	Scenario     json.RawMessage `json:"scenario"`
+	ScenarioYAML string          `json:"scenario_yaml"`
+	Overrides    json.RawMessage `json:"overrides"`
+	Paths        int             `json:"paths"`
+	Seed         *uint64         `json:"seed"`
+	HorizonYears int             `json:"horizon_years"`
+}
+
+// ScenarioName is the scenario's name, "inline" for a posted scenario.
+func (q runRequest) ScenarioName() string {
+	var s string
+	if json.Unmarshal(q.Scenario, &s) == nil && s != "" {
+		return s
+	}
+	if len(q.Scenario) > 0 || q.ScenarioYAML != "" {
+		return "inline"
+	}
+	return "baseline"
+}
+
+// OverrideList is the overrides as "path=value" lines.
+func (q runRequest) OverrideList() []string {
+	var list []string
+	if json.Unmarshal(q.Overrides, &list) == nil {
+		return list
+	}
+	var m map[string]any
+	if json.Unmarshal(q.Overrides, &m) == nil {
+		for k, v := range m {
+			list = append(list, fmt.Sprintf("%s=%v", k, v))
+		}
+		slices.Sort(list)
+	}
+	return list
+}
+
+// Finished reports whether the job has ended.
+func (s runStatus) Finished() bool {
+	switch s.State {
+	case "succeeded", "failed", "cancelled", "interrupted":
+		return true
+	}
+	return false
+}
+
+// Percent is the progress in whole percent.
+func (s runStatus) Percent() int { return int(s.Progress.Fraction * 100) }
+
+// ETA is the estimated time left, or "".
+func (s runStatus) ETA() string {
+	if s.Progress.ETASeconds == nil {
+		return ""
+	}
+	return (time.Duration(*s.Progress.ETASeconds*10) * time.Second / 10).String()
+}
+
+// Created is the creation time without the seconds' fraction.
+func (s runStatus) Created() string { return shortTime(s.CreatedAt) }
+
+func shortTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// runForm is the form that starts a run, with the values to show.
+type runForm struct {
+	Portfolios []portfolioInfo
+	Scenarios  []scenarioInfo
+	Portfolio  string
+	Scenario   string
+	Paths      string
+	Seed       string
+	Horizon    string
+	Overrides  string
+}
+
+func defaultForm() runForm {
+	return runForm{Portfolio: "example", Scenario: "baseline", Paths: "10000", Seed: "1"}
+}
+
+type dashboardData struct {
+	Portfolios []portfolioInfo
+	Portfolio  string
+	Scenario   string
+	Position   *positionView
+	PosError   *apiError
+	Runs       []runStatus
+	Form       runForm
+}
+
+// lists loads the portfolios and scenarios for the form.
+func (h *Handler) lists(r *http.Request, f *runForm) error {
+	var ps struct {
+		Portfolios []portfolioInfo `json:"portfolios"`
+	}
+	if err := h.call(r, http.MethodGet, "/v1/portfolios", nil, &ps); err != nil {
+		return err
+	}
+	var ss struct {
+		Scenarios []scenarioInfo `json:"scenarios"`
+	}
+	if err := h.call(r, http.MethodGet, "/v1/scenarios", nil, &ss); err != nil {
+		return err
+	}
+	f.Portfolios, f.Scenarios = ps.Portfolios, ss.Scenarios
+	return nil
+}
+
+func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
+	d := dashboardData{Form: defaultForm()}
+	if err := h.lists(r, &d.Form); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Portfolios = d.Form.Portfolios
+	d.Portfolio = r.URL.Query().Get("portfolio")
+	if d.Portfolio == "" && len(d.Portfolios) > 0 {
+		d.Portfolio = d.Portfolios[0].ID
+		for _, p := range d.Portfolios {
+			if p.ID == "example" {
+				d.Portfolio = p.ID
+			}
+		}
+	}
+	d.Scenario = r.URL.Query().Get("scenario")
+	if d.Scenario == "" {
+		d.Scenario = "baseline"
+	}
+	d.Form.Portfolio, d.Form.Scenario = d.Portfolio, d.Scenario
+	if d.Portfolio != "" {
+		pos, err := h.position(r, d.Portfolio, d.Scenario)
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae) && ae.Status != http.StatusUnauthorized:
+			d.PosError = ae
+		case err != nil:
+			h.fail(w, r, err)
+			return
+		default:
+			if d.Position, err = newPositionView(h.fonts, pos); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+	}
+	var runs struct {
+		Runs []runStatus `json:"runs"`
+	}
+	if err := h.call(r, http.MethodGet, "/v1/runs?limit=10", nil, &runs); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Runs = runs.Runs
+	h.render(w, r, http.StatusOK, "dashboard.html", page{Title: "danbao 担保 · dashboard", Nav: "dashboard", Data: d})
+}
+
+// position asks the API for a portfolio's position today under scenario's
+// policy and targets.
+func (h *Handler) position(r *http.Request, id, scenario string) (*models.Position, error) {
+	var out struct {
+		Position models.Position `json:"position"`
+	}
+	path := "/v1/portfolios/" + url.PathEscape(id) + "/describe"
+	if scenario != "" {
+		path += "?scenario=" + url.QueryEscape(scenario)
+	}
+	if err := h.call(r, http.MethodGet, path, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out.Position, nil
+}
+
+func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
+	var runs struct {
+		Runs []runStatus `json:"runs"`
+	}
+	if err := h.call(r, http.MethodGet, "/v1/runs?limit=100", nil, &runs); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "runs.html", page{Title: "Runs 运行记录", Nav: "runs", Data: runs.Runs})
+}
+
+func (h *Handler) newRunPage(w http.ResponseWriter, r *http.Request) {
+	f := defaultForm()
+	if err := h.lists(r, &f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	for k, dst := range map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
+		"horizon": &f.Horizon, "overrides": &f.Overrides} {
+		if v := q.Get(k); v != "" {
+			*dst = v
+		}
+	}
+	h.render(w, r, http.StatusOK, "newrun.html", page{Title: "New run 新建模拟", Nav: "new", Data: f})
+}
+
+// startRun turns the form into POST /v1/runs and goes to the run's page.
+func (h *Handler) startRun(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, r, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read."})
+		return
+	}
+	f := runForm{Portfolio: r.PostForm.Get("portfolio"), Scenario: r.PostForm.Get("scenario"), Paths: r.PostForm.Get("paths"),
+		Seed: r.PostForm.Get("seed"), Horizon: r.PostForm.Get("horizon"), Overrides: r.PostForm.Get("overrides")}
+	req, bad := f.request()
+	if bad == nil {
+		body, err := json.Marshal(req)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		var st runStatus
+		err = h.call(r, http.MethodPost, "/v1/runs", body, &st)
+		if err == nil {
+			http.Redirect(w, r, "/ui/runs/"+url.PathEscape(st.ID), http.StatusSeeOther)
+			return
+		}
+		if !errors.As(err, &bad) || bad.Status == http.StatusUnauthorized {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	// Show the form again with the API's objections.
+	if err := h.lists(r, &f); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, bad.Status, "newrun.html", page{Title: "New run 新建模拟", Nav: "new", Error: bad, Data: f})
+}
+
+// request builds the JSON body of POST /v1/runs from the form. Numbers
+// that do not parse are the user's error, reported like the API's.
+func (f runForm) request() (map[string]any, *apiError) {
+	req := map[string]any{}
+	if f.Portfolio != "" {
+		req["portfolio"] = f.Portfolio
+	}
+	if f.Scenario != "" {
+		req["scenario"] = f.Scenario
+	}
+	bad := &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_form"}
+	num := func(field, s string, key string) {
+		s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
+		if s == "" {
+			return
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			bad.Message = "Some fields are not whole numbers."
+			bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a whole number ≥ 0.", field, s))
+			return
+		}
+		req[key] = n
+	}
+	num("Paths", f.Paths, "paths")
+	num("Seed", f.Seed, "seed")
+	num("Horizon", f.Horizon, "horizon_years")
+	var overrides []string
+	for _, line := range strings.Split(f.Overrides, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		overrides = append(overrides, line)
+	}
+	if len(overrides) > 0 {
+		req["overrides"] = overrides
+	}
+	if bad.Message != "" {
+		return nil, bad
+	}
+	return req, nil
+}
+
+type runData struct {
+	Status    runStatus
+	Result    *resultView
+	Downloads []link
+}
+
+type link struct {
+	Href, Label string
+}
+
+func (h *Handler) runStatusOf(r *http.Request) (runStatus, error) {
+	var st runStatus
+	err := h.call(r, http.MethodGet, "/v1/runs/"+url.PathEscape(r.PathValue("id")), nil, &st)
+	return st, err
+}
+
+func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
+	st, err := h.runStatusOf(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := runData{Status: st}
+	if st.State == "succeeded" {
+		if d.Result, err = h.result(r, st); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		base := "/ui/runs/" + url.PathEscape(st.ID)
+		d.Downloads = []link{{base + "/report.html", "Report 报告 (HTML)"}, {base + "/download/result.json", "Result document (JSON)"},
+			{base + "/download/paths.csv", "Per-path results (CSV)"}}
+		for _, t := range []string{"loss", "targets", "outlays", "contributions", "metrics"} {
+			if _, ok := st.Links["table_"+t]; ok {
+				d.Downloads = append(d.Downloads, link{base + "/download/" + t + ".csv", t + ".csv"})
+			}
+		}
+	}
+	title := "Run " + st.ID
+	h.render(w, r, http.StatusOK, "run.html", page{Title: title, Nav: "runs", Refresh: !st.Finished(), Data: d})
+}
+
+// runStatus serves the run's status JSON for the progress page's script.
+func (h *Handler) runStatus(w http.ResponseWriter, r *http.Request) {
+	var raw json.RawMessage
+	if err := h.call(r, http.MethodGet, "/v1/runs/"+url.PathEscape(r.PathValue("id")), nil, &raw); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(raw)
+}
+
+func (h *Handler) cancelRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := h.call(r, http.MethodDelete, "/v1/runs/"+url.PathEscape(id), nil, nil); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ui/runs/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+func (h *Handler) resubmitRun(w http.ResponseWriter, r *http.Request) {
+	var st runStatus
+	if err := h.call(r, http.MethodPost, "/v1/runs/"+url.PathEscape(r.PathValue("id"))+"/resubmit", nil, &st); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ui/runs/"+url.PathEscape(st.ID), http.StatusSeeOther)
+}
+
+// result returns the view of a succeeded run, from the cache or built
+// from the API's result document and per-path CSV.
+func (h *Handler) result(r *http.Request, st runStatus) (*resultView, error) {
+	h.cacheMu.Lock()
+	for _, c := range h.cache {
+		if c.id == st.ID {
+			h.cacheMu.Unlock()
+			return c.view, nil
+		}
+	}
+	h.cacheMu.Unlock()
+	doc, losses, pos, err := h.resultData(r, st)
+	if err != nil {
+		return nil, err
+	}
+	v, err := newResultView(h.fonts, doc, losses, pos)
+	if err != nil {
+		return nil, err
+	}
+	h.cacheMu.Lock()
+	h.cache = append(h.cache, cachedView{st.ID, v})
+	if len(h.cache) > maxCached {
+		h.cache = slices.Delete(h.cache, 0, len(h.cache)-maxCached)
+	}
+	h.cacheMu.Unlock()
+	return v, nil
+}
+
+// resultData fetches a run's document, its per-path total losses and the
+// position of its portfolio (for names; nil if the portfolio is gone).
+func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, []float64, *models.Position, error) {
+	base := "/v1/runs/" + url.PathEscape(st.ID)
+	var doc sim.Document
+	if err := h.call(r, http.MethodGet, base+"/result", nil, &doc); err != nil {
+		return nil, nil, nil, err
+	}
+	col := &csvColumn{name: "loss_total", idx: -1}
+	if err := h.stream(r, base+"/paths?format=csv", "text/csv", col); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := col.Close(); err != nil {
+		return nil, nil, nil, fmt.Errorf("web: per-path CSV of %s: %w", st.ID, err)
+	}
+	pos, err := h.position(r, st.Portfolio, "")
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			return nil, nil, nil, err
+		}
+		pos = nil // deleted portfolio: show ids
+	}
+	return &doc, col.values, pos, nil
+}
+
+// runReport serves the run's report file (RenderReport) as a download.
+func (h *Handler) runReport(w http.ResponseWriter, r *http.Request) {
+	st, err := h.runStatusOf(r)
+	if err == nil && st.State != "succeeded" {
+		err = &apiError{Status: http.StatusConflict, Message: fmt.Sprintf("Run %s is %s; a report needs a finished run.", st.ID, st.State)}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	doc, losses, pos, err := h.resultData(r, st)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := renderReport(&buf, h.fonts, doc, losses, ReportOptions{Position: pos, Portfolio: st.Portfolio, RunID: st.ID}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="danbao-`+safeName(st.ID)+`-report.html"`)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// download passes one of a run's files through from the API.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	id, what := r.PathValue("id"), r.PathValue("what")
+	base := "/v1/runs/" + url.PathEscape(id)
+	var path, accept string
+	switch {
+	case what == "result.json":
+		path, accept = base+"/result", "application/json"
+		w.Header().Set("Content-Disposition", `attachment; filename="`+safeName(id)+`-result.json"`)
+	case what == "paths.csv":
+		path, accept = base+"/paths?format=csv", "text/csv"
+	case strings.HasSuffix(what, ".csv"):
+		path, accept = base+"/tables/"+url.PathEscape(strings.TrimSuffix(what, ".csv")), "text/csv"
+	default:
+		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf("There is no download %q.", what)})
+		return
+	}
+	w.Header().Del("Content-Security-Policy")
+	h.api.ServeHTTP(w, apiRequest(r, http.MethodGet, path, nil, "", accept))
+}
+
+// safeName keeps letters, digits, '-' and '_' of s, for file names.
+func safeName(s string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			return c
+		}
+		return -1
+	}, s)
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in 登录", Data: localPath(r.URL.Query().Get("next"))})
+}
+
+// login checks the key against the API and keeps it in the cookie.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	key := strings.TrimSpace(r.PostFormValue("key"))
+	next := localPath(r.PostFormValue("next"))
+	probe := r.Clone(r.Context())
+	probe.Header = http.Header{"Authorization": {"Bearer " + key}}
+	if err := h.call(probe, http.MethodGet, "/v1/portfolios", nil, nil); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+			ae.Message = "The server does not know this key."
+			ae.Fixes = []string{"danbao serve prints an admin key when it starts (it is kept in DATA/admin.key)."}
+			h.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
+			return
+		}
+		h.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: key, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil, MaxAge: 30 * 24 * 3600})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+// csvColumn is an io.Writer that collects one numeric column of a CSV
+// stream (the API's per-path table: unquoted numbers), without keeping
+// the text.
+type csvColumn struct {
+	name    string
+	idx     int // -1 until the header is read
+	partial []byte
+	values  []float64
+	line    int
+	err     error
+}
+
+func (c *csvColumn) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	buf := append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		c.row(buf[:i])
+		buf = buf[i+1:]
+		if c.err != nil {
+			return 0, c.err
+		}
+	}
+	c.partial = append(c.partial[:0:0], buf...)
+	return len(p), nil
+}
+
+// Close reads a last line without a newline and reports a missing column.
+func (c *csvColumn) Close() error {
+	if len(bytes.TrimSpace(c.partial)) > 0 {
+		c.row(c.partial)
+		c.partial = nil
+	}
+	if c.err == nil && c.idx < 0 {
+		c.err = fmt.Errorf("no column %q", c.name)
+	}
+	return c.err
+}
+
+func (c *csvColumn) row(b []byte) {
+	c.line++
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	fields := bytes.Split(b, []byte(","))
+	if c.idx < 0 {
+		for i, f := range fields {
+			if string(bytes.Trim(f, `" `)) == c.name {
+				c.idx = i
+				return
+			}
+		}
+		c.err = fmt.Errorf("no column %q in the header", c.name)
+		return
+	}
+	if c.idx >= len(fields) {
+		c.err = fmt.Errorf("line %d has %d fields", c.line, len(fields))
+		return
+	}
+	v, err := strconv.ParseFloat(string(bytes.Trim(fields[c.idx], `" `)), 64)
+	if err != nil {
+		c.err = fmt.Errorf("line %d: %w", c.line, err)
+		return
+	}
+	c.values = append(c.values, v)
+}

@@ -1,0 +1,613 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// resultView is what a result page and a report file show of one run.
+// It is built once from the result document and the per-path losses and
+// holds only display strings and rendered charts.
+type resultView struct {
+	Doc      *sim.Document
+	Balance  string // portfolio balance, 亿
+	Elapsed  string
+	LossRows []lossRow
+	YearRows []yearRow
+	LossHist chart
+	Parties  chart
+	Heat     heatTable
+	Outlays  outlaysView
+	Contribs []contribView
+	City     []metricRow
+	Notes    []string // what the view could not show, and why
+	FontNote string   // set when charts are drawn without a CJK font
+}
+
+type lossRow struct {
+	Key     string
+	Name    name
+	Mean    string
+	SD      string
+	SEMean  string
+	VaR, ES []string // at levelKeys
+}
+
+type yearRow struct {
+	Year                  int
+	Mean, VaR99, ES99     string
+	Defaults, DefaultsP99 string
+}
+
+type metricRow struct {
+	Name  name
+	Cells []string // per year: "median (5 %–95 %)"
+}
+
+// names gives display names for guarantor ids (from a portfolio position);
+// an id without a name shows as itself.
+type names map[string]string
+
+func (n names) scope(id string) string {
+	switch id {
+	case sim.CityScope:
+		return "City 全市"
+	case "policy":
+		return "Policy 政策"
+	}
+	if s, ok := n[id]; ok && s != "" && s != id {
+		return s + " (" + id + ")"
+	}
+	return id
+}
+
+// guarantorNames maps guarantor ids to names from a position (nil ok).
+func guarantorNames(pos *models.Position) names {
+	n := names{}
+	if pos != nil {
+		for _, g := range pos.Guarantors {
+			n[g.ID] = g.Name
+		}
+	}
+	return n
+}
+
+// newResultView builds the view of doc. losses are the per-path total
+// losses in yuan (nil if not available); pos (optional) names the
+// guarantors.
+func newResultView(cf *chartFonts, doc *sim.Document, losses []float64, pos *models.Position) (*resultView, error) {
+	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(doc.ElapsedSeconds, 1)}
+	if !cf.cjk {
+		v.FontNote = "No CJK font was found (install fonts-noto-cjk), so the charts carry English labels only; the captions give the Chinese."
+	}
+	gn := guarantorNames(pos)
+
+	for _, pn := range partyNames {
+		st, ok := doc.Loss[pn.Key]
+		if !ok {
+			continue
+		}
+		r := lossRow{Key: pn.Key, Name: pn.name, Mean: fmtWan(float64(st.Mean)), SD: fmtWan(float64(st.SD)),
+			SEMean: fmtWan(float64(st.SE.Mean))}
+		for _, k := range levelKeys {
+			r.VaR = append(r.VaR, fmtWan(float64(st.VaR[k])))
+			r.ES = append(r.ES, fmtWan(float64(st.ES[k])))
+		}
+		v.LossRows = append(v.LossRows, r)
+	}
+	for _, y := range doc.Years {
+		l := y.Loss[sim.PartyTotal]
+		v.YearRows = append(v.YearRows, yearRow{Year: y.Year, Mean: fmtWan(float64(l.Mean)), VaR99: fmtWan(float64(l.VaR["0.99"])),
+			ES99: fmtWan(float64(l.ES["0.99"])), Defaults: fmtNum(float64(y.Defaults.Mean), 1), DefaultsP99: fmtNum(float64(y.Defaults.VaR["0.99"]), 0)})
+	}
+
+	var err error
+	total := doc.Loss[sim.PartyTotal]
+	if losses != nil {
+		v.LossHist, err = lossHistogram(cf, "loss-hist", losses, total, name{"Distribution of the total credit loss", "总损失分布"})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		v.Notes = append(v.Notes, "The per-path losses were not available, so the loss histogram is left out.")
+	}
+	v.Notes = append(v.Notes, "Per-path losses are recorded for the total only (danbao.paths/v1), so the histogram is of the total loss; the parties' VaR and ES are compared below.")
+	if v.Parties, err = partyChart(cf, doc); err != nil {
+		return nil, err
+	}
+	v.Heat = newHeatTable(doc, gn)
+	if v.Outlays, err = newOutlaysView(cf, doc); err != nil {
+		return nil, err
+	}
+	if v.Contribs, err = newContribViews(cf, doc, gn); err != nil {
+		return nil, err
+	}
+	v.City = cityMetrics(doc)
+	return v, nil
+}
+
+// partyChart compares the parties' expected loss, VaR 99 % and ES 99 %.
+func partyChart(cf *chartFonts, doc *sim.Document) (chart, error) {
+	var cats []string
+	var mean, var99, es99 []float64
+	hi := 0.0
+	for _, pn := range partyNames {
+		st, ok := doc.Loss[pn.Key]
+		if !ok || pn.Key == sim.PartyTotal {
+			continue
+		}
+		cats = append(cats, cf.zhOr(pn.ZH, pn.EN))
+		mean, var99, es99 = append(mean, float64(st.Mean)), append(var99, float64(st.VaR["0.99"])), append(es99, float64(st.ES["0.99"]))
+		hi = max(hi, float64(st.ES["0.99"]))
+	}
+	u := unitFor(hi)
+	scale := func(x []float64) []float64 {
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = v / u.Yuan
+		}
+		return out
+	}
+	return barChart(cf, "party-loss", name{"Loss by party: expected, VaR 99 %, ES 99 %", "各方损失：期望、VaR、ES"}, cats,
+		[]barSeries{
+			{cf.bi("Expected loss", "期望损失"), scale(mean), paletteColor(0)},
+			{"VaR 99 %", scale(var99), paletteColor(1)},
+			{"ES 99 %", scale(es99), paletteColor(2)},
+		}, cf.zhOr(u.ZH, u.EN), false, nil, chartH)
+}
+
+// heatTable is the probability that each target holds, by scope (rows)
+// and target and year (columns).
+type heatTable struct {
+	Targets []heatTarget
+	Years   []int
+	Rows    []heatRow
+}
+
+type heatTarget struct {
+	ID   string
+	Name name
+}
+
+type heatRow struct {
+	Scope string
+	Cells []heatCell // len(Targets) × len(Years), target-major
+}
+
+type heatCell struct {
+	Present bool
+	Text    string // "97 %"
+	Class   string // "h0" … "h10": colour by P(hold)
+	Title   string // tooltip: P ± se, threshold, shortfall
+}
+
+func newHeatTable(doc *sim.Document, gn names) heatTable {
+	var ht heatTable
+	for y := 1; y <= doc.HorizonYears; y++ {
+		ht.Years = append(ht.Years, y)
+	}
+	ids := map[string]bool{}
+	var scopes []string
+	seen := map[string]bool{}
+	cells := map[[2]string]map[int]sim.TargetResult{}
+	for _, t := range doc.Targets {
+		ids[t.ID] = true
+		if !seen[t.Scope] {
+			seen[t.Scope] = true
+			scopes = append(scopes, t.Scope)
+		}
+		k := [2]string{t.Scope, t.ID}
+		if cells[k] == nil {
+			cells[k] = map[int]sim.TargetResult{}
+		}
+		cells[k][t.Year] = t
+	}
+	for _, id := range targetOrder {
+		if ids[id] {
+			ht.Targets = append(ht.Targets, heatTarget{id, targetName(id)})
+			delete(ids, id)
+		}
+	}
+	var rest []string
+	for id := range ids {
+		rest = append(rest, id)
+	}
+	slices.Sort(rest)
+	for _, id := range rest {
+		ht.Targets = append(ht.Targets, heatTarget{id, targetName(id)})
+	}
+	// City and policy first, then the guarantors in document order.
+	slices.SortStableFunc(scopes, func(a, b string) int { return scopeRank(a) - scopeRank(b) })
+	for _, s := range scopes {
+		row := heatRow{Scope: gn.scope(s)}
+		for _, tg := range ht.Targets {
+			for _, y := range ht.Years {
+				t, ok := cells[[2]string{s, tg.ID}][y]
+				if !ok {
+					row.Cells = append(row.Cells, heatCell{})
+					continue
+				}
+				row.Cells = append(row.Cells, heatOf(t))
+			}
+		}
+		ht.Rows = append(ht.Rows, row)
+	}
+	return ht
+}
+
+func scopeRank(s string) int {
+	switch s {
+	case sim.CityScope:
+		return 0
+	case "policy":
+		return 1
+	}
+	return 2
+}
+
+func heatOf(t sim.TargetResult) heatCell {
+	p := float64(t.PHold)
+	c := heatCell{Present: true, Text: "–", Class: "hn"}
+	if finite(p) {
+		c.Text = strconv.FormatFloat(math.Floor(p*100+0.5), 'f', 0, 64) + " %"
+		if p > 0 && p < 0.995 && c.Text == "100 %" {
+			c.Text = "99.5 %" // never round a miss into a sure hold
+		}
+		c.Class = "h" + strconv.Itoa(int(math.Floor(p*10+1e-9)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s, year %d: P(hold) = %s ± %s; threshold %s", t.ID, t.Scope, t.Year,
+		fmtPct(p, 1), fmtPct(float64(t.SE), 1), fmtThreshold(t.ID, float64(t.Threshold)))
+	if t.Definition != "" {
+		fmt.Fprintf(&b, " (%s)", t.Definition)
+	}
+	if t.Shortfall != nil {
+		fmt.Fprintf(&b, "; median shortfall where missed %s", fmtThreshold(t.ID, float64(t.Shortfall.Q50)))
+	}
+	c.Title = b.String()
+	return c
+}
+
+// fmtThreshold formats a target threshold or shortfall in the target's unit.
+func fmtThreshold(id string, v float64) string {
+	switch id {
+	case "balance_min", "capital_min":
+		return fmtMoney(v)
+	case "leverage_min", "leverage_max":
+		return fmtNum(v, 2)
+	}
+	return fmtPct(v, 2)
+}
+
+// outlaysView is the county fiscal outlays of a run.
+type outlaysView struct {
+	Chart chart
+	Rows  []outlayRow
+}
+
+type outlayRow struct {
+	County                       string
+	Year                         int
+	Mean, Q95, RiskComp, Subsidy string
+	Exhausted                    string
+	FirstOfCounty                bool
+	CountyRows                   int
+}
+
+func newOutlaysView(cf *chartFonts, doc *sim.Document) (outlaysView, error) {
+	var ov outlaysView
+	if len(doc.Outlays) == 0 {
+		return ov, nil
+	}
+	var outlays map[string][]sim.Outlay
+	if err := json.Unmarshal(doc.Outlays, &outlays); err != nil {
+		return ov, fmt.Errorf("web: outlays of the result document: %w", err)
+	}
+	codes := make([]string, 0, len(outlays))
+	for c := range outlays {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	hi := 0.0
+	for _, c := range codes {
+		for _, o := range outlays[c] {
+			hi = max(hi, float64(o.Total.Q95))
+		}
+	}
+	u := unitFor(hi)
+	var cats []string
+	H := doc.HorizonYears
+	mean := make([][]float64, H)
+	var q95 []float64
+	for _, c := range codes {
+		cats = append(cats, cf.zhOr(models.CountyName(c), c))
+		for i, o := range outlays[c] {
+			ov.Rows = append(ov.Rows, outlayRow{County: countyLabel(c), Year: o.Year, FirstOfCounty: i == 0, CountyRows: len(outlays[c]),
+				Mean: fmtWan(float64(o.Total.Mean)), Q95: fmtWan(float64(o.Total.Q95)), RiskComp: fmtWan(float64(o.RiskCompensation.Mean)),
+				Subsidy: fmtWan(float64(o.FeeSubsidyMean)), Exhausted: fmtPct(float64(o.BudgetExhaustedShare), 1)})
+			if t := o.Year - 1; t >= 0 && t < H {
+				mean[t] = append(mean[t], float64(o.Total.Mean)/u.Yuan)
+			}
+			if o.Year == 1 {
+				q95 = append(q95, float64(o.Total.Q95)/u.Yuan)
+			}
+		}
+	}
+	var series []barSeries
+	if H == 1 {
+		series = []barSeries{{cf.bi("Expected", "期望"), mean[0], paletteColor(0)}, {cf.bi("95 % quantile", "95%分位"), q95, paletteColor(2)}}
+	} else {
+		for t := range min(H, 5) {
+			if len(mean[t]) == len(cats) {
+				series = append(series, barSeries{cf.bi(fmt.Sprintf("Year %d", t+1), fmt.Sprintf("第%d年", t+1)), mean[t], paletteColor(t)})
+			}
+		}
+	}
+	var err error
+	ov.Chart, err = barChart(cf, "outlays", name{"County outlays: risk compensation + fee subsidy", "区县财政支出：风险补偿＋保费补贴"},
+		cats, series, cf.zhOr(u.ZH, u.EN), false, nil, chartH)
+	return ov, err
+}
+
+// contribView is the expected-shortfall contributions along one dimension.
+type contribView struct {
+	Dimension name
+	Level     string
+	ES        string
+	Chart     chart
+	Rows      []contribRow
+}
+
+type contribRow struct {
+	Segment string
+	Amount  string
+	Share   string
+}
+
+// maxBars is how many segments a contribution chart shows; the rest are
+// summed into "other".
+const maxBars = 12
+
+func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView, error) {
+	if len(doc.Contributions) == 0 {
+		return nil, nil
+	}
+	var c sim.Contributions
+	if err := json.Unmarshal(doc.Contributions, &c); err != nil {
+		return nil, fmt.Errorf("web: contributions of the result document: %w", err)
+	}
+	es := float64(c.ES)
+	var out []contribView
+	for _, dim := range dimensionOrder {
+		by, ok := c.By[dim]
+		if !ok {
+			continue
+		}
+		m := map[string]float64{}
+		for k, v := range by {
+			m[k] = float64(v)
+		}
+		keys := sortedKeys(m)
+		label := func(k string) string {
+			switch dim {
+			case "county":
+				return countyLabel(k)
+			case "guarantor":
+				return gn.scope(k)
+			}
+			return k
+		}
+		cv := contribView{Dimension: dimensionNames[dim], Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtWan(es)}
+		for _, k := range keys {
+			share := math.NaN()
+			if es != 0 {
+				share = m[k] / es
+			}
+			cv.Rows = append(cv.Rows, contribRow{Segment: label(k), Amount: fmtWan(m[k]), Share: fmtPct(share, 1)})
+		}
+		// Chart: largest first from the top, the rest as "other".
+		shown := keys
+		other := 0.0
+		if len(keys) > maxBars {
+			shown = keys[:maxBars-1]
+			for _, k := range keys[maxBars-1:] {
+				other += m[k]
+			}
+		}
+		hi := 0.0
+		for _, k := range shown {
+			hi = max(hi, math.Abs(m[k]))
+		}
+		u := unitFor(hi)
+		var cats []string
+		var vals []float64
+		for _, k := range shown {
+			l := k
+			switch dim {
+			case "county":
+				l = cf.zhOr(models.CountyName(k), k)
+			}
+			cats = append(cats, l)
+			vals = append(vals, m[k]/u.Yuan)
+		}
+		if len(keys) > maxBars {
+			cats = append(cats, cf.zhOr("其他", "other"))
+			vals = append(vals, other/u.Yuan)
+		}
+		slices.Reverse(cats) // horizontal bars draw the first category at the bottom
+		slices.Reverse(vals)
+		h := vg.Length(max(160, 40+18*len(cats)))
+		var err error
+		cv.Chart, err = barChart(cf, "contrib-"+dim,
+			name{"ES " + cv.Level + " contributions by " + strings.ToLower(cv.Dimension.EN), "按" + cv.Dimension.ZH + "的ES贡献"},
+			cats, []barSeries{{"", vals, paletteColor(len(out))}}, cf.zhOr(u.ZH, u.EN), true, nil, h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cv)
+	}
+	return out, nil
+}
+
+// cityMetrics lists the city's projected metrics by year.
+func cityMetrics(doc *sim.Document) []metricRow {
+	order := []string{"guaranteed_balance", "small_agri_balance", "net_assets", "leverage_performance", "leverage_regulatory",
+		"leverage_fiscal", "compensation_rate", "compensation_paid", "recoveries", "fee_rate"}
+	var rows []metricRow
+	for _, m := range order {
+		r := metricRow{Name: metricNames[m]}
+		any := false
+		for _, y := range doc.Years {
+			q, ok := y.Metrics[sim.CityScope][m]
+			if !ok {
+				r.Cells = append(r.Cells, "–")
+				continue
+			}
+			any = true
+			r.Cells = append(r.Cells, fmt.Sprintf("%s (%s – %s)", fmtMetric(m, float64(q.Q50)), fmtMetric(m, float64(q.Q05)), fmtMetric(m, float64(q.Q95))))
+		}
+		if any {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// positionView is a portfolio's position today (models.Describe).
+type positionView struct {
+	Pos        *models.Position
+	Cards      []card
+	County     chart
+	Leverage   chart
+	Guarantors []guarantorRow
+	Checks     []checkRow
+	Holding    int // checks that hold
+}
+
+type card struct {
+	Name  name
+	Value string
+}
+
+type guarantorRow struct {
+	ID, Name, Level, County         string
+	Loans                           string
+	Guaranteed, NetAssets           string
+	LevPerf, LevReg, LevFiscal, Fee string
+}
+
+type checkRow struct {
+	Target name
+	ID     string
+	Scope  string
+	Value  string
+	Limit  string
+	Holds  bool
+}
+
+func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error) {
+	v := &positionView{Pos: pos}
+	v.Cards = []card{
+		{name{"Loans", "笔数"}, fmtNum(float64(pos.Loans), 0)},
+		{name{"Loan balance", "贷款余额"}, fmtYi(pos.Balance.Yuan()) + " 亿"},
+		{name{"Guaranteed balance", "在保余额"}, fmtYi(pos.Guaranteed.Yuan()) + " 亿"},
+		{name{"Small/micro + agri", "小微三农在保"}, fmtYi(pos.SmallMicroAgriGuaranteed.Yuan()) + " 亿"},
+		{name{"Net assets (city, consolidated)", "净资产（合并）"}, fmtYi(pos.City.NetAssets.Yuan()) + " 亿"},
+		{name{"Leverage, performance", "放大倍数"}, fmtNum(float64(pos.City.Leverage.Performance), 2)},
+		{name{"Leverage, regulatory", "监管放大倍数"}, fmtNum(float64(pos.City.Leverage.Regulatory), 2)},
+		{name{"Average fee", "平均费率"}, fmtPct(float64(pos.AverageFee), 2)},
+	}
+	gn := guarantorNames(pos)
+	for _, g := range pos.Guarantors {
+		v.Guarantors = append(v.Guarantors, guarantorRow{ID: g.ID, Name: g.Name, Level: g.Level, County: countyLabel(g.County),
+			Loans: fmtNum(float64(g.Loans), 0), Guaranteed: fmtYi(g.Guaranteed.Yuan()), NetAssets: fmtYi(g.NetAssets.Yuan()),
+			LevPerf: fmtNum(float64(g.Leverage.Performance), 2), LevReg: fmtNum(float64(g.Leverage.Regulatory), 2),
+			LevFiscal: fmtNum(float64(g.Leverage.Fiscal), 2), Fee: fmtPct(float64(g.AverageFee), 2)})
+	}
+	for _, c := range pos.Targets {
+		r := checkRow{Target: targetName(c.ID), ID: c.ID, Scope: gn.scope(c.Scope), Holds: c.Holds}
+		switch c.Unit {
+		case "yuan":
+			r.Value, r.Limit = fmtMoney(float64(c.Value)), fmtMoney(float64(c.Threshold))
+			if c.Amount != nil {
+				r.Value = fmtMoney(c.Amount.Yuan())
+			}
+			if c.Limit != nil {
+				r.Limit = fmtMoney(c.Limit.Yuan())
+			}
+		case "multiple":
+			r.Value, r.Limit = fmtNum(float64(c.Value), 2), fmtNum(float64(c.Threshold), 2)
+		default:
+			r.Value, r.Limit = fmtPct(float64(c.Value), 2), fmtPct(float64(c.Threshold), 2)
+		}
+		if c.Definition != "" {
+			r.Target.EN += " (" + c.Definition + ")"
+		}
+		if c.Holds {
+			v.Holding++
+		}
+		v.Checks = append(v.Checks, r)
+	}
+
+	// Guaranteed balance by county, 亿.
+	var cats []string
+	var guar, bal []float64
+	for _, b := range pos.ByCounty {
+		l := b.Key
+		if cf.cjk && b.Name != "" {
+			l = b.Name
+		}
+		cats = append(cats, l)
+		guar = append(guar, b.Guaranteed.Yuan()/yiYuan)
+		bal = append(bal, b.Balance.Yuan()/yiYuan)
+	}
+	var err error
+	v.County, err = barChart(cf, "county-balance", name{"Balances by county", "各区县贷款与在保余额"}, cats,
+		[]barSeries{{cf.bi("Loan balance", "贷款余额"), bal, paletteColor(0)}, {cf.bi("Guaranteed", "在保余额"), guar, paletteColor(1)}},
+		cf.zhOr(unitYi.ZH, unitYi.EN), false, nil, chartH)
+	if err != nil {
+		return nil, err
+	}
+	// Leverage by guarantor, with the targets' bounds.
+	cats = cats[:0]
+	var perf, reg []float64
+	for _, g := range pos.Guarantors {
+		l := g.ID
+		if cf.cjk && g.Name != "" {
+			l = shortName(g.Name)
+		}
+		cats = append(cats, l)
+		perf = append(perf, float64(g.Leverage.Performance))
+		reg = append(reg, float64(g.Leverage.Regulatory))
+	}
+	v.Leverage, err = barChart(cf, "guarantor-leverage", name{"Leverage by guarantor", "各担保机构放大倍数"}, cats,
+		[]barSeries{{cf.bi("Performance", "业务口径"), perf, paletteColor(0)}, {cf.bi("Regulatory", "监管口径"), reg, paletteColor(3)}},
+		cf.bi("Guaranteed / net assets", "倍"), false,
+		[]refLine{{cf.bi("Target ≥ 5", "目标下限"), 5, color.RGBA{0x59, 0xa1, 0x4f, 0xff}}, {cf.bi("Cap 10", "监管上限"), 10, color.RGBA{0xe1, 0x57, 0x59, 0xff}}},
+		chartH)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// shortName drops the common suffix of guarantor names so chart labels fit:
+// "乐清市融资担保有限公司" → "乐清市".
+func shortName(s string) string {
+	for _, suf := range []string{"融资担保有限公司", "融资担保集团有限公司", "融资担保股份有限公司", "融资担保公司", "担保有限公司"} {
+		if t, ok := strings.CutSuffix(s, suf); ok && t != "" {
+			return t
+		}
+	}
+	return s
+}

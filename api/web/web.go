@@ -1,0 +1,401 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configures a Handler. The zero value is valid.
+type Options struct {
+	// Index serves GET / to clients that do not ask for HTML (curl, the
+	// API's own clients): the API's JSON index. nil serves the dashboard
+	// to everyone.
+	Index http.Handler
+	// Logger receives errors the pages could not show. Default: discard.
+	Logger *slog.Logger
+}
+
+// Handler serves danbao's web pages. It reaches the service only through
+// the API handler it is given, with the user's credentials: every page is
+// rendered from the JSON (and CSV) the API answers, so the pages can do
+// exactly what the user's key may do, and nothing else. A Handler is safe
+// for concurrent use.
+//
+// Routes:
+//
+//	GET  /                              dashboard: portfolio position, run form, recent runs
+//	GET  /static/…                      style sheet and script
+//	GET  /ui/login, POST /ui/login      keep an API key in a cookie; POST /ui/logout forgets it
+//	GET  /ui/runs                       runs
+//	GET  /ui/runs/new                   the form to start a run; POST /ui/runs starts it
+//	GET  /ui/runs/{id}                  live progress, then the result
+//	GET  /ui/runs/{id}/status           the run's status (JSON), polled by the progress page
+//	POST /ui/runs/{id}/cancel           cancel; POST /ui/runs/{id}/resubmit starts it again
+//	GET  /ui/runs/{id}/report.html      the result as one self-contained HTML file
+//	GET  /ui/runs/{id}/download/{what}  result.json, paths.csv, or a table: targets.csv, …
+//	GET  /ui/sweeps/{id}, /ui/topups/{id}  sweep and top-up results
+//
+// Any other path is passed to the API handler, so a Handler can also stand
+// in front of the API as the whole server.
+type Handler struct {
+	api   http.Handler
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+	pages map[string]*template.Template
+	fonts *chartFonts
+
+	cacheMu sync.Mutex
+	cache   []cachedView // most recent last
+}
+
+// cachedView is a rendered result; results never change once a job has
+// succeeded, so the page reuses it after checking the job's status with
+// the user's key.
+type cachedView struct {
+	id   string
+	view *resultView
+}
+
+const maxCached = 16
+
+// New returns the web pages over api, the service's JSON API handler.
+func New(api http.Handler, opts Options) *Handler {
+	h := &Handler{api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), fonts: loadFonts()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.fonts.err != nil {
+		h.log.Warn("charts: CJK font not usable; English labels only", "err", h.fonts.err.Error())
+	}
+	h.pages = parsePages()
+	csrf := http.NewCrossOriginProtection()
+	post := func(pattern string, f http.HandlerFunc) { h.mux.Handle("POST "+pattern, csrf.Handler(f)) }
+
+	h.mux.HandleFunc("GET /{$}", h.dashboard)
+	static, _ := fs.Sub(staticFS, "static")
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
+	h.mux.HandleFunc("GET /ui/login", h.loginPage)
+	post("/ui/login", h.login)
+	post("/ui/logout", h.logout)
+	h.mux.HandleFunc("GET /ui/runs", h.runsPage)
+	h.mux.HandleFunc("GET /ui/runs/new", h.newRunPage)
+	post("/ui/runs", h.startRun)
+	h.mux.HandleFunc("GET /ui/runs/{id}", h.runPage)
+	h.mux.HandleFunc("GET /ui/runs/{id}/status", h.runStatus)
+	post("/ui/runs/{id}/cancel", h.cancelRun)
+	post("/ui/runs/{id}/resubmit", h.resubmitRun)
+	h.mux.HandleFunc("GET /ui/runs/{id}/report.html", h.runReport)
+	h.mux.HandleFunc("GET /ui/runs/{id}/download/{what}", h.download)
+	h.mux.HandleFunc("GET /ui/sweeps/{id}", h.sweepPage)
+	h.mux.HandleFunc("GET /ui/topups/{id}", h.topupPage)
+	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
+	})
+	return h
+}
+
+// Router is what Mount needs of a router: chi.Router has it.
+type Router interface {
+	Method(method, pattern string, h http.Handler)
+}
+
+// Mount routes the pages' paths on r: GET / and /static/*, and every
+// method on /ui/*. The rest of r is untouched.
+func (h *Handler) Mount(r Router) {
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.Method(m, "/", h)
+		r.Method(m, "/static/*", h)
+	}
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		r.Method(m, "/ui/*", h)
+	}
+}
+
+// ServeHTTP serves a page, or passes a path that is not a page's to the API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/":
+		if h.opts.Index != nil && !wantsHTML(r) {
+			h.opts.Index.ServeHTTP(w, r)
+			return
+		}
+	case strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/static/"):
+	default:
+		h.api.ServeHTTP(w, r)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	h.mux.ServeHTTP(w, r)
+}
+
+// wantsHTML reports whether the client prefers HTML: browsers send
+// Accept: text/html first.
+func wantsHTML(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mt {
+		case "text/html", "application/xhtml+xml":
+			return true
+		case "application/json", "application/problem+json":
+			return false
+		}
+	}
+	return false
+}
+
+func staticHandler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cookieName is the cookie holding the user's API key. It is HttpOnly
+// and SameSite=Strict: scripts cannot read it and other sites cannot
+// send it.
+const cookieName = "danbao_key"
+
+// authorize copies the user's credentials from the page request src to
+// the API request dst: an Authorization or X-API-Key header as sent, or
+// the key kept in the cookie.
+func authorize(dst, src *http.Request) {
+	switch {
+	case src.Header.Get("Authorization") != "":
+		dst.Header.Set("Authorization", src.Header.Get("Authorization"))
+	case src.Header.Get("X-API-Key") != "":
+		dst.Header.Set("X-API-Key", src.Header.Get("X-API-Key"))
+	default:
+		if c, err := src.Cookie(cookieName); err == nil && c.Value != "" {
+			dst.Header.Set("Authorization", "Bearer "+c.Value)
+		}
+	}
+}
+
+// apiRequest is a request to the API on behalf of the page request r.
+func apiRequest(r *http.Request, method, path string, body []byte, ctype, accept string) *http.Request {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequestWithContext(r.Context(), method, path, rd) // path is ours: it parses
+	req.RemoteAddr, req.Host, req.Proto = r.RemoteAddr, r.Host, r.Proto
+	if body != nil {
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", ctype)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	authorize(req, r)
+	return req
+}
+
+// recorder is an in-process http.ResponseWriter. Once the status is
+// known, a 2xx body goes to sink (if set) and any other body is kept.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	sink   io.Writer
+	err    error // first error of sink
+}
+
+func newRecorder(sink io.Writer) *recorder { return &recorder{header: http.Header{}, sink: sink} }
+
+func (rc *recorder) Header() http.Header { return rc.header }
+
+func (rc *recorder) WriteHeader(code int) {
+	if rc.status == 0 {
+		rc.status = code
+	}
+}
+
+func (rc *recorder) Write(p []byte) (int, error) {
+	if rc.status == 0 {
+		rc.status = http.StatusOK
+	}
+	if rc.sink != nil && rc.status/100 == 2 {
+		if rc.err != nil {
+			return 0, rc.err
+		}
+		n, err := rc.sink.Write(p)
+		if err != nil {
+			rc.err = err
+		}
+		return n, err
+	}
+	return rc.body.Write(p)
+}
+
+// apiError is an answer of the API other than 2xx: its problem document.
+type apiError struct {
+	Status  int
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Fixes   []string `json:"fixes"`
+	Errors  []struct {
+		File   string `json:"file"`
+		Row    int    `json:"row"`
+		Line   int    `json:"line"`
+		Column string `json:"column"`
+		Value  string `json:"value"`
+		Reason string `json:"reason"`
+	} `json:"errors"`
+	RequestID string `json:"request_id"`
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("API %d %s: %s", e.Status, e.Code, e.Message) }
+
+// call sends an API request on behalf of r and decodes a JSON answer into
+// out (if not nil). A non-2xx answer is an *apiError.
+func (h *Handler) call(r *http.Request, method, path string, body []byte, out any) error {
+	ctype := ""
+	if body != nil {
+		ctype = "application/json"
+	}
+	rc := newRecorder(nil)
+	h.api.ServeHTTP(rc, apiRequest(r, method, path, body, ctype, "application/json"))
+	if err := problemOf(rc); err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(rc.body.Bytes(), out); err != nil {
+		return fmt.Errorf("web: decode %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// stream sends a GET on behalf of r and copies a 2xx body to sink.
+func (h *Handler) stream(r *http.Request, path, accept string, sink io.Writer) error {
+	rc := newRecorder(sink)
+	h.api.ServeHTTP(rc, apiRequest(r, http.MethodGet, path, nil, "", accept))
+	if err := problemOf(rc); err != nil {
+		return err
+	}
+	return rc.err
+}
+
+func problemOf(rc *recorder) error {
+	if rc.status == 0 {
+		rc.status = http.StatusOK
+	}
+	if rc.status/100 == 2 {
+		return nil
+	}
+	e := &apiError{Status: rc.status}
+	if json.Unmarshal(rc.body.Bytes(), e) != nil || e.Message == "" {
+		e.Message = http.StatusText(rc.status)
+	}
+	e.Status = rc.status
+	return e
+}
+
+// fail shows err as a page: a missing or refused key goes to the login
+// page, an API problem shows its message and fixes, anything else is
+// logged and shown as an internal error.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		h.log.Error("web page", "path", r.URL.Path, "err", err.Error())
+		ae = &apiError{Status: http.StatusInternalServerError, Message: "The page could not be made; the server log says why."}
+	}
+	if ae.Status == http.StatusUnauthorized {
+		if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/status") {
+			http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+	}
+	if strings.HasSuffix(r.URL.Path, "/status") {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(ae.Status)
+		_ = json.NewEncoder(w).Encode(map[string]any{"state": "error", "status": ae.Status, "message": ae.Message})
+		return
+	}
+	h.render(w, r, ae.Status, "error.html", page{Title: "Error 出错", Error: ae})
+}
+
+// page is the data every page template gets.
+type page struct {
+	Title   string
+	Nav     string // "dashboard", "runs", "new"
+	Error   *apiError
+	Refresh bool // reload every few seconds without JavaScript
+	Data    any
+}
+
+// render executes page template name with data.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	t, ok := h.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.log.Error("web: render", "template", name, "err", err.Error())
+		http.Error(w, "The page could not be drawn.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// pageNames are the page templates; each defines "content" for layout.html.
+var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html"}
+
+func parsePages() map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
+	pages := map[string]*template.Template{}
+	for _, n := range pageNames {
+		pages[n] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n))
+	}
+	return pages
+}
+
+// funcs are the template functions.
+var funcs = template.FuncMap{
+	"pct":    func(x float64) string { return fmtPct(x, 1) },
+	"num":    fmtNum,
+	"levels": func() []string { return []string{"95 %", "99 %", "99.9 %"} },
+	"inc":    func(i int) int { return i + 1 },
+	"count":  func(n int) string { return fmtNum(float64(n), 0) },
+	"css":    func(s string) template.CSS { return template.CSS(s) },
+}
+
+// localPath returns next if it is a path on this server, else "/".
+func localPath(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
+		return next
+	}
+	return "/"
+}

@@ -1,0 +1,380 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wenzhou/danbao/api"
+	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/models/synth"
+)
+
+// Test keys: the pages act with the user's key, so the roles matter.
+const (
+	viewerKey  = "viewer-key-0123456789"
+	analystKey = "analyst-key-0123456789"
+)
+
+var (
+	smallOnce sync.Once
+	smallPF   *models.Portfolio
+	smallErr  error
+)
+
+// smallPortfolio is a 400-loan synthetic Wenzhou portfolio: runs of it
+// take well under a second.
+func smallPortfolio(t testing.TB) *models.Portfolio {
+	t.Helper()
+	smallOnce.Do(func() { smallPF, smallErr = synth.Generate(synth.Options{Loans: 400, Seed: 7}) })
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return smallPF
+}
+
+// testServer is the real API server with the pages in front, on loopback.
+type testServer struct {
+	*httptest.Server
+	api *api.Server
+}
+
+// newTestServer starts the API (keys for a viewer and an analyst, a fresh
+// data folder) with portfolio "example" = pf, and the web pages over it.
+func newTestServer(t testing.TB, pf *models.Portfolio) *testServer {
+	t.Helper()
+	srv, err := api.NewServer(api.Config{DataDir: t.TempDir(), MaxConcurrentRuns: 1, Workers: 2, Keys: []api.Key{
+		{Secret: viewerKey, Role: api.RoleViewer, Name: "viewer"},
+		{Secret: analystKey, Role: api.RoleAnalyst, Name: "analyst"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.EnsurePortfolio(context.Background(), "example", "test portfolio", "synth", pf); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(web.New(srv, web.Options{}))
+	t.Cleanup(func() {
+		ts.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &testServer{Server: ts, api: srv}
+}
+
+// client is a browser-like client: it keeps cookies, does not follow
+// redirects, and sends Accept: text/html.
+func (ts *testServer) client(t testing.TB, key string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if key != "" {
+		u, _ := url.Parse(ts.URL)
+		jar.SetCookies(u, []*http.Cookie{{Name: "danbao_key", Value: key, Path: "/"}})
+	}
+	return c
+}
+
+func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+	return do(t, c, req)
+}
+
+func postForm(t testing.TB, c *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	return do(t, c, req)
+}
+
+func do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// marks returns the data-marks of the chart with id, -1 if there is none.
+func marks(html, id string) int {
+	m := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `" data-marks="(\d+)"`).FindStringSubmatch(html)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func TestDashboard(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, viewerKey)
+	resp, body := get(t, c, ts.URL+"/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d\n%s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"Portfolio today", "Targets today", `id="run-form"`, `<svg role="img"`, "Guarantors"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	for _, id := range []string{"county-balance", "guarantor-leverage"} {
+		if n := marks(body, id); n <= 0 {
+			t.Errorf("chart %s has %d marks, want > 0", id, n)
+		}
+	}
+	if !strings.Contains(body, "✓") && !strings.Contains(body, "✗") {
+		t.Error("dashboard shows no target check marks")
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+
+	// Static assets.
+	for _, p := range []string{"/static/style.css", "/static/app.js"} {
+		resp, body := get(t, c, ts.URL+p)
+		if resp.StatusCode != http.StatusOK || len(body) < 100 {
+			t.Errorf("GET %s = %d, %d bytes", p, resp.StatusCode, len(body))
+		}
+	}
+	// A path that is not a page's reaches the API.
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/healthz", nil)
+	if resp, body := do(t, c, req); resp.StatusCode != http.StatusOK || !strings.Contains(body, "ok") {
+		t.Errorf("GET /healthz through the pages = %d %s", resp.StatusCode, body)
+	}
+	// An unknown page is a page, not the API's problem document.
+	if resp, body := get(t, c, ts.URL+"/ui/nope"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is no page") {
+		t.Errorf("GET /ui/nope = %d", resp.StatusCode)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, "")
+	resp, _ := get(t, c, ts.URL+"/ui/runs")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/login?next=") {
+		t.Fatalf("without a key GET /ui/runs = %d, Location %q; want 303 to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {"not-a-key-0123456789"}, "next": {"/ui/runs"}})
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "does not know this key") {
+		t.Errorf("login with a wrong key = %d", resp.StatusCode)
+	}
+	resp, _ = postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {viewerKey}, "next": {"//evil.example/"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("login = %d, Location %q; want 303 to / (never off-site)", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var kc *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "danbao_key" {
+			kc = ck
+		}
+	}
+	if kc == nil || !kc.HttpOnly || kc.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("key cookie = %+v; want HttpOnly, SameSite=Strict", kc)
+	}
+	if resp, _ := get(t, c, ts.URL+"/ui/runs"); resp.StatusCode != http.StatusOK {
+		t.Errorf("after login GET /ui/runs = %d", resp.StatusCode)
+	}
+	// A viewer may look but not run: the API's 403 is shown on the form.
+	resp, body = postForm(t, c, ts.URL+"/ui/runs", url.Values{"portfolio": {"example"}, "scenario": {"baseline"}, "paths": {"100"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "analyst") {
+		t.Errorf("viewer starting a run = %d; want 403 naming the analyst role", resp.StatusCode)
+	}
+	if resp, _ := postForm(t, c, ts.URL+"/ui/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout = %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, ts.URL+"/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after logout GET / = %d, want 303 to the login page", resp.StatusCode)
+	}
+}
+
+func TestCrossSitePost(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, analystKey)
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/ui/runs", strings.NewReader("paths=10"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := do(t, c, req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST /ui/runs = %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestRunFormErrors(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, analystKey)
+	for _, tt := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"paths not a number", url.Values{"paths": {"many"}}, http.StatusUnprocessableEntity, "Paths: &#34;many&#34; is not a whole number"},
+		{"unknown scenario", url.Values{"scenario": {"no-such-scenario"}, "paths": {"10"}}, http.StatusUnprocessableEntity, "no-such-scenario"},
+		{"bad override", url.Values{"paths": {"10"}, "overrides": {"policy.nope=1"}}, http.StatusUnprocessableEntity, "policy.nope"},
+		{"too many paths", url.Values{"paths": {"100000000"}}, 0, "100000000"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := postForm(t, c, ts.URL+"/ui/runs", tt.form)
+			if resp.StatusCode/100 != 4 || (tt.status != 0 && resp.StatusCode != tt.status) {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if !strings.Contains(body, `class="problem"`) || !strings.Contains(body, tt.want) {
+				t.Errorf("page lacks the problem %q", tt.want)
+			}
+			if !strings.Contains(body, `id="run-form"`) {
+				t.Error("the form is not shown again")
+			}
+		})
+	}
+}
+
+// waitRun polls the status route of the pages until the run ends.
+func waitRun(t testing.TB, ts *testServer, c *http.Client, id string) string {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/ui/runs/"+id+"/status", nil)
+		resp, body := do(t, c, req)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status = %d %s", resp.StatusCode, body)
+		}
+		var st struct {
+			State string `json:"state"`
+		}
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		switch st.State {
+		case "succeeded", "failed", "cancelled", "interrupted":
+			return st.State
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("run did not finish in 2 minutes")
+	return ""
+}
+
+func TestRunPages(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, analystKey)
+	resp, body := postForm(t, c, ts.URL+"/ui/runs", url.Values{"portfolio": {"example"}, "scenario": {"baseline"},
+		"paths": {"2,000"}, "seed": {"3"}, "horizon": {"2"}, "overrides": {"# comment\npolicy.bank_share=0.3\n"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /ui/runs = %d\n%s", resp.StatusCode, body)
+	}
+	loc := resp.Header.Get("Location")
+	id := strings.TrimPrefix(loc, "/ui/runs/")
+	if id == loc || id == "" {
+		t.Fatalf("Location %q", loc)
+	}
+	if state := waitRun(t, ts, c, id); state != "succeeded" {
+		t.Fatalf("run %s %s", id, state)
+	}
+	resp, body = get(t, c, ts.URL+loc)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d\n%s", loc, resp.StatusCode, body)
+	}
+	for _, want := range []string{"policy.bank_share=0.3", "2,000 paths", `id="heat"`, "County outlays", "Risk contributions",
+		"City projection", "report.html", "paths.csv", "targets.csv"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("result page lacks %q", want)
+		}
+	}
+	for _, id := range []string{"loss-hist", "party-loss", "outlays", "contrib-county", "contrib-guarantor", "contrib-industry"} {
+		if n := marks(body, id); n <= 0 {
+			t.Errorf("chart %s has %d marks, want > 0", id, n)
+		}
+	}
+	if n := strings.Count(body, `<td class="h`); n < 10 {
+		t.Errorf("heat table has %d cells", n)
+	}
+
+	// Downloads pass through the API with the user's key.
+	resp, csv := get(t, c, ts.URL+loc+"/download/paths.csv")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(csv, "path,loss_total") || strings.Count(csv, "\n") != 2001 {
+		t.Errorf("paths.csv = %d, %d lines, starts %.40q", resp.StatusCode, strings.Count(csv, "\n"), csv)
+	}
+	resp, doc := get(t, c, ts.URL+loc+"/download/result.json")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(doc, `"schema": "danbao.result/v1"`) && !strings.Contains(doc, `"schema":"danbao.result/v1"`) {
+		t.Errorf("result.json = %d %.80q", resp.StatusCode, doc)
+	}
+	if resp, _ := get(t, c, ts.URL+loc+"/download/targets.csv"); resp.StatusCode != http.StatusOK {
+		t.Errorf("targets.csv = %d", resp.StatusCode)
+	}
+	resp, rep := get(t, c, ts.URL+loc+"/report.html")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("report.html = %d, %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	checkSelfContained(t, rep)
+	if n := marks(rep, "loss-hist"); n <= 0 {
+		t.Errorf("report histogram has %d marks", n)
+	}
+	saveArtifact(t, "run-report.html", []byte(rep))
+
+	// Runs list and the dashboard list the run.
+	if _, body := get(t, c, ts.URL+"/ui/runs"); !strings.Contains(body, id) {
+		t.Error("runs page lacks the run")
+	}
+	// Cancel of a finished run: the API's conflict is shown.
+	if resp, body := postForm(t, c, ts.URL+loc+"/cancel", nil); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "already ended") {
+		t.Errorf("cancel of a finished run = %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, ts.URL+"/ui/runs/run_doesnotexist"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown run = %d", resp.StatusCode)
+	}
+}
+
+// checkSelfContained fails unless html loads nothing from elsewhere.
+func checkSelfContained(t *testing.T, html string) {
+	t.Helper()
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`<script`), regexp.MustCompile(`<link[^>]*stylesheet`), regexp.MustCompile(`\ssrc=`),
+		regexp.MustCompile(`url\(\s*['"]?http`), regexp.MustCompile(`href="https?:`), regexp.MustCompile(`@import`),
+	} {
+		if loc := bad.FindStringIndex(html); loc != nil {
+			t.Errorf("report is not self-contained: %q at %d", html[loc[0]:min(loc[1]+40, len(html))], loc[0])
+		}
+	}
+	if !strings.Contains(html, "<style>") || !strings.Contains(html, "<svg") {
+		t.Error("report lacks its inline style or charts")
+	}
+}
+
+// saveArtifact writes b to DANBAO_SCREENSHOTS (if set), for people to look at.
+func saveArtifact(t testing.TB, name string, b []byte) {
+	t.Helper()
+	dir := os.Getenv("DANBAO_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
