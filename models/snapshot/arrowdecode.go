@@ -3,8 +3,11 @@ package snapshot
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -37,29 +40,81 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 	m := mapColumns(d, cols, names, 0, warnings)
 	rows := make([]T, t.nrows)
 	def := newRow()
-	for i := range rows {
-		rows[i] = def
+	parallel(len(rows), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			rows[i] = def
+		}
+	})
+	// Columns are decoded in parallel, each into its own field of every row
+	// and with its own decoder; their problems are merged in column order,
+	// so the result does not depend on scheduling.
+	type task struct {
+		j, k int
+		d    *decoder
 	}
+	var tasks []task
 	for j, k := range m {
-		if k < 0 {
-			continue
+		if k >= 0 {
+			tasks = append(tasks, task{j, k, d.sub()})
 		}
-		c := &cols[k]
-		base := 0
-		for _, chunk := range t.cols[j] {
-			n := chunk.Len()
-			if base+n > len(rows) {
-				d.add(0, c.name, "", "is longer than the table", models.ErrInvalid)
-				break
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(tasks) {
+					return
+				}
+				tk := tasks[i]
+				decodeColumn(tk.d, &cols[tk.k], rows, t.cols[tk.j])
 			}
-			decodeChunk(d, c, rows[base:base+n], base+2, chunk)
-			base += n
-		}
-		if base != len(rows) {
-			d.add(0, c.name, "", "is shorter than the table", models.ErrInvalid)
-		}
+		})
+	}
+	wg.Wait()
+	for _, tk := range tasks {
+		d.merge(tk.d)
 	}
 	return rows
+}
+
+// decodeColumn decodes the chunks of column c into rows. It runs on a
+// goroutine of its own, so it turns a panic of arrow-go on a corrupt array
+// into a problem.
+func decodeColumn[T any](d *decoder, c *column[T], rows []T, chunks []arrow.Array) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.add(0, c.name, "", fmt.Sprintf("is corrupt (%v)", p), models.ErrInvalid)
+		}
+	}()
+	base := 0
+	for _, chunk := range chunks {
+		n := chunk.Len()
+		if base+n > len(rows) {
+			d.add(0, c.name, "", "is longer than the table", models.ErrInvalid)
+			return
+		}
+		decodeChunk(d, c, rows[base:base+n], base+2, chunk)
+		base += n
+	}
+	if base != len(rows) {
+		d.add(0, c.name, "", "is shorter than the table", models.ErrInvalid)
+	}
+}
+
+// parallel calls f on GOMAXPROCS contiguous parts of [0, n) at once.
+func parallel(n int, f func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if n < 1<<14 || p == 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range p {
+		wg.Go(func() { f(w*n/p, (w+1)*n/p) })
+	}
+	wg.Wait()
 }
 
 // decodeChunk decodes one chunk of column c into rows; firstRow is the row

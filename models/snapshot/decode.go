@@ -37,6 +37,22 @@ func newDecoder(file string) *decoder {
 	return &decoder{file: file, bad: map[rowField]struct{}{}, missing: map[string]bool{}, intern: map[string]string{}}
 }
 
+// sub returns a decoder for one column of d's file, to run concurrently
+// with others; merge adds its problems back to d.
+func (d *decoder) sub() *decoder {
+	s := newDecoder(d.file)
+	s.lenient, s.xlsx, s.date1904, s.missing = d.lenient, d.xlsx, d.date1904, d.missing
+	return s
+}
+
+// merge adds the problems found by s, a decoder from d.sub, to d.
+func (d *decoder) merge(s *decoder) {
+	d.probs = append(d.probs, s.probs...)
+	for k := range s.bad {
+		d.bad[k] = struct{}{}
+	}
+}
+
 // maxValueLen caps the value quoted in a problem.
 const maxValueLen = 80
 
