@@ -36,8 +36,8 @@ type chart struct {
 
 // Chart sizes, in points (1/72 inch); pages scale them to their column.
 const (
-	chartW = 640
-	chartH = 300
+	chartW = 520
+	chartH = 270
 )
 
 // Colors of the parties (Tableau 10), used by every chart.
@@ -215,6 +215,7 @@ func lossHistogram(cf *chartFonts, id string, losses []float64, st sim.LossStats
 			p.Legend.Add(fmt.Sprintf("%s = %s", m.label, fmtIn(m.v, u)), l)
 		}
 		p.Y.Min = 0
+		p.Y.Max = top * 1.3 // room for the legend
 	}
 	ch.Marks = drawn
 	svg, err := render(p, chartW, chartH, caption.EN)
@@ -247,11 +248,13 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		slot = vg.Points(float64(h-60) / float64(len(categories)))
 	}
 	bw := min(slot*0.8/vg.Length(n), vg.Points(28))
+	top := 0.0
 	for i, s := range series {
 		vals := make(plotter.Values, len(s.Values))
 		for j, v := range s.Values {
 			if finite(v) {
 				vals[j] = v
+				top = max(top, v)
 				if v != 0 {
 					ch.Marks++
 				}
@@ -271,6 +274,7 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		}
 	}
 	for _, r := range refs {
+		top = max(top, r.Value)
 		l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: r.Value}, {X: float64(len(categories)) - 0.5, Y: r.Value}})
 		if err != nil {
 			return ch, err
@@ -293,6 +297,9 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		p.NominalX(categories...)
 		p.Y.Label.Text = valueLabel
 		p.Y.Min = min(p.Y.Min, 0)
+		if n > 1 || len(refs) > 0 {
+			p.Y.Max = max(p.Y.Max, top*1.28) // room for the legend
+		}
 		p.X.Tick.Marker = nominal(categories)
 	}
 	svg, err := render(p, chartW, h, caption.EN)

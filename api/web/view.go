@@ -436,6 +436,10 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 			switch dim {
 			case "county":
 				l = cf.zhOr(models.CountyName(k), k)
+			case "guarantor":
+				if n := gn[k]; cf.cjk && n != "" {
+					l = shortName(n)
+				}
 			}
 			cats = append(cats, l)
 			vals = append(vals, m[k]/u.Yuan)
@@ -490,8 +494,9 @@ type positionView struct {
 	County     chart
 	Leverage   chart
 	Guarantors []guarantorRow
-	Checks     []checkRow
+	Checks     checkMatrix
 	Holding    int // checks that hold
+	Total      int
 }
 
 type card struct {
@@ -506,13 +511,29 @@ type guarantorRow struct {
 	LevPerf, LevReg, LevFiscal, Fee string
 }
 
-type checkRow struct {
-	Target name
-	ID     string
-	Scope  string
-	Value  string
-	Limit  string
-	Holds  bool
+// checkMatrix shows today's target checks as scopes (rows) × targets
+// (columns, one per target id and definition).
+type checkMatrix struct {
+	Cols []checkCol
+	Rows []checkMatrixRow
+}
+
+type checkCol struct {
+	Key  string // id, or id/definition
+	Name name
+	Def  string
+}
+
+type checkMatrixRow struct {
+	Scope string
+	Cells []checkCell
+}
+
+type checkCell struct {
+	Present bool
+	Holds   bool
+	Value   string
+	Title   string
 }
 
 func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error) {
@@ -522,7 +543,7 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 		{name{"Loan balance", "贷款余额"}, fmtYi(pos.Balance.Yuan()) + " 亿"},
 		{name{"Guaranteed balance", "在保余额"}, fmtYi(pos.Guaranteed.Yuan()) + " 亿"},
 		{name{"Small/micro + agri", "小微三农在保"}, fmtYi(pos.SmallMicroAgriGuaranteed.Yuan()) + " 亿"},
-		{name{"Net assets (city, consolidated)", "净资产（合并）"}, fmtYi(pos.City.NetAssets.Yuan()) + " 亿"},
+		{name{"Net assets, consolidated", "合并净资产"}, fmtYi(pos.City.NetAssets.Yuan()) + " 亿"},
 		{name{"Leverage, performance", "放大倍数"}, fmtNum(float64(pos.City.Leverage.Performance), 2)},
 		{name{"Leverage, regulatory", "监管放大倍数"}, fmtNum(float64(pos.City.Leverage.Regulatory), 2)},
 		{name{"Average fee", "平均费率"}, fmtPct(float64(pos.AverageFee), 2)},
@@ -534,29 +555,12 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 			LevPerf: fmtNum(float64(g.Leverage.Performance), 2), LevReg: fmtNum(float64(g.Leverage.Regulatory), 2),
 			LevFiscal: fmtNum(float64(g.Leverage.Fiscal), 2), Fee: fmtPct(float64(g.AverageFee), 2)})
 	}
+	v.Checks = newCheckMatrix(pos.Targets, gn)
+	v.Total = len(pos.Targets)
 	for _, c := range pos.Targets {
-		r := checkRow{Target: targetName(c.ID), ID: c.ID, Scope: gn.scope(c.Scope), Holds: c.Holds}
-		switch c.Unit {
-		case "yuan":
-			r.Value, r.Limit = fmtMoney(float64(c.Value)), fmtMoney(float64(c.Threshold))
-			if c.Amount != nil {
-				r.Value = fmtMoney(c.Amount.Yuan())
-			}
-			if c.Limit != nil {
-				r.Limit = fmtMoney(c.Limit.Yuan())
-			}
-		case "multiple":
-			r.Value, r.Limit = fmtNum(float64(c.Value), 2), fmtNum(float64(c.Threshold), 2)
-		default:
-			r.Value, r.Limit = fmtPct(float64(c.Value), 2), fmtPct(float64(c.Threshold), 2)
-		}
-		if c.Definition != "" {
-			r.Target.EN += " (" + c.Definition + ")"
-		}
 		if c.Holds {
 			v.Holding++
 		}
-		v.Checks = append(v.Checks, r)
 	}
 
 	// Guaranteed balance by county, 亿.
@@ -601,13 +605,80 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 	return v, nil
 }
 
-// shortName drops the common suffix of guarantor names so chart labels fit:
-// "乐清市融资担保有限公司" → "乐清市".
+// shortName drops the common parts of guarantor names so chart labels
+// fit: "温州市乐清市融资担保有限公司" → "乐清市", "温州市融资担保有限公司" → "温州市".
 func shortName(s string) string {
 	for _, suf := range []string{"融资担保有限公司", "融资担保集团有限公司", "融资担保股份有限公司", "融资担保公司", "担保有限公司"} {
 		if t, ok := strings.CutSuffix(s, suf); ok && t != "" {
-			return t
+			s = t
+			break
 		}
 	}
+	if t, ok := strings.CutPrefix(s, "温州市"); ok && t != "" {
+		return t
+	}
 	return s
+}
+
+// newCheckMatrix lays the checks out by scope and target, in the order
+// models.Describe lists them (targets), city and policy rows first.
+func newCheckMatrix(checks []models.Check, gn names) checkMatrix {
+	var m checkMatrix
+	col := map[string]int{}
+	row := map[string]int{}
+	var scopes []string
+	for _, c := range checks {
+		key := c.ID
+		if c.Definition != "" {
+			key += "/" + c.Definition
+		}
+		if _, ok := col[key]; !ok {
+			col[key] = len(m.Cols)
+			m.Cols = append(m.Cols, checkCol{Key: key, Name: targetName(c.ID), Def: strings.ReplaceAll(c.Definition, "_", " ")})
+		}
+		if _, ok := row[c.Scope]; !ok {
+			row[c.Scope] = len(scopes)
+			scopes = append(scopes, c.Scope)
+		}
+	}
+	cells := make([][]checkCell, len(scopes))
+	for i := range cells {
+		cells[i] = make([]checkCell, len(m.Cols))
+	}
+	for _, c := range checks {
+		key := c.ID
+		if c.Definition != "" {
+			key += "/" + c.Definition
+		}
+		var val, lim string
+		switch c.Unit {
+		case "yuan":
+			val, lim = fmtMoney(float64(c.Value)), fmtMoney(float64(c.Threshold))
+			if c.Amount != nil {
+				val = fmtMoney(c.Amount.Yuan())
+			}
+			if c.Limit != nil {
+				lim = fmtMoney(c.Limit.Yuan())
+			}
+		case "multiple":
+			val, lim = fmtNum(float64(c.Value), 2), fmtNum(float64(c.Threshold), 2)
+		default:
+			val, lim = fmtPct(float64(c.Value), 1), fmtPct(float64(c.Threshold), 1)
+		}
+		verdict := "misses"
+		if c.Holds {
+			verdict = "holds"
+		}
+		cells[row[c.Scope]][col[key]] = checkCell{Present: true, Holds: c.Holds, Value: val,
+			Title: fmt.Sprintf("%s, %s: %s against %s, %s", c.ID, c.Scope, val, lim, verdict)}
+	}
+	order := make([]int, len(scopes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return scopeRank(scopes[a]) - scopeRank(scopes[b]) })
+	for _, i := range order {
+		m.Rows = append(m.Rows, checkMatrixRow{Scope: gn.scope(scopes[i]), Cells: cells[i]})
+	}
+	return m
 }
