@@ -1,8 +1,12 @@
 package snapshot
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 )
 
 func TestArrowRoundTrip(t *testing.T) {
@@ -22,5 +26,48 @@ func TestArrowRoundTrip(t *testing.T) {
 		for _, d := range diffPortfolios(want, got) {
 			t.Errorf("n=%d: %s", n, d)
 		}
+	}
+}
+
+// onlyReader hides every method of a file but Read, as some fs.FS do.
+type onlyReader struct{ fs.File }
+
+type readOnlyFS struct{ fs.FS }
+
+func (r readOnlyFS) Open(name string) (fs.File, error) {
+	f, err := r.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return onlyReader{f}, nil
+}
+
+func TestReadFS(t *testing.T) {
+	mem := checkedMem(t)
+	o := Options{Mem: mem}
+	pf := testPortfolio(300, 4)
+	want := validated(t, pf)
+	dir := filepath.Join(t.TempDir(), "snap")
+	if err := o.Write(dir, pf); err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := os.ReadFile(filepath.Join(dir, LoansFile))
+	gb, _ := os.ReadFile(filepath.Join(dir, GuarantorsFile))
+	mapFS := fstest.MapFS{"a/b/loans.arrow": {Data: lb}, "a/b/guarantors.arrow": {Data: gb}}
+	for name, fsys := range map[string]fs.FS{"DirFS": os.DirFS(filepath.Dir(dir)), "MapFS": mapFS, "read-only": readOnlyFS{mapFS}} {
+		sub := "snap"
+		if name != "DirFS" {
+			sub = "a/b"
+		}
+		got, err := o.ReadFS(fsys, sub)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, d := range diffPortfolios(want, got) {
+			t.Errorf("%s: %s", name, d)
+		}
+	}
+	if _, err := o.ReadFS(mapFS, "nowhere"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadFS of a missing folder: %v", err)
 	}
 }

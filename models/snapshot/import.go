@@ -31,7 +31,7 @@ type ImportOptions struct {
 // problems; R is its content (an *os.File or a *bytes.Reader, say).
 type Input struct {
 	Name string
-	R    readAtSeeker
+	R    ReadAtSeeker
 }
 
 // Import reads the loans and guarantors tables from files in any mix of the

@@ -71,7 +71,7 @@ func writeParquet[T any](w io.Writer, mem memory.Allocator, cols []column[T], ro
 // cannot. The table's schema carries the file's key-value metadata (where
 // WriteParquet puts danbao.as_of). The caller releases the table's memory
 // with release.
-func readParquet(d *decoder, r readAtSeeker, mem memory.Allocator) (t *table, release func()) {
+func readParquet(d *decoder, r ReadAtSeeker, mem memory.Allocator) (t *table, release func()) {
 	pr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)

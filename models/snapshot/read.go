@@ -14,9 +14,10 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
-// readAtSeeker is what the Arrow file reader needs: *os.File, *bytes.Reader
-// and the files of an embed.FS all are.
-type readAtSeeker interface {
+// ReadAtSeeker is what the Arrow, Parquet and XLSX readers need of an
+// input: *os.File, *bytes.Reader, *strings.Reader and the files of an
+// embed.FS all are one.
+type ReadAtSeeker interface {
 	io.ReaderAt
 	io.ReadSeeker
 }
@@ -52,12 +53,12 @@ func ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) { return Options{
 // ReadFS reads the Arrow snapshot in folder dir of fsys (slash-separated,
 // as fs.FS paths are). See Options.Read.
 func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
-	open := func(name string) (readAtSeeker, func(), error) {
+	open := func(name string) (ReadAtSeeker, func(), error) {
 		f, err := fsys.Open(path.Join(dir, name))
 		if err != nil {
 			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 		}
-		if r, ok := f.(readAtSeeker); ok {
+		if r, ok := f.(ReadAtSeeker); ok {
 			return r, func() { f.Close() }, nil
 		}
 		defer f.Close()
@@ -81,7 +82,7 @@ func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
 }
 
 // readSnapshot decodes and validates the two Arrow IPC files of a snapshot.
-func (o Options) readSnapshot(lr, gr readAtSeeker) (*models.Portfolio, error) {
+func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
 	ld, gd := newDecoder(LoansFile), newDecoder(GuarantorsFile)
 	pf := &models.Portfolio{}
 	mem := o.mem()
@@ -104,7 +105,7 @@ func (o Options) readSnapshot(lr, gr readAtSeeker) (*models.Portfolio, error) {
 // decodeIPC reads an Arrow IPC file and passes its table to use; problems
 // with the file go to d. Arrow memory is released when use returns. A
 // panic inside arrow-go on a corrupt file is reported as a problem.
-func decodeIPC(d *decoder, r readAtSeeker, mem memory.Allocator, use func(*table)) {
+func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table)) {
 	var batches []arrow.RecordBatch
 	defer func() {
 		for _, b := range batches {
