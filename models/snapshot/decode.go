@@ -25,7 +25,7 @@ type decoder struct {
 	bad     map[rowField]struct{} // cells with a problem: Validate's complaints about them are dropped
 	missing map[string]bool       // required columns absent: Validate's complaints about them are dropped
 	intern  map[string]string     // one copy of each repeated string value
-	rowNums []int32               // file row of each data row, when it is not index+2 (CSV, XLSX)
+	rowNums []int32               // file row of each data row (CSV, XLSX); nil when row i is i+2 (Arrow, Parquet)
 }
 
 type rowField struct {
