@@ -29,6 +29,11 @@ type Options struct {
 	// API's own clients): the API's JSON index. nil serves the dashboard
 	// to everyone.
 	Index http.Handler
+	// NotFound serves the paths that are not the pages' (outside /,
+	// /static/ and /ui/). nil passes them to the API handler, so that a
+	// Handler can stand in front of the API as the whole server. Set it
+	// when the Handler is itself the API router's not-found handler.
+	NotFound http.Handler
 	// Logger receives errors the pages could not show. Default: discard.
 	Logger *slog.Logger
 }
@@ -53,8 +58,10 @@ type Options struct {
 //	GET  /ui/runs/{id}/download/{what}  result.json, paths.csv, or a table: targets.csv, …
 //	GET  /ui/sweeps/{id}, /ui/topups/{id}  sweep and top-up results
 //
-// Any other path is passed to the API handler, so a Handler can also stand
-// in front of the API as the whole server.
+// Any other path goes to Options.NotFound, or else to the API handler, so
+// a Handler can also stand in front of the API as the whole server. In
+// danbao serve the API router sends GET / and the paths it does not know
+// (its not-found handler) here.
 type Handler struct {
 	api   http.Handler
 	opts  Options
@@ -113,23 +120,6 @@ func New(api http.Handler, opts Options) *Handler {
 	return h
 }
 
-// Router is what Mount needs of a router: chi.Router has it.
-type Router interface {
-	Method(method, pattern string, h http.Handler)
-}
-
-// Mount routes the pages' paths on r: GET / and /static/*, and every
-// method on /ui/*. The rest of r is untouched.
-func (h *Handler) Mount(r Router) {
-	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		r.Method(m, "/", h)
-		r.Method(m, "/static/*", h)
-	}
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
-		r.Method(m, "/ui/*", h)
-	}
-}
-
 // ServeHTTP serves a page, or passes a path that is not a page's to the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
@@ -141,7 +131,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/static/"):
 	default:
-		h.api.ServeHTTP(w, r)
+		if h.opts.NotFound != nil {
+			h.opts.NotFound.ServeHTTP(w, r)
+		} else {
+			h.api.ServeHTTP(w, r)
+		}
 		return
 	}
 	hd := w.Header()
