@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 )
 
@@ -169,17 +170,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.observe, securityHeaders)
-	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	pages := web.New(s, web.Options{Index: s.handle(s.index), NotFound: s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Message: fmt.Sprintf("No endpoint %s.", r.URL.Path), err: models.ErrNotFound,
 			Fixes: []string{"See /openapi.yaml for the endpoints."}}
-	}))
+	}), Logger: s.log}) // web pages (api/web): GET /, /static/*, /ui/*
+	r.NotFound(pages.ServeHTTP)
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path), Fixes: []string{"See /openapi.yaml for the methods."}}
 	}))
 
 	// Open endpoints.
-	r.Get("/", s.handle(s.index))
+	r.Get("/", pages.ServeHTTP)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Get("/openapi.yaml", s.handle(serveOpenAPI))
