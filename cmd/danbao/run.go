@@ -23,6 +23,7 @@ import (
 
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/api"
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -40,6 +41,7 @@ type runOptions struct {
 	sampler   string // fast or dense
 	json      bool
 	out       string // per-path results file; "" for none
+	report    string // self-contained HTML report file; "" for none
 	progress  bool   // draw a progress bar on stderr
 }
 
@@ -67,6 +69,10 @@ decimal strings of yuan, counts as numbers, an estimate that cannot be made
 defaults_total, loss_y1…, defaults_y1…; money as decimal128(18,2) yuan) as
 an Arrow IPC file, or as an Arrow IPC stream when FILE ends in .arrows, or
 as CSV when it ends in .csv. The file appears complete or not at all.
+
+--report FILE.html writes the result as one self-contained HTML file
+(charts as inline SVG, no script, nothing fetched) that opens offline and
+can be mailed, written the same way.
 
 A progress bar is drawn on stderr when stdout and stderr are terminals and
 --json is not given. Ctrl-C stops the run between blocks of paths; nothing
@@ -96,6 +102,7 @@ is written and the exit status is 130.`,
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result document as JSON")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
+	f.StringVar(&o.report, "report", "", "write the result as one self-contained HTML file (charts inline)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -174,6 +181,16 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
+	if o.report != "" {
+		pos := models.Describe(pf, sc.Policy, sc.Targets)
+		opts := web.ReportOptions{Position: &pos, Portfolio: o.portfolio}
+		if err := writeFileAtomic(ctx, o.report, func(w io.Writer) error { return web.RenderReport(w, doc, res, opts) }); err != nil {
+			if ctx.Err() != nil {
+				return interrupted(err)
+			}
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -186,6 +203,9 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	printRun(stdout, source, doc)
 	if o.out != "" {
 		fmt.Fprintf(stdout, "\nPer-path results: %s (%s)\n", o.out, format)
+	}
+	if o.report != "" {
+		fmt.Fprintf(stdout, "Report: %s\n", o.report)
 	}
 	return nil
 }
