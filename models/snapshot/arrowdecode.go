@@ -85,6 +85,7 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 func decodeColumn[T any](d *decoder, c *column[T], rows []T, chunks []arrow.Array) {
 	defer func() {
 		if p := recover(); p != nil {
+			recovered(p)
 			d.add(0, c.name, "", fmt.Sprintf("is corrupt (%v)", p), models.ErrInvalid)
 		}
 	}()

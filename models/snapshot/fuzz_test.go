@@ -60,6 +60,34 @@ func arrowRoundTrip(mem memory.Allocator, pf *models.Portfolio) (*models.Portfol
 	return Options{Mem: mem}.readSnapshot(bytes.NewReader(lb.Bytes()), bytes.NewReader(gb.Bytes()))
 }
 
+// catchOwnPanics fails t when a panic recovered during the test started in
+// this package's own code, not in a library (arrow-go, pqarrow, excelize)
+// it guards against: Import's recover must never hide our bugs.
+func catchOwnPanics(t *testing.T) {
+	panicHook = func(p any, stack []byte) {
+		if frame := panicFrame(string(stack)); strings.Contains(frame, "danbao/models/snapshot.") {
+			t.Errorf("panic in our code at %s: %v\n%s", frame, p, stack)
+		}
+	}
+	t.Cleanup(func() { panicHook = nil })
+}
+
+// panicFrame returns the function that called panic (or faulted) in a
+// goroutine stack from runtime/debug.Stack.
+func panicFrame(stack string) string {
+	lines := strings.Split(stack, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") || strings.HasPrefix(l, "runtime.panic") || strings.HasPrefix(l, "runtime.goPanic") {
+			for _, next := range lines[i+1:] {
+				if !strings.HasPrefix(next, "\t") && !strings.HasPrefix(next, "runtime.") && !strings.HasPrefix(next, "panic(") {
+					return next
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // checkRejected holds for every input Import rejects: a ProblemsError
 // whose problems all name a file.
 func checkRejected(t *testing.T, err error) {
@@ -86,6 +114,7 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add([]byte("\uFEFFLoan_ID;pd\n\"a\"\"b\",x\n,,\n\n"), false)
 	f.Add([]byte("loan_id,guarantor_id,county,industry,balance,pd,lgd\nL1,G-9,c,i,-1,1.5,NaN,extra\nL1,,,,,,\n"), false)
 	f.Fuzz(func(t *testing.T, loans []byte, lenient bool) {
+		catchOwnPanics(t)
 		pf, _, err := ImportFrom(Input{"loans.csv", bytes.NewReader(loans)}, Input{"guarantors.csv", strings.NewReader(fuzzGuarantors)},
 			ImportOptions{LenientMoney: lenient})
 		if err != nil {
@@ -111,6 +140,7 @@ func FuzzImportXLSX(f *testing.F) {
 	f.Add(book)
 	f.Add(book[:len(book)/2])
 	f.Fuzz(func(t *testing.T, book []byte) {
+		catchOwnPanics(t)
 		in := Input{"book.xlsx", bytes.NewReader(book)}
 		pf, _, err := ImportFrom(in, Input{"book.xlsx", bytes.NewReader(book)}, ImportOptions{})
 		if err != nil {
@@ -132,6 +162,7 @@ func FuzzReadParquet(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		catchOwnPanics(t)
 		mem := checkedMem(t)
 		g := Input{"guarantors.csv", strings.NewReader(xlsxGuarantorsCSV)}
 		pf, _, err := ImportFrom(Input{"loans.parquet", bytes.NewReader(data)}, g, ImportOptions{Mem: mem})
@@ -168,6 +199,7 @@ func FuzzReadArrow(f *testing.F) {
 	f.Add(lb.Bytes())
 	f.Add(lb.Bytes()[:len(lb.Bytes())-9])
 	f.Fuzz(func(t *testing.T, data []byte) {
+		catchOwnPanics(t)
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		got, err := Options{Mem: mem}.readSnapshot(bytes.NewReader(data), bytes.NewReader(gb.Bytes()))
 		// arrow-go v18.8.0 recovers a panic while loading a corrupt record

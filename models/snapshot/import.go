@@ -110,10 +110,8 @@ func importTable[T any](d *decoder, in Input, cols []column[T], newRow func() T,
 		// do on a hostile file, Import reports it instead of crashing.
 		if p := recover(); p != nil {
 			rows = nil
+			recovered(p)
 			d.add(0, "", "", fmt.Sprintf("could not be read (%v)", p), models.ErrInvalid)
-			if debugPanics {
-				d.add(0, "", "", string(debug.Stack()), models.ErrInvalid)
-			}
 		}
 	}()
 	switch ext := strings.ToLower(filepath.Ext(in.Name)); ext {
@@ -150,5 +148,13 @@ func importTable[T any](d *decoder, in Input, cols []column[T], newRow func() T,
 	}
 }
 
-// debugPanics adds the stack to a recovered panic's problem (for tests).
-var debugPanics = false
+// panicHook, when set (by tests), sees the stack of every recovered panic.
+var panicHook func(p any, stack []byte)
+
+// recovered passes a recovered panic to panicHook. Call it from the
+// deferred function that recovered p.
+func recovered(p any) {
+	if panicHook != nil {
+		panicHook(p, debug.Stack())
+	}
+}

@@ -112,6 +112,7 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 			b.Release()
 		}
 		if p := recover(); p != nil {
+			recovered(p)
 			d.add(0, "", "", fmt.Sprintf("is not a valid Arrow IPC file: %v", p), models.ErrInvalid)
 		}
 	}()
