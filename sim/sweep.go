@@ -1,0 +1,313 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// SweepSchema names the sweep document's format (danbao sweep --json and
+// the API). Field names are the contract: add, never rename.
+const SweepSchema = "danbao.sweep/v1"
+
+// BankSharePath is the scenario path of the bank share, the headline sweep.
+const BankSharePath = "policy.bank_share"
+
+// SweepOptions says what a sweep varies and what it reports.
+type SweepOptions struct {
+	// Param is the dotted scenario path swept (policy.bank_share,
+	// model.r2.industry, …) and Values its values, in the order reported.
+	Param  string
+	Values []float64
+	// Set assigns value (decimal text) to path in sc and validates the
+	// result, as scenarios.SetAll does. It must not change maps or slices sc
+	// shares with other scenarios (scenarios.Set and SetAll copy first).
+	Set func(sc *models.Scenario, path, value string) error
+	// Confidence is the level of the capital top-up reported at each point;
+	// 0 means 0.95.
+	Confidence float64
+	// ResponseElasticity e switches on a behavioural response of the banks
+	// (an assumption, off when 0): banks screen less when they carry less
+	// of the loss, so every loan's PD is multiplied, in every year, by
+	//
+	//	m = 1 + e·(0.20 − bank_share)
+	//
+	// where bank_share is the point's policy.bank_share and 0.20 the
+	// national floor (models.BankShareFloor): m > 1 below the floor, < 1
+	// above it, 1 at it. It is applied as an extra PD-multiplier shock; a
+	// point where m ≤ 0 is an error.
+	ResponseElasticity float64
+	// Progress, if not nil, is called with the number of paths done over
+	// the whole sweep (len(Values) × Paths in all), from several goroutines.
+	Progress func(done int)
+}
+
+// SweepResult is a sweep on common random numbers: every point is a run with
+// the same Seed and Paths, so path p draws the same random numbers at every
+// point (streams are keyed by (seed, path)), and when the parameter does not
+// change the defaults — a policy parameter such as the bank share — every
+// point sees exactly the same defaults on every path. The differences
+// between adjacent points are then the parameter's effect and not noise;
+// Differences shows it with the paired standard error beside the one two
+// independent runs would have.
+type SweepResult struct {
+	Schema         string   `json:"schema"` // SweepSchema
+	Scenario       string   `json:"scenario"`
+	Param          string   `json:"param"`
+	Values         []Number `json:"values"`
+	Paths          int      `json:"paths"`
+	Seed           uint64   `json:"seed"`
+	HorizonYears   int      `json:"horizon_years"`
+	Workers        int      `json:"workers"`
+	ElapsedSeconds float64  `json:"elapsed_seconds"` // set by the caller
+	Confidence     Number   `json:"confidence"`      // of the top-ups
+	// Response is the behavioural response, absent when off.
+	Response *SweepResponse `json:"response,omitempty"`
+	// Notes says what the sweep changed beyond Param (allow_below_floor,
+	// the response) and what limits its reading.
+	Notes       []string     `json:"notes,omitempty"`
+	Points      []SweepPoint `json:"points"`
+	Differences []SweepDiff  `json:"differences"`
+}
+
+// SweepResponse is the behavioural response of SweepOptions.ResponseElasticity.
+type SweepResponse struct {
+	Elasticity         Number `json:"elasticity"`
+	ReferenceBankShare Number `json:"reference_bank_share"`
+	Assumption         string `json:"assumption"`
+}
+
+// SweepPoint is one point of a sweep.
+type SweepPoint struct {
+	Value Number `json:"value"`
+	// PDMultiplier is the behavioural response's multiplier at this point
+	// (1 when off).
+	PDMultiplier Number `json:"pd_multiplier"`
+	// Loss per party over the horizon, as the result document's loss.
+	Loss map[string]LossStats `json:"loss"`
+	// Targets: every target's P(hold) by scope and year.
+	Targets []SweepTarget `json:"targets"`
+	// Topup is the city's capital top-up at the sweep's confidence (Σ of the
+	// guarantors' α-quantiles of max(0, X_p)); TopupPooled the α-quantile of
+	// the city-wide sum of needs.
+	Topup       Money `json:"topup"`
+	TopupPooled Money `json:"topup_pooled"`
+	// Outlays are the county outlays (risk compensation + fee subsidy),
+	// mean per year, by county code and in total ("total").
+	Outlays map[string][]Money `json:"outlays"`
+}
+
+// SweepTarget is one target in one scope along the years.
+type SweepTarget struct {
+	ID     string   `json:"id"`
+	Scope  string   `json:"scope"`
+	PHold  []Number `json:"p_hold"` // PHold[t-1] for year t
+	SE     []Number `json:"se"`
+	Lowest Number   `json:"lowest"` // the lowest P(hold) over the years
+}
+
+// SweepDiff is the change of one party's loss between adjacent points k and
+// k+1, over paths p = 1..P with d_p = L_{k+1,p} − L_{k,p}:
+//
+//	Mean = d̄,   SEPaired = sd(d)/√P,   SEIndependent = √(sd_k² + sd_{k+1}²)/√P
+//
+// SEIndependent is the standard error the difference would have if the two
+// points were independent runs of P paths each; the ratio of the two is
+// what common random numbers buy.
+type SweepDiff struct {
+	From          Number `json:"from"`
+	To            Number `json:"to"`
+	Party         string `json:"party"`
+	Mean          Money  `json:"mean"`
+	SEPaired      Money  `json:"se_paired"`
+	SEIndependent Money  `json:"se_independent"`
+}
+
+// Sweep runs base with opt.Param set to each of opt.Values on common random
+// numbers (p.Seed and p.Paths for every point) and summarizes each point.
+// When Param is policy.bank_share and a value is below the 20 % floor,
+// policy.allow_below_floor is set at every point (and said in Notes).
+// base is not changed.
+func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt SweepOptions, p Params) (*SweepResult, error) {
+	if len(opt.Values) == 0 {
+		return nil, fmt.Errorf("%w: sweep of %s has no values", models.ErrInvalid, opt.Param)
+	}
+	if opt.Set == nil {
+		return nil, fmt.Errorf("%w: sweep has no setter", models.ErrInvalid)
+	}
+	for _, v := range opt.Values {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%w: sweep value %v of %s is not finite", models.ErrInvalid, v, opt.Param)
+		}
+	}
+	conf := opt.Confidence
+	if conf == 0 {
+		conf = 0.95
+	}
+	if !(conf > 0 && conf < 1) {
+		return nil, fmt.Errorf("%w: top-up confidence %v is not in (0, 1)", models.ErrInvalid, conf)
+	}
+	e := opt.ResponseElasticity
+	if math.IsNaN(e) || math.IsInf(e, 0) {
+		return nil, fmt.Errorf("%w: response elasticity %v is not finite", models.ErrInvalid, e)
+	}
+	res := &SweepResult{Schema: SweepSchema, Scenario: base.Name, Param: opt.Param, Paths: p.Paths, Seed: p.Seed,
+		Confidence: Number(conf)}
+	for _, v := range opt.Values {
+		res.Values = append(res.Values, Number(v))
+	}
+	belowFloor := false
+	if opt.Param == BankSharePath {
+		for _, v := range opt.Values {
+			belowFloor = belowFloor || v < models.BankShareFloor
+		}
+	}
+	if belowFloor && !base.Policy.AllowBelowFloor {
+		res.Notes = append(res.Notes, fmt.Sprintf("policy.allow_below_floor set to true at every point: "+
+			"the sweep goes below the %g national floor of the bank share (bank_share_min then fails there)", models.BankShareFloor))
+	}
+	if e != 0 {
+		res.Response = &SweepResponse{Elasticity: Number(e), ReferenceBankShare: models.BankShareFloor,
+			Assumption: fmt.Sprintf("banks screen less when they carry less of the loss: every PD × (1 + %g·(%g − bank_share)) in every year", e, models.BankShareFloor)}
+		res.Notes = append(res.Notes, "behavioural response on (an assumption, not an estimate): "+res.Response.Assumption+
+			"; the points' defaults then differ, and common random numbers only keep them close")
+	}
+	if opt.Param == BankSharePath {
+		own := 0
+		for i := range pf.Loans {
+			if !math.IsNaN(pf.Loans[i].GuaranteeRatio) {
+				own++
+			}
+		}
+		if own > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("%d of %d loans carry their own guarantee_ratio; policy.bank_share changes only the others", own, len(pf.Loans)))
+		}
+	}
+
+	var prev []int64 // previous point's per-path party losses, [p*(NParties+1) + k], total last
+	for k, v := range opt.Values {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("sim: sweep cancelled at point %d of %d: %w", k+1, len(opt.Values), err)
+		}
+		sc := *base
+		sc.Shocks = slices.Clip(sc.Shocks)
+		sc.Injections = slices.Clip(sc.Injections)
+		if belowFloor {
+			sc.Policy.AllowBelowFloor = true
+		}
+		if err := opt.Set(&sc, opt.Param, strconv.FormatFloat(v, 'f', -1, 64)); err != nil {
+			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+		}
+		m := 1.0
+		if e != 0 {
+			m = 1 + e*(models.BankShareFloor-sc.Policy.BankShare)
+			if !(m > 0) {
+				return nil, fmt.Errorf("%w: sweep point %s=%v: response PD multiplier 1 + %g·(%g − %g) = %g is not positive",
+					models.ErrInvalid, opt.Param, v, e, models.BankShareFloor, sc.Policy.BankShare, m)
+			}
+			if m != 1 {
+				sc.Shocks = append(sc.Shocks, models.Shock{PDMultiplier: m})
+			}
+			if err := sc.Validate(); err != nil {
+				return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+			}
+		}
+		pp := p
+		if opt.Progress != nil {
+			offset := k * p.Paths
+			pp.Progress = func(done int) { opt.Progress(offset + done) }
+		}
+		o, err := Execute(ctx, pf, &sc, pp)
+		if err != nil {
+			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+		}
+		if k == 0 {
+			res.HorizonYears, res.Workers = o.Doc.HorizonYears, o.Doc.Workers
+		}
+		pt, cur, err := sweepPoint(o, v, m, conf)
+		if err != nil {
+			return nil, err
+		}
+		res.Points = append(res.Points, pt)
+		if prev != nil {
+			res.Differences = append(res.Differences, sweepDiffs(opt.Values[k-1], v, prev, cur, o.Book.Paths)...)
+		}
+		prev = cur
+	}
+	return res, nil
+}
+
+// sweepPoint summarizes one point and returns its per-path party losses
+// (and total, last) in fen, [p*(NParties+1) + k].
+func sweepPoint(o *Outcome, v, m, conf float64) (SweepPoint, []int64, error) {
+	b := o.Book
+	P, H, C := b.Paths, b.H, b.C
+	pt := SweepPoint{Value: Number(v), PDMultiplier: Number(m), Loss: o.Doc.Loss, Outlays: map[string][]Money{}}
+	idx := map[[2]string]int{}
+	for _, tr := range o.Doc.Targets {
+		key := [2]string{tr.ID, tr.Scope}
+		i, ok := idx[key]
+		if !ok {
+			i = len(pt.Targets)
+			idx[key] = i
+			pt.Targets = append(pt.Targets, SweepTarget{ID: tr.ID, Scope: tr.Scope, Lowest: tr.PHold})
+		}
+		st := &pt.Targets[i]
+		st.PHold = append(st.PHold, tr.PHold)
+		st.SE = append(st.SE, tr.SE)
+		st.Lowest = min(st.Lowest, tr.PHold)
+	}
+	tp, err := Topup(o, []float64{conf})
+	if err != nil {
+		return pt, nil, err
+	}
+	pt.Topup, pt.TopupPooled = tp.City.At[0].Total, tp.City.At[0].Pooled
+	total := make([]Money, H)
+	for c, code := range o.Ledger.Counties {
+		mean := make([]Money, H)
+		for t := range H {
+			var s float64
+			for q := range P {
+				s += float64(b.Outlays[(q*C+c)*H+t])
+			}
+			mean[t] = Money(s / float64(P) / 100)
+			total[t] += mean[t]
+		}
+		pt.Outlays[code] = mean
+	}
+	pt.Outlays["total"] = total
+	const K = NParties + 1
+	cur := make([]int64, P*K)
+	for q := range P {
+		copy(cur[q*K:], b.PartyLoss[q*NParties:(q+1)*NParties])
+		cur[q*K+NParties] = o.Paths.TotalLoss(q)
+	}
+	return pt, cur, nil
+}
+
+// sweepDiffs returns the paired and independent-runs standard errors of
+// the change of each party's loss (and the total) from point a to point b.
+func sweepDiffs(from, to float64, a, b []int64, P int) []SweepDiff {
+	const K = NParties + 1
+	names := append(PartyNames[:], PartyTotal)
+	out := make([]SweepDiff, 0, K)
+	d, x, y := make([]float64, P), make([]float64, P), make([]float64, P)
+	for k := range K {
+		for q := range P {
+			x[q] = float64(a[q*K+k]) / 100
+			y[q] = float64(b[q*K+k]) / 100
+			d[q] = y[q] - x[q]
+		}
+		md, sdd := meanSD(d)
+		_, sdx := meanSD(x)
+		_, sdy := meanSD(y)
+		rp := math.Sqrt(float64(P))
+		out = append(out, SweepDiff{From: Number(from), To: Number(to), Party: names[k], Mean: Money(md),
+			SEPaired: Money(sdd / rp), SEIndependent: Money(math.Hypot(sdx, sdy) / rp)})
+	}
+	return out
+}
