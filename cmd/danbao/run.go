@@ -57,9 +57,12 @@ defaults over the horizon and in each year: mean, standard deviation, VaR
 and expected shortfall at 95, 99 and 99.9 %, each with its Monte Carlo
 standard error (batch means over 20 blocks of paths).
 
-The loss is the ultimate credit loss Σ EAD × lgd of the loans defaulting,
-in yuan. Results depend only on the inputs, --seed, --paths and --sampler:
---workers changes the speed, never the numbers.
+The total loss is the ultimate credit loss Σ EAD × lgd of the loans
+defaulting, in yuan; the policy's loss sharing splits it between the bank,
+the guarantor, the provincial re-guarantor, the national fund and the
+county fund, and the projected balance sheets give each target's
+probability of holding. Results depend only on the inputs, --seed, --paths
+and --sampler: --workers changes the speed, never the numbers.
 
 --json prints the result document (schema "` + sim.Schema + `"): money as
 decimal strings of yuan, counts as numbers, an estimate that cannot be made
@@ -99,7 +102,7 @@ is written and the exit status is 130.`,
 	f.Uint64Var(&o.seed, "seed", 1, "random seed; equal seeds give identical results")
 	f.IntVar(&o.horizon, "horizon", 0, "horizon in years, 1.."+strconv.Itoa(models.MaxHorizonYears)+" (default: the scenario's horizon_years)")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
-	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
+	f.StringVar(&o.sampler, "sampler", "fast", "sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result document as JSON")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
 	f.StringVar(&o.report, "report", "", "write the result as one self-contained HTML file (charts inline)")
