@@ -31,8 +31,6 @@ type jobKind struct {
 	links func(rec *jobRecord) map[string]string
 }
 
-// jobKinds names every kind, for the metrics.
-var jobKinds = []string{"run"}
 
 // jobStatus is the JSON of GET /v1/runs/{id} (and of every job kind).
 type jobStatus struct {
@@ -131,6 +129,8 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, k *jobKind) er
 	if err != nil {
 		return err
 	}
+	s.log.Info("job queued", "request_id", requestID(r.Context()), "job", rec.ID, "kind", k.Name,
+		"portfolio", rec.PortfolioID, "units", rec.Units, "estimate_bytes", rec.Estimate)
 	w.Header().Set("Location", k.Prefix+"/"+rec.ID)
 	return writeJSON(w, http.StatusAccepted, s.status(k, rec))
 }
@@ -162,6 +162,7 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	if err != nil {
 		return err
 	}
+	s.log.Info("job queued", "request_id", requestID(r.Context()), "job", rec.ID, "kind", k.Name, "resubmit_of", old.ID)
 	w.Header().Set("Location", k.Prefix+"/"+rec.ID)
 	return writeJSON(w, http.StatusAccepted, s.status(k, rec))
 }

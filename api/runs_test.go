@@ -191,6 +191,9 @@ func TestRunCancel(t *testing.T) {
 	queued := e.startRun(long)
 	waitProgress(t, e.base, running.ID, 20*time.Second)
 
+	if r := e.do(req{method: "DELETE", path: "/v1/portfolios/big", role: RoleAdmin}); r.status != http.StatusConflict {
+		t.Errorf("delete a portfolio in use: %d, want 409", r.status)
+	}
 	r := e.do(req{method: "GET", path: "/v1/runs/" + queued.ID, role: RoleViewer})
 	var st jobStatus
 	r.json(t, &st)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,7 @@ type Server struct {
 	metrics *metrics
 	keys    keyring
 	router  chi.Router
+	kinds   []*jobKind // mounted by mountJobs
 	ready   atomic.Bool
 
 	cacheMu sync.Mutex
@@ -144,18 +146,18 @@ func NewServer(cfg Config) (*Server, error) {
 	if n > 0 {
 		s.log.Warn("jobs interrupted by the previous shutdown", "count", n)
 	}
+	s.router = s.routes()
 	counts, err := st.countJobs(context.Background())
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	for _, k := range jobKinds {
+	for _, k := range s.kinds {
 		for _, state := range allStates {
-			s.metrics.jobs.WithLabelValues(k, state).Set(float64(counts[[2]string{k, state}]))
+			s.metrics.jobs.WithLabelValues(k.Name, state).Set(float64(counts[[2]string{k.Name, state}]))
 		}
 	}
 	s.metrics.memBudget.Set(float64(cfg.MaxMemory))
-	s.router = s.routes()
 	s.ready.Store(true)
 	return s, nil
 }
@@ -202,23 +204,27 @@ func (s *Server) routes() chi.Router {
 		r.With(viewer).Get("/scenarios/{name}", s.handle(s.getScenario))
 		r.With(analyst, json).Post("/scenarios/validate", s.handle(s.validateScenario))
 
-		// Jobs: each kind is its POST route plus the shared ones.
-		s.mountJobs(r, "/runs", kindRun, json, viewer, analyst)
+		// Jobs: each kind is one mountJobs call (POST and the shared
+		// routes), plus routes of its own. Sweeps and top-ups go here.
+		s.mountJobs(r, kindRun, json, viewer, analyst)
 		r.With(viewer).Get("/runs/{id}/paths", s.handle(s.getRunPaths))
 		r.With(viewer).Get("/runs/{id}/tables/{table}", s.handle(s.getRunTable))
 	})
 	return r
 }
 
-// mountJobs adds the routes every job kind has under prefix:
+// mountJobs adds the routes every job kind has under its prefix (relative
+// to /v1):
 //
-//	POST   prefix                  start (kind.start decodes the request)
+//	POST   prefix                  start (k.prepare checks the request)
 //	GET    prefix                  list
 //	GET    prefix/{id}             status and progress
 //	DELETE prefix/{id}             cancel
 //	GET    prefix/{id}/result      result document
 //	POST   prefix/{id}/resubmit    start again with the same request
-func (s *Server) mountJobs(r chi.Router, prefix string, k *jobKind, body, viewer, analyst func(http.Handler) http.Handler) {
+func (s *Server) mountJobs(r chi.Router, k *jobKind, body, viewer, analyst func(http.Handler) http.Handler) {
+	s.kinds = append(s.kinds, k)
+	prefix := strings.TrimPrefix(k.Prefix, "/v1")
 	r.With(analyst, body).Post(prefix, s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.startJob(w, r, k) }))
 	r.With(viewer).Get(prefix, s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.listJobs(w, r, k) }))
 	r.With(viewer).Get(prefix+"/{id}", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.getJob(w, r, k) }))
@@ -266,6 +272,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 // jobs get Config.ShutdownGrace to finish, jobs still running are then
 // cancelled and recorded as interrupted, and the store is closed.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.cfg.NoAuth && !isLoopbackAddr(ln.Addr()) {
+		s.Shutdown(ctx)
+		return fmt.Errorf("api: authentication is off; refusing to serve on %s, which is not a loopback address", ln.Addr())
+	}
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -299,6 +309,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		err = nil // requests cut off after the grace period
 	}
 	return err
+}
+
+// isLoopbackAddr reports whether a listener's address only takes local clients.
+func isLoopbackAddr(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }
 
 // Shutdown refuses new jobs, lets running ones finish until ctx is done,
