@@ -31,7 +31,6 @@ type jobKind struct {
 	links func(rec *jobRecord) map[string]string
 }
 
-
 // jobStatus is the JSON of GET /v1/runs/{id} (and of every job kind).
 type jobStatus struct {
 	ID            string            `json:"id"`
