@@ -130,6 +130,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// Start again on the same folder: everything is there.
 	ls2 := startLive(t, dir)
+	if _, err := NewServer(Config{DataDir: dir, Keys: testKeyList()}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second server on the same folder: %v, want refused", err)
+	}
 	defer ls2.stop(t)
 	r = get(ls2.base, "/v1/portfolios/e2e", nil)
 	if r.status != 200 {

@@ -32,9 +32,10 @@ import (
 // always has its files; files without a row are removed at the next start.
 // A store is safe for concurrent use.
 type store struct {
-	dir string
-	db  *sql.DB
-	wmu sync.Mutex // serializes writers (SQLite has one writer anyway)
+	dir    string
+	db     *sql.DB
+	wmu    sync.Mutex // serializes writers (SQLite has one writer anyway)
+	unlock func()     // releases the data folder's lock
 }
 
 const schemaSQL = `
@@ -79,6 +80,16 @@ func openStore(dir string) (*store, error) {
 			return nil, fmt.Errorf("create data folder: %w", err)
 		}
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			unlock()
+		}
+	}()
 	// Staging leftovers of a crash are garbage.
 	if ents, err := os.ReadDir(filepath.Join(dir, "tmp")); err == nil {
 		for _, e := range ents {
@@ -89,7 +100,7 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &store{dir: dir, db: db}
+	s := &store{dir: dir, db: db, unlock: unlock}
 	if _, err := db.Exec(schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
@@ -98,6 +109,7 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, err
 	}
+	ok = true
 	return s, nil
 }
 
@@ -120,7 +132,12 @@ func openDB(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-func (s *store) Close() error { return s.db.Close() }
+// Close closes the database and releases the data folder.
+func (s *store) Close() error {
+	err := s.db.Close()
+	s.unlock()
+	return err
+}
 
 // removeOrphans deletes portfolio and job folders that no row points to
 // (a crash between the rename and the commit, or after a delete's commit).
