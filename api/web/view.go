@@ -20,6 +20,7 @@ import (
 // holds only display strings and rendered charts.
 type resultView struct {
 	Doc      *sim.Document
+	Unit     unit   // of the loss tables: 亿 when the total's ES 99.9 % reaches 1亿, else 万
 	Balance  string // portfolio balance, 亿
 	Elapsed  string
 	LossRows []lossRow
@@ -92,23 +93,24 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses []float64, pos *mod
 	}
 	gn := guarantorNames(pos)
 
+	v.Unit = unitFor(float64(doc.Loss[sim.PartyTotal].ES["0.999"]))
+	m := func(x sim.Money) string { return fmtIn(float64(x), v.Unit) }
 	for _, pn := range partyNames {
 		st, ok := doc.Loss[pn.Key]
 		if !ok {
 			continue
 		}
-		r := lossRow{Key: pn.Key, Name: pn.name, Mean: fmtWan(float64(st.Mean)), SD: fmtWan(float64(st.SD)),
-			SEMean: fmtWan(float64(st.SE.Mean))}
+		r := lossRow{Key: pn.Key, Name: pn.name, Mean: m(st.Mean), SD: m(st.SD), SEMean: m(st.SE.Mean)}
 		for _, k := range levelKeys {
-			r.VaR = append(r.VaR, fmtWan(float64(st.VaR[k])))
-			r.ES = append(r.ES, fmtWan(float64(st.ES[k])))
+			r.VaR = append(r.VaR, m(st.VaR[k]))
+			r.ES = append(r.ES, m(st.ES[k]))
 		}
 		v.LossRows = append(v.LossRows, r)
 	}
 	for _, y := range doc.Years {
 		l := y.Loss[sim.PartyTotal]
-		v.YearRows = append(v.YearRows, yearRow{Year: y.Year, Mean: fmtWan(float64(l.Mean)), VaR99: fmtWan(float64(l.VaR["0.99"])),
-			ES99: fmtWan(float64(l.ES["0.99"])), Defaults: fmtNum(float64(y.Defaults.Mean), 1), DefaultsP99: fmtNum(float64(y.Defaults.VaR["0.99"]), 0)})
+		v.YearRows = append(v.YearRows, yearRow{Year: y.Year, Mean: m(l.Mean), VaR99: m(l.VaR["0.99"]), ES99: m(l.ES["0.99"]),
+			Defaults: fmtNum(float64(y.Defaults.Mean), 1), DefaultsP99: fmtNum(float64(y.Defaults.VaR["0.99"]), 0)})
 	}
 
 	var err error

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -197,7 +199,7 @@ func apiRequest(r *http.Request, method, path string, body []byte, ctype, accept
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, _ := http.NewRequestWithContext(r.Context(), method, path, rd) // path is ours: it parses
+	req, _ := http.NewRequestWithContext(detached{r.Context()}, method, path, rd) // path is ours: it parses
 	req.RemoteAddr, req.Host, req.Proto = r.RemoteAddr, r.Host, r.Proto
 	if body != nil {
 		req.ContentLength = int64(len(body))
@@ -209,6 +211,18 @@ func apiRequest(r *http.Request, method, path string, body []byte, ctype, accept
 	authorize(req, r)
 	return req
 }
+
+// detached is the context of an in-process API request: the page
+// request's deadline and cancellation, but none of its values. The API
+// must route and authenticate the request afresh: a router's state left
+// in the page request's context (chi reuses a route context it finds, and
+// its method) would misroute it.
+type detached struct{ parent context.Context }
+
+func (d detached) Deadline() (time.Time, bool) { return d.parent.Deadline() }
+func (d detached) Done() <-chan struct{}       { return d.parent.Done() }
+func (d detached) Err() error                  { return d.parent.Err() }
+func (d detached) Value(any) any               { return nil }
 
 // recorder is an in-process http.ResponseWriter. Once the status is
 // known, a 2xx body goes to sink (if set) and any other body is kept.

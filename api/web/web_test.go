@@ -66,7 +66,7 @@ func newTestServer(t testing.TB, pf *models.Portfolio) *testServer {
 	if err := srv.EnsurePortfolio(context.Background(), "example", "test portfolio", "synth", pf); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(web.New(srv, web.Options{}))
+	ts := httptest.NewServer(srv) // the pages as danbao serve has them: through the API's router
 	t.Cleanup(func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -168,6 +168,55 @@ func TestDashboard(t *testing.T) {
 	// An unknown page is a page, not the API's problem document.
 	if resp, body := get(t, c, ts.URL+"/ui/nope"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is no page") {
 		t.Errorf("GET /ui/nope = %d", resp.StatusCode)
+	}
+}
+
+// TestIndex: GET / is the dashboard for browsers and the API's JSON index
+// for everyone else; unknown paths outside the pages stay problem documents.
+func TestIndex(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	c := ts.client(t, viewerKey)
+	for _, tt := range []struct {
+		path, accept string
+		status       int
+		ctype, want  string
+	}{
+		{"/", "text/html,*/*;q=0.8", 200, "text/html", "Portfolio today"},
+		{"/", "", 200, "application/json", `"openapi"`},
+		{"/", "application/json", 200, "application/json", `"openapi"`},
+		{"/nope", "text/html", 404, "application/problem+json", "No endpoint /nope"},
+		{"/v1/scenarios", "", 401, "application/problem+json", "needs an API key"}, // the API ignores the pages' cookie
+		{"/ui/nope", "text/html", 404, "text/html", "There is no page"},
+		{"/static/nope.css", "", 404, "text/plain", "not found"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+tt.path, nil)
+		if tt.accept != "" {
+			req.Header.Set("Accept", tt.accept)
+		}
+		resp, body := do(t, c, req)
+		if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.ctype) || !strings.Contains(body, tt.want) {
+			t.Errorf("GET %s (Accept %q) = %d %s, %.60q; want %d %s with %q", tt.path, tt.accept, resp.StatusCode,
+				resp.Header.Get("Content-Type"), body, tt.status, tt.ctype, tt.want)
+		}
+	}
+}
+
+// TestStandalone puts the pages in front of the API as the whole server
+// (web.New without Options.NotFound).
+func TestStandalone(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	front := httptest.NewServer(web.New(ts.api, web.Options{}))
+	defer front.Close()
+	c := ts.client(t, "")
+	u, _ := url.Parse(front.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_key", Value: viewerKey, Path: "/"}})
+	if resp, body := get(t, c, front.URL+"/"); resp.StatusCode != http.StatusOK || marks(body, "county-balance") <= 0 {
+		t.Errorf("GET / = %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, front.URL+"/v1/scenarios", nil)
+	req.Header.Set("Authorization", "Bearer "+viewerKey)
+	if resp, body := do(t, c, req); resp.StatusCode != http.StatusOK || !strings.Contains(body, "baseline") {
+		t.Errorf("GET /v1/scenarios through the pages = %d", resp.StatusCode)
 	}
 }
 
