@@ -89,6 +89,7 @@ func openapiSpec(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder(MediaTypeArrowStream, openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder(MediaTypeArrowFile, openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(openapiYAML)
 		if err != nil {

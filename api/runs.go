@@ -185,9 +185,15 @@ func (o *runOutput) Attachments() []Attachment {
 	return at
 }
 
-// getRunPaths streams a run's per-path results: Arrow IPC stream
-// (application/vnd.apache.arrow.stream, the default) or CSV (text/csv), by
-// the Accept header or ?format=arrows|csv.
+// MediaTypeArrowFile is the media type of the Arrow IPC file format
+// (Feather v2), what pyarrow.feather.read_table and `danbao run --out` read.
+const MediaTypeArrowFile = "application/vnd.apache.arrow.file"
+
+// getRunPaths serves a run's per-path results as an Arrow IPC stream
+// (application/vnd.apache.arrow.stream, the default), an Arrow IPC file
+// (application/vnd.apache.arrow.file) or CSV (text/csv), by the Accept
+// header or ?format=arrows|arrow|csv. The stream is stored; the other two
+// are converted from it while sending.
 func (s *Server) getRunPaths(w http.ResponseWriter, r *http.Request) error {
 	rec, err := s.jobOf(r, kindRun)
 	if err != nil {
@@ -196,16 +202,18 @@ func (s *Server) getRunPaths(w http.ResponseWriter, r *http.Request) error {
 	var ctype string
 	switch f := r.URL.Query().Get("format"); f {
 	case "":
-		ctype = negotiate(r.Header.Get("Accept"), MediaTypeArrowStream, "text/csv")
-	case "arrows", "stream", "arrow":
+		ctype = negotiate(r.Header.Get("Accept"), MediaTypeArrowStream, "text/csv", MediaTypeArrowFile)
+	case "arrows", "stream":
 		ctype = MediaTypeArrowStream
+	case "arrow", "file":
+		ctype = MediaTypeArrowFile
 	case "csv":
 		ctype = "text/csv"
 	default:
-		return badRequest("format %q is not arrows or csv.", f)
+		return badRequest("format %q is not arrows, arrow or csv.", f)
 	}
 	if ctype == "" {
-		return &Error{Message: "Per-path results come as " + MediaTypeArrowStream + " or text/csv.", err: errNotAcceptable,
+		return &Error{Message: "Per-path results come as " + MediaTypeArrowStream + ", " + MediaTypeArrowFile + " or text/csv.", err: errNotAcceptable,
 			Fixes: []string{"Send Accept: " + MediaTypeArrowStream + " or Accept: text/csv, or ?format=csv."}}
 	}
 	if ctype == MediaTypeArrowStream {
@@ -219,12 +227,15 @@ func (s *Server) getRunPaths(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("open paths of %s: %w", rec.ID, err)
 	}
 	defer f.Close()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+rec.ID+`-paths.csv"`)
-	if r.Method == http.MethodHead {
-		return nil
+	name, convert := rec.ID+"-paths.csv", pathsStreamToCSV
+	if ctype == MediaTypeArrowFile {
+		name, convert = rec.ID+"-paths.arrow", pathsStreamToFile
+	} else {
+		ctype = "text/csv; charset=utf-8"
 	}
-	return pathsStreamToCSV(w, f)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	return convert(w, f)
 }
 
 // getRunTable serves one of a run's tables as CSV.

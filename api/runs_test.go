@@ -128,6 +128,40 @@ func TestRunLifecycle(t *testing.T) {
 			t.Errorf("paths as CSV (%v): %d %q, %d bytes, want %d", rq.header, r.status, r.header.Get("Content-Type"), len(r.body), want.Len())
 		}
 	}
+	// The same as an Arrow IPC file: byte for byte what WritePathsArrow writes.
+	want.Reset()
+	if err := WritePathsArrow(&want, wantRes, PathsArrowFile); err != nil {
+		t.Fatal(err)
+	}
+	for _, rq := range []req{
+		{method: "GET", path: st.Links["paths"], role: RoleViewer, header: map[string]string{"Accept": MediaTypeArrowFile}},
+		{method: "GET", path: st.Links["paths"] + "?format=arrow", role: RoleViewer},
+	} {
+		r := e.do(rq)
+		if r.status != 200 || r.header.Get("Content-Type") != MediaTypeArrowFile {
+			t.Errorf("paths as an Arrow file: %d %q", r.status, r.header.Get("Content-Type"))
+			continue
+		}
+		fr, err := ipc.NewFileReader(bytes.NewReader(r.body))
+		if err != nil {
+			t.Fatalf("Arrow file: %v", err)
+		}
+		n := 0
+		for i := range fr.NumRecords() {
+			rec, err := fr.RecordBatch(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += int(rec.NumRows())
+		}
+		fr.Close()
+		if n != paths {
+			t.Errorf("Arrow file has %d paths, want %d", n, paths)
+		}
+		if !bytes.Equal(r.body, want.Bytes()) {
+			t.Errorf("Arrow file differs from what WritePathsArrow writes (%d vs %d bytes)", len(r.body), want.Len())
+		}
+	}
 	if r := e.do(req{method: "GET", path: st.Links["paths"], role: RoleViewer, header: map[string]string{"Accept": "application/json"}}); r.status != http.StatusNotAcceptable {
 		t.Errorf("paths as JSON: %d, want 406", r.status)
 	}
@@ -419,5 +453,14 @@ func TestProblemsNeverLeak(t *testing.T) {
 	p, _ := toProblem(fmt.Errorf("%w: paths 0 not in 1..10", models.ErrInvalid))
 	if p.Status != 422 || p.Message != "paths 0 not in 1..10" {
 		t.Errorf("domain error became %+v", p)
+	}
+}
+
+// TestTimesSortAsText: stored times order as text the way they order in time.
+func TestTimesSortAsText(t *testing.T) {
+	a := time.Date(2026, 1, 2, 3, 4, 5, 690_000_000, time.UTC)
+	b := a.Add(2_100_000) // .6921
+	if !(fmtTime(a) < fmtTime(b)) || !parseTime(fmtTime(b)).Equal(b) {
+		t.Errorf("%s !< %s", fmtTime(a), fmtTime(b))
 	}
 }

@@ -535,11 +535,15 @@ func (s *store) integrityCheck(ctx context.Context) (string, error) {
 	return r, err
 }
 
+// timeLayout is RFC 3339 in UTC with a fixed nine-digit fraction, so that
+// times sort as text in the database.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(timeLayout)
 }
 
 func parseTime(s string) time.Time {

@@ -438,6 +438,31 @@ func pathsStreamToCSV(w io.Writer, r io.Reader) error {
 	return bw.Flush()
 }
 
+// pathsStreamToFile rewrites a stored per-path Arrow IPC stream as an Arrow
+// IPC file (same schema, metadata and batches).
+func pathsStreamToFile(w io.Writer, r io.Reader) error {
+	rd, err := ipc.NewReader(r)
+	if err != nil {
+		return fmt.Errorf("read paths: %w", err)
+	}
+	defer rd.Release()
+	fw, err := ipc.NewFileWriter(w, ipc.WithSchema(rd.Schema()))
+	if err != nil {
+		return fmt.Errorf("write paths: %w", err)
+	}
+	for rd.Next() {
+		if err := fw.Write(rd.RecordBatch()); err != nil {
+			fw.Close()
+			return fmt.Errorf("write paths: %w", err)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		fw.Close()
+		return fmt.Errorf("read paths: %w", err)
+	}
+	return fw.Close()
+}
+
 func appendCell(buf []byte, col arrow.Array, row int) []byte {
 	if col.IsNull(row) {
 		return buf
