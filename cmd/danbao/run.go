@@ -204,6 +204,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		source = "embedded example"
 	}
 	printRun(stdout, source, doc)
+	printCompensation(stdout, doc, pf.Guarantors)
 	if o.out != "" {
 		fmt.Fprintf(stdout, "\nPer-path results: %s (%s)\n", o.out, format)
 	}

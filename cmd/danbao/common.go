@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wenzhou/danbao"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// simOptions are the flags that danbao sweep and topup share with danbao
+// run (same names, meanings and defaults but --paths).
+type simOptions struct {
+	portfolio string   // snapshot folder; "" is the embedded example
+	scenario  string   // built-in name or YAML file
+	sets      []string // path=value overrides, in order
+	horizon   int      // 0: the scenario's horizon_years
+	paths     int
+	seed      uint64
+	workers   int
+	json      bool
+	progress  bool // draw a progress bar on stderr
+}
+
+// addSimFlags registers the shared flags on cmd, with paths as the default
+// of --paths.
+func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
+	f := cmd.Flags()
+	f.StringVar(&o.portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
+	f.StringVar(&o.scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
+	f.StringArrayVar(&o.sets, "set", nil, "override a scenario field, path=value (repeatable), e.g. model.r2.industry=0.15")
+	f.IntVar(&o.paths, "paths", paths, "number of Monte Carlo paths")
+	f.Uint64Var(&o.seed, "seed", 1, "random seed; equal seeds give identical results")
+	f.IntVar(&o.horizon, "horizon", 0, "horizon in years, 1.."+strconv.Itoa(models.MaxHorizonYears)+" (default: the scenario's horizon_years)")
+	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+}
+
+// fromFlags finishes o once cobra has parsed the flags: --horizon counts
+// only when given, and the progress bar is drawn only on a terminal.
+func (o *simOptions) fromFlags(cmd *cobra.Command) error {
+	if !cmd.Flags().Changed("horizon") {
+		o.horizon = 0
+	} else if o.horizon <= 0 {
+		return fmt.Errorf("--horizon %d: must be at least 1", o.horizon)
+	}
+	o.progress = !o.json && terminal(cmd.OutOrStdout()) && terminal(cmd.ErrOrStderr())
+	return nil
+}
+
+// terminal reports whether w is a terminal.
+func terminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// params checks --paths and --workers and returns the run parameters.
+func (o *simOptions) params() (sim.Params, error) {
+	if o.paths <= 0 || o.paths > sim.MaxPaths {
+		return sim.Params{}, fmt.Errorf("--paths %d: must be in 1..%d", o.paths, sim.MaxPaths)
+	}
+	if o.workers <= 0 {
+		return sim.Params{}, fmt.Errorf("--workers %d: must be at least 1", o.workers)
+	}
+	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sim.Fast, Workers: o.workers}, nil
+}
+
+// load reads the portfolio and the scenario with --set and --horizon applied.
+func (o *simOptions) load(ctx context.Context) (*models.Portfolio, models.Scenario, error) {
+	pf, err := danbao.LoadPortfolio(o.portfolio)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	sc, err := scenarios.Load(o.scenario)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	sets := o.sets
+	if o.horizon != 0 {
+		sets = append(sets[:len(sets):len(sets)], "horizon_years="+strconv.Itoa(o.horizon))
+	}
+	if err := scenarios.SetAll(&sc, sets); err != nil {
+		return nil, models.Scenario{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, models.Scenario{}, interrupted(err)
+	}
+	return pf, sc, nil
+}
+
+// source names the portfolio for people.
+func (o *simOptions) source() string { return orDefault(o.portfolio, "embedded example") }
+
+// parseFloats reads a comma-separated list of numbers, e.g. 0,0.1,0.2.
+func parseFloats(flag, list string) ([]float64, error) {
+	var out []float64
+	for i, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%s: value %d %q is not a finite number", flag, i+1, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// sweepOptions are the flags of danbao sweep.
+type sweepOptions struct {
+	simOptions
+	param      string
+	values     string // comma-separated
+	confidence float64
+	elasticity float64
+}
+
+func init() {
+	o := sweepOptions{}
+	cmd := &cobra.Command{
+		Use:   "sweep --param PATH --values v1,v2,… [--portfolio DIR] [--scenario NAME|FILE] [--set path=value]... [--json]",
+		Short: "Sweep a scenario parameter on common random numbers: losses, targets, top-up, outlays at each value",
+		Long: `sweep runs the scenario once for each value of one numeric parameter (any
+path of "danbao scenarios paths"; default: policy.bank_share over 0, 0.1,
+0.2, 0.3, 0.4, 0.5) and reports, at each value: the loss of each party over
+the horizon (mean, VaR and ES at 99 %, with standard errors), every
+target's probability of holding (the lowest over scopes and years in the
+table, all of them in --json), the city's capital top-up at --confidence
+(see danbao topup) and the county outlays (risk compensation + fee
+subsidy), mean per year.
+
+Every value runs on common random numbers: the same --seed and --paths, and
+path p draws the same random numbers at every value. A policy parameter such
+as the bank share then leaves every path's defaults unchanged, so the
+difference between adjacent values is the parameter's effect, not noise.
+The table of differences shows it: for the guarantor's and the bank's
+loss, the mean difference, its paired standard error sd(d)/√P over the
+per-path differences d, and the standard error two independent runs would
+give, √(se₁² + se₂²).
+
+A bank share below the national floor of 20 % needs policy.allow_below_floor;
+a bank-share sweep sets it at every point and says so.
+
+--response-elasticity e (default 0: off) adds a behavioural response, an
+assumption and not an estimate: banks screen less when they carry less of
+the loss, so every PD is multiplied, in every year, by 1 + e·(0.2 − bank_share)
+(the point's bank share). The defaults then differ from point to point, and
+common random numbers only keep them close.
+
+--json prints the sweep document (schema "` + sim.SweepSchema + `"): money as
+decimal strings of yuan.`,
+		Example: `  danbao sweep
+  danbao sweep --param policy.bank_share --values 0.2,0.3 --scenario wenzhou-2011 --paths 5000
+  danbao sweep --param model.r2.industry --values 0.04,0.08,0.12,0.16 --horizon 3 --json > sweep.json
+  danbao sweep --response-elasticity 2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.fromFlags(cmd); err != nil {
+				return err
+			}
+			return runSweep(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	addSimFlags(cmd, &o.simOptions, 2000)
+	f := cmd.Flags()
+	f.StringVar(&o.param, "param", sim.BankSharePath, "scenario path to sweep (a number; see danbao scenarios paths)")
+	f.StringVar(&o.values, "values", "0,0.1,0.2,0.3,0.4,0.5", "comma-separated values of --param")
+	f.Float64Var(&o.confidence, "confidence", 0.95, "confidence of the capital top-up reported at each value")
+	f.Float64Var(&o.elasticity, "response-elasticity", 0, "behavioural response e: PDs × (1 + e·(0.2 − bank_share)); 0 is off")
+	rootCmd.AddCommand(cmd)
+}
+
+// runSweep is danbao sweep without cobra.
+func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) error {
+	values, err := parseFloats("--values", o.values)
+	if err != nil {
+		return err
+	}
+	if !(o.confidence > 0 && o.confidence < 1) {
+		return fmt.Errorf("--confidence %v: must be in (0, 1)", o.confidence)
+	}
+	if math.IsNaN(o.elasticity) || math.IsInf(o.elasticity, 0) {
+		return fmt.Errorf("--response-elasticity %v: must be a finite number", o.elasticity)
+	}
+	p, err := o.params()
+	if err != nil {
+		return err
+	}
+	pf, sc, err := o.load(ctx)
+	if err != nil {
+		return err
+	}
+	if v, err := scenarios.Get(&sc, o.param); err == nil {
+		switch v.(type) {
+		case float64, int, models.Cents:
+		default:
+			return fmt.Errorf("--param %s: not a number (it holds %v); danbao scenarios paths lists the numeric paths", o.param, v)
+		}
+	}
+	opt := sim.SweepOptions{Param: o.param, Values: values, Confidence: o.confidence, ResponseElasticity: o.elasticity,
+		Set: func(sc *models.Scenario, path, value string) error {
+			return scenarios.SetAll(sc, []string{path + "=" + value})
+		}}
+	var bar *progressBar
+	if o.progress {
+		bar = newProgressBar(stderr, len(values)*o.paths)
+		opt.Progress = bar.set
+	}
+	start := time.Now()
+	res, err := sim.Sweep(ctx, pf, &sc, opt, p)
+	bar.finish(err == nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return err
+	}
+	res.ElapsedSeconds = time.Since(start).Seconds()
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printSweep(stdout, o.source(), res)
+	return nil
+}
+
+// printSweep prints a sweep for people: amounts in 万 yuan, estimates ± one
+// standard error.
+func printSweep(w io.Writer, source string, r *sim.SweepResult) {
+	name := r.Param
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	fmt.Fprintf(w, "Sweep of %s over %d values, scenario %s, portfolio %s\n", r.Param, len(r.Values), r.Scenario, source)
+	fmt.Fprintf(w, "Common random numbers: seed %d, %d paths at every value; horizon %d %s, %d workers, %.2f s\n",
+		r.Seed, r.Paths, r.HorizonYears, plural(r.HorizonYears, "year"), r.Workers, r.ElapsedSeconds)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	val := func(v sim.Number) string { return num(v, 4) }
+	if allRound(r.Values, 2) {
+		val = func(v sim.Number) string { return num(v, 2) }
+	}
+	pm := func(l sim.LossStats) string { return wan(l.Mean) + " ± " + wan(l.SE.Mean) }
+
+	fmt.Fprintf(w, "\nExpected loss over the horizon by party (万 yuan, ± one standard error)\n")
+	head := []string{"  " + name}
+	if r.Response != nil {
+		head = append(head, "PD ×")
+	}
+	head = append(head, sim.PartyTotal)
+	head = append(head, sim.PartyNames[:]...)
+	t := newTextTable(head...)
+	for _, pt := range r.Points {
+		row := []string{"  " + val(pt.Value)}
+		if r.Response != nil {
+			row = append(row, num(pt.PDMultiplier, 3))
+		}
+		row = append(row, pm(pt.Loss[sim.PartyTotal]))
+		for _, party := range sim.PartyNames {
+			row = append(row, pm(pt.Loss[party]))
+		}
+		t.add(row...)
+	}
+	t.print(w, 1)
+
+	fmt.Fprintf(w, "\nTail of the guarantor's and the bank's loss (万 yuan, ± one standard error)\n")
+	t = newTextTable("  "+name, "guarantor VaR 99 %", "ES 99 %", "bank VaR 99 %", "ES 99 %")
+	for _, pt := range r.Points {
+		g, b := pt.Loss["guarantor"], pt.Loss["bank"]
+		t.add("  "+val(pt.Value), wan(g.VaR["0.99"])+" ± "+wan(g.SE.VaR["0.99"]), wan(g.ES["0.99"])+" ± "+wan(g.SE.ES["0.99"]),
+			wan(b.VaR["0.99"])+" ± "+wan(b.SE.VaR["0.99"]), wan(b.ES["0.99"])+" ± "+wan(b.SE.ES["0.99"]))
+	}
+	t.print(w, 1)
+
+	if len(r.Differences) > 0 {
+		fmt.Fprintf(w, "\nChange between adjacent values (万 yuan): mean difference, its standard error on common random\n")
+		fmt.Fprintf(w, "numbers (paired, sd of the per-path differences / √P) and as two independent runs would give it\n")
+		t = newTextTable("  step", "guarantor Δ", "se paired", "se independent", "bank Δ", "se paired", "se independent")
+		for i := 0; i+1 < len(r.Points); i++ {
+			g, b := findDiff(r, i, "guarantor"), findDiff(r, i, "bank")
+			t.add("  "+val(r.Values[i])+" → "+val(r.Values[i+1]), wan(g.Mean), wan(g.SEPaired), wan(g.SEIndependent),
+				wan(b.Mean), wan(b.SEPaired), wan(b.SEIndependent))
+		}
+		t.print(w, 1)
+	}
+
+	years := 0
+	if len(r.Points) > 0 {
+		years = len(r.Points[0].Outlays["total"])
+	}
+	fmt.Fprintf(w, "\nCapital top-up at t = 0 with %s %% confidence (city: Σ of the guarantors'; pooled: quantile of the city-wide need)\n", pct(float64(r.Confidence)))
+	fmt.Fprintf(w, "and county outlays (risk compensation + fee subsidy, all counties, mean per year), 万 yuan\n")
+	head = []string{"  " + name, "top-up", "pooled"}
+	for y := 1; y <= years; y++ {
+		head = append(head, fmt.Sprintf("outlays y%d", y))
+	}
+	t = newTextTable(head...)
+	for _, pt := range r.Points {
+		row := []string{"  " + val(pt.Value), wan(pt.Topup), wan(pt.TopupPooled)}
+		for _, m := range pt.Outlays["total"] {
+			row = append(row, wan(m))
+		}
+		t.add(row...)
+	}
+	t.print(w, 1)
+
+	if len(r.Points) > 0 && len(r.Points[0].Targets) > 0 {
+		var ids []string
+		seen := map[string]bool{}
+		for _, tg := range r.Points[0].Targets {
+			if !seen[tg.ID] {
+				seen[tg.ID] = true
+				ids = append(ids, tg.ID)
+			}
+		}
+		fmt.Fprintf(w, "\nTargets: lowest probability of holding over scopes and years (every scope and year in --json)\n")
+		t = newTextTable(append([]string{"  " + name}, ids...)...)
+		for _, pt := range r.Points {
+			low := map[string]sim.Number{}
+			for _, tg := range pt.Targets {
+				if cur, ok := low[tg.ID]; !ok || tg.Lowest < cur {
+					low[tg.ID] = tg.Lowest
+				}
+			}
+			row := []string{"  " + val(pt.Value)}
+			for _, id := range ids {
+				row = append(row, num(low[id], 3))
+			}
+			t.add(row...)
+		}
+		t.print(w, 1)
+	}
+}
+
+// findDiff returns party's difference between points i and i+1 (the
+// differences come step by step, NParties+1 per step).
+func findDiff(r *sim.SweepResult, i int, party string) sim.SweepDiff {
+	const k = sim.NParties + 1
+	if (i+1)*k <= len(r.Differences) {
+		for _, d := range r.Differences[i*k : (i+1)*k] {
+			if d.Party == party {
+				return d
+			}
+		}
+	}
+	nan := sim.Money(math.NaN())
+	return sim.SweepDiff{Mean: nan, SEPaired: nan, SEIndependent: nan}
+}
+
+// allRound reports whether every value has at most d decimals.
+func allRound(vs []sim.Number, d int) bool {
+	s := math.Pow(10, float64(d))
+	for _, v := range vs {
+		if x := float64(v) * s; math.Abs(x-math.Round(x)) > 1e-9 {
+			return false
+		}
+	}
+	return true
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wenzhou/danbao/sim"
+)
+
+// topupOptions are the flags of danbao topup.
+type topupOptions struct {
+	simOptions
+	confidence string // comma-separated levels
+}
+
+func init() {
+	o := topupOptions{}
+	cmd := &cobra.Command{
+		Use:   "topup [--confidence 0.9,0.95,0.99] [--portfolio DIR] [--scenario NAME|FILE] [--set path=value]... [--json]",
+		Short: "Capital top-up per guarantor, county and city so the capital targets hold with a given confidence",
+		Long: `topup answers the finance bureau's question: how much capital to inject at
+t = 0, and where, so that the capital-linked targets hold in every year of
+the horizon with confidence α. The targets are regulatory leverage ≤ its cap
+(10, or 15 for focused institutions) and, for county guarantors with a
+capital minimum (2亿 or 1亿), net assets ≥ the minimum and registered capital
+≥ the minimum.
+
+Each simulated path gives each guarantor the smallest injection X_p that
+keeps those targets on that path (net assets move one for one with an
+injection, which earns the investment yield). The top-up at confidence α is
+the α-quantile of max(0, X_p) over the paths (the smallest amount enough on
+at least a share α of them), given with a 95 % interval from the order
+statistics. A county's top-up is its guarantor's; the city's is the sum over
+the guarantors (capital cannot move between institutions), with the
+α-quantile of the city-wide need beside it and the share of paths on which
+every guarantor holds at once.
+
+Idle capital: with the top-up in, the leverage_min target (leverage ≥ 5,
+performance leverage by default) is checked again on every path; a top-up
+is flagged idle when leverage ≥ 5 then holds in every year on fewer than
+half of the paths. The whole curve, α from 0.5 to 0.999, is in --json (the
+city's is printed).
+
+--json prints the top-up document (schema "` + sim.TopupSchema + `"): money as
+decimal strings of yuan.`,
+		Example: `  danbao topup
+  danbao topup --scenario wenzhou-2011 --confidence 0.95 --paths 20000
+  danbao topup --set targets.leverage_max.threshold=8 --json > topup.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.fromFlags(cmd); err != nil {
+				return err
+			}
+			return runTopup(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	addSimFlags(cmd, &o.simOptions, 10000)
+	cmd.Flags().StringVar(&o.confidence, "confidence", "0.9,0.95,0.99", "comma-separated confidence levels, each in (0, 1)")
+	rootCmd.AddCommand(cmd)
+}
+
+// runTopup is danbao topup without cobra.
+func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) error {
+	levels, err := parseFloats("--confidence", o.confidence)
+	if err != nil {
+		return err
+	}
+	for _, a := range levels {
+		if !(a > 0 && a < 1) {
+			return fmt.Errorf("--confidence %v: each level must be in (0, 1)", a)
+		}
+	}
+	p, err := o.params()
+	if err != nil {
+		return err
+	}
+	pf, sc, err := o.load(ctx)
+	if err != nil {
+		return err
+	}
+	var bar *progressBar
+	if o.progress {
+		bar = newProgressBar(stderr, o.paths)
+		p.Progress = bar.set
+	}
+	start := time.Now()
+	out, err := sim.Execute(ctx, pf, &sc, p)
+	bar.finish(err == nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return err
+	}
+	res, err := sim.Topup(out, levels)
+	if err != nil {
+		return err
+	}
+	res.ElapsedSeconds = time.Since(start).Seconds()
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printTopup(stdout, o.source(), res)
+	return nil
+}
+
+// printTopup prints the top-ups for people, in 万 yuan.
+func printTopup(w io.Writer, source string, r *sim.TopupResult) {
+	fmt.Fprintf(w, "Capital top-up at t = 0, scenario %s, portfolio %s\n", r.Scenario, source)
+	fmt.Fprintf(w, "%d paths (seed %d, %d workers), horizon %d %s, %.2f s\n", r.Paths, r.Seed, r.Workers,
+		r.HorizonYears, plural(r.HorizonYears, "year"), r.ElapsedSeconds)
+	fmt.Fprintf(w, "Top-up at α = the α-quantile over the paths of the smallest injection keeping, in every year,\n")
+	fmt.Fprintf(w, "regulatory leverage ≤ cap and (county minimums) net assets and registered capital ≥ the minimum.\n")
+
+	levels := make([]string, len(r.Confidences))
+	for k, a := range r.Confidences {
+		levels[k] = pct(float64(a)) + " %"
+	}
+	fmt.Fprintf(w, "\nBy guarantor (万 yuan; P(need): share of paths needing capital without a top-up)\n")
+	head := append([]string{"  guarantor", "county", "P(need)", "registered gap"}, levels...)
+	t := newTextTable(head...)
+	for _, g := range r.Guarantors {
+		row := []string{"  " + g.Guarantor, countyLabel(g.County), num(g.PNeed, 3), wan(g.RegisteredGap)}
+		for _, l := range g.At {
+			row = append(row, wan(l.Amount))
+		}
+		t.add(row...)
+	}
+	t.print(w, 2)
+	if len(r.Confidences) > 0 {
+		k := len(r.Confidences) - 1
+		fmt.Fprintf(w, "  95 %% interval of the %s top-up (order statistics):", levels[k])
+		for _, g := range r.Guarantors {
+			if g.At[k].High > 0 {
+				fmt.Fprintf(w, " %s [%s, %s];", g.Guarantor, wan(g.At[k].Low), wan(g.At[k].High))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+
+	lm := r.LeverageMin
+	if !lm.Off {
+		fmt.Fprintf(w, "\nLeverage (%s) ≥ %s in every year once the top-up is in: probability (idle capital below %s)\n",
+			lm.Definition, num(lm.Threshold, 0), num(sim.Number(sim.IdleShare), 1))
+		t = newTextTable(append([]string{"  guarantor", "no top-up"}, levels...)...)
+		for _, g := range r.Guarantors {
+			row := []string{"  " + g.Guarantor, num(g.PLeverageMinBefore, 3)}
+			for _, l := range g.At {
+				cell := num(l.PLeverageMin, 3)
+				if l.Idle {
+					cell += " idle"
+				}
+				row = append(row, cell)
+			}
+			t.add(row...)
+		}
+		row := []string{"  city", num(r.City.PLeverageMinBefore, 3)}
+		for _, c := range r.City.At {
+			row = append(row, num(c.PLeverageMin, 3))
+		}
+		t.add(row...)
+		t.print(w, 1)
+		var idle []string
+		for _, g := range r.Guarantors {
+			for k, l := range g.At {
+				if l.Idle {
+					why := "the injection pulls it below"
+					if g.PLeverageMinBefore < sim.Number(sim.IdleShare) {
+						why = "already below without it"
+					}
+					idle = append(idle, fmt.Sprintf("%s from %s (%s)", g.Guarantor, levels[k], why))
+					break
+				}
+			}
+		}
+		if len(idle) > 0 {
+			fmt.Fprintf(w, "  Idle capital: leverage ≥ %s is more likely missed than met with the top-up in: %s.\n",
+				num(lm.Threshold, 0), strings.Join(idle, "; "))
+		}
+	}
+
+	fmt.Fprintf(w, "\nBy county (万 yuan; the guarantors serving it)\n")
+	t = newTextTable(append([]string{"  county", "guarantors"}, levels...)...)
+	for _, c := range r.Counties {
+		row := []string{"  " + countyLabel(c.County), strings.Join(c.Guarantors, ", ")}
+		for _, l := range c.At {
+			row = append(row, wan(l.Amount))
+		}
+		t.add(row...)
+	}
+	t.print(w, 2)
+
+	fmt.Fprintf(w, "\nCity (万 yuan): total = Σ of the guarantors' top-ups; pooled = quantile of the city-wide need;\n")
+	fmt.Fprintf(w, "P(all hold) = share of paths on which every guarantor's capital targets hold with its top-up\n")
+	// The curve, with the requested levels merged in and marked.
+	rows := slices.Clone(r.City.Curve)
+	for _, c := range r.City.At {
+		if !slices.ContainsFunc(rows, func(x sim.CityLevel) bool { return x.Confidence == c.Confidence }) {
+			rows = append(rows, c)
+		}
+	}
+	slices.SortFunc(rows, func(a, b sim.CityLevel) int { return cmp.Compare(a.Confidence, b.Confidence) })
+	t = newTextTable("  confidence", "total", "pooled", "P(all hold)")
+	for _, c := range rows {
+		mark := "  "
+		if slices.Contains(r.Confidences, c.Confidence) {
+			mark = "* "
+		}
+		t.add(mark+pct(float64(c.Confidence))+" %", wan(c.Total), wan(c.Pooled), num(c.PCapitalAll, 3))
+	}
+	t.print(w, 1)
+}
