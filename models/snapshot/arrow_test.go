@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/wenzhou/danbao/models"
 )
 
 func TestArrowRoundTrip(t *testing.T) {
@@ -69,5 +73,38 @@ func TestReadFS(t *testing.T) {
 	}
 	if _, err := o.ReadFS(mapFS, "nowhere"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadFS of a missing folder: %v", err)
+	}
+}
+
+// TestDecodeUnalignedChunks decodes a table whose columns are chunked
+// differently from each other and from decodeTable's blocks, as Parquet
+// row groups and Arrow batches from other writers may be.
+func TestDecodeUnalignedChunks(t *testing.T) {
+	mem := checkedMem(t)
+	pf := testPortfolio(3*blockRows+123, 6)
+	want := validated(t, pf)
+	rec, err := buildRecord(mem, loanColumns, pf.Loans, pf.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	n := int(rec.NumRows())
+	tbl := &table{schema: rec.Schema(), nrows: n, cols: make([][]arrow.Array, rec.NumCols())}
+	for j := range tbl.cols {
+		step := 1 + j*977 // column 0: one row per chunk; later ones: longer, unaligned chunks
+		for lo := 0; lo < n; lo += step {
+			s := array.NewSlice(rec.Column(j), int64(lo), int64(min(lo+step, n)))
+			defer s.Release()
+			tbl.cols[j] = append(tbl.cols[j], s)
+		}
+	}
+	d := newDecoder(LoansFile)
+	got := &models.Portfolio{AsOf: pf.AsOf, Guarantors: want.Guarantors}
+	got.Loans = decodeTable(d, loanColumns, tbl, models.NewLoan, nil)
+	if err := finish(got, d, newDecoder(GuarantorsFile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, diff := range diffPortfolios(want, got) {
+		t.Error(diff)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,122 +39,153 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 		names[j] = f.Name
 	}
 	m := mapColumns(d, cols, names, 0, warnings)
+
+	// The columns to decode, each checked once as a whole.
+	type source struct {
+		c      *column[T]
+		chunks []arrow.Array
+		starts []int // row of each chunk's first value
+	}
+	var srcs []source
+	for j, k := range m {
+		if k < 0 {
+			continue
+		}
+		c := &cols[k]
+		src := source{c: c, chunks: t.cols[j]}
+		n, ok := 0, true
+		for _, chunk := range src.chunks {
+			if err := array.Validate(chunk); err != nil {
+				d.add(0, c.name, "", "is corrupt: "+err.Error(), models.ErrInvalid)
+				ok = false
+				break
+			}
+			if !fastPath(c.kind, chunk.DataType()) && !textual(chunk.DataType()) {
+				d.add(0, c.name, "", fmt.Sprintf("has type %s, which cannot hold %s", chunk.DataType(), kindName[c.kind]), models.ErrInvalid)
+				ok = false
+				break
+			}
+			src.starts = append(src.starts, n)
+			n += chunk.Len()
+		}
+		if ok && n != t.nrows {
+			d.add(0, c.name, "", fmt.Sprintf("has %d values for %d rows", n, t.nrows), models.ErrInvalid)
+			ok = false
+		}
+		if ok {
+			srcs = append(srcs, src)
+		}
+	}
+
+	// Rows are decoded in blocks small enough to stay in cache while every
+	// column fills its field, two or more blocks at once. Each block has
+	// its own decoder; their problems are merged in block order, so the
+	// result does not depend on scheduling.
 	rows := make([]T, t.nrows)
 	def := newRow()
-	parallel(len(rows), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			rows[i] = def
-		}
-	})
-	// Columns are decoded in parallel, each into its own field of every row
-	// and with its own decoder; their problems are merged in column order,
-	// so the result does not depend on scheduling.
-	type task struct {
-		j, k int
-		d    *decoder
-	}
-	var tasks []task
-	for j, k := range m {
-		if k >= 0 {
-			tasks = append(tasks, task{j, k, d.sub()})
-		}
-	}
+	nblocks := (len(rows) + blockRows - 1) / blockRows
+	decs := make([]*decoder, nblocks)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+	for range min(runtime.GOMAXPROCS(0), nblocks) {
 		wg.Go(func() {
+			dicts := make(map[arrow.ArrayData]*dictStrings) // this worker's decoded dictionaries
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(tasks) {
+				b := int(next.Add(1) - 1)
+				if b >= nblocks {
 					return
 				}
-				tk := tasks[i]
-				decodeColumn(tk.d, &cols[tk.k], rows, t.cols[tk.j])
+				lo, hi := b*blockRows, min((b+1)*blockRows, len(rows))
+				bd := d.sub()
+				decs[b] = bd
+				block := rows[lo:hi]
+				for i := range block {
+					block[i] = def
+				}
+				for _, src := range srcs {
+					decodeRange(bd, dicts, src.c, block, lo, src.chunks, src.starts)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	for _, tk := range tasks {
-		d.merge(tk.d)
+	for _, bd := range decs {
+		d.merge(bd)
 	}
 	return rows
 }
 
-// decodeColumn decodes the chunks of column c into rows. It runs on a
-// goroutine of its own, so it turns a panic of arrow-go on a corrupt array
-// into a problem.
-func decodeColumn[T any](d *decoder, c *column[T], rows []T, chunks []arrow.Array) {
+// blockRows is the number of rows decodeTable decodes at a time.
+const blockRows = 2048
+
+// decodeRange decodes column c for rows[lo:lo+len(block)] of the table
+// into block. It turns a panic of arrow-go on a corrupt array into a
+// problem: it runs on a goroutine of its own.
+func decodeRange[T any](d *decoder, dicts map[arrow.ArrayData]*dictStrings, c *column[T], block []T, lo int, chunks []arrow.Array, starts []int) {
 	defer func() {
 		if p := recover(); p != nil {
 			recovered(p)
 			d.add(0, c.name, "", fmt.Sprintf("is corrupt (%v)", p), models.ErrInvalid)
 		}
 	}()
-	base := 0
-	for _, chunk := range chunks {
-		n := chunk.Len()
-		if base+n > len(rows) {
-			d.add(0, c.name, "", "is longer than the table", models.ErrInvalid)
-			return
-		}
-		decodeChunk(d, c, rows[base:base+n], base+2, chunk)
-		base += n
-	}
-	if base != len(rows) {
-		d.add(0, c.name, "", "is shorter than the table", models.ErrInvalid)
+	hi := lo + len(block)
+	ci := sort.SearchInts(starts, lo+1) - 1 // the chunk holding row lo
+	for r := lo; r < hi; ci++ {
+		chunk := chunks[ci]
+		off := r - starts[ci]
+		n := min(hi, starts[ci]+chunk.Len()) - r
+		decodeChunk(d, dicts, c, block[r-lo:r-lo+n], r+2, chunk, off)
+		r += n
 	}
 }
 
-// parallel calls f on GOMAXPROCS contiguous parts of [0, n) at once.
-func parallel(n int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if n < 1<<14 || p == 1 {
-		f(0, n)
-		return
+// fastPath reports whether decodeChunk reads arrays of type dt into a
+// column of kind k without going through text.
+func fastPath(k kind, dt arrow.DataType) bool {
+	switch dt := dt.(type) {
+	case *arrow.DictionaryType:
+		return k == kString && (dt.ValueType.ID() == arrow.STRING || dt.ValueType.ID() == arrow.LARGE_STRING)
+	case *arrow.StringType:
+		return k == kString
+	case *arrow.Decimal128Type:
+		return k == kMoney && dt.Scale == 2
+	case *arrow.Float64Type:
+		return k == kFloat
+	case *arrow.Date32Type:
+		return k == kDate
+	case *arrow.BooleanType:
+		return k == kBool
 	}
-	var wg sync.WaitGroup
-	for w := range p {
-		wg.Go(func() { f(w*n/p, (w+1)*n/p) })
-	}
-	wg.Wait()
+	return false
 }
 
-// decodeChunk decodes one chunk of column c into rows; firstRow is the row
-// number of rows[0] in problems. Arrays of the snapshot's own types take a
-// fast path without per-row allocation; any other type is decoded through
-// its text, exactly as the same value in a CSV file.
-func decodeChunk[T any](d *decoder, c *column[T], rows []T, firstRow int, arr arrow.Array) {
-	if err := array.Validate(arr); err != nil {
-		d.add(0, c.name, "", "is corrupt: "+err.Error(), models.ErrInvalid)
-		return
-	}
+// decodeChunk decodes values off, off+1, … of one chunk of column c into
+// rows; firstRow is the row number of rows[0] in problems. Arrays of the
+// snapshot's own types take a fast path without per-row allocation; any
+// other type is decoded through its text, exactly as the same value in a
+// CSV file. The chunk has passed array.Validate and fastPath or textual.
+func decodeChunk[T any](d *decoder, dicts map[arrow.ArrayData]*dictStrings, c *column[T], rows []T, firstRow int, arr arrow.Array, off int) {
 	nulls := arr.NullN() > 0
 	missing := func(i int) {
 		if c.required && c.kind != kString {
 			d.add(firstRow+i, c.name, "", "is empty", models.ErrMissing)
 		}
 	}
-	switch a := arr.(type) {
-	case *array.Dictionary:
-		if c.kind == kString {
-			if decodeDictStrings(d, c, rows, firstRow, a) {
-				return
-			}
-		}
-	case *array.String:
-		if c.kind == kString {
-			decodePlainStrings(d, c, rows, firstRow, a)
+	if fastPath(c.kind, arr.DataType()) {
+		switch a := arr.(type) {
+		case *array.Dictionary:
+			decodeDictStrings(d, dicts, c, rows, firstRow, a, off)
 			return
-		}
-	case *array.Decimal128:
-		if c.kind == kMoney && a.DataType().(*arrow.Decimal128Type).Scale == 2 {
-			vals := a.Values()
-			for i := range rows {
-				if nulls && a.IsNull(i) {
+		case *array.String:
+			decodePlainStrings(d, c, rows, firstRow, a, off)
+			return
+		case *array.Decimal128:
+			vals := a.Values()[off : off+len(rows)]
+			for i, v := range vals {
+				if nulls && a.IsNull(off+i) {
 					missing(i)
 					continue
 				}
-				v := vals[i]
 				lo, hi := v.LowBits(), v.HighBits()
 				cents := models.Cents(lo)
 				if hi != int64(lo)>>63 || cents > models.MaxCents || cents < -models.MaxCents {
@@ -163,13 +195,10 @@ func decodeChunk[T any](d *decoder, c *column[T], rows []T, firstRow int, arr ar
 				*c.money(&rows[i]) = cents
 			}
 			return
-		}
-	case *array.Float64:
-		if c.kind == kFloat {
-			vals := a.Float64Values()
-			for i := range rows {
-				v := vals[i]
-				if (nulls && a.IsNull(i)) || math.IsNaN(v) { // NaN is how pandas writes "missing"
+		case *array.Float64:
+			vals := a.Float64Values()[off : off+len(rows)]
+			for i, v := range vals {
+				if (nulls && a.IsNull(off+i)) || math.IsNaN(v) { // NaN is how pandas writes "missing"
 					missing(i)
 					continue
 				}
@@ -180,35 +209,25 @@ func decodeChunk[T any](d *decoder, c *column[T], rows []T, firstRow int, arr ar
 				*c.num(&rows[i]) = v
 			}
 			return
-		}
-	case *array.Date32:
-		if c.kind == kDate {
-			vals := a.Date32Values()
-			for i := range rows {
-				if nulls && a.IsNull(i) {
-					continue
+		case *array.Date32:
+			vals := a.Date32Values()[off : off+len(rows)]
+			for i, v := range vals {
+				if !nulls || a.IsValid(off+i) {
+					*c.date(&rows[i]) = models.Date(v)
 				}
-				*c.date(&rows[i]) = models.Date(vals[i])
+			}
+			return
+		case *array.Boolean:
+			for i := range rows {
+				if !nulls || a.IsValid(off+i) {
+					*c.flag(&rows[i]) = a.Value(off + i)
+				}
 			}
 			return
 		}
-	case *array.Boolean:
-		if c.kind == kBool {
-			for i := range rows {
-				if nulls && a.IsNull(i) {
-					continue
-				}
-				*c.flag(&rows[i]) = a.Value(i)
-			}
-			return
-		}
-	}
-	if !textual(arr.DataType()) {
-		d.add(0, c.name, "", fmt.Sprintf("has type %s, which cannot hold %s", arr.DataType(), kindName[c.kind]), models.ErrInvalid)
-		return
 	}
 	for i := range rows {
-		s, ok := cellText(arr, i)
+		s, ok := cellText(arr, off+i)
 		if !ok {
 			missing(i)
 			continue
@@ -219,82 +238,83 @@ func decodeChunk[T any](d *decoder, c *column[T], rows []T, firstRow int, arr ar
 
 var kindName = [...]string{kString: "text", kMoney: "money", kFloat: "a number", kDate: "a date", kBool: "a boolean"}
 
-// decodeDictStrings decodes a dictionary of strings, sharing one Go string
-// per dictionary value among all rows. It returns false, having done
-// nothing, when the dictionary does not hold strings.
-func decodeDictStrings[T any](d *decoder, c *column[T], rows []T, firstRow int, a *array.Dictionary) bool {
-	var vals []string
-	switch dict := a.Dictionary().(type) {
-	case *array.String:
-		vals = make([]string, dict.Len())
-		for k := range vals {
-			vals[k] = d.internString(dict.Value(k))
-		}
-	case *array.LargeString:
-		vals = make([]string, dict.Len())
-		for k := range vals {
-			vals[k] = d.internString(dict.Value(k))
-		}
-	default:
-		return false
-	}
-	valid := make([]bool, len(vals))
-	for k, v := range vals {
-		valid[k] = utf8.ValidString(v)
-	}
-	nulls := a.NullN() > 0 || a.Dictionary().NullN() > 0
-	set := func(i, k int) {
-		if k < 0 || k >= len(vals) {
-			d.add(firstRow+i, c.name, strconv.Itoa(k), "dictionary index out of range (corrupt file)", models.ErrInvalid)
-			return
-		}
-		if !valid[k] {
-			d.add(firstRow+i, c.name, strings.ToValidUTF8(vals[k], "\uFFFD"), "is not UTF-8 text", models.ErrInvalid)
-			return
-		}
-		*c.str(&rows[i]) = vals[k]
-	}
-	if idx, ok := a.Indices().(*array.Int32); ok && !nulls {
-		for i, k := range idx.Int32Values() {
-			set(i, int(k))
-		}
-		return true
-	}
-	for i := range rows {
-		if a.IsNull(i) {
-			continue
-		}
-		k := a.GetValueIndex(i)
-		if k >= 0 && k < len(vals) && a.Dictionary().IsNull(k) {
-			continue
-		}
-		set(i, k)
-	}
-	return true
+// dictStrings is a dictionary of strings decoded once: one Go string per
+// value, shared by every row that refers to it.
+type dictStrings struct {
+	vals  []string
+	valid []bool // value k is non-null UTF-8
 }
 
-// decodePlainStrings decodes a utf8 column with one allocation: all rows'
-// strings are slices of one copy of the value bytes.
-func decodePlainStrings[T any](d *decoder, c *column[T], rows []T, firstRow int, a *array.String) {
-	offs := a.ValueOffsets()
-	data := a.ValueBytes()
-	if len(offs) != len(rows)+1 {
-		d.add(0, c.name, "", "is corrupt: offsets do not match the length", models.ErrInvalid)
+func newDictStrings(dict arrow.Array) *dictStrings {
+	ds := &dictStrings{vals: make([]string, dict.Len()), valid: make([]bool, dict.Len())}
+	for k := range ds.vals {
+		switch a := dict.(type) {
+		case *array.String:
+			ds.vals[k] = strings.Clone(a.Value(k))
+		case *array.LargeString:
+			ds.vals[k] = strings.Clone(a.Value(k))
+		}
+		ds.valid[k] = dict.IsValid(k) && utf8.ValidString(ds.vals[k])
+	}
+	return ds
+}
+
+// decodeDictStrings decodes values off, off+1, … of a dictionary of
+// strings; dicts caches each dictionary decoded by this goroutine.
+func decodeDictStrings[T any](d *decoder, dicts map[arrow.ArrayData]*dictStrings, c *column[T], rows []T, firstRow int, a *array.Dictionary, off int) {
+	ds := dicts[a.Dictionary().Data()]
+	if ds == nil {
+		ds = newDictStrings(a.Dictionary())
+		dicts[a.Dictionary().Data()] = ds
+	}
+	set := func(i, k int) {
+		switch {
+		case k < 0 || k >= len(ds.vals):
+			d.add(firstRow+i, c.name, strconv.Itoa(k), "dictionary index out of range (corrupt file)", models.ErrInvalid)
+		case ds.valid[k]:
+			*c.str(&rows[i]) = ds.vals[k]
+		case a.Dictionary().IsNull(k): // a null value: not given
+		default:
+			d.add(firstRow+i, c.name, strings.ToValidUTF8(ds.vals[k], "\uFFFD"), "is not UTF-8 text", models.ErrInvalid)
+		}
+	}
+	if idx, ok := a.Indices().(*array.Int32); ok && a.NullN() == 0 {
+		for i, k := range idx.Int32Values()[off : off+len(rows)] {
+			set(i, int(k))
+		}
 		return
 	}
-	all := string(data)
-	base := offs[0]
+	for i := range rows {
+		if a.IsValid(off + i) {
+			set(i, a.GetValueIndex(off+i))
+		}
+	}
+}
+
+// decodePlainStrings decodes values off, off+1, … of a utf8 column with
+// one allocation: the rows' strings are slices of one copy of the bytes.
+func decodePlainStrings[T any](d *decoder, c *column[T], rows []T, firstRow int, a *array.String, off int) {
+	offs := a.ValueOffsets()[off : off+len(rows)+1]
+	data := a.ValueBytes()
+	base := a.ValueOffsets()[0]
+	lo, hi := offs[0]-base, offs[len(rows)]-base
+	if lo < 0 || hi < lo || int(hi) > len(data) {
+		d.add(0, c.name, "", "is corrupt: bad string offsets", models.ErrInvalid)
+		return
+	}
+	all := string(data[lo:hi])
+	first := offs[0]
 	nulls := a.NullN() > 0
 	for i := range rows {
-		if nulls && a.IsNull(i) {
+		if nulls && a.IsNull(off+i) {
 			continue
 		}
-		lo, hi := offs[i]-base, offs[i+1]-base
-		if lo < 0 || hi < lo || int(hi) > len(all) {
+		l, h := offs[i]-first, offs[i+1]-first
+		if l < 0 || h < l || int(h) > len(all) {
 			d.add(firstRow+i, c.name, "", "is corrupt: bad string offsets", models.ErrInvalid)
 			continue
 		}
-		s := all[lo:hi]
+		s := all[l:h]
 		if !utf8.ValidString(s) {
 			d.add(firstRow+i, c.name, strings.ToValidUTF8(s, "\uFFFD"), "is not UTF-8 text", models.ErrInvalid)
 			continue
