@@ -81,15 +81,46 @@ func newPlot(cf *chartFonts, title string) *plot.Plot {
 	return p
 }
 
-// groupTicker is plot.DefaultTicker with digit groups in the labels.
+// groupTicker puts about six labelled ticks at round numbers (1, 2, 2.5
+// or 5 × 10ⁿ apart), with as few decimals as the step needs and digit
+// groups: 0, 2,500, 5,000, …
 type groupTicker struct{}
 
-func (groupTicker) Ticks(min, max float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ts {
-		if l := ts[i].Label; l != "" && !strings.ContainsAny(l, "eE") {
-			ts[i].Label = groupDigits(l)
+func (groupTicker) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || !finite(lo) || !finite(hi) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	raw := (hi - lo) / 6
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, f := range []float64{1, 2, 2.5, 5} {
+		if f*mag >= raw {
+			step = f * mag
+			break
 		}
+	}
+	dec := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	if r := step / math.Pow(10, math.Floor(math.Log10(step)+1e-9)); math.Abs(r-2.5) < 1e-9 {
+		dec++ // 0.25, 2.5 need one more
+	}
+	if step >= 1 && math.Abs(step-math.Round(step)) < 1e-9 {
+		dec = 0
+	}
+	var ts []plot.Tick
+	minor := step / 5
+	for k := math.Ceil(lo/minor - 1e-9); k*minor <= hi+minor*1e-9; k++ {
+		v := k * minor
+		if v < lo-minor*1e-9 {
+			continue
+		}
+		t := plot.Tick{Value: v}
+		if q := v / step; math.Abs(q-math.Round(q)) < 1e-6 {
+			if math.Abs(v) < step*1e-9 {
+				v = 0
+			}
+			t.Label = groupDigits(strconv.FormatFloat(v, 'f', dec, 64))
+		}
+		ts = append(ts, t)
 	}
 	return ts
 }

@@ -584,7 +584,8 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 	if err != nil {
 		return nil, err
 	}
-	// Leverage by guarantor, with the targets' bounds.
+	// Leverage by guarantor, with the targets' bounds as today's checks
+	// state them (leverage_min for the city, each distinct leverage_max cap).
 	cats = cats[:0]
 	var perf, reg []float64
 	for _, g := range pos.Guarantors {
@@ -596,11 +597,27 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 		perf = append(perf, float64(g.Leverage.Performance))
 		reg = append(reg, float64(g.Leverage.Regulatory))
 	}
+	var refs []refLine
+	seen := map[string]bool{}
+	for _, c := range pos.Targets {
+		if c.ID != "leverage_min" && c.ID != "leverage_max" {
+			continue
+		}
+		label := fmt.Sprintf("%s %s %s", map[string]string{"leverage_min": "Target ≥", "leverage_max": "Cap"}[c.ID],
+			fmtNum(float64(c.Threshold), 0), c.Definition)
+		if seen[label] || len(refs) >= 3 {
+			continue
+		}
+		seen[label] = true
+		col := color.RGBA{0x59, 0xa1, 0x4f, 0xff}
+		if c.ID == "leverage_max" {
+			col = color.RGBA{0xe1, 0x57, 0x59, 0xff}
+		}
+		refs = append(refs, refLine{label, float64(c.Threshold), col})
+	}
 	v.Leverage, err = barChart(cf, "guarantor-leverage", name{"Leverage by guarantor", "各担保机构放大倍数"}, cats,
 		[]barSeries{{cf.bi("Performance", "业务口径"), perf, paletteColor(0)}, {cf.bi("Regulatory", "监管口径"), reg, paletteColor(3)}},
-		cf.bi("Guaranteed / net assets", "倍"), false,
-		[]refLine{{cf.bi("Target ≥ 5", "目标下限"), 5, color.RGBA{0x59, 0xa1, 0x4f, 0xff}}, {cf.bi("Cap 10", "监管上限"), 10, color.RGBA{0xe1, 0x57, 0x59, 0xff}}},
-		chartH)
+		cf.bi("Guaranteed / net assets", "倍"), false, refs, chartH)
 	if err != nil {
 		return nil, err
 	}
