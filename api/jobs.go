@@ -76,13 +76,14 @@ type scheduler struct {
 	maxQueued  int
 	budget     int64
 
-	mu       sync.Mutex
-	pending  []*liveJob
-	live     map[string]*liveJob // queued and running
-	running  int
-	reserved int64
-	draining bool
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	pending   []*liveJob
+	live      map[string]*liveJob // queued and running
+	running   int
+	reserved  int64 // estimated memory of admitted jobs
+	inserting int   // admitted jobs whose row is being written
+	draining  bool
+	wg        sync.WaitGroup
 }
 
 func newScheduler(srv *Server, maxRunning, maxQueued int, budget int64) *scheduler {
@@ -111,7 +112,7 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 			e.Fixes = []string{fmt.Sprintf("Use at most %d paths, or split the run into shards by seed.", (q.budget-spec.Fixed)/spec.PerUnit)}
 		}
 		return nil, e
-	case len(q.pending) >= q.maxQueued:
+	case len(q.pending)+q.inserting >= q.maxQueued:
 		retry := q.retryAfterLocked()
 		q.mu.Unlock()
 		q.srv.metrics.rejected.WithLabelValues("queue_full").Inc()
@@ -125,6 +126,7 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 			err: errBusy, RetryAfter: retry, Fixes: []string{"Retry after the number of seconds in Retry-After, or use fewer paths."}}
 	}
 	q.reserved += est
+	q.inserting++
 	q.mu.Unlock()
 
 	rec := &jobRecord{ID: newID(spec.Kind+"_", 8), Kind: spec.Kind, State: stateQueued, Request: spec.Request,
@@ -136,15 +138,23 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 	} else {
 		err = q.srv.store.insertJob(ctx, rec)
 	}
-	if err != nil {
-		q.mu.Lock()
+	q.mu.Lock()
+	q.inserting--
+	if err != nil || q.draining {
 		q.reserved -= est
+		q.gaugesLocked()
 		q.mu.Unlock()
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		// Drain began while the row was written: it will not run here.
+		_ = q.srv.store.setJobState(context.Background(), rec.ID, stateInterrupted, time.Now(), "interrupted",
+			"The server shut down before the job started; resubmit it.", nil)
+		q.srv.metrics.jobs.WithLabelValues(spec.Kind, stateInterrupted).Inc()
+		return nil, &Error{Message: "The server is shutting down and accepts no new jobs.", err: errBusy, RetryAfter: 30}
 	}
 	jctx, cancel := context.WithCancelCause(context.Background())
 	j := &liveJob{rec: rec, spec: spec, ctx: jctx, cancel: cancel, done: make(chan struct{})}
-	q.mu.Lock()
 	q.live[rec.ID] = j
 	q.pending = append(q.pending, j)
 	q.srv.metrics.jobs.WithLabelValues(spec.Kind, stateQueued).Inc()
@@ -341,6 +351,9 @@ func (q *scheduler) record(id string) (*jobRecord, bool) {
 		return nil, false
 	}
 	rec := *j.rec
+	if !j.started.IsZero() {
+		rec.State, rec.StartedAt = stateRunning, j.started
+	}
 	return &rec, true
 }
 
