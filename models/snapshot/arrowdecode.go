@@ -47,6 +47,9 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 		starts []int // row of each chunk's first value
 	}
 	var srcs []source
+	// Each dictionary of strings, decoded once before the parallel part
+	// (which only reads this map): Dictionary() initializes lazily.
+	dicts := make(map[arrow.ArrayData]*dictStrings)
 	for j, k := range m {
 		if k < 0 {
 			continue
@@ -64,6 +67,12 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 				d.add(0, c.name, "", fmt.Sprintf("has type %s, which cannot hold %s", chunk.DataType(), kindName[c.kind]), models.ErrInvalid)
 				ok = false
 				break
+			}
+			if a, isDict := chunk.(*array.Dictionary); isDict {
+				dict := a.Dictionary()
+				if fastPath(c.kind, chunk.DataType()) && dicts[dict.Data()] == nil {
+					dicts[dict.Data()] = newDictStrings(dict)
+				}
 			}
 			src.starts = append(src.starts, n)
 			n += chunk.Len()
@@ -89,7 +98,6 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), nblocks) {
 		wg.Go(func() {
-			dicts := make(map[arrow.ArrayData]*dictStrings) // this worker's decoded dictionaries
 			for {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
@@ -260,13 +268,9 @@ func newDictStrings(dict arrow.Array) *dictStrings {
 }
 
 // decodeDictStrings decodes values off, off+1, … of a dictionary of
-// strings; dicts caches each dictionary decoded by this goroutine.
+// strings whose dictionary is decoded in dicts.
 func decodeDictStrings[T any](d *decoder, dicts map[arrow.ArrayData]*dictStrings, c *column[T], rows []T, firstRow int, a *array.Dictionary, off int) {
 	ds := dicts[a.Dictionary().Data()]
-	if ds == nil {
-		ds = newDictStrings(a.Dictionary())
-		dicts[a.Dictionary().Data()] = ds
-	}
 	set := func(i, k int) {
 		switch {
 		case k < 0 || k >= len(ds.vals):
