@@ -109,6 +109,15 @@ func (s runStatus) Finished() bool {
 	return false
 }
 
+// UIBase is the job's page, /ui/runs/{id} (sweeps, topups).
+func (s runStatus) UIBase() string {
+	kind := s.Kind
+	if kind == "" {
+		kind = "run"
+	}
+	return "/ui/" + url.PathEscape(kind) + "s/" + url.PathEscape(s.ID)
+}
+
 // Percent is the progress in whole percent.
 func (s runStatus) Percent() int { return int(s.Progress.Fraction * 100) }
 
@@ -386,34 +395,41 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "run.html", page{Title: title, Nav: "runs", Refresh: !st.Finished(), Data: d})
 }
 
-// runStatus serves the run's status JSON for the progress page's script.
-func (h *Handler) runStatus(w http.ResponseWriter, r *http.Request) {
-	var raw json.RawMessage
-	if err := h.call(r, http.MethodGet, "/v1/runs/"+url.PathEscape(r.PathValue("id")), nil, &raw); err != nil {
-		h.fail(w, r, err)
-		return
+// jobStatus serves a job's status JSON (GET /v1/{kind}/{id}) for the
+// progress script.
+func (h *Handler) jobStatus(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var raw json.RawMessage
+		if err := h.call(r, http.MethodGet, "/v1/"+kind+"/"+url.PathEscape(r.PathValue("id")), nil, &raw); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(raw)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(raw)
 }
 
-func (h *Handler) cancelRun(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if err := h.call(r, http.MethodDelete, "/v1/runs/"+url.PathEscape(id), nil, nil); err != nil {
-		h.fail(w, r, err)
-		return
+// jobAction cancels (DELETE /v1/{kind}/{id}) or resubmits a job and goes
+// to its page (the new job's, after a resubmission).
+func (h *Handler) jobAction(kind, action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		path := "/v1/" + kind + "/" + url.PathEscape(id)
+		method := http.MethodDelete
+		if action == "resubmit" {
+			method, path = http.MethodPost, path+"/resubmit"
+		}
+		var st runStatus
+		if err := h.call(r, method, path, nil, &st); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if st.ID == "" {
+			st.ID = id
+		}
+		http.Redirect(w, r, "/ui/"+kind+"/"+url.PathEscape(st.ID), http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/ui/runs/"+url.PathEscape(id), http.StatusSeeOther)
-}
-
-func (h *Handler) resubmitRun(w http.ResponseWriter, r *http.Request) {
-	var st runStatus
-	if err := h.call(r, http.MethodPost, "/v1/runs/"+url.PathEscape(r.PathValue("id"))+"/resubmit", nil, &st); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/ui/runs/"+url.PathEscape(st.ID), http.StatusSeeOther)
 }
 
 // result returns the view of a succeeded run, from the cache or built

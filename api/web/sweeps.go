@@ -1,14 +1,525 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/sim"
 )
 
-func (h *Handler) sweepPage(w http.ResponseWriter, r *http.Request) {
-	h.fail(w, r, h.call(r, http.MethodGet, "/v1/sweeps/"+url.PathEscape(r.PathValue("id")), nil, nil))
+// sweepView is what a sweep page and a sweep report show
+// (danbao.sweep/v1): every party's loss and every target's probability
+// along the swept values, the top-up, and what common random numbers buy.
+type sweepView struct {
+	Res     *sim.SweepResult
+	Unit    unit
+	Values  []string
+	Losses  chart // expected loss per party
+	Tails   chart // ES 99 % per party
+	Targets chart // P(hold) per target
+	Topup   chart
+	Rows    []sweepRow
+	Heat    sweepHeat
+	Diffs   []diffRow
+	Elapsed string
 }
 
-func (h *Handler) topupPage(w http.ResponseWriter, r *http.Request) {
-	h.fail(w, r, h.call(r, http.MethodGet, "/v1/topups/"+url.PathEscape(r.PathValue("id")), nil, nil))
+type sweepRow struct {
+	Value, PDMult      string
+	Mean, ES99         []string // per party of partyNames
+	Topup, TopupPooled string
+	OutlaysY1          string
+}
+
+// sweepHeat is P(hold) (lowest over the years) by target and scope (rows)
+// and swept value (columns).
+type sweepHeat struct {
+	Rows []sweepHeatRow
+}
+
+type sweepHeatRow struct {
+	Target name
+	ID     string
+	Scope  string
+	First  bool // first row of its target
+	N      int  // rows of its target
+	Cells  []heatCell
+}
+
+type diffRow struct {
+	From, To, Party           string
+	Mean, Paired, Independent string
+	Gain                      string // SEIndependent / SEPaired
+}
+
+// sweepParties are the parties drawn in sweep charts (the total is the
+// same at every point of a policy sweep; it is in the table).
+var sweepParties = []string{"bank", "guarantor", "reguarantor", "national_fund", "county_fund", "total"}
+
+func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, error) {
+	v := &sweepView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1)}
+	x := make([]float64, len(res.Points))
+	hi := 0.0
+	for i, p := range res.Points {
+		x[i] = float64(p.Value)
+		v.Values = append(v.Values, fmtNum(float64(p.Value), decimalsOf(res.Values)))
+		for _, st := range p.Loss {
+			hi = max(hi, float64(st.ES["0.99"]))
+		}
+	}
+	v.Unit = unitFor(hi)
+	u := v.Unit
+	xl := res.Param
+
+	// Lines per party.
+	var mean, tail []lineSeries
+	for _, key := range sweepParties {
+		pn := partyName(key)
+		var ym, yt []float64
+		for _, p := range res.Points {
+			st, ok := p.Loss[key]
+			if !ok {
+				ym, yt = append(ym, math.NaN()), append(yt, math.NaN())
+				continue
+			}
+			ym, yt = append(ym, float64(st.Mean)/u.Yuan), append(yt, float64(st.ES["0.99"])/u.Yuan)
+		}
+		c := partyColor[key]
+		mean = append(mean, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: ym, Color: c, Dashed: key == "total"})
+		tail = append(tail, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: yt, Color: c, Dashed: key == "total"})
+	}
+	var err error
+	ul := cf.zhOr(u.ZH, u.EN)
+	if v.Losses, err = lineChart(cf, "sweep-loss", name{"Expected loss by party", "各方期望损失"}, xl, ul, mean, ptr(0.0), nil); err != nil {
+		return nil, err
+	}
+	if v.Tails, err = lineChart(cf, "sweep-es", name{"ES 99 % by party", "各方 ES 99%"}, xl, ul, tail, ptr(0.0), nil); err != nil {
+		return nil, err
+	}
+
+	// Lines per target: the city's (or the policy's) P(hold), else the
+	// worst guarantor's; the lowest over the years.
+	type key struct{ id, scope string }
+	lowest := map[key][]float64{}
+	var order []key
+	for i, p := range res.Points {
+		for _, t := range p.Targets {
+			k := key{t.ID, t.Scope}
+			if _, ok := lowest[k]; !ok {
+				lowest[k] = make([]float64, len(res.Points))
+				for j := range lowest[k] {
+					lowest[k][j] = math.NaN()
+				}
+				order = append(order, k)
+			}
+			lowest[k][i] = float64(t.Lowest)
+		}
+	}
+	var tl []lineSeries
+	for _, id := range append(slices.Clone(targetOrder), extraIDs(order, func(k key) string { return k.id })...) {
+		var ys []float64
+		var label string
+		switch {
+		case lowest[key{id, sim.CityScope}] != nil:
+			ys, label = lowest[key{id, sim.CityScope}], id+" (city)"
+		case lowest[key{id, "policy"}] != nil:
+			ys, label = lowest[key{id, "policy"}], id+" (policy)"
+		default:
+			for _, k := range order {
+				if k.id != id {
+					continue
+				}
+				if ys == nil {
+					ys = slices.Clone(lowest[k])
+					continue
+				}
+				for j := range ys {
+					ys[j] = math.Min(ys[j], lowest[k][j])
+				}
+			}
+			label = id + " (worst guarantor)"
+		}
+		if ys == nil {
+			continue
+		}
+		if cf.cjk {
+			label = targetName(id).ZH + " " + label
+		}
+		tl = append(tl, lineSeries{Label: label, X: x, Y: ys, Color: paletteColor(len(tl))})
+	}
+	if v.Targets, err = lineChart(cf, "sweep-targets", name{"Probability each target holds (lowest over the years)", "目标达成概率（各年最低）"},
+		xl, cf.bi("P(hold)", "概率"), tl, ptr(0.0), ptr(1.0)); err != nil {
+		return nil, err
+	}
+
+	// Top-up.
+	var tu, tp []float64
+	thi := 0.0
+	for _, p := range res.Points {
+		thi = max(thi, float64(p.Topup))
+	}
+	tuu := unitFor(thi)
+	for _, p := range res.Points {
+		tu, tp = append(tu, float64(p.Topup)/tuu.Yuan), append(tp, float64(p.TopupPooled)/tuu.Yuan)
+	}
+	conf := levelPct(strconv.FormatFloat(float64(res.Confidence), 'g', -1, 64))
+	if v.Topup, err = lineChart(cf, "sweep-topup", name{"Capital top-up at " + conf, "资本金补充需求 " + conf}, xl, cf.zhOr(tuu.ZH, tuu.EN),
+		[]lineSeries{{Label: cf.bi("Σ guarantors", "各机构合计"), X: x, Y: tu, Color: paletteColor(0)},
+			{Label: cf.bi("pooled", "全市统筹"), X: x, Y: tp, Color: paletteColor(1), Dashed: true}}, ptr(0.0), nil); err != nil {
+		return nil, err
+	}
+
+	// Table of points.
+	for i, p := range res.Points {
+		r := sweepRow{Value: v.Values[i], PDMult: fmtNum(float64(p.PDMultiplier), 3), Topup: fmtMoney(float64(p.Topup)),
+			TopupPooled: fmtMoney(float64(p.TopupPooled))}
+		for _, key := range sweepParties {
+			st, ok := p.Loss[key]
+			if !ok {
+				r.Mean, r.ES99 = append(r.Mean, "–"), append(r.ES99, "–")
+				continue
+			}
+			r.Mean, r.ES99 = append(r.Mean, fmtIn(float64(st.Mean), u)), append(r.ES99, fmtIn(float64(st.ES["0.99"]), u))
+		}
+		if tot, ok := p.Outlays["total"]; ok && len(tot) > 0 {
+			r.OutlaysY1 = fmtMoney(float64(tot[0]))
+		}
+		v.Rows = append(v.Rows, r)
+	}
+
+	// Heat: every target and scope along the values.
+	slices.SortStableFunc(order, func(a, b key) int {
+		if c := targetRank(a.id) - targetRank(b.id); c != 0 {
+			return c
+		}
+		return scopeRank(a.scope) - scopeRank(b.scope)
+	})
+	for i, k := range order {
+		row := sweepHeatRow{Target: targetName(k.id), ID: k.id, Scope: gn.scope(k.scope), First: i == 0 || order[i-1].id != k.id}
+		for j := range res.Points {
+			row.Cells = append(row.Cells, heatOf(sim.TargetResult{ID: k.id, Scope: k.scope, PHold: sim.Number(lowest[k][j]),
+				SE: sim.Number(math.NaN()), Threshold: sim.Number(math.NaN())}))
+			row.Cells[j].Title = fmt.Sprintf("%s, %s at %s = %s: lowest P(hold) over the years %s", k.id, k.scope, res.Param,
+				v.Values[j], fmtPct(lowest[k][j], 1))
+		}
+		v.Heat.Rows = append(v.Heat.Rows, row)
+	}
+	for i := range v.Heat.Rows {
+		if v.Heat.Rows[i].First {
+			n := 1
+			for j := i + 1; j < len(v.Heat.Rows) && !v.Heat.Rows[j].First; j++ {
+				n++
+			}
+			v.Heat.Rows[i].N = n
+		}
+	}
+
+	for _, d := range res.Differences {
+		gain := math.NaN()
+		if d.SEPaired > 0 {
+			gain = float64(d.SEIndependent) / float64(d.SEPaired)
+		}
+		pn := partyName(d.Party)
+		v.Diffs = append(v.Diffs, diffRow{From: fmtNum(float64(d.From), decimalsOf(res.Values)), To: fmtNum(float64(d.To), decimalsOf(res.Values)),
+			Party: pn.EN + " " + pn.ZH, Mean: fmtIn(float64(d.Mean), u), Paired: fmtIn(float64(d.SEPaired), u),
+			Independent: fmtIn(float64(d.SEIndependent), u), Gain: fmtGain(gain)})
+	}
+	return v, nil
+}
+
+func fmtGain(g float64) string {
+	switch {
+	case math.IsInf(g, 1) || g > 1e6:
+		return "exact"
+	case !finite(g):
+		return "–"
+	}
+	return fmtNum(g, 1) + "×"
+}
+
+func partyName(key string) name {
+	for _, p := range partyNames {
+		if p.Key == key {
+			return p.name
+		}
+	}
+	return name{key, ""}
+}
+
+func targetRank(id string) int {
+	if i := slices.Index(targetOrder, id); i >= 0 {
+		return i
+	}
+	return len(targetOrder)
+}
+
+// extraIDs lists the ids of keys not in targetOrder, sorted.
+func extraIDs[K any](keys []K, id func(K) string) []string {
+	var out []string
+	for _, k := range keys {
+		if s := id(k); !slices.Contains(targetOrder, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// decimalsOf is how many decimals show every value exactly (at most 4).
+func decimalsOf(vs []sim.Number) int {
+	d := 0
+	for _, v := range vs {
+		for d < 4 && math.Abs(float64(v)*math.Pow(10, float64(d))-math.Round(float64(v)*math.Pow(10, float64(d)))) > 1e-9 {
+			d++
+		}
+	}
+	return d
+}
+
+// topupView is what a top-up page and report show (danbao.topup/v1).
+type topupView struct {
+	Res        *sim.TopupResult
+	Levels     []string // requested confidences
+	Curve      chart
+	Bars       chart
+	City       []topupCityRow
+	Guarantors []topupGuarantorRow
+	Counties   []topupCountyRow
+	Elapsed    string
+}
+
+type topupCityRow struct {
+	Level, Total, Pooled, PCapitalAll, PLevMin string
+}
+
+type topupGuarantorRow struct {
+	Name, ID, County, PNeed, MeanNeed, Gap, PLevBefore string
+	At                                                 []topupCell
+}
+
+type topupCell struct {
+	Amount, CI, PCapital, PLevMin string
+	Idle                          bool
+}
+
+type topupCountyRow struct {
+	County string
+	At     []string
+}
+
+func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
+	v := &topupView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1)}
+	for _, c := range res.Confidences {
+		v.Levels = append(v.Levels, levelPct(strconv.FormatFloat(float64(c), 'g', -1, 64)))
+	}
+	hi := 0.0
+	for _, l := range res.City.Curve {
+		hi = max(hi, float64(l.Total), float64(l.Pooled))
+	}
+	u := unitFor(hi)
+	var x, total, pooled []float64
+	for _, l := range res.City.Curve {
+		x = append(x, float64(l.Confidence)*100)
+		total, pooled = append(total, float64(l.Total)/u.Yuan), append(pooled, float64(l.Pooled)/u.Yuan)
+	}
+	series := []lineSeries{
+		{Label: cf.bi("City: Σ guarantors", "全市合计"), X: x, Y: total, Color: color.RGBA{0x1d, 0x27, 0x33, 0xff}},
+		{Label: cf.bi("City: pooled", "全市统筹"), X: x, Y: pooled, Color: color.RGBA{0x1d, 0x27, 0x33, 0xff}, Dashed: true},
+	}
+	// The five guarantors needing the most at the highest requested level.
+	gs := slices.Clone(res.Guarantors)
+	last := func(g sim.GuarantorTopup) float64 {
+		if len(g.At) == 0 {
+			return 0
+		}
+		return float64(g.At[len(g.At)-1].Amount)
+	}
+	slices.SortStableFunc(gs, func(a, b sim.GuarantorTopup) int {
+		switch {
+		case last(a) > last(b):
+			return -1
+		case last(a) < last(b):
+			return 1
+		}
+		return 0
+	})
+	for i, g := range gs {
+		if i >= 5 || last(g) <= 0 {
+			break
+		}
+		var y []float64
+		for _, l := range g.Curve {
+			y = append(y, float64(l.Amount)/u.Yuan)
+		}
+		label := g.Guarantor
+		if cf.cjk && g.Name != "" {
+			label = shortName(g.Name)
+		}
+		series = append(series, lineSeries{Label: label, X: x, Y: y, Color: paletteColor(i)})
+	}
+	var err error
+	if v.Curve, err = lineChart(cf, "topup-curve", name{"Capital top-up by confidence", "资本金补充需求曲线"},
+		cf.bi("Confidence the capital targets hold (%)", "置信水平"), cf.zhOr(u.ZH, u.EN), series, ptr(0.0), nil); err != nil {
+		return nil, err
+	}
+
+	// Bars: each guarantor at the requested levels.
+	var cats []string
+	bars := make([]barSeries, len(res.Confidences))
+	bhi := 0.0
+	for _, g := range res.Guarantors {
+		for _, a := range g.At {
+			bhi = max(bhi, float64(a.Amount))
+		}
+	}
+	bu := unitFor(bhi)
+	for k := range res.Confidences {
+		bars[k] = barSeries{Label: v.Levels[k], Color: paletteColor(k)}
+	}
+	for _, g := range res.Guarantors {
+		l := g.Guarantor
+		if cf.cjk && g.Name != "" {
+			l = shortName(g.Name)
+		}
+		cats = append(cats, l)
+		for k := range res.Confidences {
+			val := 0.0
+			if k < len(g.At) {
+				val = float64(g.At[k].Amount) / bu.Yuan
+			}
+			bars[k].Values = append(bars[k].Values, val)
+		}
+	}
+	if v.Bars, err = barChart(cf, "topup-guarantors", name{"Top-up by guarantor", "各担保机构资本金补充"}, cats, bars,
+		cf.zhOr(bu.ZH, bu.EN), false, nil, vg.Length(chartH)); err != nil {
+		return nil, err
+	}
+
+	for _, l := range res.City.At {
+		v.City = append(v.City, topupCityRow{Level: levelPct(strconv.FormatFloat(float64(l.Confidence), 'g', -1, 64)),
+			Total: fmtMoney(float64(l.Total)), Pooled: fmtMoney(float64(l.Pooled)), PCapitalAll: fmtPct(float64(l.PCapitalAll), 1),
+			PLevMin: fmtPct(float64(l.PLeverageMin), 1)})
+	}
+	for _, g := range res.Guarantors {
+		r := topupGuarantorRow{Name: g.Name, ID: g.Guarantor, County: countyLabel(g.County), PNeed: fmtPct(float64(g.PNeed), 1),
+			MeanNeed: fmtMoney(float64(g.MeanNeed)), Gap: fmtMoney(float64(g.RegisteredGap)), PLevBefore: fmtPct(float64(g.PLeverageMinBefore), 1)}
+		for _, a := range g.At {
+			r.At = append(r.At, topupCell{Amount: fmtMoney(float64(a.Amount)), CI: fmtMoney(float64(a.Low)) + " – " + fmtMoney(float64(a.High)),
+				PCapital: fmtPct(float64(a.PCapital), 1), PLevMin: fmtPct(float64(a.PLeverageMin), 1), Idle: a.Idle})
+		}
+		v.Guarantors = append(v.Guarantors, r)
+	}
+	for _, c := range res.Counties {
+		r := topupCountyRow{County: countyLabel(c.County)}
+		for _, a := range c.At {
+			r.At = append(r.At, fmtMoney(float64(a.Amount)))
+		}
+		v.Counties = append(v.Counties, r)
+	}
+	return v, nil
+}
+
+// RenderSweep writes a sweep (danbao.sweep/v1) as one self-contained HTML
+// file, as RenderReport does for a run. pos (optional) names the guarantors.
+func RenderSweep(w io.Writer, res *sim.SweepResult, pos *models.Position) error {
+	if res == nil {
+		return errors.New("web: RenderSweep: nil result")
+	}
+	v, err := newSweepView(loadFonts(), res, guarantorNames(pos))
+	if err != nil {
+		return err
+	}
+	return renderStandalone(w, "sweepreport", v)
+}
+
+// RenderTopup writes a top-up (danbao.topup/v1) as one self-contained HTML file.
+func RenderTopup(w io.Writer, res *sim.TopupResult) error {
+	if res == nil {
+		return errors.New("web: RenderTopup: nil result")
+	}
+	v, err := newTopupView(loadFonts(), res)
+	if err != nil {
+		return err
+	}
+	return renderStandalone(w, "topupreport", v)
+}
+
+// standaloneData is the data of a self-contained file other than a run's report.
+type standaloneData struct {
+	View      any
+	Generated string
+	CSS       template.CSS
+}
+
+func renderStandalone(w io.Writer, name string, view any) error {
+	css, err := staticFS.ReadFile("static/style.css")
+	if err != nil {
+		return err
+	}
+	return reportTemplate.ExecuteTemplate(w, name, standaloneData{View: view, CSS: template.CSS(css),
+		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC")})
+}
+
+// jobKinds are the asynchronous job kinds the pages show besides runs:
+// URL segment (as in /v1/…) and template.
+var jobPages = map[string]string{"sweeps": "sweep.html", "topups": "topup.html"}
+
+// jobData is the data of a sweep or top-up page.
+type jobData struct {
+	Kind   string // "sweeps", "topups"
+	Status runStatus
+	Sweep  *sweepView
+	Topup  *topupView
+	Base   string // /ui/sweeps/{id}
+}
+
+// jobPage shows a sweep or a top-up: progress while it runs, then the result.
+func (h *Handler) jobPage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		base := "/v1/" + kind + "/" + url.PathEscape(id)
+		var st runStatus
+		if err := h.call(r, http.MethodGet, base, nil, &st); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		d := jobData{Kind: kind, Status: st, Base: "/ui/" + kind + "/" + url.PathEscape(st.ID)}
+		if st.State == "succeeded" {
+			var err error
+			switch kind {
+			case "sweeps":
+				var res sim.SweepResult
+				if err = h.call(r, http.MethodGet, base+"/result", nil, &res); err == nil {
+					var pos *models.Position
+					if st.Portfolio != "" {
+						pos, _ = h.position(r, st.Portfolio, "") // names only; a deleted portfolio shows ids
+					}
+					d.Sweep, err = newSweepView(h.fonts, &res, guarantorNames(pos))
+				}
+			case "topups":
+				var res sim.TopupResult
+				if err = h.call(r, http.MethodGet, base+"/result", nil, &res); err == nil {
+					d.Topup, err = newTopupView(h.fonts, &res)
+				}
+			}
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
+		title := map[string]string{"sweeps": "Sweep 参数扫描 ", "topups": "Top-up 资本金补充 "}[kind] + st.ID
+		h.render(w, r, http.StatusOK, jobPages[kind], page{Title: title, Nav: "runs", Refresh: !st.Finished(), Data: d})
+	}
 }

@@ -58,7 +58,8 @@ type Options struct {
 //	POST /ui/runs/{id}/cancel           cancel; POST /ui/runs/{id}/resubmit starts it again
 //	GET  /ui/runs/{id}/report.html      the result as one self-contained HTML file
 //	GET  /ui/runs/{id}/download/{what}  result.json, paths.csv, or a table: targets.csv, …
-//	GET  /ui/sweeps/{id}, /ui/topups/{id}  sweep and top-up results
+//	GET  /ui/sweeps/{id}, /ui/topups/{id}  a sweep's or top-up's progress, then its result
+//	     (…/status, …/cancel and …/resubmit as for runs)
 //
 // Any other path goes to Options.NotFound, or else to the API handler, so
 // a Handler can also stand in front of the API as the whole server. In
@@ -109,13 +110,16 @@ func New(api http.Handler, opts Options) *Handler {
 	h.mux.HandleFunc("GET /ui/runs/new", h.newRunPage)
 	post("/ui/runs", h.startRun)
 	h.mux.HandleFunc("GET /ui/runs/{id}", h.runPage)
-	h.mux.HandleFunc("GET /ui/runs/{id}/status", h.runStatus)
-	post("/ui/runs/{id}/cancel", h.cancelRun)
-	post("/ui/runs/{id}/resubmit", h.resubmitRun)
 	h.mux.HandleFunc("GET /ui/runs/{id}/report.html", h.runReport)
 	h.mux.HandleFunc("GET /ui/runs/{id}/download/{what}", h.download)
-	h.mux.HandleFunc("GET /ui/sweeps/{id}", h.sweepPage)
-	h.mux.HandleFunc("GET /ui/topups/{id}", h.topupPage)
+	for kind := range jobPages {
+		h.mux.HandleFunc("GET /ui/"+kind+"/{id}", h.jobPage(kind))
+	}
+	for _, kind := range []string{"runs", "sweeps", "topups"} {
+		h.mux.HandleFunc("GET /ui/"+kind+"/{id}/status", h.jobStatus(kind))
+		post("/ui/"+kind+"/{id}/cancel", h.jobAction(kind, "cancel"))
+		post("/ui/"+kind+"/{id}/resubmit", h.jobAction(kind, "resubmit"))
+	}
 	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
 	})
@@ -396,8 +400,23 @@ var funcs = template.FuncMap{
 	"num":    fmtNum,
 	"levels": func() []string { return []string{"95 %", "99 %", "99.9 %"} },
 	"inc":    func(i int) int { return i + 1 },
-	"count":  func(n int) string { return fmtNum(float64(n), 0) },
-	"css":    func(s string) template.CSS { return template.CSS(s) },
+	"count": func(n any) string {
+		switch n := n.(type) {
+		case int:
+			return fmtNum(float64(n), 0)
+		case int64:
+			return fmtNum(float64(n), 0)
+		}
+		return fmt.Sprint(n)
+	},
+	"sweepParties": func() []string {
+		out := make([]string, len(sweepParties))
+		for i, k := range sweepParties {
+			out[i] = partyName(k).ZH
+		}
+		return out
+	},
+	"css": func(s string) template.CSS { return template.CSS(s) },
 }
 
 // localPath returns next if it is a path on this server, else "/".

@@ -1,0 +1,125 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// outcome runs the small portfolio under a built-in scenario.
+func outcome(t *testing.T, scenario string, paths, horizon int) (*models.Portfolio, models.Scenario, *sim.Outcome) {
+	t.Helper()
+	pf := smallPortfolio(t)
+	sc, err := scenarios.Builtin(scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.HorizonYears = horizon
+	o, err := sim.Execute(context.Background(), pf, &sc, sim.Params{Seed: 5, Paths: paths, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf, sc, o
+}
+
+func TestRenderReport(t *testing.T) {
+	pf, sc, o := outcome(t, "baseline", 1000, 2)
+	pos := models.Describe(pf, sc.Policy, sc.Targets)
+	for _, tt := range []struct {
+		name string
+		res  *sim.Result
+		pos  *models.Position
+		want []string
+		not  []string
+	}{
+		{"full", o.Paths, &pos, []string{`id="loss-hist"`, "Portfolio today", `id="checks"`, `id="heat"`, "County outlays"}, nil},
+		{"no paths, no position", nil, nil, []string{"per-path losses were not available", `id="heat"`}, []string{`id="loss-hist"`, "Portfolio today"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := web.RenderReport(&buf, o.Doc, tt.res, web.ReportOptions{Position: tt.pos, Portfolio: "synth", RunID: "run_x"}); err != nil {
+				t.Fatal(err)
+			}
+			html := buf.String()
+			checkSelfContained(t, html)
+			for _, w := range tt.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("report lacks %q", w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(html, w) {
+					t.Errorf("report has %q", w)
+				}
+			}
+			saveArtifact(t, "report-"+strings.ReplaceAll(tt.name, " ", "-")+".html", buf.Bytes())
+		})
+	}
+	if err := web.RenderReport(&bytes.Buffer{}, nil, nil, web.ReportOptions{}); err == nil {
+		t.Error("RenderReport(nil document) did not fail")
+	}
+}
+
+func TestRenderSweep(t *testing.T) {
+	pf := smallPortfolio(t)
+	sc, err := scenarios.Builtin("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.HorizonYears = 2
+	res, err := sim.Sweep(context.Background(), pf, &sc, sim.SweepOptions{Param: sim.BankSharePath, Values: []float64{0.1, 0.2, 0.3, 0.4},
+		Set: func(sc *models.Scenario, path, value string) error {
+			return scenarios.SetAll(sc, []string{path + "=" + value})
+		}},
+		sim.Params{Seed: 2, Paths: 600, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := models.Describe(pf, sc.Policy, sc.Targets)
+	var buf bytes.Buffer
+	if err := web.RenderSweep(&buf, res, &pos); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkSelfContained(t, html)
+	for id, want := range map[string]int{"sweep-loss": 4 * 6, "sweep-es": 4 * 6, "sweep-targets": 4 * 3, "sweep-topup": 4} {
+		if n := marks(html, id); n < want {
+			t.Errorf("chart %s has %d marks, want ≥ %d", id, n, want)
+		}
+	}
+	for _, w := range []string{`id="sweep-points"`, `id="sweep-heat"`, "SE paired", "policy.bank_share"} {
+		if !strings.Contains(html, w) {
+			t.Errorf("sweep report lacks %q", w)
+		}
+	}
+	saveArtifact(t, "sweep.html", buf.Bytes())
+}
+
+func TestRenderTopup(t *testing.T) {
+	_, _, o := outcome(t, "baseline", 1000, 2)
+	res, err := sim.Topup(o, []float64{0.9, 0.95, 0.99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := web.RenderTopup(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkSelfContained(t, html)
+	if n := marks(html, "topup-curve"); n < len(sim.TopupCurveLevels)*2 {
+		t.Errorf("top-up curve has %d marks", n)
+	}
+	for _, w := range []string{`id="topup-city"`, `id="topup-guarantors"`, "at 95 %", "at 99 %"} {
+		if !strings.Contains(html, w) {
+			t.Errorf("top-up report lacks %q", w)
+		}
+	}
+	saveArtifact(t, "topup.html", buf.Bytes())
+}
