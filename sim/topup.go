@@ -47,7 +47,9 @@ const IdleShare = 0.5
 // with RW_t recovered from the run's regulatory leverage (a path where
 // NA_t − held_t ≤ 0 before the injection counts as failing once capital
 // makes it positive, since RW_t is then unknown); fiscal leverage does not
-// depend on net assets and is unchanged.
+// depend on net assets and is unchanged. As in the result document's
+// targets, a path where net assets (less equity held) are ≤ 0 has infinite
+// leverage and counts as holding: no capital is idle there.
 type TopupResult struct {
 	Schema         string  `json:"schema"` // TopupSchema
 	Scenario       string  `json:"scenario"`

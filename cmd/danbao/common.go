@@ -28,6 +28,7 @@ type simOptions struct {
 	paths     int
 	seed      uint64
 	workers   int
+	sampler   string // fast or dense
 	json      bool
 	progress  bool // draw a progress bar on stderr
 }
@@ -43,6 +44,7 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.Uint64Var(&o.seed, "seed", 1, "random seed; equal seeds give identical results")
 	f.IntVar(&o.horizon, "horizon", 0, "horizon in years, 1.."+strconv.Itoa(models.MaxHorizonYears)+" (default: the scenario's horizon_years)")
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
+	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 }
 
@@ -72,7 +74,16 @@ func (o *simOptions) params() (sim.Params, error) {
 	if o.workers <= 0 {
 		return sim.Params{}, fmt.Errorf("--workers %d: must be at least 1", o.workers)
 	}
-	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sim.Fast, Workers: o.workers}, nil
+	var sampler sim.Sampler
+	switch o.sampler {
+	case "fast", "":
+		sampler = sim.Fast
+	case "dense":
+		sampler = sim.Dense
+	default:
+		return sim.Params{}, fmt.Errorf("--sampler %q: must be fast or dense", o.sampler)
+	}
+	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers}, nil
 }
 
 // load reads the portfolio and the scenario with --set and --horizon applied.

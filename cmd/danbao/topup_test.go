@@ -207,7 +207,7 @@ func TestTopupErrors(t *testing.T) {
 
 // TestTopupCommand drives the cobra command once, for the flag wiring.
 func TestTopupCommand(t *testing.T) {
-	out, err := run(t, "topup", "--paths", "100", "--seed", "4", "--horizon", "1", "--workers", "1", "--confidence", "0.8", "--json")
+	out, err := run(t, "topup", "--paths", "100", "--seed", "4", "--horizon", "1", "--workers", "1", "--sampler", "fast", "--confidence", "0.8", "--json")
 	defer rootCmd.SetArgs(nil)
 	if err != nil {
 		t.Fatal(err)
