@@ -32,6 +32,24 @@ type chart struct {
 	Caption name
 	SVG     template.HTML
 	Marks   int
+	// Legend, when set, is drawn in HTML under the chart (line charts with
+	// many series, whose legend would cover the lines).
+	Legend []legendItem
+}
+
+// legendItem is one entry of an HTML legend.
+type legendItem struct {
+	Label string
+	Style template.CSS // the swatch: "border-top: 3px solid #4e79a7"
+}
+
+func swatch(c color.Color, dashed bool) template.CSS {
+	r, g, b, _ := c.RGBA()
+	kind := "solid"
+	if dashed {
+		kind = "dashed"
+	}
+	return template.CSS(fmt.Sprintf("border-top: 3px %s #%02x%02x%02x", kind, r>>8, g>>8, b>>8))
 }
 
 // Chart sizes, in points (1/72 inch); pages scale them to their column.
@@ -392,7 +410,7 @@ func lineChart(cf *chartFonts, id string, caption name, xLabel, yLabel string, s
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = vg.Points(2.5)
 		p.Add(l, pts)
-		p.Legend.Add(s.Label, l, pts)
+		ch.Legend = append(ch.Legend, legendItem{Label: s.Label, Style: swatch(s.Color, s.Dashed)})
 		ch.Marks += len(xy)
 	}
 	if yMin != nil {
@@ -401,7 +419,6 @@ func lineChart(cf *chartFonts, id string, caption name, xLabel, yLabel string, s
 	if yMax != nil {
 		p.Y.Max = *yMax
 	}
-	p.Legend.Left = true
 	svg, err := render(p, chartW, chartH, caption.EN)
 	ch.SVG = svg
 	return ch, err
