@@ -217,35 +217,37 @@ func TestReadProblems(t *testing.T) {
 // without Overwrite, replaces it with Overwrite, and leaves no temporary
 // folder behind either way.
 func TestWriteRefuses(t *testing.T) {
+	mem := checkedMem(t)
+	o := Options{Mem: mem}
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "snap")
 	pf := testPortfolio(20, 1)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, pf); err != nil { // empty folder: fine
+	if err := o.Write(dir, pf); err != nil { // empty folder: fine
 		t.Fatalf("Write into empty folder: %v", err)
 	}
-	err := Write(dir, pf)
+	err := o.Write(dir, pf)
 	if !errors.Is(err, models.ErrConflict) {
 		t.Fatalf("second Write: err = %v, want ErrConflict", err)
 	}
 	pf2 := testPortfolio(30, 2)
-	if err := (Options{Overwrite: true}).Write(dir, pf2); err != nil {
+	if err := (Options{Mem: mem, Overwrite: true}).Write(dir, pf2); err != nil {
 		t.Fatalf("Write with Overwrite: %v", err)
 	}
-	got, err := Read(dir)
+	got, err := o.Read(dir)
 	if err != nil || len(got.Loans) != 30 {
 		t.Fatalf("after overwrite: %v, %d loans", err, len(got.Loans))
 	}
 	file := filepath.Join(parent, "file")
 	os.WriteFile(file, []byte("x"), 0o644)
-	if err := WriteCSV(file, pf); !errors.Is(err, models.ErrConflict) {
+	if err := o.WriteCSV(file, pf); !errors.Is(err, models.ErrConflict) {
 		t.Errorf("WriteCSV onto a file: err = %v", err)
 	}
 	// Money that does not fit decimal128(18,2) fails the write, and nothing appears.
 	pf.Loans[3].Balance = models.MaxCents + 1
-	if err := Write(filepath.Join(parent, "big"), pf); !errors.Is(err, models.ErrInvalid) {
+	if err := o.Write(filepath.Join(parent, "big"), pf); !errors.Is(err, models.ErrInvalid) {
 		t.Errorf("Write of too much money: err = %v", err)
 	}
 	ents, _ := os.ReadDir(parent)
