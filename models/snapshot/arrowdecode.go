@@ -83,6 +83,8 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 		}
 		if ok {
 			srcs = append(srcs, src)
+		} else {
+			d.missing[c.name] = true // reported once: Validate need not complain about each row
 		}
 	}
 

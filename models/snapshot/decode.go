@@ -34,21 +34,22 @@ type rowField struct {
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, bad: map[rowField]struct{}{}, missing: map[string]bool{}, intern: map[string]string{}}
+	return &decoder{file: file, missing: map[string]bool{}}
 }
 
 // sub returns a decoder for one column of d's file, to run concurrently
 // with others; merge adds its problems back to d.
 func (d *decoder) sub() *decoder {
-	s := newDecoder(d.file)
-	s.lenient, s.xlsx, s.date1904, s.missing = d.lenient, d.xlsx, d.date1904, d.missing
-	return s
+	return &decoder{file: d.file, lenient: d.lenient, xlsx: d.xlsx, date1904: d.date1904, missing: d.missing}
 }
 
 // merge adds the problems found by s, a decoder from d.sub, to d.
 func (d *decoder) merge(s *decoder) {
 	d.probs = append(d.probs, s.probs...)
 	for k := range s.bad {
+		if d.bad == nil {
+			d.bad = make(map[rowField]struct{})
+		}
 		d.bad[k] = struct{}{}
 	}
 }
@@ -66,6 +67,9 @@ func (d *decoder) add(row int, field, value, reason string, cat error) {
 		value = value[:cut] + "…"
 	}
 	if row > 0 && field != "" {
+		if d.bad == nil {
+			d.bad = make(map[rowField]struct{})
+		}
 		d.bad[rowField{row, field}] = struct{}{}
 	}
 	d.probs.Add(d.file, row, field, value, reason, cat)
@@ -77,6 +81,9 @@ func (d *decoder) internString(s string) string {
 		return v
 	}
 	v := strings.Clone(s)
+	if d.intern == nil {
+		d.intern = make(map[string]string)
+	}
 	d.intern[v] = v
 	return v
 }

@@ -259,3 +259,46 @@ func TestWriteRefuses(t *testing.T) {
 		t.Errorf("folder holds %q, want only file and snap", names)
 	}
 }
+
+// TestImportWrongColumnType: a required column of a type that cannot hold
+// its values is reported once, not once per row.
+func TestImportWrongColumnType(t *testing.T) {
+	mem := checkedMem(t)
+	pf := testPortfolio(50, 2)
+	rec, err := buildRecord(mem, loanColumns, pf.Loans, pf.AsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Float64)
+	defer lb.Release()
+	for range rec.NumRows() {
+		lb.Append(true)
+		lb.ValueBuilder().(*array.Float64Builder).Append(0.02)
+	}
+	pdList := lb.NewArray()
+	defer pdList.Release()
+	fields := rec.Schema().Fields()
+	cols := rec.Columns()
+	pd := rec.Schema().FieldIndices("pd")[0]
+	fields[pd] = arrow.Field{Name: "pd", Type: pdList.DataType()}
+	cols = append(append([]arrow.Array(nil), cols[:pd]...), append([]arrow.Array{pdList}, cols[pd+1:]...)...)
+	bad := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+	defer bad.Release()
+	var buf bytes.Buffer
+	fw, err := ipc.NewFileWriter(&buf, ipc.WithSchema(bad.Schema()), ipc.WithAllocator(mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Write(bad); err != nil {
+		t.Fatal(err)
+	}
+	fw.Close()
+	var gb bytes.Buffer
+	writeCSV(&gb, guarantorColumns, pf.Guarantors)
+	_, _, err = ImportFrom(Input{"l.arrow", bytes.NewReader(buf.Bytes())}, Input{"g.csv", bytes.NewReader(gb.Bytes())}, ImportOptions{Mem: mem})
+	var pe *models.ProblemsError
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || !strings.Contains(err.Error(), `l.arrow: column "pd": has type list<item: float64, nullable>, which cannot hold a number`) {
+		t.Errorf("err = %v", err)
+	}
+}
