@@ -20,6 +20,7 @@
 //	GET    /v1/runs/{id}/result           result document (danbao.result/v1)
 //	GET    /v1/runs/{id}/paths            per-path results, Arrow IPC stream or CSV
 //	GET    /v1/runs/{id}/tables/{table}   loss, defaults, metrics, targets, outlays, contributions as CSV
+//	…      /v1/sweeps, /v1/topups         the same routes (but paths) for sweeps and capital top-ups
 //	GET    /healthz /readyz /metrics /openapi.yaml /
 //
 // Errors. Handlers return errors; Server.handle turns them into RFC 9457
@@ -38,10 +39,11 @@
 //
 // Jobs. A run is a job: a JobFunc with a progress callback, admitted by
 // the scheduler (bounded concurrency, bounded FIFO queue, memory budget by
-// estimate), whose output is stored as result.json plus attachments. A new
-// kind of job (sweeps, top-ups) is a jobKind whose prepare checks the
-// request body and returns a jobSpec wrapping the sim call, plus one
-// mountJobs call in routes; status, progress, cancel, result, resubmission,
+// estimate), whose output is stored as result.json plus attachments. A
+// kind of job is a jobKind whose prepare checks the request body and
+// returns a jobSpec wrapping the sim call (runs: sim.Simulate, sweeps:
+// sim.Sweep, top-ups: sim.Execute and sim.Topup), plus one mountJobs call
+// in routes; status, progress, cancel, result, tables, resubmission,
 // persistence and metrics come with it.
 //
 // Web pages (issue 7) are to be mounted at "/", which serves a small JSON

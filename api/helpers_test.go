@@ -401,9 +401,16 @@ func (e *env) startRun(body map[string]any) jobStatus {
 // waitRun polls a run until it leaves queued and running.
 func waitRun(t testing.TB, base, id string, timeout time.Duration) jobStatus {
 	t.Helper()
+	return waitJob(t, base, "/v1/runs/"+id, timeout)
+}
+
+// waitJob polls a job's status URL until it leaves queued and running.
+func waitJob(t testing.TB, base, url string, timeout time.Duration) jobStatus {
+	t.Helper()
+	id := url
 	deadline := time.Now().Add(timeout)
 	for {
-		r := doAt(t, base, req{method: "GET", path: "/v1/runs/" + id, role: RoleViewer})
+		r := doAt(t, base, req{method: "GET", path: url, role: RoleViewer})
 		if r.status != http.StatusOK {
 			t.Fatalf("status of %s: %d %s", id, r.status, r.body)
 		}
@@ -422,9 +429,16 @@ func waitRun(t testing.TB, base, id string, timeout time.Duration) jobStatus {
 // waitProgress polls a run until it runs and has done some paths.
 func waitProgress(t testing.TB, base, id string, timeout time.Duration) jobStatus {
 	t.Helper()
+	return waitJobProgress(t, base, "/v1/runs/"+id, timeout)
+}
+
+// waitJobProgress polls a job's status URL until it runs and has done some paths.
+func waitJobProgress(t testing.TB, base, url string, timeout time.Duration) jobStatus {
+	t.Helper()
+	id := url
 	deadline := time.Now().Add(timeout)
 	for {
-		r := doAt(t, base, req{method: "GET", path: "/v1/runs/" + id, role: RoleViewer})
+		r := doAt(t, base, req{method: "GET", path: url, role: RoleViewer})
 		var st jobStatus
 		r.json(t, &st)
 		if st.State == stateRunning && st.Progress.Fraction > 0 {

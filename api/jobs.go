@@ -40,13 +40,16 @@ type jobSpec struct {
 	Kind        string
 	PortfolioID string
 	Request     json.RawMessage // canonical request, stored for resubmission
-	Units       int64           // paths (for metrics)
-	Fixed       int64           // estimated memory independent of Units, bytes
-	PerUnit     int64           // estimated memory per unit, bytes
-	Run         JobFunc
+	// Units is the work: paths simulated in all (a sweep's points × paths),
+	// for progress and the paths/s metric.
+	Units int64
+	// Peak memory is estimated as Fixed + PerPath × Paths bytes, Paths being
+	// the paths held in memory at once (a run's, or one sweep point's).
+	Paths, Fixed, PerPath int64
+	Run                   JobFunc
 }
 
-func (s *jobSpec) estimate() int64 { return s.Fixed + s.PerUnit*s.Units }
+func (s *jobSpec) estimate() int64 { return s.Fixed + s.PerPath*s.Paths }
 
 // liveJob is a queued or running job in this process.
 type liveJob struct {
@@ -108,8 +111,8 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 		q.srv.metrics.rejected.WithLabelValues("too_large").Inc()
 		e := &Error{Message: fmt.Sprintf("This %s would need about %s of memory; the server allows %s per job.", spec.Kind, mib(est), mib(q.budget)),
 			err: models.ErrInvalid}
-		if spec.PerUnit > 0 && q.budget > spec.Fixed {
-			e.Fixes = []string{fmt.Sprintf("Use at most %d paths, or split the run into shards by seed.", (q.budget-spec.Fixed)/spec.PerUnit)}
+		if spec.PerPath > 0 && q.budget > spec.Fixed {
+			e.Fixes = []string{fmt.Sprintf("Use at most %d paths, or split the run into shards by seed.", (q.budget-spec.Fixed)/spec.PerPath)}
 		}
 		return nil, e
 	case len(q.pending)+q.inserting >= q.maxQueued:

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,6 +30,10 @@ type jobKind struct {
 	prepare func(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	// links lists the kind's extra links of a succeeded job (name → URL).
 	links func(rec *jobRecord) map[string]string
+	// tables names the CSV tables a succeeded job may have, each stored as
+	// NAME.csv among the output's attachments and served at
+	// Prefix/{id}/tables/NAME.
+	tables []string
 }
 
 // jobStatus is the JSON of GET /v1/runs/{id} (and of every job kind).
@@ -99,6 +104,11 @@ func (s *Server) status(k *jobKind, rec *jobRecord) *jobStatus {
 			if k.links != nil {
 				for name, u := range k.links(rec) {
 					st.Links[name] = u
+				}
+			}
+			for _, t := range k.tables {
+				if contains(rec.Files, t+".csv") {
+					st.Links["table_"+t] = self + "/tables/" + t
 				}
 			}
 		} else {
@@ -253,6 +263,27 @@ func (s *Server) getJobResult(w http.ResponseWriter, r *http.Request, k *jobKind
 		return err
 	}
 	return s.serveJobFile(w, r, rec, resultFile, "application/json", "")
+}
+
+// getJobTable serves one of a job's tables as CSV.
+func (s *Server) getJobTable(w http.ResponseWriter, r *http.Request, k *jobKind) error {
+	rec, err := s.jobOf(r, k)
+	if err != nil {
+		return err
+	}
+	name := chi.URLParam(r, "table")
+	if !contains(k.tables, name) {
+		return &Error{Message: fmt.Sprintf("There is no table %q.", name), err: models.ErrNotFound,
+			Fixes: []string{"Tables of a " + k.Name + ": " + strings.Join(k.tables, ", ") + "."}}
+	}
+	if negotiate(r.Header.Get("Accept"), "text/csv") == "" {
+		return &Error{Message: "Tables come as text/csv.", err: errNotAcceptable, Fixes: []string{"Send Accept: text/csv."}}
+	}
+	if rec.State == stateSucceeded && !contains(rec.Files, name+".csv") {
+		return &Error{Message: fmt.Sprintf("The result of %s %s has no %s table.", k.Name, rec.ID, name), err: models.ErrNotFound,
+			Fixes: []string{"The status lists the tables it has under links."}}
+	}
+	return s.serveJobFile(w, r, rec, name+".csv", "text/csv; charset=utf-8", rec.ID+"-"+name+".csv")
 }
 
 // serveJobFile serves one file of a succeeded job.

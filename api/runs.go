@@ -12,45 +12,111 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
-// runRequest is the body of POST /v1/runs. Zero fields take the defaults
-// below; the stored (canonical) request has them filled in, so a
-// resubmission repeats the run exactly.
-type runRequest struct {
+// simRequest is what every simulation job's request has (runs, sweeps,
+// top-ups). Zero fields take the defaults below; the stored (canonical)
+// request has them filled in, so a resubmission repeats the job exactly.
+type simRequest struct {
 	Portfolio string `json:"portfolio"` // default "example"
 	scenarioInput
-	Paths        int     `json:"paths"`                   // default 10,000
+	Paths        int     `json:"paths"`                   // default per kind
 	Seed         *uint64 `json:"seed"`                    // default 1
 	HorizonYears int     `json:"horizon_years,omitempty"` // default: the scenario's
 	Sampler      string  `json:"sampler,omitempty"`       // "fast" (default) or "dense"
 }
 
-// Run defaults.
+// Defaults of a simulation request.
 const (
 	defaultPortfolio = "example"
-	defaultPaths     = 10_000
 	defaultSeed      = 1
 )
+
+// simSetup is a checked simRequest: the portfolio's row, the resolved
+// scenario and the engine's parameters (Workers and Progress left to the job).
+type simSetup struct {
+	portfolio *portfolioRecord
+	scenario  models.Scenario
+	params    sim.Params
+}
+
+// check fills the defaults of r (paths: defaultPaths) and checks it
+// against the server's limits, the stored portfolios and the scenarios.
+func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*simSetup, error) {
+	if r.Portfolio == "" {
+		r.Portfolio = defaultPortfolio
+	}
+	if r.Paths == 0 {
+		r.Paths = defaultPaths
+	}
+	if r.Seed == nil {
+		seed := uint64(defaultSeed)
+		r.Seed = &seed
+	}
+	if r.Sampler == "" {
+		r.Sampler = sim.Fast.String()
+	}
+	var sampler sim.Sampler
+	switch r.Sampler {
+	case "fast":
+		sampler = sim.Fast
+	case "dense":
+		sampler = sim.Dense
+	default:
+		return nil, &Error{Message: fmt.Sprintf("sampler %q is not fast or dense.", r.Sampler), err: models.ErrInvalid}
+	}
+	if !(r.Paths >= 1 && r.Paths <= s.cfg.MaxPaths) {
+		return nil, &Error{Message: fmt.Sprintf("paths %d is not in 1..%d.", r.Paths, s.cfg.MaxPaths), err: models.ErrInvalid,
+			Fixes: []string{"Ask for fewer paths; split big runs by seed."}}
+	}
+	if r.HorizonYears != 0 && !(r.HorizonYears >= 1 && r.HorizonYears <= models.MaxHorizonYears) {
+		return nil, &Error{Message: fmt.Sprintf("horizon_years %d is not in 1..%d.", r.HorizonYears, models.MaxHorizonYears), err: models.ErrInvalid}
+	}
+	var extra []string
+	if r.HorizonYears != 0 {
+		extra = append(extra, "horizon_years="+strconv.Itoa(r.HorizonYears))
+	}
+	sc, err := r.resolve(extra)
+	if err != nil {
+		return nil, err
+	}
+	r.HorizonYears = sc.HorizonYears
+	prec, err := s.store.portfolio(ctx, r.Portfolio)
+	if err != nil {
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "unknown_portfolio",
+			Message: fmt.Sprintf("There is no portfolio %q.", r.Portfolio), err: models.ErrInvalid,
+			Fixes: []string{"GET /v1/portfolios lists them; upload one with POST /v1/portfolios."}}
+	}
+	return &simSetup{portfolio: prec, scenario: sc,
+		params: sim.Params{Seed: *r.Seed, Paths: r.Paths, Sampler: sampler, Workers: s.runWorkers()}}, nil
+}
+
+// runRequest is the body of POST /v1/runs.
+type runRequest struct {
+	simRequest
+}
+
+// defaultRunPaths is the paths of a run that names none (as danbao run).
+const defaultRunPaths = 10_000
 
 var kindRun = &jobKind{
 	Name:    "run",
 	Prefix:  "/v1/runs",
 	prepare: prepareRun,
+	tables:  runTableNames(),
 	links: func(rec *jobRecord) map[string]string {
-		base := "/v1/runs/" + rec.ID
-		l := map[string]string{"paths": base + "/paths"}
-		for _, t := range runTables {
-			if contains(rec.Files, t.file) {
-				l["table_"+t.name] = base + "/tables/" + t.name
-			}
-		}
-		return l
+		return map[string]string{"paths": "/v1/runs/" + rec.ID + "/paths"}
 	},
+}
+
+func runTableNames() []string {
+	var n []string
+	for _, t := range runTables {
+		n = append(n, t.name)
+	}
+	return n
 }
 
 // prepareRun checks a run request and returns the job that runs it.
@@ -59,67 +125,27 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	if err := decodeStrict(body, &req); err != nil {
 		return nil, err
 	}
-	if req.Portfolio == "" {
-		req.Portfolio = defaultPortfolio
-	}
-	if req.Paths == 0 {
-		req.Paths = defaultPaths
-	}
-	if req.Seed == nil {
-		seed := uint64(defaultSeed)
-		req.Seed = &seed
-	}
-	if req.Sampler == "" {
-		req.Sampler = sim.Fast.String()
-	}
-	var sampler sim.Sampler
-	switch req.Sampler {
-	case "fast":
-		sampler = sim.Fast
-	case "dense":
-		sampler = sim.Dense
-	default:
-		return nil, &Error{Message: fmt.Sprintf("sampler %q is not fast or dense.", req.Sampler), err: models.ErrInvalid}
-	}
-	if !(req.Paths >= 1 && req.Paths <= s.cfg.MaxPaths) {
-		return nil, &Error{Message: fmt.Sprintf("paths %d is not in 1..%d.", req.Paths, s.cfg.MaxPaths), err: models.ErrInvalid,
-			Fixes: []string{"Ask for fewer paths; split big runs by seed."}}
-	}
-	if req.HorizonYears != 0 && !(req.HorizonYears >= 1 && req.HorizonYears <= models.MaxHorizonYears) {
-		return nil, &Error{Message: fmt.Sprintf("horizon_years %d is not in 1..%d.", req.HorizonYears, models.MaxHorizonYears), err: models.ErrInvalid}
-	}
-	var extra []string
-	if req.HorizonYears != 0 {
-		extra = append(extra, "horizon_years="+strconv.Itoa(req.HorizonYears))
-	}
-	sc, err := req.resolve(extra)
+	set, err := req.check(ctx, s, defaultRunPaths)
 	if err != nil {
 		return nil, err
-	}
-	req.HorizonYears = sc.HorizonYears
-	prec, err := s.store.portfolio(ctx, req.Portfolio)
-	if err != nil {
-		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "unknown_portfolio",
-			Message: fmt.Sprintf("There is no portfolio %q.", req.Portfolio), err: models.ErrInvalid,
-			Fixes: []string{"GET /v1/portfolios lists them; upload one with POST /v1/portfolios."}}
 	}
 	canon, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode run request: %w", err)
 	}
-	fixed, perPath := runEstimate(prec.Loans, prec.Guarantors, sc.HorizonYears)
-	paths, seed, id, workers := req.Paths, *req.Seed, req.Portfolio, s.runWorkers()
+	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, set.scenario.HorizonYears)
+	id, sc, p := set.portfolio.ID, set.scenario, set.params
 	return &jobSpec{
 		Kind: "run", PortfolioID: id, Request: canon,
-		Units: int64(paths), Fixed: fixed, PerUnit: perPath,
+		Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
 		Run: func(ctx context.Context, progress func(float64)) (any, error) {
 			pf, err := s.portfolioData(id)
 			if err != nil {
 				return nil, err
 			}
 			start := time.Now()
-			doc, res, err := sim.Simulate(ctx, pf, &sc, sim.Params{Seed: seed, Paths: paths, Sampler: sampler, Workers: workers,
-				Progress: func(done int) { progress(float64(done) / float64(paths)) }})
+			p.Progress = func(done int) { progress(float64(done) / float64(p.Paths)) }
+			doc, res, err := sim.Simulate(ctx, pf, &sc, p)
 			if err != nil {
 				return nil, err
 			}
@@ -236,28 +262,4 @@ func (s *Server) getRunPaths(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	return convert(w, f)
-}
-
-// getRunTable serves one of a run's tables as CSV.
-func (s *Server) getRunTable(w http.ResponseWriter, r *http.Request) error {
-	rec, err := s.jobOf(r, kindRun)
-	if err != nil {
-		return err
-	}
-	name := chi.URLParam(r, "table")
-	for _, t := range runTables {
-		if t.name != name {
-			continue
-		}
-		if negotiate(r.Header.Get("Accept"), "text/csv") == "" {
-			return &Error{Message: "Tables come as text/csv.", err: errNotAcceptable, Fixes: []string{"Send Accept: text/csv."}}
-		}
-		if rec.State == stateSucceeded && !contains(rec.Files, t.file) {
-			return &Error{Message: fmt.Sprintf("The result of run %s has no %s table.", rec.ID, name), err: models.ErrNotFound,
-				Fixes: []string{"The run's status lists its tables under links."}}
-		}
-		return s.serveJobFile(w, r, rec, t.file, "text/csv; charset=utf-8", rec.ID+"-"+t.file)
-	}
-	return &Error{Message: fmt.Sprintf("There is no table %q.", name), err: models.ErrNotFound,
-		Fixes: []string{"Tables: loss, targets, outlays, contributions."}}
 }

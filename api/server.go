@@ -208,7 +208,8 @@ func (s *Server) routes() chi.Router {
 		// routes), plus routes of its own. Sweeps and top-ups go here.
 		s.mountJobs(r, kindRun, json, viewer, analyst)
 		r.With(viewer).Get("/runs/{id}/paths", s.handle(s.getRunPaths))
-		r.With(viewer).Get("/runs/{id}/tables/{table}", s.handle(s.getRunTable))
+		s.mountJobs(r, kindSweep, json, viewer, analyst)
+		s.mountJobs(r, kindTopup, json, viewer, analyst)
 	})
 	return r
 }
@@ -222,6 +223,7 @@ func (s *Server) routes() chi.Router {
 //	DELETE prefix/{id}             cancel
 //	GET    prefix/{id}/result      result document
 //	POST   prefix/{id}/resubmit    start again with the same request
+//	GET    prefix/{id}/tables/{t}  the kind's CSV tables, if it has any
 func (s *Server) mountJobs(r chi.Router, k *jobKind, body, viewer, analyst func(http.Handler) http.Handler) {
 	s.kinds = append(s.kinds, k)
 	prefix := strings.TrimPrefix(k.Prefix, "/v1")
@@ -231,6 +233,9 @@ func (s *Server) mountJobs(r chi.Router, k *jobKind, body, viewer, analyst func(
 	r.With(analyst).Delete(prefix+"/{id}", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.cancelJob(w, r, k) }))
 	r.With(viewer).Get(prefix+"/{id}/result", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.getJobResult(w, r, k) }))
 	r.With(analyst, body).Post(prefix+"/{id}/resubmit", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.resubmitJob(w, r, k) }))
+	if len(k.tables) > 0 {
+		r.With(viewer).Get(prefix+"/{id}/tables/{table}", s.handle(func(w http.ResponseWriter, r *http.Request) error { return s.getJobTable(w, r, k) }))
+	}
 }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) error {

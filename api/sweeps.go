@@ -1,0 +1,202 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// sweepRequest is the body of POST /v1/sweeps: a simulation request plus
+// what to sweep, as `danbao sweep` takes it.
+type sweepRequest struct {
+	simRequest
+	Param              string    `json:"param"`               // default policy.bank_share
+	Values             []float64 `json:"values"`              // default 0, 0.1, …, 0.5
+	Confidence         float64   `json:"confidence"`          // of the top-up at each point; default 0.95
+	ResponseElasticity float64   `json:"response_elasticity"` // behavioural response; 0 is off
+}
+
+// Sweep defaults (those of danbao sweep).
+const (
+	defaultSweepPaths = 2000
+	maxSweepValues    = 50
+)
+
+var defaultSweepValues = []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5}
+
+var kindSweep = &jobKind{
+	Name:    "sweep",
+	Prefix:  "/v1/sweeps",
+	prepare: prepareSweep,
+	tables:  []string{"points", "loss", "targets", "differences", "outlays"},
+}
+
+// prepareSweep checks a sweep request and returns the job that runs it.
+func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
+	var req sweepRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	set, err := req.check(ctx, s, defaultSweepPaths)
+	if err != nil {
+		return nil, err
+	}
+	if req.Param == "" {
+		req.Param = sim.BankSharePath
+	}
+	if req.Values == nil {
+		req.Values = defaultSweepValues
+	}
+	if req.Confidence == 0 {
+		req.Confidence = 0.95
+	}
+	switch {
+	case len(req.Values) == 0 || len(req.Values) > maxSweepValues:
+		return nil, &Error{Message: fmt.Sprintf("values has %d entries; a sweep takes 1 to %d.", len(req.Values), maxSweepValues), err: models.ErrInvalid}
+	case !(req.Confidence > 0 && req.Confidence < 1):
+		return nil, &Error{Message: fmt.Sprintf("confidence %v is not in (0, 1).", req.Confidence), err: models.ErrInvalid}
+	case math.IsNaN(req.ResponseElasticity) || math.IsInf(req.ResponseElasticity, 0):
+		return nil, &Error{Message: "response_elasticity must be a finite number.", err: models.ErrInvalid}
+	}
+	sc := set.scenario
+	v, err := scenarios.Get(&sc, req.Param)
+	if err != nil {
+		// A body field, not a URL: 422 even when the path does not exist.
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: "param: " + trimDetail(err.Error()),
+			err: models.ErrInvalid, Problems: problemsOf(err)}
+	}
+	switch v.(type) {
+	case float64, int, models.Cents:
+	default:
+		return nil, &Error{Message: fmt.Sprintf("param %s is not a number (it holds %v).", req.Param, v), err: models.ErrInvalid,
+			Fixes: []string{"Sweep a numeric scenario path, e.g. policy.bank_share or model.r2.industry."}}
+	}
+	// Every point must make a valid scenario; say which does not now rather
+	// than fail later. (Below the bank-share floor the sweep allows it.)
+	probe := sc
+	probe.Policy.AllowBelowFloor = probe.Policy.AllowBelowFloor || req.Param == sim.BankSharePath
+	for _, x := range req.Values {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, &Error{Message: "values must be finite numbers.", err: models.ErrInvalid}
+		}
+		pt := probe
+		if err := scenarios.SetAll(&pt, []string{req.Param + "=" + strconv.FormatFloat(x, 'g', -1, 64)}); err != nil {
+			return nil, err
+		}
+	}
+	canon, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode sweep request: %w", err)
+	}
+	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, sc.HorizonYears)
+	perPath += (sim.NParties + 1) * 8 // the previous point's losses, for the paired differences
+	id, p := set.portfolio.ID, set.params
+	opt := sim.SweepOptions{Param: req.Param, Values: req.Values, Confidence: req.Confidence, ResponseElasticity: req.ResponseElasticity,
+		Set: func(sc *models.Scenario, path, value string) error {
+			return scenarios.SetAll(sc, []string{path + "=" + value})
+		}}
+	total := len(req.Values) * p.Paths
+	return &jobSpec{
+		Kind: "sweep", PortfolioID: id, Request: canon,
+		Units: int64(total), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
+		Run: func(ctx context.Context, progress func(float64)) (any, error) {
+			pf, err := s.portfolioData(id)
+			if err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			opt.Progress = func(done int) { progress(float64(done) / float64(total)) }
+			res, err := sim.Sweep(ctx, pf, &sc, opt, p)
+			if err != nil {
+				return nil, err
+			}
+			res.ElapsedSeconds = time.Since(start).Seconds()
+			return &sweepOutput{res}, nil
+		},
+	}, nil
+}
+
+// sweepOutput is a finished sweep: result.json is the sweep document
+// (danbao.sweep/v1); the tables are attachments.
+type sweepOutput struct{ r *sim.SweepResult }
+
+func (o *sweepOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
+
+func (o *sweepOutput) Attachments() []Attachment {
+	r := o.r
+	table := func(name string, write func(*csv.Writer)) Attachment {
+		return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
+			cw := csv.NewWriter(w)
+			write(cw)
+			cw.Flush()
+			return cw.Error()
+		}}
+	}
+	return []Attachment{
+		// points: value, pd_multiplier, topup, topup_pooled
+		table("points", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"value", "pd_multiplier", "topup", "topup_pooled"})
+			for _, pt := range r.Points {
+				_ = cw.Write([]string{number(pt.Value), number(pt.PDMultiplier), money(pt.Topup), money(pt.TopupPooled)})
+			}
+		}),
+		// loss: value, party, mean, sd, var_*, es_*, se_*
+		table("loss", func(cw *csv.Writer) {
+			_ = cw.Write(append([]string{"value", "party"}, statsHeader()...))
+			for _, pt := range r.Points {
+				for _, party := range parties(pt.Loss) {
+					_ = cw.Write(append([]string{number(pt.Value), party}, statsRow(pt.Loss[party], money)...))
+				}
+			}
+		}),
+		// targets: value, id, scope, year, p_hold, se
+		table("targets", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"value", "id", "scope", "year", "p_hold", "se"})
+			for _, pt := range r.Points {
+				for _, tg := range pt.Targets {
+					for y := range tg.PHold {
+						se := ""
+						if y < len(tg.SE) {
+							se = number(tg.SE[y])
+						}
+						_ = cw.Write([]string{number(pt.Value), tg.ID, tg.Scope, strconv.Itoa(y + 1), number(tg.PHold[y]), se})
+					}
+				}
+			}
+		}),
+		// differences: from, to, party, mean, se_paired, se_independent
+		table("differences", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"from", "to", "party", "mean", "se_paired", "se_independent"})
+			for _, d := range r.Differences {
+				_ = cw.Write([]string{number(d.From), number(d.To), d.Party, money(d.Mean), money(d.SEPaired), money(d.SEIndependent)})
+			}
+		}),
+		// outlays: value, county ("total" for all), year, mean
+		table("outlays", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"value", "county", "year", "mean"})
+			for _, pt := range r.Points {
+				counties := make([]string, 0, len(pt.Outlays))
+				for c := range pt.Outlays {
+					counties = append(counties, c)
+				}
+				slices.Sort(counties)
+				for _, c := range counties {
+					for y, m := range pt.Outlays[c] {
+						_ = cw.Write([]string{number(pt.Value), c, strconv.Itoa(y + 1), money(m)})
+					}
+				}
+			}
+		}),
+	}
+}

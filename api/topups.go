@@ -1,0 +1,163 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/sim"
+)
+
+// topupRequest is the body of POST /v1/topups: a simulation request plus
+// the confidence levels, as `danbao topup` takes it.
+type topupRequest struct {
+	simRequest
+	Confidence []float64 `json:"confidence"` // default 0.9, 0.95, 0.99
+}
+
+// Top-up defaults (those of danbao topup).
+const (
+	defaultTopupPaths = 10_000
+	maxTopupLevels    = 50
+)
+
+var defaultTopupLevels = []float64{0.9, 0.95, 0.99}
+
+var kindTopup = &jobKind{
+	Name:    "topup",
+	Prefix:  "/v1/topups",
+	prepare: prepareTopup,
+	tables:  []string{"guarantors", "counties", "city", "curve"},
+}
+
+// prepareTopup checks a top-up request and returns the job that runs it:
+// one run (sim.Execute) and the top-ups from its capital needs (sim.Topup).
+func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
+	var req topupRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return nil, err
+	}
+	set, err := req.check(ctx, s, defaultTopupPaths)
+	if err != nil {
+		return nil, err
+	}
+	if req.Confidence == nil {
+		req.Confidence = defaultTopupLevels
+	}
+	if len(req.Confidence) == 0 || len(req.Confidence) > maxTopupLevels {
+		return nil, &Error{Message: fmt.Sprintf("confidence has %d levels; give 1 to %d.", len(req.Confidence), maxTopupLevels), err: models.ErrInvalid}
+	}
+	for _, a := range req.Confidence {
+		if !(a > 0 && a < 1) {
+			return nil, &Error{Message: fmt.Sprintf("confidence %v is not in (0, 1).", a), err: models.ErrInvalid}
+		}
+	}
+	canon, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode top-up request: %w", err)
+	}
+	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, set.scenario.HorizonYears)
+	perPath += int64(set.portfolio.Guarantors+1) * 16 // sorted needs per guarantor and the city
+	id, sc, p, levels := set.portfolio.ID, set.scenario, set.params, req.Confidence
+	return &jobSpec{
+		Kind: "topup", PortfolioID: id, Request: canon,
+		Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
+		Run: func(ctx context.Context, progress func(float64)) (any, error) {
+			pf, err := s.portfolioData(id)
+			if err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			p.Progress = func(done int) { progress(float64(done) / float64(p.Paths)) }
+			out, err := sim.Execute(ctx, pf, &sc, p)
+			if err != nil {
+				return nil, err
+			}
+			res, err := sim.Topup(out, levels)
+			if err != nil {
+				return nil, err
+			}
+			res.ElapsedSeconds = time.Since(start).Seconds()
+			return &topupOutput{res}, nil
+		},
+	}, nil
+}
+
+// topupOutput is a finished top-up: result.json is the top-up document
+// (danbao.topup/v1); the tables are attachments.
+type topupOutput struct{ r *sim.TopupResult }
+
+func (o *topupOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
+
+func (o *topupOutput) Attachments() []Attachment {
+	r := o.r
+	table := func(name string, write func(*csv.Writer)) Attachment {
+		return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
+			cw := csv.NewWriter(w)
+			write(cw)
+			cw.Flush()
+			return cw.Error()
+		}}
+	}
+	b := strconv.FormatBool
+	return []Attachment{
+		// guarantors: one row per guarantor and requested confidence.
+		table("guarantors", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"guarantor", "name", "level", "county", "registered_capital_gap", "p_need", "mean_need",
+				"p_leverage_min_before", "confidence", "amount", "ci95_low", "ci95_high", "p_capital", "p_leverage_min", "idle_capital"})
+			for _, g := range r.Guarantors {
+				for _, l := range g.At {
+					_ = cw.Write([]string{g.Guarantor, g.Name, g.Level, g.County, money(g.RegisteredGap), number(g.PNeed), money(g.MeanNeed),
+						number(g.PLeverageMinBefore), number(l.Confidence), money(l.Amount), money(l.Low), money(l.High),
+						number(l.PCapital), number(l.PLeverageMin), b(l.Idle)})
+				}
+			}
+		}),
+		// counties: county, name, guarantors, confidence, amount.
+		table("counties", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"county", "name", "guarantors", "confidence", "amount"})
+			for _, c := range r.Counties {
+				gs := ""
+				for i, g := range c.Guarantors {
+					if i > 0 {
+						gs += " "
+					}
+					gs += g
+				}
+				for _, l := range c.At {
+					_ = cw.Write([]string{c.County, c.Name, gs, number(l.Confidence), money(l.Amount)})
+				}
+			}
+		}),
+		// city: confidence, total, pooled, p_capital_all, p_leverage_min.
+		table("city", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"confidence", "total", "pooled", "p_capital_all", "p_leverage_min"})
+			for _, l := range r.City.At {
+				_ = cw.Write([]string{number(l.Confidence), money(l.Total), money(l.Pooled), number(l.PCapitalAll), number(l.PLeverageMin)})
+			}
+		}),
+		// curve: scope (guarantor id, county code or "city"), confidence,
+		// amount, ci95_low, ci95_high (guarantors), pooled (city).
+		table("curve", func(cw *csv.Writer) {
+			_ = cw.Write([]string{"scope", "kind", "confidence", "amount", "ci95_low", "ci95_high", "pooled"})
+			for _, g := range r.Guarantors {
+				for _, l := range g.Curve {
+					_ = cw.Write([]string{g.Guarantor, "guarantor", number(l.Confidence), money(l.Amount), money(l.Low), money(l.High), ""})
+				}
+			}
+			for _, c := range r.Counties {
+				for _, l := range c.Curve {
+					_ = cw.Write([]string{c.County, "county", number(l.Confidence), money(l.Amount), "", "", ""})
+				}
+			}
+			for _, l := range r.City.Curve {
+				_ = cw.Write([]string{sim.CityScope, "city", number(l.Confidence), money(l.Total), "", "", money(l.Pooled)})
+			}
+		}),
+	}
+}
