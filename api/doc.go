@@ -46,6 +46,7 @@
 // in routes; status, progress, cancel, result, tables, resubmission,
 // persistence and metrics come with it.
 //
-// Web pages (issue 7) are to be mounted at "/", which serves a small JSON
-// index for now; build the router only through NewServer and Routes.
+// Web pages (package api/web) are served by the same router: GET / for
+// browsers (JSON clients get the index) and /static/*, /ui/* through the
+// router's not-found handler. Build the router only through NewServer.
 package api

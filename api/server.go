@@ -162,8 +162,9 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Routes returns the router: every endpoint of openapi.yaml. "/" serves a
-// small JSON index; web pages may be mounted there later.
+// Routes returns the router: every endpoint of openapi.yaml, and the web
+// pages of api/web at GET / (for browsers; JSON clients get the index) and
+// on the paths the API does not route (/static/*, /ui/*).
 func (s *Server) Routes() chi.Router { return s.router }
 
 // ServeHTTP serves r with the router.
