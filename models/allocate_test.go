@@ -2,6 +2,7 @@ package models
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +72,40 @@ func FuzzAllocate(f *testing.F) {
 			t.Fatalf("parts %v sum to %v, want %v", got, total, amount)
 		}
 	})
+}
+
+func TestParseCents(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    Cents
+		wantErr string
+	}{
+		{"1234567.89", 123456789, ""},
+		{"12", 1200, ""},
+		{"-3.5", -350, ""},
+		{"0.01", 1, ""},
+		{"12.5万", 0, "万/亿"},
+		{"1,234.00", 0, "thousands separator"},
+		{"12,3a", 0, "thousands separator"},
+		{"1.234", 0, "more than two decimals"},
+		{"1e5", 0, "not a decimal number"},
+		{"", 0, "empty"},
+		{"12345678901234567", 0, "too large"},
+	} {
+		got, err := ParseCents(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseCents(%q) error %v, want it to mention %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseCents(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for in, want := range map[string]Cents{"12.5万": 12_500_000, "1,234.56": 123456, "3亿": 3 * Yi} {
+		if got, err := ParseCentsLenient(in); err != nil || got != want {
+			t.Errorf("ParseCentsLenient(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
 }

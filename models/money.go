@@ -111,6 +111,9 @@ func ParseCents(s string) (Cents, error) {
 		neg = t[0] == '-'
 		t = t[1:]
 	}
+	if strings.ContainsAny(t, ",，万亿") {
+		return bad("uses a thousands separator or a 万/亿 suffix (write plain yuan, or pass --lenient-money)")
+	}
 	intPart, frac, hasDot := strings.Cut(t, ".")
 	if intPart == "" || (hasDot && frac == "") {
 		return bad("is not a decimal number")
@@ -120,9 +123,6 @@ func ParseCents(s string) (Cents, error) {
 	}
 	for _, r := range intPart + frac {
 		if r < '0' || r > '9' {
-			if r == ',' || r == '万' || r == '亿' {
-				return bad("uses a thousands separator or a 万/亿 suffix (write plain yuan, or pass --lenient-money)")
-			}
 			return bad("is not a decimal number")
 		}
 	}

@@ -172,9 +172,9 @@ type Recovery struct {
 type Growth struct {
 	// Rate is the yearly growth of each guarantor's balance; default 0.
 	Rate float64 `yaml:"rate" json:"rate"`
-	// TermYears is the term of new loans; default 2 (the example's terms
-	// are 12–36 months), so a loan written at the start of a year is alive
-	// at its end.
+	// TermYears is the term of a new loan copying a loan without start or
+	// maturity date; otherwise a new loan keeps the term of the loan it
+	// copies. Default 2.
 	TermYears int `yaml:"term_years" json:"term_years"`
 	// RunOff switches new business off.
 	RunOff bool `yaml:"run_off,omitempty" json:"run_off,omitempty"`

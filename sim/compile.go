@@ -115,7 +115,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		return nil, err
 	}
 	H := sc.HorizonYears
-	loans, start := withNewBusiness(pf, sc)
+	loans, start, newTerm := withNewBusiness(pf, sc)
 	n := len(loans)
 	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans}
 	m.from = make([]float64, n)
@@ -221,7 +221,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		l := &loans[i]
 		m.maturity[i] = math.Inf(1)
 		if i >= len(pf.Loans) {
-			m.maturity[i] = float64(start[i]) + newBusinessAt + float64(sc.Growth.TermYears)
+			m.maturity[i] = float64(start[i]) + newBusinessAt + newTerm[i-len(pf.Loans)]
 		} else if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
 			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
 		}
@@ -342,17 +342,19 @@ func indexOf(names []string) map[string]int {
 // loans are copies of its own existing loans (same county, industry,
 // product, segment, PD, LGD, rates), drawn by a fixed hash of (guarantor,
 // year, k) so that the same scenario always writes the same loans, with a
-// term of growth.term_years. The approximation: a year's new business is
+// term of the loan they copy (growth.term_years when it has no start or
+// maturity date). The approximation: a year's new business is
 // written at mid-year (newBusinessAt), the mean time at which the loans it
 // replaces mature when maturities are spread evenly over the year, so the
 // exposure carried through the year stays about the balance.
-func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8) {
+func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8, []float64) {
 	loans := pf.Loans
 	start := make([]int8, len(loans))
 	if sc.Growth.RunOff || len(loans) == 0 {
-		return loans, start
+		return loans, start, nil
 	}
 	loans = slices.Clone(loans)
+	var newTerm []float64 // years, per new loan
 	byG := map[string][]int{}
 	var order []string
 	for i := range pf.Loans {
@@ -364,7 +366,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 	}
 	mat := func(i int) float64 {
 		if i >= len(pf.Loans) {
-			return float64(start[i]) + newBusinessAt + float64(sc.Growth.TermYears)
+			return float64(start[i]) + newBusinessAt + newTerm[i-len(pf.Loans)]
 		}
 		if pf.AsOf.IsZero() || loans[i].MaturityDate.IsZero() {
 			return math.Inf(1)
@@ -390,6 +392,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 			for k := uint64(0); alive+written < target; k++ {
 				h := mix64(uint64(gi)<<40 ^ uint64(t)<<32 ^ k)
 				src := pf.Loans[pool[h%uint64(len(pool))]]
+				newTerm = append(newTerm, termOf(&src, sc.Growth.TermYears))
 				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
 				src.MaturityDate, src.StartDate = 0, 0
 				mine = append(mine, len(loans))
@@ -399,7 +402,17 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 			}
 		}
 	}
-	return loans, start
+	return loans, start, newTerm
+}
+
+// termOf returns the contractual term of l in years (maturity − start, at
+// least half a year so that a loan written at mid-year is alive at the
+// year's end), or def when l lacks either date.
+func termOf(l *models.Loan, def int) float64 {
+	if l.StartDate.IsZero() || l.MaturityDate.IsZero() {
+		return float64(def)
+	}
+	return max(0.5, l.MaturityDate.YearsSince(l.StartDate))
 }
 
 // newBusinessAt is when, within its year, new business is written.

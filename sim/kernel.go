@@ -96,21 +96,22 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 	}
 }
 
-// denseYear draws every alive loan's latent variable in year t.
+// denseYear draws every alive loan's latent variable in year t. It takes
+// two draws (ε and the default time) for every loan alive at the start of
+// the year, defaulted or not, so a path's stream is consumed the same way
+// whatever the PDs: runs that differ only in PDs or LGDs (a sweep) stay
+// coupled loan by loan.
 func (m *Model) denseYear(w *worker, t int, scale float64) {
 	thr := m.thr[t*m.n : (t+1)*m.n]
 	cells := m.loanCell[t*m.n : (t+1)*m.n]
 	start := float64(t)
 	for _, i := range m.years[t].alive {
-		if w.dead[i] {
-			continue
-		}
 		c := cells[i]
 		x := w.sys[c] + m.loadings[c].sigma*w.s.Norm()
-		if x >= scale*thr[i] {
+		u := w.s.Float64()
+		if w.dead[i] || x >= scale*thr[i] {
 			continue
 		}
-		u := w.s.Float64()
 		if m.maturity[i] < start+u || m.from[i] > start+u {
 			continue // repaid at maturity before the default time, or not yet written
 		}

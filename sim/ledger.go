@@ -112,6 +112,7 @@ type Ledger struct {
 	parent       []int32   // [g] parent index or −1
 	stake        []float64 // [g]
 	inject       []int64   // [g*(H+1) + t] injection at the start (t = 0) or end of year t
+	regCap       []int64   // [g*H + t] registered capital at the end of year t, injections included
 	largest      []int64   // [g] largest borrower's guaranteed balance, fen
 	grace        float64   // years
 	lagCum       []float64 // cumulative recovery lag fractions
@@ -174,6 +175,15 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			return nil, fmt.Errorf("%w: injections[%d].guarantor %q is not in the portfolio", models.ErrNotFound, k, inj.Guarantor)
 		}
 		L.inject[g*(H+1)+inj.Year] += int64(inj.Amount)
+	}
+	// An injection is an equity injection: it adds to registered capital too.
+	L.regCap = make([]int64, G*H)
+	for g, gr := range pf.Guarantors {
+		r := int64(gr.RegisteredCapital) + L.inject[g*(H+1)]
+		for t := range H {
+			r += L.inject[g*(H+1)+t+1]
+			L.regCap[g*H+t] = r
+		}
 	}
 	L.budget = make([]int64, len(L.Counties))
 	for c, code := range L.Counties {
@@ -632,29 +642,39 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 	}
 }
 
-// capitalNeed returns the smallest injection X at t = 0 (yuan) such that, with
-// X invested at the guarantor's yield y, regulatory leverage stays at or below
-// the cap and net assets at or above the capital minimum in every year t:
+// capitalNeed returns the smallest injection X at t = 0 (yuan) such that,
+// with X invested at the guarantor's yield y, the capital-linked targets
+// that are on hold in every year t:
 //
-//	X ≥ (RW_t/cap − NA_t + held_t) / (1+y)^(t+1)    and    X ≥ (min − NA_t) / (1+y)^(t+1),
+//	leverage_max: X ≥ (RW_t/cap − NA_t + held_t) / (1+y)^(t+1)   (regulatory; with the
+//	              performance definition, balance_t/cap − NA_t)
+//	capital_min:  X ≥ (min − NA_t) / (1+y)^(t+1)   and   X ≥ min − registered_t
 //
-// and registered capital reaches the minimum (X ≥ min − registered capital).
-// A negative X is spare capital. −Inf means no capital-linked target binds.
+// where registered_t is registered capital with the scenario's injections
+// to the end of year t (an injection at t = 0 adds to it one for one). A
+// negative X is spare capital; −Inf means no capital-linked target applies.
 func (L *Ledger) capitalNeed(s *ledgerScratch, g int) float64 {
 	H := L.H
 	need := math.Inf(-1)
 	minCap := float64(L.minCap[g]) / 100
-	if L.minCap[g] > 0 {
-		need = minCap - float64(L.Guarantors[g].RegisteredCapital)/100
-	}
+	capOn := !L.tg.CapitalMin.Off && L.minCap[g] > 0
+	levOn := !L.tg.LeverageMax.Off
+	perf := L.tg.LeverageMax.Definition == models.LeveragePerformance
 	grow := 1.0
 	for t := range H {
 		grow *= 1 + L.yield[g]
 		na := float64(s.na[g*H+t]) / 100
-		rw := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
-		need = max(need, (rw/L.capMax[g]-na+L.heldAt(s, g, t))/grow)
-		if L.minCap[g] > 0 {
-			need = max(need, (minCap-na)/grow)
+		if levOn {
+			if perf {
+				bal := float64(L.det[g*H+t].endBal-s.gy[g*H+t].endBalAdj) / 100
+				need = max(need, (bal/L.capMax[g]-na)/grow)
+			} else {
+				rw := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
+				need = max(need, (rw/L.capMax[g]-na+L.heldAt(s, g, t))/grow)
+			}
+		}
+		if capOn {
+			need = max(need, (minCap-na)/grow, minCap-float64(L.regCap[g*H+t])/100)
 		}
 	}
 	return need

@@ -196,6 +196,9 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 				}
 				k := levMetric(def)
 				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, def, func(q int) float64 {
+					if b.Metric(q, g, t, MetricNetAssets) <= 0 {
+						return tg.LeverageMin.Threshold // insolvent: no leverage to speak of
+					}
 					return tg.LeverageMin.Threshold - b.Metric(q, g, t, k)
 				})
 			}
@@ -231,7 +234,7 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			}
 			if !tg.CapitalMin.Off && L.minCap[g] > 0 {
 				minYuan := float64(L.minCap[g]) / 100
-				reg := float64(L.Guarantors[g].RegisteredCapital) / 100
+				reg := float64(L.regCap[g*H+t]) / 100 // injections count as capital
 				add(TargetCapitalMin, scope, year, minYuan, "", func(q int) float64 {
 					return max(minYuan-b.Metric(q, g, t, MetricNetAssets), minYuan-reg)
 				})
