@@ -215,6 +215,9 @@ func (q *scheduler) execute(j *liveJob) {
 	default:
 		p, _ := toProblem(err)
 		state, code, msg = stateFailed, p.Code, p.Message
+		if code == "internal" {
+			msg = "Internal error; the server logged the cause under the job's id."
+		}
 	}
 	if err != nil {
 		lvl := "info"
