@@ -394,6 +394,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 				src := pf.Loans[pool[h%uint64(len(pool))]]
 				newTerm = append(newTerm, termOf(&src, sc.Growth.TermYears))
 				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
+				src.BorrowerID = src.LoanID // a new borrower
 				src.MaturityDate, src.StartDate = 0, 0
 				mine = append(mine, len(loans))
 				loans = append(loans, src)

@@ -214,7 +214,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		L.gb[i] = int64(math.Round(float64(l.Balance) * ratio))
 		L.rw[i] = int64(math.Round(float64(L.gb[i]) * riskWeight(l)))
 		L.smallAg[i] = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
-		if m.start[i] == 0 {
+		if i < len(pf.Loans) { // today's book; new business is new borrowers
 			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += L.gb[i]
 		}
 		// Nominal shares of the claim; the guarantor's is what is left of
