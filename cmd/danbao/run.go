@@ -205,6 +205,8 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	}
 	printRun(stdout, source, doc)
 	printCompensation(stdout, doc, pf.Guarantors)
+	printTargetMatrix(stdout, doc)
+	printOutlays(stdout, doc)
 	if o.out != "" {
 		fmt.Fprintf(stdout, "\nPer-path results: %s (%s)\n", o.out, format)
 	}

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
+	"text/tabwriter"
 
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
@@ -114,4 +117,121 @@ func pctRate(r float64) string {
 		return "–"
 	}
 	return strconv.FormatFloat(100*r, 'f', 1, 64) + " %"
+}
+
+// targetColumns are the per-guarantor targets of the summary matrix, in order.
+var targetColumns = []struct{ id, head string }{
+	{sim.TargetLeverageMin, "leverage≥5"},
+	{sim.TargetLeverageMax, "leverage≤cap"},
+	{sim.TargetCompRateMax, "comp.rate≤5%"},
+	{sim.TargetFeeMax, "fee<1%"},
+	{sim.TargetCapitalMin, "capital≥min"},
+	{sim.TargetConcentrationMax, "concentration"},
+}
+
+// mark is ✓ when a target holds with at least 95 % probability (the finance
+// bureau's confidence), ✗ when it fails more often than it holds, and ~ in
+// between.
+func mark(p float64) string {
+	switch {
+	case p >= 0.95:
+		return "✓"
+	case p < 0.5:
+		return "✗"
+	}
+	return "~"
+}
+
+// printTargetMatrix prints every guarantor's (and the city's) targets by
+// year: ✓/~/✗ and P(hold), one cell per target with the years side by side.
+func printTargetMatrix(w io.Writer, d *sim.Document) {
+	if len(d.Targets) == 0 {
+		return
+	}
+	type key struct{ id, scope string }
+	p := map[key][]float64{}
+	var scopes []string
+	seen := map[string]bool{}
+	for _, t := range d.Targets {
+		k := key{t.ID, t.Scope}
+		if p[k] == nil {
+			p[k] = make([]float64, d.HorizonYears)
+			for i := range p[k] {
+				p[k][i] = math.NaN()
+			}
+		}
+		if t.Year >= 1 && t.Year <= d.HorizonYears {
+			p[k][t.Year-1] = float64(t.PHold)
+		}
+		if !seen[t.Scope] && t.Scope != "policy" {
+			seen[t.Scope] = true
+			scopes = append(scopes, t.Scope)
+		}
+	}
+	fmt.Fprintf(w, "\nTargets by guarantor, P(hold) in years 1…%d (✓ ≥ 0.95, ~ 0.5–0.95, ✗ < 0.5; – does not apply)\n", d.HorizonYears)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "  scope")
+	for _, c := range targetColumns {
+		fmt.Fprintf(tw, "\t%s", c.head)
+	}
+	fmt.Fprintln(tw)
+	for _, s := range scopes {
+		fmt.Fprintf(tw, "  %s", s)
+		for _, c := range targetColumns {
+			ps, ok := p[key{c.id, s}]
+			if !ok {
+				fmt.Fprint(tw, "\t–")
+				continue
+			}
+			cell := ""
+			for i, v := range ps {
+				if i > 0 {
+					cell += " "
+				}
+				cell += mark(v) + strconv.FormatFloat(v, 'f', 2, 64)
+			}
+			fmt.Fprintf(tw, "\t%s", cell)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	for _, id := range []string{sim.TargetBalanceMin, sim.TargetBankShareMin} {
+		for _, t := range d.Targets {
+			if t.ID == id {
+				fmt.Fprintf(w, "  %s (%s) year %d: %s%.2f\n", id, t.Scope, t.Year, mark(float64(t.PHold)), float64(t.PHold))
+			}
+		}
+	}
+}
+
+// printOutlays prints each county's budget outlays (risk compensation plus
+// fee subsidy) by year: the mean and the 95 % quantile, in 万 yuan.
+func printOutlays(w io.Writer, d *sim.Document) {
+	if len(d.Outlays) == 0 {
+		return
+	}
+	var outlays map[string][]sim.Outlay
+	if err := json.Unmarshal(d.Outlays, &outlays); err != nil || len(outlays) == 0 {
+		return
+	}
+	counties := make([]string, 0, len(outlays))
+	for c := range outlays {
+		counties = append(counties, c)
+	}
+	sort.Strings(counties)
+	fmt.Fprintf(w, "\nCounty outlays: risk compensation + fee subsidy (万 yuan, mean / 95 %% quantile)\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "  county\t")
+	for y := 1; y <= d.HorizonYears; y++ {
+		fmt.Fprintf(tw, "year %d\t", y)
+	}
+	fmt.Fprintln(tw)
+	for _, c := range counties {
+		fmt.Fprintf(tw, "  %s %s\t", c, models.CountyName(c))
+		for _, o := range outlays[c] {
+			fmt.Fprintf(tw, "%s / %s\t", wan(sim.Money(o.Total.Mean)), wan(sim.Money(o.Total.Q95)))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
