@@ -140,8 +140,10 @@ func shortTime(s string) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
-// runForm is the form that starts a run, with the values to show.
+// runForm is the form that starts a job (a run, a sweep or a top-up),
+// with the values to show.
 type runForm struct {
+	Kind       string // "runs", "sweeps", "topups"
 	Portfolios []portfolioInfo
 	Scenarios  []scenarioInfo
 	Portfolio  string
@@ -150,11 +152,25 @@ type runForm struct {
 	Seed       string
 	Horizon    string
 	Overrides  string
+	Param      string // sweeps: the swept path
+	Values     string // sweeps: comma-separated values
+	Confidence string // sweeps: one level; top-ups: comma-separated levels
 }
 
-func defaultForm() runForm {
-	return runForm{Portfolio: "example", Scenario: "baseline", Paths: "10000", Seed: "1"}
+// defaultForm has the defaults of danbao run, sweep and topup.
+func defaultForm(kind string) runForm {
+	f := runForm{Kind: kind, Portfolio: "example", Scenario: "baseline", Paths: "10000", Seed: "1"}
+	switch kind {
+	case "sweeps":
+		f.Paths, f.Param, f.Values, f.Confidence = "2000", "policy.bank_share", "0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5", "0.95"
+	case "topups":
+		f.Confidence = "0.9, 0.95, 0.99"
+	}
+	return f
 }
+
+// formTitles are the pages' titles by kind.
+var formTitles = map[string]string{"runs": "New run 新建模拟", "sweeps": "New sweep 参数扫描", "topups": "Capital top-up 资本金补充测算"}
 
 type dashboardData struct {
 	Portfolios []portfolioInfo
@@ -185,7 +201,7 @@ func (h *Handler) lists(r *http.Request, f *runForm) error {
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
-	d := dashboardData{Form: defaultForm()}
+	d := dashboardData{Form: defaultForm("runs")}
 	if err := h.lists(r, &d.Form); err != nil {
 		h.fail(w, r, err)
 		return
@@ -248,70 +264,98 @@ func (h *Handler) position(r *http.Request, id, scenario string) (*models.Positi
 	return &out.Position, nil
 }
 
+// jobLists are the jobs the runs page lists, by kind.
+type jobLists struct {
+	Runs, Sweeps, Topups []runStatus
+}
+
 func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
-	var runs struct {
-		Runs []runStatus `json:"runs"`
-	}
-	if err := h.call(r, http.MethodGet, "/v1/runs?limit=100", nil, &runs); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, http.StatusOK, "runs.html", page{Title: "Runs 运行记录", Nav: "runs", Data: runs.Runs})
-}
-
-func (h *Handler) newRunPage(w http.ResponseWriter, r *http.Request) {
-	f := defaultForm()
-	if err := h.lists(r, &f); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	for k, dst := range map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
-		"horizon": &f.Horizon, "overrides": &f.Overrides} {
-		if v := q.Get(k); v != "" {
-			*dst = v
+	var d jobLists
+	for kind, dst := range map[string]*[]runStatus{"runs": &d.Runs, "sweeps": &d.Sweeps, "topups": &d.Topups} {
+		var list map[string][]runStatus
+		err := h.call(r, http.MethodGet, "/v1/"+kind+"?limit=100", nil, &list)
+		var ae *apiError
+		if kind != "runs" && errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			continue // a server without this kind of job
 		}
-	}
-	h.render(w, r, http.StatusOK, "newrun.html", page{Title: "New run 新建模拟", Nav: "new", Data: f})
-}
-
-// startRun turns the form into POST /v1/runs and goes to the run's page.
-func (h *Handler) startRun(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read."})
-		return
-	}
-	f := runForm{Portfolio: r.PostForm.Get("portfolio"), Scenario: r.PostForm.Get("scenario"), Paths: r.PostForm.Get("paths"),
-		Seed: r.PostForm.Get("seed"), Horizon: r.PostForm.Get("horizon"), Overrides: r.PostForm.Get("overrides")}
-	req, bad := f.request()
-	if bad == nil {
-		body, err := json.Marshal(req)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		var st runStatus
-		err = h.call(r, http.MethodPost, "/v1/runs", body, &st)
-		if err == nil {
-			http.Redirect(w, r, "/ui/runs/"+url.PathEscape(st.ID), http.StatusSeeOther)
-			return
+		for _, l := range list {
+			*dst = l
 		}
-		if !errors.As(err, &bad) || bad.Status == http.StatusUnauthorized {
+	}
+	h.render(w, r, http.StatusOK, "runs.html", page{Title: "Runs 运行记录", Nav: "runs", Data: d})
+}
+
+// newJobPage shows the form that starts a job of kind, with fields
+// prefilled from the query (?scenario=…&paths=…).
+func (h *Handler) newJobPage(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f := defaultForm(kind)
+		if err := h.lists(r, &f); err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		q := r.URL.Query()
+		for k, dst := range f.fields() {
+			if v := q.Get(k); v != "" {
+				*dst = v
+			}
+		}
+		h.render(w, r, http.StatusOK, "newrun.html", page{Title: formTitles[kind], Nav: "new-" + kind, Data: f})
 	}
-	// Show the form again with the API's objections.
-	if err := h.lists(r, &f); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.render(w, r, bad.Status, "newrun.html", page{Title: "New run 新建模拟", Nav: "new", Error: bad, Data: f})
 }
 
-// request builds the JSON body of POST /v1/runs from the form. Numbers
-// that do not parse are the user's error, reported like the API's.
+// fields maps the form's field names to its values.
+func (f *runForm) fields() map[string]*string {
+	return map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
+		"horizon": &f.Horizon, "overrides": &f.Overrides, "param": &f.Param, "values": &f.Values, "confidence": &f.Confidence}
+}
+
+// startJob turns the form into POST /v1/{kind} and goes to the job's page.
+func (h *Handler) startJob(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			h.fail(w, r, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read."})
+			return
+		}
+		f := runForm{Kind: kind}
+		for k, dst := range f.fields() {
+			*dst = r.PostForm.Get(k)
+		}
+		req, bad := f.request()
+		if bad == nil {
+			body, err := json.Marshal(req)
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			var st runStatus
+			err = h.call(r, http.MethodPost, "/v1/"+kind, body, &st)
+			if err == nil {
+				http.Redirect(w, r, "/ui/"+kind+"/"+url.PathEscape(st.ID), http.StatusSeeOther)
+				return
+			}
+			if !errors.As(err, &bad) || bad.Status == http.StatusUnauthorized {
+				h.fail(w, r, err)
+				return
+			}
+		}
+		// Show the form again with the API's objections.
+		if err := h.lists(r, &f); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.render(w, r, bad.Status, "newrun.html", page{Title: formTitles[kind], Nav: "new-" + kind, Error: bad, Data: f})
+	}
+}
+
+// request builds the JSON body of POST /v1/{runs,sweeps,topups} from the
+// form. Numbers that do not parse are the user's error, reported like the
+// API's; their range is the API's to check.
 func (f runForm) request() (map[string]any, *apiError) {
 	req := map[string]any{}
 	if f.Portfolio != "" {
@@ -337,6 +381,38 @@ func (f runForm) request() (map[string]any, *apiError) {
 	num("Paths", f.Paths, "paths")
 	num("Seed", f.Seed, "seed")
 	num("Horizon", f.Horizon, "horizon_years")
+	floats := func(field, s string) []float64 {
+		var out []float64
+		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\n' }) {
+			v, err := strconv.ParseFloat(part, 64)
+			if err != nil {
+				bad.Message = "Some fields are not numbers."
+				bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a number.", field, part))
+				continue
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	switch f.Kind {
+	case "sweeps":
+		if p := strings.TrimSpace(f.Param); p != "" {
+			req["param"] = p
+		}
+		if vs := floats("Values", f.Values); len(vs) > 0 {
+			req["values"] = vs
+		}
+		if cs := floats("Confidence", f.Confidence); len(cs) == 1 {
+			req["confidence"] = cs[0]
+		} else if len(cs) > 1 {
+			bad.Message = "A sweep takes one confidence level."
+			bad.Fixes = append(bad.Fixes, "Confidence: give one level, e.g. 0.95.")
+		}
+	case "topups":
+		if cs := floats("Confidence", f.Confidence); len(cs) > 0 {
+			req["confidence"] = cs
+		}
+	}
 	var overrides []string
 	for _, line := range strings.Split(f.Overrides, "\n") {
 		line = strings.TrimSpace(line)

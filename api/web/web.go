@@ -53,6 +53,7 @@ type Options struct {
 //	GET  /ui/login, POST /ui/login      keep an API key in a cookie; POST /ui/logout forgets it
 //	GET  /ui/runs                       runs
 //	GET  /ui/runs/new                   the form to start a run; POST /ui/runs starts it
+//	GET  /ui/sweeps/new, /ui/topups/new the forms to start a sweep, a top-up; POST /ui/sweeps, /ui/topups
 //	GET  /ui/runs/{id}                  live progress, then the result
 //	GET  /ui/runs/{id}/status           the run's status (JSON), polled by the progress page
 //	POST /ui/runs/{id}/cancel           cancel; POST /ui/runs/{id}/resubmit starts it again
@@ -107,8 +108,10 @@ func New(api http.Handler, opts Options) *Handler {
 	post("/ui/login", h.login)
 	post("/ui/logout", h.logout)
 	h.mux.HandleFunc("GET /ui/runs", h.runsPage)
-	h.mux.HandleFunc("GET /ui/runs/new", h.newRunPage)
-	post("/ui/runs", h.startRun)
+	for _, kind := range []string{"runs", "sweeps", "topups"} {
+		h.mux.HandleFunc("GET /ui/"+kind+"/new", h.newJobPage(kind))
+		post("/ui/"+kind, h.startJob(kind))
+	}
 	h.mux.HandleFunc("GET /ui/runs/{id}", h.runPage)
 	h.mux.HandleFunc("GET /ui/runs/{id}/report.html", h.runReport)
 	h.mux.HandleFunc("GET /ui/runs/{id}/download/{what}", h.download)

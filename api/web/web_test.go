@@ -427,3 +427,4 @@ func saveArtifact(t testing.TB, name string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
