@@ -427,4 +427,3 @@ func saveArtifact(t testing.TB, name string, b []byte) {
 		t.Fatal(err)
 	}
 }
-
