@@ -33,3 +33,57 @@ func TestGroupTicker(t *testing.T) {
 		}
 	}
 }
+
+// TestChartFonts draws a chart with and without a CJK font: with one the
+// labels carry Chinese in that font; without, they are English only, so
+// no glyph is silently dropped.
+func TestChartFonts(t *testing.T) {
+	hasHan := func(s string) bool {
+		for _, r := range s {
+			if r >= 0x4e00 && r <= 0x9fff {
+				return true
+			}
+		}
+		return false
+	}
+	texts := func(svg string) string {
+		var b strings.Builder
+		for _, part := range strings.Split(svg, "<text")[1:] {
+			if i := strings.Index(part, ">"); i >= 0 {
+				if j := strings.Index(part[i:], "</text>"); j >= 0 {
+					b.WriteString(part[i+1:i+j] + "\n")
+				}
+			}
+		}
+		return b.String()
+	}
+	draw := func(cf *chartFonts) string {
+		ch, err := barChart(cf, "t", name{"Balances by county", "各区县余额"}, []string{cf.zhOr("乐清市", "330382"), cf.zhOr("瑞安市", "330381")},
+			[]barSeries{{cf.bi("Guaranteed", "在保余额"), []float64{2, 3}, paletteColor(0)}}, cf.zhOr("亿元", "100m yuan"), false, nil, chartH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Marks != 2 {
+			t.Errorf("marks = %d, want 2", ch.Marks)
+		}
+		return string(ch.SVG)
+	}
+	latin := draw(newChartFonts("", nil, ""))
+	if txt := texts(latin); hasHan(txt) || !strings.Contains(txt, "Balances by county") {
+		t.Errorf("without a CJK font the chart texts are:\n%s", txt)
+	}
+	if !strings.Contains(latin, "font-family:Liberation Sans") {
+		t.Error("without a CJK font the chart does not use Liberation Sans")
+	}
+	cf := loadFonts()
+	if !cf.cjk {
+		t.Skipf("no CJK font installed (apt-get install fonts-noto-cjk); %v", cf.err)
+	}
+	cjk := draw(cf)
+	if txt := texts(cjk); !hasHan(txt) || !strings.Contains(txt, "乐清市") {
+		t.Errorf("with %s the chart texts are:\n%s", cf.family, txt)
+	}
+	if !strings.Contains(cjk, "font-family:"+cf.family) {
+		t.Errorf("chart does not name the CJK font %q", cf.family)
+	}
+}

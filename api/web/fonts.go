@@ -40,18 +40,24 @@ type chartFonts struct {
 }
 
 var loadFonts = sync.OnceValue(func() *chartFonts {
+	path, face, family, err := findCJKFont()
+	cf := newChartFonts(path, face, family)
+	cf.err = err
+	return cf
+})
+
+// newChartFonts returns the font set with the CJK face (nil: none).
+func newChartFonts(path string, face *sfnt.Font, family string) *chartFonts {
 	cache := font.NewCache(liberation.Collection())
 	cf := &chartFonts{font: font.Font{Typeface: "Liberation", Variant: "Sans"}}
-	path, face, family, err := findCJKFont()
 	if face != nil {
 		tf := font.Typeface(family)
 		cache.Add(font.Collection{{Font: font.Font{Typeface: tf}, Face: face}})
 		cf.font, cf.cjk, cf.family, cf.path = font.Font{Typeface: tf}, true, family, path
 	}
-	cf.err = err
 	cf.handler = text.Plain{Fonts: cache}
 	return cf
-})
+}
 
 // findCJKFont loads the first CJK font of DANBAO_CJK_FONT or CJKFontPaths.
 // In a collection it picks the Simplified Chinese face ("… SC"), else the

@@ -262,8 +262,11 @@ func heatOf(t sim.TargetResult) heatCell {
 	c := heatCell{Present: true, Text: "–", Class: "hn"}
 	if finite(p) {
 		c.Text = strconv.FormatFloat(math.Floor(p*100+0.5), 'f', 0, 64) + " %"
-		if p > 0 && p < 0.995 && c.Text == "100 %" {
-			c.Text = "99.5 %" // never round a miss into a sure hold
+		// Never round a rare miss into a sure hold, or a rare hold into a sure miss.
+		if p < 1 && c.Text == "100 %" {
+			c.Text = strconv.FormatFloat(math.Floor(p*1000)/10, 'f', 1, 64) + " %"
+		} else if p > 0 && c.Text == "0 %" {
+			c.Text = strconv.FormatFloat(math.Ceil(p*1000)/10, 'f', 1, 64) + " %"
 		}
 		c.Class = "h" + strconv.Itoa(int(math.Floor(p*10+1e-9)))
 	}
