@@ -208,6 +208,41 @@ func TestBrowser(t *testing.T) {
 		}
 		save("4-"+id+".png", png)
 	}
+
+	// The planners' bank-share sweep and the finance bureau's top-up, from their forms.
+	for _, job := range []struct {
+		kind, shot string
+		fields     map[string]string
+		charts     map[string]int // chart id → least SVG paths
+	}{
+		{"sweeps", "5-sweep.png", map[string]string{"f-values": "0.1, 0.2, 0.3, 0.4", "f-paths": "1000", "f-horizon": "1"},
+			map[string]int{"sweep-loss": 6, "sweep-targets": 6, "sweep-topup": 2}},
+		{"topups", "6-topup.png", map[string]string{"f-paths": "2000", "f-horizon": "2"},
+			map[string]int{"topup-curve": 3, "topup-guarantors": 10}},
+	} {
+		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(ts.URL + "/ui/" + job.kind + "/new"), chromedp.WaitVisible(chromedp.ID(job.kind + "-form"))}
+		for id, v := range job.fields {
+			actions = append(actions, chromedp.SetValue(chromedp.ID(id), v))
+		}
+		actions = append(actions, chromedp.Click(chromedp.ID("start-"+job.kind)))
+		step("start a "+job.kind[:len(job.kind)-1], 30*time.Second, actions...)
+		first := ""
+		for id := range job.charts {
+			first = id
+			break
+		}
+		step("wait for the "+job.kind[:len(job.kind)-1]+" result", 3*time.Minute, chromedp.WaitVisible(chromedp.CSS("#"+first+" svg")))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		save(job.shot, png)
+		for id, want := range job.charts {
+			if n := svgMarks(t, ctx, id); n < want {
+				t.Errorf("%s chart %s: %d SVG paths, want ≥ %d", job.kind, id, n, want)
+			}
+		}
+	}
 }
 
 // svgMarks counts the SVG path elements (bars, bins, lines) in the chart
