@@ -27,7 +27,8 @@
 # Usage: scripts/bench-peers.sh [WORKDIR]    (default /tmp/danbao-bench)
 # Needs: go, /usr/bin/python3 with python3-numpy and python3-scipy.
 # Environment: RUNS (default 3), SKIP_LARGE=1 to skip part 2,
-# PEER (default ../shared/peers/numpy_mc.py relative to the repository).
+# PEER (default ../shared/peers/numpy_mc.py relative to the repository),
+# DANBAO_FLAGS (extra flags for both danbao runs, e.g. --sampler dense).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,7 +69,7 @@ if [[ "${SKIP_LARGE:-0}" != 1 && ! -d "$large" ]]; then
 fi
 
 echo "== time (machine: $(nproc) cores, $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg))"
-DANBAO=$danbao PEER=$peer CSV=$csv SNAP=$work/peer_snapshot LARGE=$large WORK=$work RUNS=$runs SKIP_LARGE=${SKIP_LARGE:-0} \
+DANBAO_FLAGS=${DANBAO_FLAGS:-} DANBAO=$danbao PEER=$peer CSV=$csv SNAP=$work/peer_snapshot LARGE=$large WORK=$work RUNS=$runs SKIP_LARGE=${SKIP_LARGE:-0} \
 	/usr/bin/python3 - <<'PY'
 import json, math, os, statistics, subprocess, sys, time
 
@@ -94,6 +95,7 @@ def load():
 peer_cmd = ["/usr/bin/python3", env["PEER"], "--csv", env["CSV"], "--paths", "20000", "--seed", "1"]
 danbao_cmd = [env["DANBAO"], "run", "--portfolio", env["SNAP"], "--paths", "20000", "--workers", "1", "--horizon", "1",
               "--set", "model.r2.macro=0", "--set", "model.r2.industry=0.15", "--set", "model.r2.county=0.10", "--json"]
+danbao_cmd += env["DANBAO_FLAGS"].split()
 print("peer:  ", " ".join(peer_cmd))
 print("danbao:", " ".join(danbao_cmd))
 times = {"numpy_mc": [], "danbao": []}
@@ -136,7 +138,7 @@ print(f"danbao elapsed_seconds (compile + simulate + statistics, in-process): {d
       f" numpy_mc time_sim_s {peer['time_sim_s']:.3f} s, time_total_s {peer['time_total_s']:.3f} s")
 
 if env["SKIP_LARGE"] != "1":
-    cmd = [env["DANBAO"], "run", "--portfolio", env["LARGE"], "--horizon", "3", "--paths", "100000"]
+    cmd = [env["DANBAO"], "run", "--portfolio", env["LARGE"], "--horizon", "3", "--paths", "100000"] + env["DANBAO_FLAGS"].split()
     print("\n" + " ".join(cmd))
     wall, cpu, mem = timed(cmd, f"{work}/large_run.txt")
     print(f"  wall {wall:.2f} s (target ≤ 30 s), cpu {cpu:.2f} s, peak RSS {mem:.0f} MiB, load {load()}")
