@@ -251,6 +251,27 @@ func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p 
 	return o.Doc, o.Paths, nil
 }
 
+// SimulateLosses is Simulate without the policy ledger: the document has
+// the total loss and the defaults (overall and by year) and nothing that
+// needs the loss sharing or the balance sheets (party losses, metrics,
+// targets, outlays, contributions). It is the engine alone, for when only
+// the credit-loss distribution is wanted (and for comparing the engine with
+// programs that compute only that).
+func SimulateLosses(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
+	m, err := Compile(pf, sc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+	}
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	r, err := Run(ctx, m, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewDocument(pf, sc, r, p.Workers), r, nil
+}
+
 // Outcome is everything a run produced: the compiled model and ledger, the
 // per-path losses and ledger figures, and the document summarizing them.
 type Outcome struct {

@@ -43,6 +43,8 @@ type runOptions struct {
 	out       string // per-path results file; "" for none
 	report    string // self-contained HTML report file; "" for none
 	progress  bool   // draw a progress bar on stderr
+	// lossesOnly skips the policy ledger: the credit-loss distribution only.
+	lossesOnly bool
 }
 
 func init() {
@@ -104,6 +106,7 @@ is written and the exit status is 130.`,
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
 	f.StringVar(&o.sampler, "sampler", "fast", "sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result document as JSON")
+	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
 	f.StringVar(&o.report, "report", "", "write the result as one self-contained HTML file (charts inline)")
 	rootCmd.AddCommand(cmd)
@@ -164,7 +167,11 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		p.Progress = bar.set
 	}
 	start := time.Now()
-	doc, res, err := sim.Simulate(ctx, pf, &sc, p)
+	simulate := sim.Simulate
+	if o.lossesOnly {
+		simulate = sim.SimulateLosses
+	}
+	doc, res, err := simulate(ctx, pf, &sc, p)
 	elapsed := time.Since(start)
 	bar.finish(err == nil)
 	if err != nil {
