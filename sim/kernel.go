@@ -15,7 +15,10 @@ const (
 	// a candidate with probability p_i/p_max, where p_i is its own
 	// conditional PD: exact thinning, so each loan defaults with probability
 	// p_i independently given the factors. Work per path-year is
-	// proportional to bands + candidates, not to loans.
+	// proportional to bands + candidates, not to loans. The band's upper
+	// PD and the acceptance test use the bounds of a table of Φ (see
+	// phitable.go), with Φ evaluated exactly only when the bounds cannot
+	// decide; the draws stay exact.
 	Fast Sampler = iota
 	// Dense draws every alive loan's latent variable on every path-year.
 	// Simple and obviously right; the reference for tests.
@@ -128,18 +131,24 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
 		for _, b := range y.bands[cp.bandLo:cp.bandHi] {
-			pmax := Phi((scale*b.thr - sys) * inv)
+			z := (scale*b.thr - sys) * inv
+			var pmax, rate float64
+			if j := phiIndex(z); j >= 0 {
+				pmax, rate = tabPhi[j+2], tabRate[j+2] // upper bounds of Φ(z), −log(1 − Φ(z))
+			} else if z < tabLo {
+				pmax, rate = tabPhi[0], tabRate[0]
+			} else {
+				pmax = Phi(z)
+				rate = -math.Log1p(-pmax)
+			}
 			if !(pmax > 0) {
 				continue
 			}
-			// Geometric skipping: the gap to the next Bernoulli(pmax)
-			// success is ⌊ln U / ln(1 − pmax)⌋.
-			logq := math.Log1p(-pmax)
 			k := int64(b.lo) - 1
 			hi := int64(b.hi)
 			for {
 				if pmax < 1 {
-					g := math.Log(w.s.OpenFloat64()) / logq
+					g := w.s.rnd.ExpFloat64() / rate
 					if g >= float64(hi-k) {
 						break
 					}
@@ -154,11 +163,19 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 				if w.dead[i] {
 					continue
 				}
+				// Accept with probability Φ(z_i)/pmax, squeezed between
+				// the table's bounds; Φ exactly only in between.
+				v := w.s.Float64() * pmax
+				zi := z
 				if !b.same {
-					pi := Phi((scale*y.memberThr[k] - sys) * inv)
-					if w.s.Float64()*pmax >= pi {
+					zi = (scale*y.memberThr[k] - sys) * inv
+				}
+				if ji := phiIndex(zi); ji >= 0 {
+					if v >= tabPhi[ji+2] || (v >= tabPhi[ji-1] && v >= Phi(zi)) {
 						continue
 					}
+				} else if v >= Phi(zi) {
+					continue
 				}
 				u := w.s.Float64()
 				if y.memberMat[k] < start+u || y.memberFrom[k] > start+u {
