@@ -11,19 +11,70 @@ import (
 
 // Quantiles summarizes a projected metric over the paths: its mean and its
 // 5 %, 50 % and 95 % quantiles (VaR convention: the smallest value with
-// empirical F ≥ level).
+// empirical F ≥ level). Amounts of money (Money true) are written to JSON
+// as decimal strings of yuan, like Money; rates and counts as numbers.
 type Quantiles struct {
-	Mean Number `json:"mean"`
-	Q05  Number `json:"q05"`
-	Q50  Number `json:"q50"`
-	Q95  Number `json:"q95"`
+	Mean  Number `json:"mean"`
+	Q05   Number `json:"q05"`
+	Q50   Number `json:"q50"`
+	Q95   Number `json:"q95"`
+	Money bool   `json:"-"`
 }
+
+// MarshalJSON writes the four figures, as Money when q.Money.
+func (q Quantiles) MarshalJSON() ([]byte, error) {
+	type plain Quantiles
+	if !q.Money {
+		return json.Marshal(plain(q))
+	}
+	return json.Marshal(struct {
+		Mean Money `json:"mean"`
+		Q05  Money `json:"q05"`
+		Q50  Money `json:"q50"`
+		Q95  Money `json:"q95"`
+	}{Money(q.Mean), Money(q.Q05), Money(q.Q50), Money(q.Q95)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; decimal strings mark money.
+func (q *Quantiles) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Mean, Q05, Q50, Q95 json.RawMessage
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*q = Quantiles{Money: len(raw.Mean) > 0 && raw.Mean[0] == '"'}
+	for _, f := range []struct {
+		dst *Number
+		src json.RawMessage
+	}{{&q.Mean, raw.Mean}, {&q.Q05, raw.Q05}, {&q.Q50, raw.Q50}, {&q.Q95, raw.Q95}} {
+		if len(f.src) == 0 {
+			*f.dst = Number(math.NaN())
+			continue
+		}
+		if err := f.dst.UnmarshalJSON(f.src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MoneyQuantilesOf is QuantilesOf for amounts in yuan.
+func MoneyQuantilesOf(x []float64) Quantiles {
+	q := QuantilesOf(x)
+	q.Money = true
+	return q
+}
+
+// moneyMetric says which metrics are amounts of money.
+var moneyMetric = [NMetrics]bool{MetricBalance: true, MetricNetAssets: true, MetricCompPaid: true,
+	MetricRecoveries: true, MetricSmallAgriBalance: true, MetricReleased: true}
 
 // QuantilesOf summarizes x (modified: sorted in place). NaN for an empty x.
 func QuantilesOf(x []float64) Quantiles {
 	if len(x) == 0 {
 		nan := Number(math.NaN())
-		return Quantiles{nan, nan, nan, nan}
+		return Quantiles{Mean: nan, Q05: nan, Q50: nan, Q95: nan}
 	}
 	slices.Sort(x)
 	var s float64
@@ -98,7 +149,11 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 				for q := range P {
 					x[q] = b.Metric(q, g, t, k)
 				}
-				ms[MetricNames[k]] = QuantilesOf(x)
+				if moneyMetric[k] {
+					ms[MetricNames[k]] = MoneyQuantilesOf(x)
+				} else {
+					ms[MetricNames[k]] = QuantilesOf(x)
+				}
 			}
 			d.Years[t].Metrics[scope] = ms
 		}
@@ -120,7 +175,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 					exhausted++
 				}
 			}
-			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: QuantilesOf(x), RiskCompensation: QuantilesOf(y),
+			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: MoneyQuantilesOf(x), RiskCompensation: MoneyQuantilesOf(y),
 				FeeSubsidyMean: Money(subs / float64(P)), BudgetExhaustedShare: Number(float64(exhausted) / float64(P))})
 		}
 	}
@@ -149,6 +204,7 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 	var out []TargetResult
 	short := make([]float64, 0, P)
 	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
+		money := id == TargetBalanceMin || id == TargetCapitalMin // shortfalls in yuan
 		short = short[:0]
 		for q := range P {
 			if m := miss(q); m > 0 {
@@ -160,6 +216,7 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			PHold: Number(ph), SE: Number(math.Sqrt(ph * (1 - ph) / float64(P)))}
 		if len(short) > 0 {
 			qs := QuantilesOf(short)
+			qs.Money = money
 			tr.Shortfall = &qs
 		}
 		out = append(out, tr)

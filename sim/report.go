@@ -184,17 +184,14 @@ func (n Number) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// UnmarshalJSON reads a number; null is NaN.
+// UnmarshalJSON reads a number, or a decimal string (as Money writes);
+// null is NaN.
 func (n *Number) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Number(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
+	var m Money
+	if err := m.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*n = Number(v)
+	*n = Number(m)
 	return nil
 }
 
