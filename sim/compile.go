@@ -59,6 +59,7 @@ type yearPlan struct {
 	memberThr  []float64
 	memberMat  []float64
 	memberFrom []float64
+	memberLoss []int64
 }
 
 type cellPlan struct {
@@ -295,6 +296,7 @@ func (m *Model) planYear(t int) yearPlan {
 				y.memberThr = append(y.memberThr, thr[i])
 				y.memberMat = append(y.memberMat, m.maturity[i])
 				y.memberFrom = append(y.memberFrom, m.from[i])
+				y.memberLoss = append(y.memberLoss, m.loss[t*m.n+int(i)])
 			}
 			b.hi = int32(len(y.member))
 			y.bands = append(y.bands, b)

@@ -86,15 +86,10 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		}
 		before := len(w.events)
 		if sampler == Dense {
-			m.denseYear(w, t, scale)
+			w.pathLoss[t] = m.denseYear(w, t, scale)
 		} else {
-			m.fastYear(w, t, scale)
+			w.pathLoss[t] = m.fastYear(w, t, scale)
 		}
-		var loss int64
-		for _, e := range w.events[before:] {
-			loss += m.loss[t*m.n+int(e.Loan)]
-		}
-		w.pathLoss[t] = loss
 		w.pathDef[t] = int32(len(w.events) - before)
 	}
 }
@@ -104,8 +99,9 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 // the year, defaulted or not, so a path's stream is consumed the same way
 // whatever the PDs: runs that differ only in PDs or LGDs (a sweep) stay
 // coupled loan by loan.
-func (m *Model) denseYear(w *worker, t int, scale float64) {
+func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 	thr := m.thr[t*m.n : (t+1)*m.n]
+	losses := m.loss[t*m.n : (t+1)*m.n]
 	cells := m.loanCell[t*m.n : (t+1)*m.n]
 	start := float64(t)
 	for _, i := range m.years[t].alive {
@@ -120,11 +116,13 @@ func (m *Model) denseYear(w *worker, t int, scale float64) {
 		}
 		w.dead[i] = true
 		w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+		loss += losses[i]
 	}
+	return loss
 }
 
-// fastYear draws year t band by band; see Fast.
-func (m *Model) fastYear(w *worker, t int, scale float64) {
+// fastYear draws year t band by band (see Fast) and returns its loss in fen.
+func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	y := &m.years[t]
 	start := float64(t)
 	for _, cp := range y.cells {
@@ -132,14 +130,14 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 		inv := 1 / m.loadings[cp.load].sigma
 		for _, b := range y.bands[cp.bandLo:cp.bandHi] {
 			z := (scale*b.thr - sys) * inv
-			var pmax, rate float64
+			var pmax, invRate float64
 			if j := phiIndex(z); j >= 0 {
-				pmax, rate = tabPhi[j+2], tabRate[j+2] // upper bounds of Φ(z), −log(1 − Φ(z))
+				pmax, invRate = tabPhi[j+2], tabInvRate[j+2] // upper bound of Φ(z); 1/(−log(1 − Φ(z)))
 			} else if z < tabLo {
-				pmax, rate = tabPhi[0], tabRate[0]
+				pmax, invRate = tabPhi[0], tabInvRate[0]
 			} else {
 				pmax = Phi(z)
-				rate = -math.Log1p(-pmax)
+				invRate = -1 / math.Log1p(-pmax)
 			}
 			if !(pmax > 0) {
 				continue
@@ -148,7 +146,7 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 			hi := int64(b.hi)
 			for {
 				if pmax < 1 {
-					g := w.s.rnd.ExpFloat64() / rate
+					g := w.s.rnd.ExpFloat64() * invRate
 					if g >= float64(hi-k) {
 						break
 					}
@@ -183,7 +181,9 @@ func (m *Model) fastYear(w *worker, t int, scale float64) {
 				}
 				w.dead[i] = true
 				w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+				loss += y.memberLoss[k]
 			}
 		}
 	}
+	return loss
 }

@@ -9,7 +9,7 @@ import "math"
 //
 // (one grid step of safety on each side against rounding). The sampler
 // draws candidates at the upper bound p̄ = tabPhi[j+2], with geometric gaps
-// ⌊E/r⌋, E ~ Exp(1), r = tabRate[j+2] = −ln(1 − p̄), so that
+// ⌊E/r⌋, E ~ Exp(1), r = −ln(1 − p̄) (1/r = tabInvRate[j+2]), so that
 // P(gap ≥ k) = (1 − p̄)^k exactly; and it accepts a candidate iff v·p̄ < Φ(z_i)
 // with v uniform, deciding from the bounds when it can and computing Φ(z_i)
 // exactly only when v·p̄ falls between them (a squeeze). Every draw is
@@ -22,18 +22,19 @@ const (
 )
 
 var (
-	tabPhi  []float64 // Φ(tabLo + j·h)
-	tabRate []float64 // −ln(1 − Φ(tabLo + j·h))
+	tabPhi []float64 // Φ(tabLo + j·h)
+	// tabInvRate[j] = 1/(−ln(1 − Φ(tabLo + j·h))), the mean gap's scale
+	tabInvRate []float64
 )
 
 func init() {
 	n := int((tabHi-tabLo)*tabInv) + 3
 	tabPhi = make([]float64, n)
-	tabRate = make([]float64, n)
+	tabInvRate = make([]float64, n)
 	for j := range n {
 		p := Phi(tabLo + float64(j)*tabStep)
 		tabPhi[j] = p
-		tabRate[j] = -math.Log1p(-p)
+		tabInvRate[j] = -1 / math.Log1p(-p)
 	}
 }
 
