@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,28 +20,18 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/api"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
-	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 )
 
-// runOptions are the flags of danbao run.
+// runOptions are the flags of danbao run: the ones it shares with sweep
+// and topup, and its own outputs.
 type runOptions struct {
-	portfolio string   // snapshot folder; "" is the embedded example
-	scenario  string   // built-in name or YAML file
-	sets      []string // path=value overrides, in order
-	horizon   int      // 0: the scenario's horizon_years
-	paths     int
-	seed      uint64
-	workers   int
-	sampler   string // fast or dense
-	json      bool
-	out       string // per-path results file; "" for none
-	report    string // self-contained HTML report file; "" for none
-	progress  bool   // draw a progress bar on stderr
+	simOptions
+	out    string // per-path results file; "" for none
+	report string // self-contained HTML report file; "" for none
 	// lossesOnly skips the policy ledger: the credit-loss distribution only.
 	lossesOnly bool
 }
@@ -87,25 +76,14 @@ is written and the exit status is 130.`,
   danbao run --portfolio /data/wz --set model.r2.industry=0.15 --set policy.bank_share=0.3 --out paths.arrow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("horizon") {
-				o.horizon = 0
-			} else if o.horizon <= 0 {
-				return fmt.Errorf("--horizon %d: must be at least 1", o.horizon)
+			if err := o.fromFlags(cmd); err != nil {
+				return err
 			}
-			o.progress = !o.json && isTerminal(os.Stdout) && isTerminal(os.Stderr)
 			return runSimulation(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	addSimFlags(cmd, &o.simOptions, 10000)
 	f := cmd.Flags()
-	f.StringVar(&o.portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
-	f.StringVar(&o.scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
-	f.StringArrayVar(&o.sets, "set", nil, "override a scenario field, path=value (repeatable), e.g. model.r2.industry=0.15")
-	f.IntVar(&o.paths, "paths", 10000, "number of Monte Carlo paths")
-	f.Uint64Var(&o.seed, "seed", 1, "random seed; equal seeds give identical results")
-	f.IntVar(&o.horizon, "horizon", 0, "horizon in years, 1.."+strconv.Itoa(models.MaxHorizonYears)+" (default: the scenario's horizon_years)")
-	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
-	f.StringVar(&o.sampler, "sampler", "fast", "sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
-	f.BoolVar(&o.json, "json", false, "print the result document as JSON")
 	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
 	f.StringVar(&o.report, "report", "", "write the result as one self-contained HTML file (charts inline)")
@@ -118,20 +96,9 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // print. On cancellation it writes nothing and returns an *exitError with
 // status 130.
 func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	if o.paths <= 0 || o.paths > sim.MaxPaths {
-		return fmt.Errorf("--paths %d: must be in 1..%d", o.paths, sim.MaxPaths)
-	}
-	if o.workers <= 0 {
-		return fmt.Errorf("--workers %d: must be at least 1", o.workers)
-	}
-	var sampler sim.Sampler
-	switch o.sampler {
-	case "fast":
-		sampler = sim.Fast
-	case "dense":
-		sampler = sim.Dense
-	default:
-		return fmt.Errorf("--sampler %q: must be fast or dense", o.sampler)
+	p, err := o.params()
+	if err != nil {
+		return err
 	}
 	format := api.PathsArrowFile
 	switch strings.ToLower(filepath.Ext(o.out)) {
@@ -141,26 +108,11 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		format = api.PathsArrowStream
 	}
 
-	pf, err := danbao.LoadPortfolio(o.portfolio)
+	pf, sc, err := o.load(ctx)
 	if err != nil {
 		return err
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return err
-	}
-	sets := o.sets
-	if o.horizon != 0 {
-		sets = append(sets[:len(sets):len(sets)], "horizon_years="+strconv.Itoa(o.horizon))
-	}
-	if err := scenarios.SetAll(&sc, sets); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return interrupted(err)
 	}
 
-	p := sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers}
 	var bar *progressBar
 	if o.progress {
 		bar = newProgressBar(stderr, o.paths)

@@ -20,7 +20,7 @@ import (
 
 // smallRun is a quick run of the embedded example.
 func smallRun() runOptions {
-	return runOptions{scenario: "baseline", paths: 300, seed: 1, workers: 2, sampler: "fast", json: true}
+	return runOptions{simOptions: simOptions{scenario: "baseline", paths: 300, seed: 1, workers: 2, sampler: "fast", json: true}}
 }
 
 func runJSON(t *testing.T, o runOptions) (*sim.Document, string) {

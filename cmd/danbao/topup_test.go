@@ -145,7 +145,7 @@ func TestTopupHoldsOnExample(t *testing.T) {
 // target (measured: 19–26 % in year 2 at 1,000 paths) — and the summary of
 // danbao run says so.
 func TestWenzhou2011Compensation(t *testing.T) {
-	o := runOptions{scenario: "wenzhou-2011", paths: 300, seed: 1, workers: 2, sampler: "fast", json: true}
+	o := runOptions{simOptions: simOptions{scenario: "wenzhou-2011", paths: 300, seed: 1, workers: 2, sampler: "fast", json: true}}
 	doc, _ := runJSON(t, o)
 	pf, err := danbao.Example()
 	if err != nil {
