@@ -135,14 +135,7 @@ func (o *sweepOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
 
 func (o *sweepOutput) Attachments() []Attachment {
 	r := o.r
-	table := func(name string, write func(*csv.Writer)) Attachment {
-		return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
-			cw := csv.NewWriter(w)
-			write(cw)
-			cw.Flush()
-			return cw.Error()
-		}}
-	}
+	table := csvAttachment
 	return []Attachment{
 		// points: value, pd_multiplier, topup, topup_pooled
 		table("points", func(cw *csv.Writer) {
@@ -199,4 +192,14 @@ func (o *sweepOutput) Attachments() []Attachment {
 			}
 		}),
 	}
+}
+
+// csvAttachment is the attachment name.csv written by write.
+func csvAttachment(name string, write func(*csv.Writer)) Attachment {
+	return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		write(cw)
+		cw.Flush()
+		return cw.Error()
+	}}
 }

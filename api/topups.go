@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -96,14 +95,7 @@ func (o *topupOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
 
 func (o *topupOutput) Attachments() []Attachment {
 	r := o.r
-	table := func(name string, write func(*csv.Writer)) Attachment {
-		return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
-			cw := csv.NewWriter(w)
-			write(cw)
-			cw.Flush()
-			return cw.Error()
-		}}
-	}
+	table := csvAttachment
 	b := strconv.FormatBool
 	return []Attachment{
 		// guarantors: one row per guarantor and requested confidence.

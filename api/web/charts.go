@@ -136,7 +136,7 @@ func (groupTicker) Ticks(lo, hi float64) []plot.Tick {
 			if math.Abs(v) < step*1e-9 {
 				v = 0
 			}
-			t.Label = groupDigits(strconv.FormatFloat(v, 'f', dec, 64))
+			t.Label = GroupDigits(strconv.FormatFloat(v, 'f', dec, 64))
 		}
 		ts = append(ts, t)
 	}

@@ -46,7 +46,7 @@ func fmtIn(x float64, u unit) string {
 	if !finite(x) {
 		return "–"
 	}
-	return groupDigits(strconv.FormatFloat(x/u.Yuan, 'f', 2, 64))
+	return GroupDigits(strconv.FormatFloat(x/u.Yuan, 'f', 2, 64))
 }
 
 // fmtWan formats yuan in 万 yuan; fmtYi in 亿 yuan.
@@ -75,12 +75,12 @@ func fmtNum(x float64, d int) string {
 	if !finite(x) {
 		return "–"
 	}
-	return groupDigits(strconv.FormatFloat(x, 'f', d, 64))
+	return GroupDigits(strconv.FormatFloat(x, 'f', d, 64))
 }
 
-// groupDigits puts a comma between groups of three digits of the
+// GroupDigits puts a comma between groups of three digits of the
 // integer part: 1234567.89 → 1,234,567.89.
-func groupDigits(s string) string {
+func GroupDigits(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {
 		sign, s = "-", s[1:]

@@ -13,9 +13,9 @@ func TestFormat(t *testing.T) {
 	for _, tt := range []struct {
 		got, want string
 	}{
-		{groupDigits("1234567.89"), "1,234,567.89"},
-		{groupDigits("-1234"), "-1,234"},
-		{groupDigits("999"), "999"},
+		{GroupDigits("1234567.89"), "1,234,567.89"},
+		{GroupDigits("-1234"), "-1,234"},
+		{GroupDigits("999"), "999"},
 		{fmtMoney(2.5e9), "25.00亿"},
 		{fmtMoney(123456), "12.35万"},
 		{fmtMoney(math.NaN()), "–"},

@@ -364,23 +364,5 @@ func pct(level float64) string {
 	return strconv.FormatFloat(math.Round(level*1e4)/100, 'f', -1, 64)
 }
 
-// groupDigits puts a comma between groups of three digits of the
-// integer part: 1234567.89 → 1,234,567.89.
-func groupDigits(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if hasFrac {
-		b.WriteString("." + frac)
-	}
-	return sign + b.String()
-}
+// groupDigits puts a comma between groups of three digits: 1,234,567.89.
+var groupDigits = web.GroupDigits
