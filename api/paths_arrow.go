@@ -77,12 +77,17 @@ const pathsBatchRows = 1 << 16
 // The schema's metadata carries "schema" = PathsSchemaName, "seed",
 // "horizon_years" and "sampler".
 func PathsSchema(r *sim.Result) *arrow.Schema {
-	return arrow.NewSchema(pathsFields(r.Horizon), pathsMetadata(r))
+	return arrow.NewSchema(pathsFields(r), pathsMetadata(r))
 }
 
 var moneyType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
 
-func pathsFields(H int) []arrow.Field {
+// pathsFields are the columns: path, loss_total, defaults_total,
+// loss_y1..H, defaults_y1..H and, when the run had the policy ledger,
+// loss_bank, loss_guarantor, loss_reguarantor, loss_national_fund,
+// loss_county_fund (each party's ultimate loss over the horizon).
+func pathsFields(r *sim.Result) []arrow.Field {
+	H := r.Horizon
 	fs := []arrow.Field{
 		{Name: "path", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "loss_total", Type: moneyType},
@@ -93,6 +98,11 @@ func pathsFields(H int) []arrow.Field {
 	}
 	for t := 1; t <= H; t++ {
 		fs = append(fs, arrow.Field{Name: "defaults_y" + strconv.Itoa(t), Type: arrow.PrimitiveTypes.Int64})
+	}
+	if r.PartyLoss != nil {
+		for _, party := range sim.PartyNames {
+			fs = append(fs, arrow.Field{Name: "loss_" + party, Type: moneyType})
+		}
 	}
 	return fs
 }
@@ -170,12 +180,20 @@ func pathsBatch(b *array.RecordBuilder, r *sim.Result, lo, hi int) arrow.RecordB
 			defs.UnsafeAppend(int64(r.Defaults[p*H+t]))
 		}
 	}
+	if r.PartyLoss != nil {
+		for k := range sim.NParties {
+			party := b.Field(3 + 2*H + k).(*array.Decimal128Builder)
+			for p := lo; p < hi; p++ {
+				party.UnsafeAppend(decimal128.FromI64(r.PartyLoss[p*sim.NParties+k]))
+			}
+		}
+	}
 	return b.NewRecordBatch()
 }
 
 func writePathsCSV(w io.Writer, r *sim.Result) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	fs := pathsFields(r.Horizon)
+	fs := pathsFields(r)
 	for i, f := range fs {
 		if i > 0 {
 			bw.WriteByte(',')
@@ -198,6 +216,12 @@ func writePathsCSV(w io.Writer, r *sim.Result) error {
 		for t := range H {
 			buf = append(buf, ',')
 			buf = strconv.AppendInt(buf, int64(r.Defaults[p*H+t]), 10)
+		}
+		if r.PartyLoss != nil {
+			for _, v := range r.PartyLoss[p*sim.NParties : (p+1)*sim.NParties] {
+				buf = append(buf, ',')
+				buf = append(buf, models.Cents(v).String()...)
+			}
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {

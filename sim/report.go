@@ -300,6 +300,7 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 	if err != nil {
 		return nil, err
 	}
+	r.PartyLoss = book.PartyLoss
 	d := NewDocument(pf, sc, r, p.Workers)
 	if err := d.addLedger(ctx, L, r, book, p); err != nil {
 		return nil, err

@@ -57,6 +57,10 @@ type Result struct {
 	Loss []int64
 	// Defaults[p*Horizon + t] is path p's number of defaults in year t.
 	Defaults []int32
+	// PartyLoss[p*NParties + k] is party k's ultimate loss on path p over
+	// the horizon, in fen (PartyNames[k]); nil when the run had no policy
+	// ledger (SimulateLosses).
+	PartyLoss []int64
 }
 
 // TotalLoss returns path p's loss over the whole horizon, in fen.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -536,20 +537,34 @@ func (h *Handler) result(r *http.Request, st runStatus) (*resultView, error) {
 	return v, nil
 }
 
-// resultData fetches a run's document, its per-path total losses and the
-// position of its portfolio (for names; nil if the portfolio is gone).
-func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, []float64, *models.Position, error) {
+// resultData fetches a run's document, its per-path losses by party (see
+// newResultView) and the position of its portfolio (for names; nil if the
+// portfolio is gone).
+func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, map[string][]float64, *models.Position, error) {
 	base := "/v1/runs/" + url.PathEscape(st.ID)
 	var doc sim.Document
 	if err := h.call(r, http.MethodGet, base+"/result", nil, &doc); err != nil {
 		return nil, nil, nil, err
 	}
 	col := &csvColumn{name: "loss_total", idx: -1}
-	if err := h.stream(r, base+"/paths?format=csv", "text/csv", col); err != nil {
+	cols := map[string]*csvColumn{sim.PartyTotal: col}
+	writers := []io.Writer{col}
+	for _, party := range sim.PartyNames {
+		c := &csvColumn{name: "loss_" + party, idx: -1}
+		cols[party] = c
+		writers = append(writers, c)
+	}
+	if err := h.stream(r, base+"/paths?format=csv", "text/csv", io.MultiWriter(writers...)); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := col.Close(); err != nil {
 		return nil, nil, nil, fmt.Errorf("web: per-path CSV of %s: %w", st.ID, err)
+	}
+	losses := map[string][]float64{}
+	for party, c := range cols {
+		if c.Close() == nil { // runs without the ledger have no party columns
+			losses[party] = c.values
+		}
 	}
 	pos, err := h.position(r, st.Portfolio, "")
 	if err != nil {
@@ -559,7 +574,7 @@ func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, []fl
 		}
 		pos = nil // deleted portfolio: show ids
 	}
-	return &doc, col.values, pos, nil
+	return &doc, losses, pos, nil
 }
 
 // runReport serves the run's report file (RenderReport) as a download.

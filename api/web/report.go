@@ -26,20 +26,14 @@ type ReportOptions struct {
 // RenderReport writes the result of a run as one self-contained HTML file:
 // the style sheet inline, every chart an inline SVG, no script and no
 // external asset, so it opens offline and can be mailed. res gives the
-// per-path total losses for the histogram; with res nil the histogram is
-// left out (and the report says so).
+// per-path losses for the histograms (the total, and each party's when the
+// run had the policy ledger); with res nil they are left out (and the
+// report says so).
 func RenderReport(w io.Writer, doc *sim.Document, res *sim.Result, opts ReportOptions) error {
 	if doc == nil {
 		return errors.New("web: RenderReport: nil document")
 	}
-	var losses []float64
-	if res != nil {
-		losses = make([]float64, res.Paths)
-		for p := range res.Paths {
-			losses[p] = float64(res.TotalLoss(p)) / 100
-		}
-	}
-	return renderReport(w, loadFonts(), doc, losses, opts)
+	return renderReport(w, loadFonts(), doc, pathLosses(res), opts)
 }
 
 type reportData struct {
@@ -53,7 +47,31 @@ type reportData struct {
 
 var reportTemplate = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/parts.html", "templates/report.html"))
 
-func renderReport(w io.Writer, cf *chartFonts, doc *sim.Document, losses []float64, opts ReportOptions) error {
+// pathLosses returns res's per-path losses in yuan keyed by party ("total"
+// and, with the policy ledger, each of sim.PartyNames); nil for a nil res.
+func pathLosses(res *sim.Result) map[string][]float64 {
+	if res == nil {
+		return nil
+	}
+	out := map[string][]float64{}
+	total := make([]float64, res.Paths)
+	for p := range res.Paths {
+		total[p] = float64(res.TotalLoss(p)) / 100
+	}
+	out[sim.PartyTotal] = total
+	if res.PartyLoss != nil {
+		for k, party := range sim.PartyNames {
+			x := make([]float64, res.Paths)
+			for p := range res.Paths {
+				x[p] = float64(res.PartyLoss[p*sim.NParties+k]) / 100
+			}
+			out[party] = x
+		}
+	}
+	return out
+}
+
+func renderReport(w io.Writer, cf *chartFonts, doc *sim.Document, losses map[string][]float64, opts ReportOptions) error {
 	v, err := newResultView(cf, doc, losses, opts.Position)
 	if err != nil {
 		return err

@@ -26,13 +26,15 @@ type resultView struct {
 	LossRows []lossRow
 	YearRows []yearRow
 	LossHist chart
-	Parties  chart
-	Heat     heatTable
-	Outlays  outlaysView
-	Contribs []contribView
-	City     []metricRow
-	Notes    []string // what the view could not show, and why
-	FontNote string   // set when charts are drawn without a CJK font
+	// PartyHists are the histograms of each party's loss, with its VaR and ES.
+	PartyHists []chart
+	Parties    chart
+	Heat       heatTable
+	Outlays    outlaysView
+	Contribs   []contribView
+	City       []metricRow
+	Notes      []string // what the view could not show, and why
+	FontNote   string   // set when charts are drawn without a CJK font
 }
 
 type lossRow struct {
@@ -83,10 +85,10 @@ func guarantorNames(pos *models.Position) names {
 	return n
 }
 
-// newResultView builds the view of doc. losses are the per-path total
-// losses in yuan (nil if not available); pos (optional) names the
-// guarantors.
-func newResultView(cf *chartFonts, doc *sim.Document, losses []float64, pos *models.Position) (*resultView, error) {
+// newResultView builds the view of doc. losses are the per-path losses in
+// yuan keyed by party ("total", "bank", …; nil or partial if not
+// available); pos (optional) names the guarantors.
+func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float64, pos *models.Position) (*resultView, error) {
 	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(doc.ElapsedSeconds, 1)}
 	if !cf.cjk {
 		v.FontNote = "No CJK font was found (install fonts-noto-cjk), so the charts carry English labels only; the captions give the Chinese."
@@ -115,15 +117,29 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses []float64, pos *mod
 
 	var err error
 	total := doc.Loss[sim.PartyTotal]
-	if losses != nil {
-		v.LossHist, err = lossHistogram(cf, "loss-hist", losses, total, name{"Distribution of the total credit loss", "总损失分布"})
+	if x := losses[sim.PartyTotal]; x != nil {
+		v.LossHist, err = lossHistogram(cf, "loss-hist", x, total, name{"Distribution of the total credit loss", "总损失分布"})
 		if err != nil {
 			return nil, err
 		}
 	} else {
-		v.Notes = append(v.Notes, "The per-path losses were not available, so the loss histogram is left out.")
+		v.Notes = append(v.Notes, "The per-path losses were not available, so the loss histograms are left out.")
 	}
-	v.Notes = append(v.Notes, "Per-path losses are recorded for the total only (danbao.paths/v1), so the histogram is of the total loss; the parties' VaR and ES are compared below.")
+	for _, pn := range partyNames {
+		x := losses[pn.Key]
+		st, ok := doc.Loss[pn.Key]
+		if pn.Key == sim.PartyTotal || x == nil || !ok {
+			continue
+		}
+		c, err := lossHistogram(cf, "loss-hist-"+pn.Key, x, st, name{"Loss of the " + strings.ToLower(pn.EN), pn.ZH + "损失分布"})
+		if err != nil {
+			return nil, err
+		}
+		v.PartyHists = append(v.PartyHists, c)
+	}
+	if losses[sim.PartyTotal] != nil && len(v.PartyHists) == 0 {
+		v.Notes = append(v.Notes, "Per-path losses of the parties are not recorded for this run, so only the total's histogram is drawn.")
+	}
 	if v.Parties, err = partyChart(cf, doc); err != nil {
 		return nil, err
 	}

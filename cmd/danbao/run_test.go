@@ -114,8 +114,26 @@ func TestRunOut(t *testing.T) {
 				t.Fatal(err)
 			}
 			rows = len(recs) - 1
-			if strings.Join(recs[0], ",") != "path,loss_total,defaults_total,loss_y1,defaults_y1" {
+			if strings.Join(recs[0], ",") != "path,loss_total,defaults_total,loss_y1,defaults_y1,loss_bank,loss_guarantor,loss_reguarantor,loss_national_fund,loss_county_fund" {
 				t.Errorf("csv header %v", recs[0])
+			}
+			// The parties' losses add up to the total on every path, to the fen.
+			for _, rec := range recs[1:] {
+				total, err := models.ParseCents(rec[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				var sum models.Cents
+				for _, v := range rec[5:] {
+					c, err := models.ParseCents(v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sum += c
+				}
+				if sum != total {
+					t.Errorf("path %s: parties sum to %v, total %v", rec[0], sum, total)
+				}
 			}
 		}
 		f.Close()
