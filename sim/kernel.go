@@ -122,41 +122,49 @@ func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 }
 
 // fastYear draws year t band by band (see Fast) and returns its loss in fen.
+//
+// Within a cell, the bands' Bernoulli(p̄_b) candidate trials are generated
+// by one running exponential variate E: with hazard r_b = −ln(1 − p̄_b) per
+// trial, the next candidate is ⌊E/r_b⌋ trials on if that falls inside the
+// band; otherwise E − r_b·(trials left) carries over to the next band,
+// which by the memorylessness of the exponential is again Exp(1). A band
+// without a candidate, the common case, then costs a multiply and a
+// compare, not a random draw.
 func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	y := &m.years[t]
 	start := float64(t)
 	for _, cp := range y.cells {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
+		e := w.s.rnd.ExpFloat64()
 		for _, b := range y.bands[cp.bandLo:cp.bandHi] {
 			z := (scale*b.thr - sys) * inv
-			var pmax, invRate float64
+			var pmax, rate, invRate float64
 			if j := phiIndex(z); j >= 0 {
-				pmax, invRate = tabPhi[j+2], tabInvRate[j+2] // upper bound of Φ(z); 1/(−log(1 − Φ(z)))
+				// upper bound of Φ(z), its hazard −ln(1 − p̄) and 1/hazard
+				pmax, rate, invRate = tabPhi[j+2], tabRate[j+2], tabInvRate[j+2]
 			} else if z < tabLo {
-				pmax, invRate = tabPhi[0], tabInvRate[0]
+				pmax, rate, invRate = tabPhi[0], tabRate[0], tabInvRate[0]
 			} else {
 				pmax = Phi(z)
-				invRate = -1 / math.Log1p(-pmax)
+				rate = -math.Log1p(-pmax)
+				invRate = 1 / rate
 			}
 			if !(pmax > 0) {
-				continue
+				continue // no hazard: e carries over unchanged
 			}
-			k := int64(b.lo) - 1
-			hi := int64(b.hi)
-			for {
-				if pmax < 1 {
-					g := w.s.rnd.ExpFloat64() * invRate
-					if g >= float64(hi-k) {
-						break
-					}
-					k += 1 + int64(g)
-				} else {
-					k++
-				}
-				if k >= hi {
+			next, hi := int64(b.lo), int64(b.hi)
+			for next < hi {
+				if need := rate * float64(hi-next); e >= need {
+					e -= need // no candidate in the rest of the band
 					break
 				}
+				k := next + int64(e*invRate) // invRate is 0 when p̄ = 1: every trial a candidate
+				e = w.s.rnd.ExpFloat64()
+				if k >= hi {
+					break // rounding at the band's end: take a fresh e
+				}
+				next = k + 1
 				i := y.member[k]
 				if w.dead[i] {
 					continue

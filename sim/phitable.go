@@ -23,18 +23,21 @@ const (
 
 var (
 	tabPhi []float64 // Φ(tabLo + j·h)
-	// tabInvRate[j] = 1/(−ln(1 − Φ(tabLo + j·h))), the mean gap's scale
-	tabInvRate []float64
+	// tabRate[j] = −ln(1 − Φ(tabLo + j·h)), the hazard per trial, and
+	// tabInvRate[j] = 1/tabRate[j]
+	tabRate, tabInvRate []float64
 )
 
 func init() {
 	n := int((tabHi-tabLo)*tabInv) + 3
 	tabPhi = make([]float64, n)
+	tabRate = make([]float64, n)
 	tabInvRate = make([]float64, n)
 	for j := range n {
 		p := Phi(tabLo + float64(j)*tabStep)
 		tabPhi[j] = p
-		tabInvRate[j] = -1 / math.Log1p(-p)
+		tabRate[j] = -math.Log1p(-p)
+		tabInvRate[j] = 1 / tabRate[j]
 	}
 }
 
