@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
 )
 
 // PositionSchema names the JSON document of describe --json.
@@ -19,10 +20,12 @@ const PositionSchema = "danbao.position/v1"
 func init() {
 	var (
 		portfolio string
+		scenario  string
+		sets      []string
 		asJSON    bool
 	)
 	cmd := &cobra.Command{
-		Use:   "describe [--portfolio DIR] [--json]",
+		Use:   "describe [--portfolio DIR] [--scenario NAME|FILE] [--set path=value]... [--json]",
 		Short: "Today's position: balances, leverage, fees, concentration, and which targets hold now",
 		Long: `describe reads a portfolio snapshot (default: the embedded example) and
 prints today's position, before any simulation: balance and count by
@@ -30,7 +33,9 @@ guarantor, county, industry, product and segment; each guarantor's leverage
 in the three definitions (regulatory, performance, fiscal) and the
 consolidated city-wide one; the balance-weighted average fee; the largest
 borrower against 10 % of net assets; and which targets of DESIGN.md hold
-today, under the default 4321 policy and the seed's targets.
+today, under the scenario's policy and targets (default: baseline, the
+4321 policy and the seed's targets; --set changes any of them, e.g.
+--set targets.leverage_min.threshold=4).
 
 With --json it prints the position as a JSON document (schema
 "` + PositionSchema + `"); money is a decimal string of yuan, a leverage over
@@ -41,7 +46,14 @@ zero capital is null.`,
 			if err != nil {
 				return err
 			}
-			pos := models.Describe(pf, models.Policy4321(), models.DefaultTargets())
+			sc, err := scenarios.Load(scenario)
+			if err != nil {
+				return err
+			}
+			if err := scenarios.SetAll(&sc, sets); err != nil {
+				return err
+			}
+			pos := models.Describe(pf, sc.Policy, sc.Targets)
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
@@ -57,6 +69,8 @@ zero capital is null.`,
 		},
 	}
 	cmd.Flags().StringVar(&portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
+	cmd.Flags().StringVar(&scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file (its policy and targets)")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override a scenario field, path=value (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the position as JSON")
 	rootCmd.AddCommand(cmd)
 }

@@ -158,3 +158,27 @@ func TestFormatMoney(t *testing.T) {
 		t.Errorf("table widths %v:\n%s", widths, b.String())
 	}
 }
+
+// TestDescribeScenario: describe judges today's position by the scenario's
+// targets, so --set moves a threshold: the city's leverage 3.63 fails the
+// seed's 5 and holds against 3.5.
+func TestDescribeScenario(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "✗  leverage_min       city"},
+		{[]string{"--set", "targets.leverage_min.threshold=3.5"}, "✓  leverage_min       city"},
+	} {
+		out, err := run(t, append([]string{"describe", "--scenario", "baseline"}, tt.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, tt.want) {
+			t.Errorf("describe %v: no line %q", tt.args, tt.want)
+		}
+	}
+	if _, err := run(t, "describe", "--set", "targets.leverage_min.threshold=abc"); err == nil {
+		t.Error("describe with a bad --set: no error")
+	}
+}
