@@ -30,7 +30,8 @@ type simOptions struct {
 	workers   int
 	sampler   string // fast or dense
 	json      bool
-	progress  bool // draw a progress bar on stderr
+	report    string // self-contained HTML file of the result; "" for none
+	progress  bool   // draw a progress bar on stderr
 }
 
 // addSimFlags registers the shared flags on cmd, with paths as the default
@@ -46,6 +47,21 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+	f.StringVar(&o.report, "report", "", "also write the result as one self-contained HTML file (charts inline, opens offline)")
+}
+
+// writeReport writes o.report, when asked for, through render (atomically).
+func (o *simOptions) writeReport(ctx context.Context, render func(io.Writer) error) error {
+	if o.report == "" {
+		return nil
+	}
+	if err := writeFileAtomic(ctx, o.report, render); err != nil {
+		if ctx.Err() != nil {
+			return interrupted(err)
+		}
+		return fmt.Errorf("--report: %w", err)
+	}
+	return nil
 }
 
 // fromFlags finishes o once cobra has parsed the flags: --horizon counts

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
+
+	"github.com/spf13/pflag"
 )
 
 // run executes the danbao command line with args and returns its stdout.
@@ -170,6 +173,7 @@ func TestDescribeScenario(t *testing.T) {
 		{nil, "✗  leverage_min       city"},
 		{[]string{"--set", "targets.leverage_min.threshold=3.5"}, "✓  leverage_min       city"},
 	} {
+		resetAfter(t, "describe", "set")
 		out, err := run(t, append([]string{"describe", "--scenario", "baseline"}, tt.args...)...)
 		if err != nil {
 			t.Fatal(err)
@@ -180,5 +184,53 @@ func TestDescribeScenario(t *testing.T) {
 	}
 	if _, err := run(t, "describe", "--set", "targets.leverage_min.threshold=abc"); err == nil {
 		t.Error("describe with a bad --set: no error")
+	}
+}
+
+// resetAfter restores flags of the subcommand name to their defaults when
+// the test ends, since cobra keeps values between runs in one process.
+func resetAfter(t *testing.T, name string, flags ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, c := range rootCmd.Commands() {
+			if c.Name() != name {
+				continue
+			}
+			for _, f := range flags {
+				fl := c.Flags().Lookup(f)
+				if sv, ok := fl.Value.(pflag.SliceValue); ok {
+					sv.Replace(nil)
+				} else {
+					fl.Value.Set(fl.DefValue)
+				}
+				fl.Changed = false
+			}
+		}
+	})
+}
+
+// TestReportFiles: sweep and topup write self-contained HTML reports with
+// their charts, like run.
+func TestReportFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		cmd  string
+		args []string
+	}{
+		{"sweep", []string{"--param", "policy.bank_share", "--values", "0.2,0.3", "--paths", "200", "--horizon", "1"}},
+		{"topup", []string{"--confidence", "0.9,0.95", "--paths", "200", "--horizon", "1"}},
+	} {
+		resetAfter(t, tt.cmd, "report")
+		file := filepath.Join(dir, tt.cmd+".html")
+		if _, err := run(t, append(append([]string{tt.cmd}, tt.args...), "--report", file)...); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "<svg"); n == 0 || strings.Contains(string(b), "<script") {
+			t.Errorf("%s report: %d charts, script %v", tt.cmd, n, strings.Contains(string(b), "<script"))
+		}
 	}
 }

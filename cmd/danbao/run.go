@@ -30,8 +30,7 @@ import (
 // and topup, and its own outputs.
 type runOptions struct {
 	simOptions
-	out    string // per-path results file; "" for none
-	report string // self-contained HTML report file; "" for none
+	out string // per-path results file; "" for none
 	// lossesOnly skips the policy ledger: the credit-loss distribution only.
 	lossesOnly bool
 }
@@ -86,7 +85,6 @@ is written and the exit status is 130.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
-	f.StringVar(&o.report, "report", "", "write the result as one self-contained HTML file (charts inline)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -143,15 +141,10 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if o.report != "" {
-		pos := models.Describe(pf, sc.Policy, sc.Targets)
-		opts := web.ReportOptions{Position: &pos, Portfolio: o.portfolio}
-		if err := writeFileAtomic(ctx, o.report, func(w io.Writer) error { return web.RenderReport(w, doc, res, opts) }); err != nil {
-			if ctx.Err() != nil {
-				return interrupted(err)
-			}
-			return fmt.Errorf("--report: %w", err)
-		}
+	pos := models.Describe(pf, sc.Policy, sc.Targets)
+	opts := web.ReportOptions{Position: &pos, Portfolio: o.portfolio}
+	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderReport(w, doc, res, opts) }); err != nil {
+		return err
 	}
 	if o.json {
 		enc := json.NewEncoder(stdout)

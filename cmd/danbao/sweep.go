@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -126,6 +127,13 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
+	pos := models.Describe(pf, sc.Policy, sc.Targets)
+	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderSweep(w, res, &pos) }); err != nil {
+		return err
+	}
+	if o.report != "" {
+		fmt.Fprintf(stderr, "Report: %s\n", o.report)
+	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

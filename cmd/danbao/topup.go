@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -105,6 +106,12 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
+	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderTopup(w, res) }); err != nil {
+		return err
+	}
+	if o.report != "" {
+		fmt.Fprintf(stderr, "Report: %s\n", o.report)
+	}
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
