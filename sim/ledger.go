@@ -91,16 +91,15 @@ type Ledger struct {
 	gb       []int64 // guaranteed balance, fen
 	rw       []int64 // risk-weighted guaranteed balance, fen
 	smallAg  []bool  // small/micro or agri segment
-	parts    []int64 // [(t*n+i)*NParties + k] nominal parts of the claim
-	feeB     []int64 // [t*n+i] fee borrowers pay if alive all year t
-	feeS     []int64 // [t*n+i] fee subsidy if alive all year t
-	reFee    []int64 // [t*n+i] re-guarantee fee if alive all year t
-	rateB    []float64
-	rateS    []float64
-	rateRe   []float64
-	det      []gyDet // [g*H + t] figures before defaults
-	subsDet  []int64 // [c*H + t] fee subsidy per county before defaults
-	budget   []int64 // [c] yearly county fund budget, −1 unlimited
+	// ly[t*n+i] is what booking loan i's default in year t reads, packed
+	// in one record so that a default costs one or two cache lines.
+	ly      []loanYear
+	rateB   []float64
+	rateS   []float64
+	rateRe  []float64
+	det     []gyDet // [g*H + t] figures before defaults
+	subsDet []int64 // [c*H + t] fee subsidy per county before defaults
+	budget  []int64 // [c] yearly county fund budget, −1 unlimited
 	// finiteBudget is true when some county fund's budget can run out, so
 	// that the order of the claims within a year matters.
 	finiteBudget bool
@@ -116,6 +115,15 @@ type Ledger struct {
 	largest      []int64   // [g] largest borrower's guaranteed balance, fen
 	grace        float64   // years
 	lagCum       []float64 // cumulative recovery lag fractions
+}
+
+// loanYear is loan i in year t as the ledger books it, in fen.
+type loanYear struct {
+	claim, loss int64           // the Model's claim and loss, copied here
+	parts       [NParties]int64 // nominal split of the claim
+	feeB        int64           // fee borrowers pay if alive all year
+	feeS        int64           // fee subsidy if alive all year
+	reFee       int64           // re-guarantee fee if alive all year
 }
 
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
@@ -195,8 +203,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	L.eligible, L.smallAg = make([]bool, n), make([]bool, n)
 	L.gb, L.rw = make([]int64, n), make([]int64, n)
 	L.rateB, L.rateS, L.rateRe = make([]float64, n), make([]float64, n), make([]float64, n)
-	L.parts = make([]int64, H*n*NParties)
-	L.feeB, L.feeS, L.reFee = make([]int64, H*n), make([]int64, H*n), make([]int64, H*n)
+	L.ly = make([]loanYear, H*n)
 	L.det = make([]gyDet, G*H)
 	L.subsDet = make([]int64, len(L.Counties)*H)
 	borrowers := map[[2]string]int64{}
@@ -246,9 +253,10 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		}
 		mat := m.maturity[i]
 		for t := range H {
+			L.ly[t*n+i].claim, L.ly[t*n+i].loss = m.claim[t*n+i], m.loss[t*n+i]
 			models.Allocate(parts[:], models.Cents(m.claim[t*n+i]), w[:])
 			for k := range NParties {
-				L.parts[(t*n+i)*NParties+k] = int64(parts[k])
+				L.ly[t*n+i].parts[k] = int64(parts[k])
 			}
 			d := &L.det[g*H+t]
 			full := m.aliveIn(i, t)
@@ -258,14 +266,15 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			if t == 0 && m.from[i] <= 0 {
 				d.startBal += L.gb[i]
 			}
-			L.feeB[t*n+i] = roundFen(L.rateB[i] * float64(L.gb[i]) * full)
-			L.feeS[t*n+i] = roundFen(L.rateS[i] * float64(L.gb[i]) * full)
-			L.reFee[t*n+i] = roundFen(L.rateRe[i] * float64(l.Balance) * full)
-			d.feeB += L.feeB[t*n+i]
-			d.feeS += L.feeS[t*n+i]
-			d.reFee += L.reFee[t*n+i]
+			ly := &L.ly[t*n+i]
+			ly.feeB = roundFen(L.rateB[i] * float64(L.gb[i]) * full)
+			ly.feeS = roundFen(L.rateS[i] * float64(L.gb[i]) * full)
+			ly.reFee = roundFen(L.rateRe[i] * float64(l.Balance) * full)
+			d.feeB += ly.feeB
+			d.feeS += ly.feeS
+			d.reFee += ly.reFee
 			d.feeBase += float64(L.gb[i]) * full
-			L.subsDet[int(L.loanCty[i])*H+t] += L.feeS[t*n+i]
+			L.subsDet[int(L.loanCty[i])*H+t] += ly.feeS
 			if mat > float64(t+1) {
 				d.endBal += L.gb[i]
 				d.rwEnd += L.rw[i]
@@ -430,8 +439,9 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 		g := int(L.loanG[i])
 		L.bookDefault(s, i, g, t, ce.u)
 		ti := t*n + i
-		claim, loss := m.claim[ti], m.loss[ti]
-		nominal := L.parts[ti*NParties : (ti+1)*NParties]
+		ly := &L.ly[ti]
+		claim, loss := ly.claim, ly.loss
+		nominal := ly.parts[:]
 		y := int(ce.when)
 		if y >= H {
 			// Paid after the horizon: the ultimate loss at nominal parts.
@@ -521,7 +531,8 @@ func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
 	for y := t; y < H; y++ {
 		gp := &s.gy[g*H+y]
 		ti := y*n + i
-		lostB, lostS, lostRe := L.feeB[ti], L.feeS[ti], L.reFee[ti]
+		ly := &L.ly[ti]
+		lostB, lostS, lostRe := ly.feeB, ly.feeS, ly.reFee
 		lostBase := gb * m.aliveIn(i, y)
 		if y == t { // fees accrued until the default are kept
 			kept := max(0, float64(t)+u-max(m.from[i], float64(t)))
