@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -48,6 +49,42 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.StringVar(&o.report, "report", "", "also write the result as one self-contained HTML file (charts inline, opens offline)")
+}
+
+// track runs job, with a progress bar over total paths on a terminal
+// (handed to job as its progress callback, nil without a bar), and turns a
+// cancellation into exit status 130.
+func (o *simOptions) track(ctx context.Context, stderr io.Writer, total int, job func(progress func(int)) error) error {
+	var bar *progressBar
+	var progress func(int)
+	if o.progress {
+		bar = newProgressBar(stderr, total)
+		progress = bar.set
+	}
+	err := job(progress)
+	bar.finish(err == nil)
+	if err != nil && ctx.Err() != nil {
+		return interrupted(err)
+	}
+	return err
+}
+
+// deliver writes the --report file through render, then prints v as JSON
+// with --json, or for people through print.
+func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v any, render func(io.Writer) error, print func()) error {
+	if err := o.writeReport(ctx, render); err != nil {
+		return err
+	}
+	if o.report != "" {
+		fmt.Fprintf(stderr, "Report: %s\n", o.report)
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	print()
+	return nil
 }
 
 // writeReport writes o.report, when asked for, through render (atomically).

@@ -111,26 +111,22 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		return err
 	}
 
-	var bar *progressBar
-	if o.progress {
-		bar = newProgressBar(stderr, o.paths)
-		p.Progress = bar.set
-	}
 	start := time.Now()
 	simulate := sim.Simulate
 	if o.lossesOnly {
 		simulate = sim.SimulateLosses
 	}
-	doc, res, err := simulate(ctx, pf, &sc, p)
-	elapsed := time.Since(start)
-	bar.finish(err == nil)
+	var doc *sim.Document
+	var res *sim.Result
+	err = o.track(ctx, stderr, o.paths, func(progress func(int)) (err error) {
+		p.Progress = progress
+		doc, res, err = simulate(ctx, pf, &sc, p)
+		return err
+	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return interrupted(err)
-		}
 		return err
 	}
-	doc.ElapsedSeconds = elapsed.Seconds()
+	doc.ElapsedSeconds = time.Since(start).Seconds()
 
 	if o.out != "" {
 		err := writeFileAtomic(ctx, o.out, func(w io.Writer) error { return api.WritePathsArrow(w, res, format) })

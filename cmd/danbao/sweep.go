@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -112,35 +111,21 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 		Set: func(sc *models.Scenario, path, value string) error {
 			return scenarios.SetAll(sc, []string{path + "=" + value})
 		}}
-	var bar *progressBar
-	if o.progress {
-		bar = newProgressBar(stderr, len(values)*o.paths)
-		opt.Progress = bar.set
-	}
 	start := time.Now()
-	res, err := sim.Sweep(ctx, pf, &sc, opt, p)
-	bar.finish(err == nil)
+	var res *sim.SweepResult
+	err = o.track(ctx, stderr, len(values)*o.paths, func(progress func(int)) (err error) {
+		opt.Progress = progress
+		res, err = sim.Sweep(ctx, pf, &sc, opt, p)
+		return err
+	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return interrupted(err)
-		}
 		return err
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	pos := models.Describe(pf, sc.Policy, sc.Targets)
-	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderSweep(w, res, &pos) }); err != nil {
-		return err
-	}
-	if o.report != "" {
-		fmt.Fprintf(stderr, "Report: %s\n", o.report)
-	}
-	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	printSweep(stdout, o.source(), res)
-	return nil
+	return o.deliver(ctx, stdout, stderr, res,
+		func(w io.Writer) error { return web.RenderSweep(w, res, &pos) },
+		func() { printSweep(stdout, o.source(), res) })
 }
 
 // printSweep prints a sweep for people: amounts in 万 yuan, estimates ± one

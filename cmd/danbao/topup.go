@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -87,18 +86,14 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var bar *progressBar
-	if o.progress {
-		bar = newProgressBar(stderr, o.paths)
-		p.Progress = bar.set
-	}
 	start := time.Now()
-	out, err := sim.Execute(ctx, pf, &sc, p)
-	bar.finish(err == nil)
+	var out *sim.Outcome
+	err = o.track(ctx, stderr, o.paths, func(progress func(int)) (err error) {
+		p.Progress = progress
+		out, err = sim.Execute(ctx, pf, &sc, p)
+		return err
+	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return interrupted(err)
-		}
 		return err
 	}
 	res, err := sim.Topup(out, levels)
@@ -106,19 +101,9 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
-	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderTopup(w, res) }); err != nil {
-		return err
-	}
-	if o.report != "" {
-		fmt.Fprintf(stderr, "Report: %s\n", o.report)
-	}
-	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
-	}
-	printTopup(stdout, o.source(), res)
-	return nil
+	return o.deliver(ctx, stdout, stderr, res,
+		func(w io.Writer) error { return web.RenderTopup(w, res) },
+		func() { printTopup(stdout, o.source(), res) })
 }
 
 // printTopup prints the top-ups for people, in 万 yuan.
