@@ -146,7 +146,7 @@ func expectedLoss(m *Model, pf *models.Portfolio, sc *models.Scenario) float64 {
 	for i := range m.Loans {
 		surv := 1.0
 		for t := int(m.start[i]); t < m.Horizon; t++ {
-			pd := pdOfThreshold(m, m.thr[t*m.n+i])
+			pd := m.pdOf(m.thr[t*m.n+i])
 			q := pd * m.aliveIn(i, t)
 			el += float64(m.loss[t*m.n+i]) * surv * q
 			surv *= 1 - q
@@ -154,8 +154,6 @@ func expectedLoss(m *Model, pf *models.Portfolio, sc *models.Scenario) float64 {
 	}
 	return el
 }
-
-func pdOfThreshold(m *Model, thr float64) float64 { return m.pdOf(thr) }
 
 // TestExpectedLossClosedForm checks E[loss] against the closed form for
 // several models. Tolerance 4 SE of the run's mean (batch means).
