@@ -69,11 +69,15 @@ type cellPlan struct {
 
 // band is a run of members with thresholds in (thr − log(BandRatio), thr]
 // in PD terms: every member's PD is within a factor BandRatio of the band's
-// largest. same is true when all members share thr exactly.
+// largest. wholeYear is true when
+// every member is on the books for the whole year (written by its start,
+// maturing at or after its end), so no default time can fall outside a
+// member's life.
 type band struct {
-	lo, hi int32
-	thr    float64
-	same   bool
+	lo, hi    int32
+	thr       float64 // the largest member threshold (the band's upper PD)
+	thrLow    float64 // the smallest
+	wholeYear bool
 }
 
 // BandRatio is the widest ratio between the largest and the smallest PD of
@@ -287,13 +291,14 @@ func (m *Model) planYear(t int) yearPlan {
 		for k := 0; k < len(loans); {
 			top := thr[loans[k]]
 			pdTop := m.pdOf(top)
-			b := band{lo: int32(len(y.member)), thr: top, same: true}
+			b := band{lo: int32(len(y.member)), thr: top, thrLow: top, wholeYear: true}
 			for ; k < len(loans); k++ {
 				i := loans[k]
 				if math.Log(pdTop)-math.Log(m.pdOf(thr[i])) > logRatio {
 					break
 				}
-				b.same = b.same && thr[i] == top
+				b.thrLow = thr[i] // members come in decreasing order
+				b.wholeYear = b.wholeYear && m.from[i] <= start && m.maturity[i] >= start+1
 				y.member = append(y.member, i)
 				y.memberThr = append(y.memberThr, thr[i])
 				y.memberMat = append(y.memberMat, m.maturity[i])

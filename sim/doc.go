@@ -7,8 +7,8 @@
 // no clock and uses no global random source; a context is used only for
 // cancellation.
 //
-// Determinism. Path p draws every random number from a ChaCha8 stream
-// keyed by (Params.Seed, p) only, so a run gives bit-identical results for
+// Determinism. Path p draws every random number from a PCG stream whose
+// state is a bijective hash of (Params.Seed, p) only (stream.go), so a run gives bit-identical results for
 // any worker count and any split of the path range into shards.
 //
 // The model (DESIGN.md "The model"). Loan i in industry k and county j has,

@@ -11,7 +11,8 @@ const (
 	// Fast groups loans into cells of equal loadings and PD bands. Per
 	// path-year it computes the band's upper conditional PD p_max once,
 	// draws candidates among the band's loans as independent Bernoulli(p_max)
-	// trials by geometric skipping (gap ~ ⌊ln U / ln(1 − p_max)⌋), and accepts
+	// trials (the trials hit by a Poisson process of hazard −ln(1 − p_max)
+	// per trial; see fastYear), and accepts
 	// a candidate with probability p_i/p_max, where p_i is its own
 	// conditional PD: exact thinning, so each loan defaults with probability
 	// p_i independently given the factors. Work per path-year is
@@ -48,17 +49,29 @@ type worker struct {
 	events   []Event   // this path's defaults, in order
 	pathLoss []int64   // [t] this path's loss per year, fen
 	pathDef  []int32   // [t] this path's defaults per year
+	// per band of the current cell (fast sampler): the end of its stretch
+	// of the hazard axis, its upper PD p̄ and 1/−ln(1 − p̄)
+	bandEnd, bandPmax, bandInvRate []float64
 }
 
 func (m *Model) newWorker() *worker {
+	nb := 0 // the most bands of any cell
+	for _, y := range m.years {
+		for _, cp := range y.cells {
+			nb = max(nb, int(cp.bandHi-cp.bandLo))
+		}
+	}
 	return &worker{
-		s:        NewStream(),
-		f:        m.factors.newState(),
-		sys:      make([]float64, len(m.loadings)),
-		dead:     make([]bool, m.n),
-		events:   make([]Event, 0, 1024),
-		pathLoss: make([]int64, m.Horizon),
-		pathDef:  make([]int32, m.Horizon),
+		bandEnd:     make([]float64, nb),
+		bandPmax:    make([]float64, nb),
+		bandInvRate: make([]float64, nb),
+		s:           NewStream(),
+		f:           m.factors.newState(),
+		sys:         make([]float64, len(m.loadings)),
+		dead:        make([]bool, m.n),
+		events:      make([]Event, 0, 1024),
+		pathLoss:    make([]int64, m.Horizon),
+		pathDef:     make([]int32, m.Horizon),
 	}
 }
 
@@ -121,77 +134,113 @@ func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 	return loss
 }
 
-// fastYear draws year t band by band (see Fast) and returns its loss in fen.
+// fastYear draws year t cell by cell (see Fast) and returns its loss in fen.
 //
-// Within a cell, the bands' Bernoulli(p̄_b) candidate trials are generated
-// by one running exponential variate E: with hazard r_b = −ln(1 − p̄_b) per
-// trial, the next candidate is ⌊E/r_b⌋ trials on if that falls inside the
-// band; otherwise E − r_b·(trials left) carries over to the next band,
-// which by the memorylessness of the exponential is again Exp(1). A band
-// without a candidate, the common case, then costs a multiply and a
-// compare, not a random draw.
+// Within a cell, band b's trials each get a stretch of length
+// r_b = −ln(1 − p̄_b) on a hazard axis, band after band, up to the cell's
+// total H = Σ r_b·n_b. Points of a unit-rate Poisson process on that axis,
+// drawn as a running sum E of Exp(1) variates, make candidates: a trial
+// holds at least one point with probability 1 − e^(−r_b) = p̄_b,
+// independently of every other trial (independent increments); a second
+// point in the same trial adds nothing. The cell costs one draw plus one
+// per point, and its bands are found without branching on each one.
+//
+// A candidate k is accepted with probability Φ(z_k)/p̄: with v uniform on
+// [0, p̄), iff v < Φ(z_k), decided from the table's bounds lo ≤ Φ(z_k) ≤ hi
+// when they can (a squeeze) and from Φ(z_k) exactly otherwise. Given
+// acceptance, v is uniform on [0, lo) or on [lo, Φ(z_k)), so rescaling it
+// gives the default time u, uniform on [0, 1) and independent of
+// everything drawn before: no second draw.
 func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	y := &m.years[t]
 	start := float64(t)
 	for _, cp := range y.cells {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
-		e := w.s.rnd.ExpFloat64()
-		for _, b := range y.bands[cp.bandLo:cp.bandHi] {
-			z := (scale*b.thr - sys) * inv
-			var pmax, rate, invRate float64
+		bands := y.bands[cp.bandLo:cp.bandHi]
+		// The hazard axis: band b covers [end[b−1], end[b]).
+		end, pmax, invRate := w.bandEnd[:len(bands)], w.bandPmax[:len(bands)], w.bandInvRate[:len(bands)]
+		var total float64
+		for b := range bands {
+			z := (scale*bands[b].thr - sys) * inv
+			var rate float64
 			if j := phiIndex(z); j >= 0 {
-				// upper bound of Φ(z), its hazard −ln(1 − p̄) and 1/hazard
-				pmax, rate, invRate = tabPhi[j+2], tabRate[j+2], tabInvRate[j+2]
-			} else if z < tabLo {
-				pmax, rate, invRate = tabPhi[0], tabRate[0], tabInvRate[0]
+				pmax[b], rate, invRate[b] = tabPhi[j+2], tabRate[j+2], tabInvRate[j+2]
 			} else {
-				pmax = Phi(z)
-				rate = -math.Log1p(-pmax)
-				invRate = 1 / rate
+				pmax[b], rate, invRate[b] = upperPDOutside(z)
 			}
-			if !(pmax > 0) {
-				continue // no hazard: e carries over unchanged
+			total += rate * float64(bands[b].hi-bands[b].lo)
+			end[b] = total
+		}
+		last := int64(-1)
+		for e := w.s.Exp(); e < total; {
+			// b = the number of band ends at or below e, without branches
+			b := 0
+			for _, x := range end {
+				b += int(math.Float64bits(e-x)>>63) ^ 1
 			}
-			next, hi := int64(b.lo), int64(b.hi)
-			for next < hi {
-				if need := rate * float64(hi-next); e >= need {
-					e -= need // no candidate in the rest of the band
-					break
-				}
-				k := next + int64(e*invRate) // invRate is 0 when p̄ = 1: every trial a candidate
-				e = w.s.rnd.ExpFloat64()
-				if k >= hi {
-					break // rounding at the band's end: take a fresh e
-				}
-				next = k + 1
-				i := y.member[k]
-				if w.dead[i] {
+			b = min(b, len(bands)-1) // e < total, so only rounding can push b past the last band
+			from := 0.0
+			if b > 0 {
+				from = end[b-1]
+			}
+			k := int64(bands[b].lo) + int64((e-from)*invRate[b])
+			r := w.s.Uint64()
+			x, ok := zigExp(r)
+			if !ok {
+				x = w.s.expSlow(r)
+			}
+			e += x
+			if k == last || k >= int64(bands[b].hi) {
+				continue // a second point in one trial, or rounding at the band's end
+			}
+			last = k
+			if t > 0 && w.dead[y.member[k]] {
+				continue // defaulted in an earlier year (each loan is in one band a year)
+			}
+			v := uniform(w.s.Uint64()) * pmax[b]
+			zi := (scale*y.memberThr[k] - sys) * inv
+			var u float64
+			lo := 0.0
+			if ji := phiIndex(zi); ji >= 0 {
+				if v >= tabPhi[ji+2] {
 					continue
 				}
-				// Accept with probability Φ(z_i)/pmax, squeezed between
-				// the table's bounds; Φ exactly only in between.
-				v := w.s.Float64() * pmax
-				zi := z
-				if !b.same {
-					zi = (scale*y.memberThr[k] - sys) * inv
-				}
-				if ji := phiIndex(zi); ji >= 0 {
-					if v >= tabPhi[ji+2] || (v >= tabPhi[ji-1] && v >= Phi(zi)) {
-						continue
-					}
-				} else if v >= Phi(zi) {
-					continue
-				}
-				u := w.s.Float64()
-				if y.memberMat[k] < start+u || y.memberFrom[k] > start+u {
-					continue
-				}
-				w.dead[i] = true
-				w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
-				loss += y.memberLoss[k]
+				lo = tabPhi[ji-1]
 			}
+			if v < lo {
+				u = v / lo
+			} else if p := Phi(zi); v < p {
+				u = (v - lo) / (p - lo)
+			} else {
+				continue
+			}
+			if !bands[b].wholeYear && (y.memberMat[k] < start+u || y.memberFrom[k] > start+u) {
+				continue // repaid before u, or not yet written at u
+			}
+			i := y.member[k]
+			w.dead[i] = true
+			w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+			loss += y.memberLoss[k]
 		}
 	}
 	return loss
 }
+
+// upperPDOutside returns, for z outside the table, an upper bound p̄ of
+// Φ(z) with the hazard r = −ln(1 − p̄) of a Bernoulli(p̄) trial and 1/r:
+// below the table its first entry; above it Φ(z), capped at 1 − 2⁻⁵³ so
+// that r stays finite (a trial then misses a candidate with probability
+// e^(−r) ≈ 1.1·10⁻¹⁶, below float64 resolution). Inside the table the
+// bound is tabPhi[j+2], tabRate[j+2], tabInvRate[j+2].
+func upperPDOutside(z float64) (pmax, rate, invRate float64) {
+	if z < tabLo {
+		return tabPhi[0], tabRate[0], tabInvRate[0]
+	}
+	pmax = min(Phi(z), 1-0x1p-53)
+	rate = -math.Log1p(-pmax)
+	return pmax, rate, 1 / rate
+}
+
+// uniform maps 64 random bits to [0, 1) with 53 of them.
+func uniform(x uint64) float64 { return float64(x>>11) * (1.0 / (1 << 53)) }

@@ -230,7 +230,10 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 	d.Defaults = defaults
 	d.Years = make([]YearStats, H)
 	for t := range H {
-		l, c := summarize(t)
+		l, c := total, defaults // one year: the year is the horizon
+		if H > 1 {
+			l, c = summarize(t)
+		}
 		d.Years[t] = YearStats{Year: t + 1, Loss: map[string]LossStats{PartyTotal: l}, Defaults: c}
 	}
 	return d

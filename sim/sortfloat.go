@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"math"
+	"slices"
+)
+
+// sortFloats sorts x ascending, as slices.Sort does for values that are not
+// NaN (x must hold none), in O(n): an LSD radix sort on the order-keeping
+// integer image of each float64 (sign bit flipped for non-negatives, every
+// bit flipped for negatives), one pass per byte, skipping the bytes that
+// all keys share. Per-path samples of 10⁴–10⁶ losses sort in a fraction of
+// pdqsort's time. scratch, if long enough, is used as the second buffer.
+func sortFloats(x []float64, scratch []uint64) {
+	n := len(x)
+	if n < 256 {
+		slices.Sort(x)
+		return
+	}
+	if cap(scratch) < 2*n {
+		scratch = make([]uint64, 2*n)
+	}
+	a, b := scratch[:n], scratch[n:2*n]
+	var or, and uint64 = 0, math.MaxUint64
+	for i, v := range x {
+		k := math.Float64bits(v)
+		if k>>63 == 0 {
+			k |= 1 << 63
+		} else {
+			k = ^k
+		}
+		a[i] = k
+		or |= k
+		and &= k
+	}
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		if (or^and)>>shift&0xff == 0 {
+			continue // every key has the same byte here
+		}
+		count = [256]int{}
+		for _, k := range a {
+			count[k>>shift&0xff]++
+		}
+		pos := 0
+		for d, c := range count {
+			count[d] = pos
+			pos += c
+		}
+		for _, k := range a {
+			d := k >> shift & 0xff
+			b[count[d]] = k
+			count[d]++
+		}
+		a, b = b, a
+	}
+	for i, k := range a {
+		if k>>63 == 1 {
+			k &^= 1 << 63
+		} else {
+			k = ^k
+		}
+		x[i] = math.Float64frombits(k)
+	}
+}
