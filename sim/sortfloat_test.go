@@ -12,10 +12,12 @@ import (
 func TestSortFloatsMatchesSlicesSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	gens := map[string]func() float64{
-		"losses":   func() float64 { return math.Floor(r.ExpFloat64()*1e8) / 100 },
-		"signed":   func() float64 { return r.NormFloat64() * 1e6 },
-		"counts":   func() float64 { return float64(r.IntN(5)) },
-		"specials": func() float64 { return []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), 5e-324, -5e-324, 1, -1}[r.IntN(8)] },
+		"losses": func() float64 { return math.Floor(r.ExpFloat64()*1e8) / 100 },
+		"signed": func() float64 { return r.NormFloat64() * 1e6 },
+		"counts": func() float64 { return float64(r.IntN(5)) },
+		"specials": func() float64 {
+			return []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), 5e-324, -5e-324, 1, -1}[r.IntN(8)]
+		},
 	}
 	for name, gen := range gens {
 		for _, n := range []int{0, 1, 255, 256, 1000, 20000} {
