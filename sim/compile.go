@@ -362,7 +362,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 	if sc.Growth.RunOff || len(loans) == 0 {
 		return loans, start, nil
 	}
-	loans = slices.Clone(loans)
+	loans = slices.Clip(loans) // the first new loan copies the book; none, no copy
 	var newTerm []float64 // years, per new loan
 	byG := map[string][]int{}
 	var order []string

@@ -165,7 +165,8 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			z := (scale*bands[b].thr - sys) * inv
 			var rate float64
 			if j := phiIndex(z); j >= 0 {
-				pmax[b], rate, invRate[b] = tabPhi[j+2], tabRate[j+2], tabInvRate[j+2]
+				ub := &tabUpper[j]
+				pmax[b], rate, invRate[b] = ub.pmax, ub.rate, ub.invRate
 			} else {
 				pmax[b], rate, invRate[b] = upperPDOutside(z)
 			}
@@ -232,10 +233,10 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 // below the table its first entry; above it Φ(z), capped at 1 − 2⁻⁵³ so
 // that r stays finite (a trial then misses a candidate with probability
 // e^(−r) ≈ 1.1·10⁻¹⁶, below float64 resolution). Inside the table the
-// bound is tabPhi[j+2], tabRate[j+2], tabInvRate[j+2].
+// bound is tabUpper[j].
 func upperPDOutside(z float64) (pmax, rate, invRate float64) {
 	if z < tabLo {
-		return tabPhi[0], tabRate[0], tabInvRate[0]
+		return tabLowest.pmax, tabLowest.rate, tabLowest.invRate
 	}
 	pmax = min(Phi(z), 1-0x1p-53)
 	rate = -math.Log1p(-pmax)

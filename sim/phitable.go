@@ -21,31 +21,40 @@ const (
 	tabInv  = 256.0
 )
 
+// tabN is the number of grid points: tabLo, tabLo + h, …, tabHi + 2h.
+const tabN = int((tabHi-tabLo)*tabInv) + 3
+
 var (
-	tabPhi []float64 // Φ(tabLo + j·h)
-	// tabRate[j] = −ln(1 − Φ(tabLo + j·h)), the hazard per trial, and
-	// tabInvRate[j] = 1/tabRate[j]
-	tabRate, tabInvRate []float64
+	tabPhi [tabN]float64 // Φ(tabLo + j·h)
+	// tabUpper[j] is the upper bound used by the candidate draws at index j
+	// (grid point j+2): p̄ = tabPhi[j+2], its hazard per trial
+	// rate = −ln(1 − p̄) and invRate = 1/rate, side by side in memory.
+	tabUpper [tabN]upperBound
 )
 
+type upperBound struct{ pmax, rate, invRate float64 }
+
 func init() {
-	n := int((tabHi-tabLo)*tabInv) + 3
-	tabPhi = make([]float64, n)
-	tabRate = make([]float64, n)
-	tabInvRate = make([]float64, n)
-	for j := range n {
-		p := Phi(tabLo + float64(j)*tabStep)
-		tabPhi[j] = p
-		tabRate[j] = -math.Log1p(-p)
-		tabInvRate[j] = 1 / tabRate[j]
+	for j := range tabN {
+		tabPhi[j] = Phi(tabLo + float64(j)*tabStep)
 	}
+	for j := range tabN - 2 {
+		p := tabPhi[j+2]
+		r := -math.Log1p(-p)
+		tabUpper[j] = upperBound{p, r, 1 / r}
+	}
+	p := tabPhi[0]
+	tabLowest = upperBound{p, -math.Log1p(-p), 1 / -math.Log1p(-p)}
 }
+
+// tabLowest is the bound below the grid: Φ(tabLo) and its hazard.
+var tabLowest upperBound
 
 // phiIndex returns j with tabPhi[j−1] ≤ Φ(z) ≤ tabPhi[j+2], or −1 when z
 // is outside the grid.
 func phiIndex(z float64) int {
 	x := (z - tabLo) * tabInv
-	if !(x >= 1 && x < float64(len(tabPhi)-3)) {
+	if !(x >= 1 && x < float64(tabN-3)) {
 		return -1
 	}
 	return int(x)

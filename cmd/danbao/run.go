@@ -137,9 +137,11 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	pos := models.Describe(pf, sc.Policy, sc.Targets)
-	opts := web.ReportOptions{Position: &pos, Portfolio: o.portfolio}
-	if err := o.writeReport(ctx, func(w io.Writer) error { return web.RenderReport(w, doc, res, opts) }); err != nil {
+	render := func(w io.Writer) error {
+		pos := models.Describe(pf, sc.Policy, sc.Targets)
+		return web.RenderReport(w, doc, res, web.ReportOptions{Position: &pos, Portfolio: o.portfolio})
+	}
+	if err := o.writeReport(ctx, render); err != nil {
 		return err
 	}
 	if o.json {

@@ -122,9 +122,11 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
-	pos := models.Describe(pf, sc.Policy, sc.Targets)
 	return o.deliver(ctx, stdout, stderr, res,
-		func(w io.Writer) error { return web.RenderSweep(w, res, &pos) },
+		func(w io.Writer) error {
+			pos := models.Describe(pf, sc.Policy, sc.Targets)
+			return web.RenderSweep(w, res, &pos)
+		},
 		func() { printSweep(stdout, o.source(), res) })
 }
 
