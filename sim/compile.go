@@ -76,7 +76,6 @@ type cellPlan struct {
 type band struct {
 	lo, hi    int32
 	thr       float64 // the largest member threshold (the band's upper PD)
-	thrLow    float64 // the smallest
 	wholeYear bool
 }
 
@@ -280,24 +279,40 @@ func (m *Model) planYear(t int) yearPlan {
 		byCell[cells[i]] = append(byCell[cells[i]], int32(i))
 	}
 	thr := m.thr[t*m.n : (t+1)*m.n]
-	logRatio := math.Log(BandRatio)
+	y.member = make([]int32, 0, len(y.alive))
+	y.memberThr = make([]float64, 0, len(y.alive))
+	y.memberMat = make([]float64, 0, len(y.alive))
+	y.memberFrom = make([]float64, 0, len(y.alive))
+	y.memberLoss = make([]int64, 0, len(y.alive))
+	type byThr struct {
+		thr  float64
+		loan int32
+	}
+	var sorted []byThr
 	for c, loans := range byCell {
 		if len(loans) == 0 {
 			continue
 		}
 		// Highest threshold (PD) first; ties in portfolio order.
-		slices.SortStableFunc(loans, func(a, b int32) int { return cmp.Compare(thr[b], thr[a]) })
+		sorted = sorted[:0]
+		for _, i := range loans {
+			sorted = append(sorted, byThr{thr[i], i})
+		}
+		slices.SortFunc(sorted, func(a, b byThr) int {
+			if c := cmp.Compare(b.thr, a.thr); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.loan, b.loan)
+		})
 		cp := cellPlan{load: int32(c), bandLo: int32(len(y.bands))}
-		for k := 0; k < len(loans); {
-			top := thr[loans[k]]
-			pdTop := m.pdOf(top)
-			b := band{lo: int32(len(y.member)), thr: top, thrLow: top, wholeYear: true}
-			for ; k < len(loans); k++ {
-				i := loans[k]
-				if math.Log(pdTop)-math.Log(m.pdOf(thr[i])) > logRatio {
-					break
-				}
-				b.thrLow = thr[i] // members come in decreasing order
+		for k := 0; k < len(sorted); {
+			top := sorted[k].thr
+			// The band takes the members with PD ≥ PD(top)/BandRatio, that
+			// is with threshold ≥ cut (thresholds are increasing in PD).
+			cut := m.thrOf(m.pdOf(top) / BandRatio)
+			b := band{lo: int32(len(y.member)), thr: top, wholeYear: true}
+			for ; k < len(sorted) && (sorted[k].thr >= cut || sorted[k].thr == top); k++ {
+				i := sorted[k].loan
 				b.wholeYear = b.wholeYear && m.from[i] <= start && m.maturity[i] >= start+1
 				y.member = append(y.member, i)
 				y.memberThr = append(y.memberThr, thr[i])
@@ -312,6 +327,14 @@ func (m *Model) planYear(t int) yearPlan {
 		y.cells = append(y.cells, cp)
 	}
 	return y
+}
+
+// thrOf maps a PD to its threshold (for banding only).
+func (m *Model) thrOf(pd float64) float64 {
+	if m.copulaT {
+		return studentTInv(pd, m.nu)
+	}
+	return PhiInv(pd)
 }
 
 // pdOf maps a threshold back to its PD (for banding only).
@@ -363,7 +386,7 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 		return loans, start, nil
 	}
 	loans = slices.Clip(loans) // the first new loan copies the book; none, no copy
-	var newTerm []float64 // years, per new loan
+	var newTerm []float64      // years, per new loan
 	byG := map[string][]int{}
 	var order []string
 	for i := range pf.Loans {
