@@ -49,9 +49,9 @@ type worker struct {
 	events   []Event   // this path's defaults, in order
 	pathLoss []int64   // [t] this path's loss per year, fen
 	pathDef  []int32   // [t] this path's defaults per year
-	// per band of the current cell (fast sampler): the end of its stretch
+	// per band of the current cell (fast sampler): the begin and end of its stretch
 	// of the hazard axis, its upper PD p̄ and 1/−ln(1 − p̄)
-	bandEnd, bandPmax, bandInvRate []float64
+	bandBegin, bandEnd, bandPmax, bandInvRate []float64
 }
 
 func (m *Model) newWorker() *worker {
@@ -62,6 +62,7 @@ func (m *Model) newWorker() *worker {
 		}
 	}
 	return &worker{
+		bandBegin:   make([]float64, nb),
 		bandEnd:     make([]float64, nb),
 		bandPmax:    make([]float64, nb),
 		bandInvRate: make([]float64, nb),
@@ -154,14 +155,17 @@ func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	y := &m.years[t]
 	start := float64(t)
+	s, dead, events := w.s, w.dead, w.events // locals: the loop keeps them in registers
 	for _, cp := range y.cells {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
 		bands := y.bands[cp.bandLo:cp.bandHi]
 		// The hazard axis: band b covers [end[b−1], end[b]).
-		end, pmax, invRate := w.bandEnd[:len(bands)], w.bandPmax[:len(bands)], w.bandInvRate[:len(bands)]
+		begin, end := w.bandBegin[:len(bands)], w.bandEnd[:len(bands)]
+		pmax, invRate := w.bandPmax[:len(bands)], w.bandInvRate[:len(bands)]
 		var total float64
 		for b := range bands {
+			begin[b] = total
 			z := (scale*bands[b].thr - sys) * inv
 			var rate float64
 			if j := phiIndex(z); j >= 0 {
@@ -174,32 +178,28 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			end[b] = total
 		}
 		last := int64(-1)
-		for e := w.s.Exp(); e < total; {
+		for e := s.Exp(); e < total; {
 			// b = the number of band ends at or below e, without branches
 			b := 0
 			for _, x := range end {
 				b += int(math.Float64bits(e-x)>>63) ^ 1
 			}
 			b = min(b, len(bands)-1) // e < total, so only rounding can push b past the last band
-			from := 0.0
-			if b > 0 {
-				from = end[b-1]
-			}
-			k := int64(bands[b].lo) + int64((e-from)*invRate[b])
-			r := w.s.Uint64()
+			k := int64(bands[b].lo) + int64((e-begin[b])*invRate[b])
+			r := s.Uint64()
 			x, ok := zigExp(r)
 			if !ok {
-				x = w.s.expSlow(r)
+				x = s.expSlow(r)
 			}
 			e += x
 			if k == last || k >= int64(bands[b].hi) {
 				continue // a second point in one trial, or rounding at the band's end
 			}
 			last = k
-			if t > 0 && w.dead[y.member[k]] {
+			if t > 0 && dead[y.member[k]] {
 				continue // defaulted in an earlier year (each loan is in one band a year)
 			}
-			v := uniform(w.s.Uint64()) * pmax[b]
+			v := uniform(s.Uint64()) * pmax[b]
 			zi := (scale*y.memberThr[k] - sys) * inv
 			var u float64
 			lo := 0.0
@@ -220,11 +220,12 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 				continue // repaid before u, or not yet written at u
 			}
 			i := y.member[k]
-			w.dead[i] = true
-			w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+			dead[i] = true
+			events = append(events, Event{Loan: i, Year: int32(t), Time: u})
 			loss += y.memberLoss[k]
 		}
 	}
+	w.events = events
 	return loss
 }
 
