@@ -53,9 +53,12 @@ var tabLowest upperBound
 // phiIndex returns j with tabPhi[j−1] ≤ Φ(z) ≤ tabPhi[j+2], or −1 when z
 // is outside the grid.
 func phiIndex(z float64) int {
-	x := (z - tabLo) * tabInv
-	if !(x >= 1 && x < float64(tabN-3)) {
+	// j − 1 in [0, tabN − 5] ⟺ (z − tabLo)/h in [1, tabN − 3). One
+	// unsigned compare also catches NaN and out-of-range conversions,
+	// which give a minimal (amd64) or saturated (arm64) int, or 0.
+	j := int((z - tabLo) * tabInv)
+	if uint(j-1) >= uint(tabN-4) {
 		return -1
 	}
-	return int(x)
+	return j
 }
