@@ -178,13 +178,11 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			end[b] = total
 		}
 		last := int64(-1)
+		b := 0
 		for e := s.Exp(); e < total; {
-			// b = the number of band ends at or below e, without branches
-			b := 0
-			for _, x := range end {
-				b += int(math.Float64bits(e-x)>>63) ^ 1
+			for b < len(bands)-1 && e >= end[b] {
+				b++ // e only grows: the band moves forward
 			}
-			b = min(b, len(bands)-1) // e < total, so only rounding can push b past the last band
 			k := int64(bands[b].lo) + int64((e-begin[b])*invRate[b])
 			r := s.Uint64()
 			x, ok := zigExp(r)
