@@ -42,16 +42,24 @@ type Event struct {
 
 // worker is the per-goroutine scratch of the kernel; nothing in it escapes.
 type worker struct {
-	s        *Stream
-	f        *factorState
-	sys      []float64 // systematic part per cell, this year
-	dead     []bool    // [loan] defaulted on this path
-	events   []Event   // this path's defaults, in order
-	pathLoss []int64   // [t] this path's loss per year, fen
-	pathDef  []int32   // [t] this path's defaults per year
-	// per band of the current cell (fast sampler): the begin and end of its stretch
-	// of the hazard axis, its upper PD p̄ and 1/−ln(1 − p̄)
-	bandBegin, bandEnd, bandPmax, bandInvRate []float64
+	s         *Stream
+	f         *factorState
+	sys       []float64 // systematic part per cell, this year
+	dead      []bool    // [loan] defaulted on this path
+	events    []Event   // this path's defaults, in order
+	pathLoss  []int64   // [t] this path's loss per year, fen
+	pathDef   []int32   // [t] this path's defaults per year
+	stretches []stretch // the current cell's bands on its hazard axis (fast sampler)
+}
+
+// stretch is a band of the current cell on the cell's hazard axis: it
+// covers [begin, end), one stretch of 1/invRate per trial (member).
+type stretch struct {
+	begin, end float64
+	pmax       float64 // the band's upper conditional PD p̄
+	invRate    float64 // 1/−ln(1 − p̄)
+	lo, hi     int64   // its members, y.member[lo:hi]
+	wholeYear  bool
 }
 
 func (m *Model) newWorker() *worker {
@@ -62,17 +70,14 @@ func (m *Model) newWorker() *worker {
 		}
 	}
 	return &worker{
-		bandBegin:   make([]float64, nb),
-		bandEnd:     make([]float64, nb),
-		bandPmax:    make([]float64, nb),
-		bandInvRate: make([]float64, nb),
-		s:           NewStream(),
-		f:           m.factors.newState(),
-		sys:         make([]float64, len(m.loadings)),
-		dead:        make([]bool, m.n),
-		events:      make([]Event, 0, 1024),
-		pathLoss:    make([]int64, m.Horizon),
-		pathDef:     make([]int32, m.Horizon),
+		stretches: make([]stretch, nb),
+		s:         NewStream(),
+		f:         m.factors.newState(),
+		sys:       make([]float64, len(m.loadings)),
+		dead:      make([]bool, m.n),
+		events:    make([]Event, 0, 1024),
+		pathLoss:  make([]int64, m.Horizon),
+		pathDef:   make([]int32, m.Horizon),
 	}
 }
 
@@ -144,7 +149,8 @@ func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 // holds at least one point with probability 1 − e^(−r_b) = p̄_b,
 // independently of every other trial (independent increments); a second
 // point in the same trial adds nothing. The cell costs one draw plus one
-// per point, and its bands are found without branching on each one.
+// per point; the points come in order, so a point's band is found by
+// moving forward from the previous point's.
 //
 // A candidate k is accepted with probability Φ(z_k)/p̄: with v uniform on
 // [0, p̄), iff v < Φ(z_k), decided from the table's bounds lo ≤ Φ(z_k) ≤ hi
@@ -159,45 +165,46 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	for _, cp := range y.cells {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
-		bands := y.bands[cp.bandLo:cp.bandHi]
-		// The hazard axis: band b covers [end[b−1], end[b]).
-		begin, end := w.bandBegin[:len(bands)], w.bandEnd[:len(bands)]
-		pmax, invRate := w.bandPmax[:len(bands)], w.bandInvRate[:len(bands)]
+		// The hazard axis, band after band.
+		axis := w.stretches[:cp.bandHi-cp.bandLo]
 		var total float64
-		for b := range bands {
-			begin[b] = total
-			z := (scale*bands[b].thr - sys) * inv
+		for b, bd := range y.bands[cp.bandLo:cp.bandHi] {
+			st := &axis[b]
+			z := (scale*bd.thr - sys) * inv
 			var rate float64
 			if j := phiIndex(z); j >= 0 {
 				ub := &tabUpper[j]
-				pmax[b], rate, invRate[b] = ub.pmax, ub.rate, ub.invRate
+				st.pmax, rate, st.invRate = ub.pmax, ub.rate, ub.invRate
 			} else {
-				pmax[b], rate, invRate[b] = upperPDOutside(z)
+				st.pmax, rate, st.invRate = upperPDOutside(z)
 			}
-			total += rate * float64(bands[b].hi-bands[b].lo)
-			end[b] = total
+			st.begin = total
+			total += rate * float64(bd.hi-bd.lo)
+			st.end = total
+			st.lo, st.hi, st.wholeYear = int64(bd.lo), int64(bd.hi), bd.wholeYear
 		}
 		last := int64(-1)
 		b := 0
 		for e := s.Exp(); e < total; {
-			for b < len(bands)-1 && e >= end[b] {
+			for b < len(axis)-1 && e >= axis[b].end {
 				b++ // e only grows: the band moves forward
 			}
-			k := int64(bands[b].lo) + int64((e-begin[b])*invRate[b])
+			st := &axis[b]
+			k := st.lo + int64((e-st.begin)*st.invRate)
 			r := s.Uint64()
 			x, ok := zigExp(r)
 			if !ok {
 				x = s.expSlow(r)
 			}
 			e += x
-			if k == last || k >= int64(bands[b].hi) {
+			if k == last || k >= st.hi {
 				continue // a second point in one trial, or rounding at the band's end
 			}
 			last = k
 			if t > 0 && dead[y.member[k]] {
 				continue // defaulted in an earlier year (each loan is in one band a year)
 			}
-			v := uniform(s.Uint64()) * pmax[b]
+			v := uniform(s.Uint64()) * st.pmax
 			zi := (scale*y.memberThr[k] - sys) * inv
 			var u float64
 			lo := 0.0
@@ -214,7 +221,7 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			} else {
 				continue
 			}
-			if !bands[b].wholeYear && (y.memberMat[k] < start+u || y.memberFrom[k] > start+u) {
+			if !st.wholeYear && (y.memberMat[k] < start+u || y.memberFrom[k] > start+u) {
 				continue // repaid before u, or not yet written at u
 			}
 			i := y.member[k]
