@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// sortFloats sorts x ascending, as slices.Sort does for values that are not
-// NaN (x must hold none), in O(n): an LSD radix sort on the order-keeping
+// sortFloats sorts x ascending exactly as slices.Sort does, in O(n) when x
+// holds no NaN (with a NaN it hands x to slices.Sort, which puts NaNs first): an LSD radix sort on the order-keeping
 // integer image of each float64 (sign bit flipped for non-negatives, every
 // bit flipped for negatives), one pass per byte, skipping the bytes that
 // all keys share. Per-path samples of 10⁴–10⁶ losses sort in a fraction of
@@ -23,6 +23,10 @@ func sortFloats(x []float64, scratch []uint64) {
 	a, b := scratch[:n], scratch[n:2*n]
 	var or, and uint64 = 0, math.MaxUint64
 	for i, v := range x {
+		if v != v {
+			slices.Sort(x)
+			return
+		}
 		k := math.Float64bits(v)
 		if k>>63 == 0 {
 			k |= 1 << 63
