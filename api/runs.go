@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode run request: %w", err)
 	}
-	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, set.scenario.HorizonYears)
+	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
 	id, sc, p := set.portfolio.ID, set.scenario, set.params
 	return &jobSpec{
 		Kind: "run", PortfolioID: id, Request: canon,
@@ -171,7 +172,7 @@ func (s *Server) runWorkers() int {
 // grows with the run, from the engine's own layouts (sim.Result,
 // sim.LedgerResult, NewDocument):
 //
-//	fixed   = loans × (H × 48 + 512)          compiled model (per loan-year thresholds,
+//	fixed   = book × (H × 48 + 512)           compiled model (per loan-year thresholds,
 //	                                          losses, cells) and a decoded portfolio
 //	perPath = H × 12                          Result.Loss (int64) and Defaults (int32)
 //	        + (G+1) × H × NMetrics × 8        ledger metrics per guarantor and the city
@@ -181,12 +182,36 @@ func (s *Server) runWorkers() int {
 // with H the horizon, G the guarantors and C the counties, bounded by G + 13
 // (Wenzhou's 12 county units and the city). The ledger terms are counted
 // whether or not the run fills them, so the estimate stays an upper bound.
-func runEstimate(loans, guarantors, horizon int) (fixed, perPath int64) {
-	L, G, H := int64(loans), int64(guarantors), int64(horizon)
+// book is the compiled book's loans: the snapshot's plus the scenario's new
+// business (bookLoans).
+func runEstimate(loans, guarantors int, sc *models.Scenario) (fixed, perPath int64) {
+	L, G, H := bookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
 	C := G + 13
 	fixed = L*(H*48+512) + 16<<20
 	perPath = H*12 + (G+1)*H*sim.NMetrics*8 + C*H*16 + G*8 + sim.NParties*8 + 64
 	return fixed, perPath
+}
+
+// bookLoans estimates the loans of the compiled book (sim.Compile): the
+// snapshot's n, plus, unless growth.run_off, the new business that keeps
+// each guarantor's balance on B₀·(1 + rate)^(t+1). A year writes at most
+// its whole target book again (when everything matures within the year),
+// in copies of the book's own loans, so about
+//
+//	n · (1 + Σ_{t<H} (1 + rate)^(t+1))
+//
+// loans; on the example's 1–3-year terms the compiled book over 3 years is
+// 3.5 n against 4 n here.
+func bookLoans(n int, sc *models.Scenario) int64 {
+	if sc.Growth.RunOff {
+		return int64(n)
+	}
+	f, g := 1.0, 1.0
+	for range sc.HorizonYears {
+		g *= 1 + max(sc.Growth.Rate, 0)
+		f += g
+	}
+	return int64(math.Ceil(float64(n) * f))
 }
 
 // runOutput is a finished run: result.json is the document; the per-path

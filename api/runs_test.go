@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	danbao "github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -393,7 +394,9 @@ func TestParseKeys(t *testing.T) {
 func TestAdmission(t *testing.T) {
 	pf := bigPortfolio(t)
 	long := longRun()
-	fixed, per := runEstimate(len(pf.Loans), len(pf.Guarantors), 1)
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 1
+	fixed, per := runEstimate(len(pf.Loans), len(pf.Guarantors), &sc)
 	// Budget: one long run fits, two do not.
 	budget := fixed + per*75_000
 	e := newEnv(t, func(c *Config) { c.MaxConcurrentRuns = 1; c.MaxQueuedRuns = 1; c.MaxMemory = budget; c.Workers = 1 })
@@ -462,5 +465,28 @@ func TestTimesSortAsText(t *testing.T) {
 	b := a.Add(2_100_000) // .6921
 	if !(fmtTime(a) < fmtTime(b)) || !parseTime(fmtTime(b)).Equal(b) {
 		t.Errorf("%s !< %s", fmtTime(a), fmtTime(b))
+	}
+}
+
+// The admission estimate counts the new business a scenario writes: the
+// compiled book of the example over 3 years (3.5× the snapshot on its
+// 1–3-year terms) must not exceed bookLoans, and run-off is the snapshot.
+func TestBookLoansCoversNewBusiness(t *testing.T) {
+	pf, err := danbao.LoadPortfolio("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	m, err := sim.Compile(pf, &sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, est := m.N(), bookLoans(len(pf.Loans), &sc); int64(got) > est || est > 2*int64(got) {
+		t.Errorf("compiled book %d loans, estimate %d", got, est)
+	}
+	sc.Growth.RunOff = true
+	if est := bookLoans(len(pf.Loans), &sc); est != int64(len(pf.Loans)) {
+		t.Errorf("run-off estimate %d, want %d", est, len(pf.Loans))
 	}
 }
