@@ -47,7 +47,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		{"county", func(i int) string { return m.Loans[i].County }},
 		{"industry", func(i int) string { return m.Loans[i].Industry }},
 		{"product", func(i int) string { return m.Loans[i].Product }},
-		{"guarantor", func(i int) string { return L.Guarantors[L.loanG[i]].GuarantorID }},
+		{"guarantor", func(i int) string { return L.Guarantors[L.loans[i].g].GuarantorID }},
 	}
 	sums := make([]map[string]float64, len(dims))
 	for k := range dims {

@@ -85,18 +85,11 @@ type Ledger struct {
 	Guarantors []models.Guarantor
 	Counties   []string
 
-	loanG    []int32
-	loanCty  []int32
-	eligible []bool
-	gb       []int64 // guaranteed balance, fen
-	rw       []int64 // risk-weighted guaranteed balance, fen
-	smallAg  []bool  // small/micro or agri segment
-	// ly[t*n+i] is what booking loan i's default in year t reads, packed
-	// in one record so that a default costs one or two cache lines.
+	// loans[i] is what booking loan i's default reads of the loan, and
+	// ly[i*H+t] what it reads of year t: a default costs a few cache
+	// lines, not one per field.
+	loans   []ledgerLoan
 	ly      []loanYear
-	rateB   []float64
-	rateS   []float64
-	rateRe  []float64
 	det     []gyDet // [g*H + t] figures before defaults
 	subsDet []int64 // [c*H + t] fee subsidy per county before defaults
 	budget  []int64 // [c] yearly county fund budget, −1 unlimited
@@ -115,6 +108,27 @@ type Ledger struct {
 	largest      []int64   // [g] largest borrower's guaranteed balance, fen
 	grace        float64   // years
 	lagCum       []float64 // cumulative recovery lag fractions
+}
+
+// ledgerLoan is loan i as the ledger books it: its static fields, in one
+// 72-byte record.
+type ledgerLoan struct {
+	gb, rw int64 // guaranteed balance and its risk-weighted amount, fen
+	// Fees for a whole year alive, fen, unrounded: borrower's rate × gb,
+	// subsidy rate × gb, re-guarantee rate × balance.
+	feeB, feeS, reFee float64
+	from, maturity    float64 // the Model's from[i] and maturity[i]
+	g                 int32   // guarantor
+	eligible          bool    // eligible for re-guarantee
+	smallAg           bool    // small/micro or agri segment
+	cty               int32   // county fund
+}
+
+// aliveIn is Model.aliveIn on the copied from and maturity.
+func (ll *ledgerLoan) aliveIn(t int) float64 {
+	lo := max(ll.from, float64(t))
+	hi := min(ll.maturity, float64(t+1))
+	return max(0, hi-lo)
 }
 
 // loanYear is loan i in year t as the ledger books it, in fen.
@@ -199,35 +213,33 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		L.finiteBudget = L.finiteBudget || L.budget[c] >= 0
 	}
 
-	L.loanG, L.loanCty = make([]int32, n), make([]int32, n)
-	L.eligible, L.smallAg = make([]bool, n), make([]bool, n)
-	L.gb, L.rw = make([]int64, n), make([]int64, n)
-	L.rateB, L.rateS, L.rateRe = make([]float64, n), make([]float64, n), make([]float64, n)
-	L.ly = make([]loanYear, H*n)
+	L.loans = make([]ledgerLoan, n)
+	L.ly = make([]loanYear, n*H)
 	L.det = make([]gyDet, G*H)
 	L.subsDet = make([]int64, len(L.Counties)*H)
 	borrowers := map[[2]string]int64{}
 	var parts [NParties]models.Cents
 	for i := range m.Loans {
-		l := &m.Loans[i]
+		l, ll := &m.Loans[i], &L.loans[i]
 		g := gidx[l.GuarantorID]
 		gr := &pf.Guarantors[g]
-		L.loanG[i], L.loanCty[i] = int32(g), int32(cidx[l.County])
+		ll.g, ll.cty = int32(g), int32(cidx[l.County])
+		ll.from, ll.maturity = m.from[i], m.maturity[i]
 		ratio := l.GuaranteeRatio
 		if math.IsNaN(ratio) {
 			ratio = 1 - pol.BankShare
 		}
-		L.eligible[i] = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
-		L.gb[i] = int64(math.Round(float64(l.Balance) * ratio))
-		L.rw[i] = int64(math.Round(float64(L.gb[i]) * riskWeight(l)))
-		L.smallAg[i] = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
+		ll.eligible = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
+		ll.gb = int64(math.Round(float64(l.Balance) * ratio))
+		ll.rw = int64(math.Round(float64(ll.gb) * riskWeight(l)))
+		ll.smallAg = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
 		if i < len(pf.Loans) { // today's book; new business is new borrowers
-			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += L.gb[i]
+			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += ll.gb
 		}
 		// Nominal shares of the claim; the guarantor's is what is left of
 		// its ratio, and never negative (the others shrink pro rata).
 		w := [NParties]float64{PartyBank: 1 - ratio, PartyCountyFund: pol.CountyFund.Share}
-		if L.eligible[i] {
+		if ll.eligible {
 			w[PartyReguarantor], w[PartyNationalFund] = pol.Reguarantee.Share, pol.NationalFund.Share
 		}
 		others := w[PartyReguarantor] + w[PartyNationalFund] + w[PartyCountyFund]
@@ -242,49 +254,52 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		if math.IsNaN(fee) {
 			fee = pol.Fee.RateFor(l.Balance)
 		}
-		L.rateB[i] = min(fee, pol.FeeSubsidy.BorrowerMax)
-		L.rateS[i] = fee - L.rateB[i]
-		if L.eligible[i] {
+		rateB := min(fee, pol.FeeSubsidy.BorrowerMax)
+		rateS := fee - rateB
+		rateRe := 0.0
+		if ll.eligible {
 			r := pol.Reguarantee.FeeRate
 			if l.Balance <= pol.Reguarantee.SmallLoanMax {
 				r = pol.Reguarantee.FeeRateSmall
 			}
-			L.rateRe[i] = r * (w[PartyReguarantor] + w[PartyNationalFund])
+			rateRe = r * (w[PartyReguarantor] + w[PartyNationalFund])
 		}
-		mat := m.maturity[i]
+		// rate × base × fraction multiplies left to right, so the products
+		// kept here give the same fen as multiplying all three.
+		ll.feeB, ll.feeS, ll.reFee = rateB*float64(ll.gb), rateS*float64(ll.gb), rateRe*float64(l.Balance)
 		for t := range H {
-			L.ly[t*n+i].claim, L.ly[t*n+i].loss = m.claim[t*n+i], m.loss[t*n+i]
+			ly := &L.ly[i*H+t]
+			ly.claim, ly.loss = m.claim[t*n+i], m.loss[t*n+i]
 			models.Allocate(parts[:], models.Cents(m.claim[t*n+i]), w[:])
 			for k := range NParties {
-				L.ly[t*n+i].parts[k] = int64(parts[k])
+				ly.parts[k] = int64(parts[k])
 			}
 			d := &L.det[g*H+t]
-			full := m.aliveIn(i, t)
+			full := ll.aliveIn(t)
 			if full <= 0 {
 				continue
 			}
-			if t == 0 && m.from[i] <= 0 {
-				d.startBal += L.gb[i]
+			if t == 0 && ll.from <= 0 {
+				d.startBal += ll.gb
 			}
-			ly := &L.ly[t*n+i]
-			ly.feeB = roundFen(L.rateB[i] * float64(L.gb[i]) * full)
-			ly.feeS = roundFen(L.rateS[i] * float64(L.gb[i]) * full)
-			ly.reFee = roundFen(L.rateRe[i] * float64(l.Balance) * full)
+			ly.feeB = roundFen(ll.feeB * full)
+			ly.feeS = roundFen(ll.feeS * full)
+			ly.reFee = roundFen(ll.reFee * full)
 			d.feeB += ly.feeB
 			d.feeS += ly.feeS
 			d.reFee += ly.reFee
-			d.feeBase += float64(L.gb[i]) * full
-			L.subsDet[int(L.loanCty[i])*H+t] += ly.feeS
-			if mat > float64(t+1) {
-				d.endBal += L.gb[i]
-				d.rwEnd += L.rw[i]
-				if L.smallAg[i] {
-					d.smallAgEnd += L.gb[i]
+			d.feeBase += float64(ll.gb) * full
+			L.subsDet[int(ll.cty)*H+t] += ly.feeS
+			if ll.maturity > float64(t+1) {
+				d.endBal += ll.gb
+				d.rwEnd += ll.rw
+				if ll.smallAg {
+					d.smallAgEnd += ll.gb
 				}
 			} else {
-				d.matured += L.gb[i]
-				if L.eligible[i] {
-					d.maturedElig += L.gb[i]
+				d.matured += ll.gb
+				if ll.eligible {
+					d.maturedElig += ll.gb
 				}
 			}
 		}
@@ -412,8 +427,7 @@ func byPaymentTime(a, b claimEvent) int {
 // has grown to the path's number of defaults.
 func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	L, s, res := lr.L, lr.scratch[worker], lr.res
-	m := L.m
-	n, H, G, C := m.n, L.H, len(L.Guarantors), len(L.Counties)
+	H, G, C := L.H, len(L.Guarantors), len(L.Counties)
 	clear(s.gy)
 	clear(s.cty)
 	clear(s.subs)
@@ -436,10 +450,10 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 
 	for _, ce := range s.claims {
 		i, t := int(ce.loan), int(ce.year)
-		g := int(L.loanG[i])
-		L.bookDefault(s, i, g, t, ce.u)
-		ti := t*n + i
-		ly := &L.ly[ti]
+		ll := &L.loans[i]
+		g := int(ll.g)
+		L.bookDefault(s, ll, L.ly[i*H:(i+1)*H], g, t, ce.u)
+		ly := &L.ly[i*H+t]
 		claim, loss := ly.claim, ly.loss
 		nominal := ly.parts[:]
 		y := int(ce.when)
@@ -455,7 +469,7 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 			}
 			continue
 		}
-		c := int(L.loanCty[i])
+		c := int(ll.cty)
 		cty := nominal[PartyCountyFund]
 		if b := s.budget[c*H+y]; b >= 0 && cty > b {
 			cty = b
@@ -473,10 +487,10 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 		gp.regNominal += nominal[PartyReguarantor]
 		gp.natNominal += nominal[PartyNationalFund]
 		gp.compPaid += claim - nominal[PartyBank]
-		gp.releasedComp += L.gb[i]
-		if L.eligible[i] {
+		gp.releasedComp += ll.gb
+		if ll.eligible {
 			gp.compElig += claim - nominal[PartyBank]
-			gp.releasedCompElig += L.gb[i]
+			gp.releasedCompElig += ll.gb
 		}
 	}
 
@@ -519,27 +533,23 @@ func capAt(nominal int64, limit, stop float64) int64 {
 	return min(nominal, roundFen(limit))
 }
 
-// bookDefault records what loan i's default at year t + u changes in the
-// guarantor's balances and fees from year t on.
-func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
-	m := L.m
-	n, H := m.n, L.H
-	mat := m.maturity[i]
-	gb := float64(L.gb[i])
-	l := float64(m.Loans[i].Balance)
-	cty := int(L.loanCty[i])
+// bookDefault records what the default of loan ll (years lys, guarantor g)
+// at year t + u changes in the guarantor's balances and fees from year t on.
+func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, lys []loanYear, g, t int, u float64) {
+	H := L.H
+	gb := float64(ll.gb)
+	cty := int(ll.cty)
 	for y := t; y < H; y++ {
 		gp := &s.gy[g*H+y]
-		ti := y*n + i
-		ly := &L.ly[ti]
+		ly := &lys[y]
 		lostB, lostS, lostRe := ly.feeB, ly.feeS, ly.reFee
-		lostBase := gb * m.aliveIn(i, y)
+		lostBase := gb * ll.aliveIn(y)
 		if y == t { // fees accrued until the default are kept
-			kept := max(0, float64(t)+u-max(m.from[i], float64(t)))
+			kept := max(0, float64(t)+u-max(ll.from, float64(t)))
 			if kept > 0 {
-				lostB -= roundFen(L.rateB[i] * gb * kept)
-				lostS -= roundFen(L.rateS[i] * gb * kept)
-				lostRe -= roundFen(L.rateRe[i] * l * kept)
+				lostB -= roundFen(ll.feeB * kept)
+				lostS -= roundFen(ll.feeS * kept)
+				lostRe -= roundFen(ll.reFee * kept)
 				lostBase -= gb * kept
 			}
 		}
@@ -548,16 +558,16 @@ func (L *Ledger) bookDefault(s *ledgerScratch, i, g, t int, u float64) {
 		s.subs[cty*H+y] += lostS
 		gp.reFeeLost += lostRe
 		gp.feeBaseLost += lostBase
-		if mat > float64(y+1) {
-			gp.endBalAdj += L.gb[i]
-			gp.rwAdj += L.rw[i]
-			if L.smallAg[i] {
-				gp.smallAgAdj += L.gb[i]
+		if ll.maturity > float64(y+1) {
+			gp.endBalAdj += ll.gb
+			gp.rwAdj += ll.rw
+			if ll.smallAg {
+				gp.smallAgAdj += ll.gb
 			}
-		} else if mat > float64(y) {
-			gp.maturedAdj += L.gb[i]
-			if L.eligible[i] {
-				gp.maturedEligAdj += L.gb[i]
+		} else if ll.maturity > float64(y) {
+			gp.maturedAdj += ll.gb
+			if ll.eligible {
+				gp.maturedEligAdj += ll.gb
 			}
 		}
 	}
