@@ -25,7 +25,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		total[q] = float64(r.TotalLoss(q))
 	}
 	sorted := slices.Clone(total)
-	slices.Sort(sorted)
+	sortFloats(sorted, nil)
 	V, ES := TailStats(sorted, alpha)
 	le, eq := 0, 0
 	for _, v := range total {
@@ -49,9 +49,22 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		{"product", func(i int) string { return m.Loans[i].Product }},
 		{"guarantor", func(i int) string { return L.Guarantors[L.loans[i].g].GuarantorID }},
 	}
-	sums := make([]map[string]float64, len(dims))
-	for k := range dims {
-		sums[k] = map[string]float64{}
+	// Each loan's segment in each dimension, as an index into names[k].
+	ids, names, sums := make([][]int32, len(dims)), make([][]string, len(dims)), make([][]float64, len(dims))
+	for k, d := range dims {
+		index := map[string]int32{}
+		ids[k] = make([]int32, m.n)
+		for i := range m.n {
+			key := d.key(i)
+			j, ok := index[key]
+			if !ok {
+				j = int32(len(names[k]))
+				index[key] = j
+				names[k] = append(names[k], key)
+			}
+			ids[k][i] = j
+		}
+		sums[k] = make([]float64, len(names[k]))
 	}
 	wk := m.newWorker()
 	for q := range P {
@@ -71,8 +84,8 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+q))
 		for _, e := range wk.events {
 			loss := weight * float64(m.loss[int(e.Year)*m.n+int(e.Loan)])
-			for k, d := range dims {
-				sums[k][d.key(int(e.Loan))] += loss
+			for k := range dims {
+				sums[k][ids[k][e.Loan]] += loss
 			}
 		}
 	}
@@ -80,8 +93,8 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 	c := &Contributions{Level: alpha, ES: Money(ES / 100), By: map[string]map[string]Money{}}
 	for k, d := range dims {
 		c.By[d.name] = map[string]Money{}
-		for seg, v := range sums[k] {
-			c.By[d.name][seg] = Money(v * scale)
+		for j, v := range sums[k] {
+			c.By[d.name][names[k][j]] = Money(v * scale)
 		}
 	}
 	if math.IsNaN(ES) {

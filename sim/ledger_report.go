@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"slices"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -76,7 +75,7 @@ func QuantilesOf(x []float64) Quantiles {
 		nan := Number(math.NaN())
 		return Quantiles{Mean: nan, Q05: nan, Q50: nan, Q95: nan}
 	}
-	slices.Sort(x)
+	sortFloats(x, nil)
 	var s float64
 	for _, v := range x {
 		s += v
