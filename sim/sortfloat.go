@@ -3,14 +3,20 @@ package sim
 import (
 	"math"
 	"slices"
+	"sync"
 )
+
+// scratchPool holds sortFloats' second buffers.
+var scratchPool = sync.Pool{New: func() any { return new([]uint64) }}
 
 // sortFloats sorts x ascending exactly as slices.Sort does, in O(n) when x
 // holds no NaN (with a NaN it hands x to slices.Sort, which puts NaNs first): an LSD radix sort on the order-keeping
 // integer image of each float64 (sign bit flipped for non-negatives, every
 // bit flipped for negatives), one pass per byte, skipping the bytes that
 // all keys share. Per-path samples of 10⁴–10⁶ losses sort in a fraction of
-// pdqsort's time. scratch, if long enough, is used as the second buffer.
+// pdqsort's time. scratch, if long enough, is used as the second buffer;
+// otherwise one comes from a pool, so that sorting many series (a ledger's
+// metrics) does not leave a buffer of garbage behind each.
 func sortFloats(x []float64, scratch []uint64) {
 	n := len(x)
 	if n < 256 {
@@ -18,7 +24,12 @@ func sortFloats(x []float64, scratch []uint64) {
 		return
 	}
 	if cap(scratch) < 2*n {
-		scratch = make([]uint64, 2*n)
+		buf := scratchPool.Get().(*[]uint64)
+		defer scratchPool.Put(buf)
+		if cap(*buf) < 2*n {
+			*buf = make([]uint64, 2*n)
+		}
+		scratch = *buf
 	}
 	a, b := scratch[:n], scratch[n:2*n]
 	var or, and uint64 = 0, math.MaxUint64

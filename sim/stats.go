@@ -43,9 +43,8 @@ func Summarize(x []float64, batches int) Summary {
 		s.Mean, s.SD, s.SEMean = math.NaN(), math.NaN(), math.NaN()
 		return s
 	}
-	scratch := make([]uint64, 2*n)
 	sorted := slices.Clone(x)
-	sortFloats(sorted, scratch)
+	sortFloats(sorted, nil)
 	s.Mean, s.SD = meanSD(x)
 	for k, a := range Levels {
 		s.VaR[k], s.ES[k] = TailStats(sorted, a)
@@ -72,7 +71,7 @@ func Summarize(x []float64, batches int) Summary {
 	for b := range batches {
 		lo, hi := b*n/batches, (b+1)*n/batches
 		buf = append(buf[:0], x[lo:hi]...)
-		sortFloats(buf, scratch)
+		sortFloats(buf, nil)
 		means[b], _ = meanSD(buf)
 		for k, a := range Levels {
 			vars[k][b], ess[k][b] = TailStats(buf, a)
