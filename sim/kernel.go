@@ -10,12 +10,12 @@ type Sampler int
 const (
 	// Fast groups loans into cells of equal loadings and PD bands. Per
 	// path-year it computes the band's upper conditional PD p_max once,
-	// draws candidates among the band's loans as independent Bernoulli(p_max)
-	// trials (the trials hit by a Poisson process of hazard −ln(1 − p_max)
-	// per trial; see fastYear), and accepts
-	// a candidate with probability p_i/p_max, where p_i is its own
-	// conditional PD: exact thinning, so each loan defaults with probability
-	// p_i independently given the factors. Work per path-year is
+	// draws candidates among the band's loans as independent
+	// Bernoulli(p_max) trials (the trials hit by a Poisson process of
+	// hazard −ln(1 − p_max) per trial; see fastYear), and accepts a
+	// candidate with probability p_i/p_max, where p_i is its own
+	// conditional PD: exact thinning, so each loan defaults with
+	// probability p_i independently given the factors. Work per path-year is
 	// proportional to bands + candidates, not to loans. The band's upper
 	// PD and the acceptance test use the bounds of a table of Φ (see
 	// phitable.go), with Φ evaluated exactly only when the bounds cannot

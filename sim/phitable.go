@@ -8,12 +8,13 @@ import "math"
 //	tabPhi[j−1] ≤ Φ(z) ≤ tabPhi[j+2]
 //
 // (one grid step of safety on each side against rounding). The sampler
-// draws candidates at the upper bound p̄ = tabPhi[j+2], with geometric gaps
-// ⌊E/r⌋, E ~ Exp(1), r = −ln(1 − p̄) (1/r = tabInvRate[j+2]), so that
-// P(gap ≥ k) = (1 − p̄)^k exactly; and it accepts a candidate iff v·p̄ < Φ(z_i)
-// with v uniform, deciding from the bounds when it can and computing Φ(z_i)
-// exactly only when v·p̄ falls between them (a squeeze). Every draw is
-// therefore exact; the table only saves work.
+// draws candidates at the upper bound p̄ = tabPhi[j+2], each trial a
+// stretch of hazard r = −ln(1 − p̄) (tabUpper[j] holds p̄, r and 1/r), so
+// that a trial is a candidate with probability exactly p̄; and it accepts a
+// candidate iff v < Φ(z_i) with v uniform on [0, p̄), deciding from the
+// bounds when it can and computing Φ(z_i) exactly only when v falls
+// between them (a squeeze). Every draw is therefore exact; the table only
+// saves work.
 const (
 	tabLo   = -9.0
 	tabHi   = 9.0
