@@ -59,3 +59,12 @@ func totalsYuan(r *Result) []float64 {
 	}
 	return x
 }
+
+// aliveIn returns the fraction of year t (0-based) that loan i is on the
+// books, as the ledger counts it (ledgerLoan.aliveIn): the length of
+// [max(from, t), min(maturity, t+1)], or 0.
+func (m *Model) aliveIn(i, t int) float64 {
+	lo := max(m.from[i], float64(t))
+	hi := min(m.maturity[i], float64(t+1))
+	return max(0, hi-lo)
+}

@@ -124,7 +124,8 @@ type ledgerLoan struct {
 	cty               int32   // county fund
 }
 
-// aliveIn is Model.aliveIn on the copied from and maturity.
+// aliveIn returns the fraction of year t (0-based) that the loan is on the
+// books: the length of [max(from, t), min(maturity, t+1)], or 0.
 func (ll *ledgerLoan) aliveIn(t int) float64 {
 	lo := max(ll.from, float64(t))
 	hi := min(ll.maturity, float64(t+1))
@@ -757,10 +758,3 @@ func ratio0(a, b float64) float64 {
 	return a / b
 }
 
-// aliveIn returns the fraction of year t (0-based) that loan i is on the
-// books: the length of [max(from, t), min(maturity, t+1)], or 0.
-func (m *Model) aliveIn(i, t int) float64 {
-	lo := max(m.from[i], float64(t))
-	hi := min(m.maturity[i], float64(t+1))
-	return max(0, hi-lo)
-}
