@@ -757,4 +757,3 @@ func ratio0(a, b float64) float64 {
 	}
 	return a / b
 }
-
