@@ -116,6 +116,10 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 			d.add(0, "", "", fmt.Sprintf("is not a valid Arrow IPC file: %v", p), models.ErrInvalid)
 		}
 	}()
+	if err := checkArrowFooter(r); err != nil {
+		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
+		return
+	}
 	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
 	if err != nil {
 		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
