@@ -36,5 +36,16 @@ func (d Date) String() string {
 	return d.Time().Format(time.DateOnly)
 }
 
+// MinDate and MaxDate bound the dates a portfolio may carry: a loan dated
+// outside them is a typo or a corrupt file, and every date inside them
+// prints as YYYY-MM-DD and parses back.
+var (
+	MinDate = DateOf(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC))
+	MaxDate = DateOf(time.Date(2199, 12, 31, 0, 0, 0, 0, time.UTC))
+)
+
+// Plausible reports whether d is within MinDate..MaxDate.
+func (d Date) Plausible() bool { return d >= MinDate && d <= MaxDate }
+
 // YearsSince returns (d − from) in years of 365 days; the engine's clock.
 func (d Date) YearsSince(from Date) float64 { return float64(d-from) / 365 }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -195,6 +196,14 @@ func (p *Portfolio) Validate(files Files) error {
 		}
 		if !math.IsNaN(l.FeeRate) && !(l.FeeRate >= 0 && l.FeeRate < 1) {
 			probs.Add(lf, row, "fee_rate", ftoa(l.FeeRate), "must be in [0, 1)", ErrInvalid)
+		}
+		for _, d := range []struct {
+			field string
+			date  Date
+		}{{"start_date", l.StartDate}, {"maturity_date", l.MaturityDate}} {
+			if !d.date.IsZero() && !d.date.Plausible() {
+				probs.Add(lf, row, d.field, d.date.String(), fmt.Sprintf("is outside %s..%s", MinDate, MaxDate), ErrInvalid)
+			}
 		}
 		if !l.StartDate.IsZero() && !l.MaturityDate.IsZero() && l.MaturityDate < l.StartDate {
 			probs.Add(lf, row, "maturity_date", l.MaturityDate.String(), "is before start_date "+l.StartDate.String(), ErrInvalid)
