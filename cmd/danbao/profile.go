@@ -15,6 +15,7 @@ var cpuProfile string
 func init() {
 	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE`")
 	_ = rootCmd.PersistentFlags().MarkHidden("cpuprofile")
+	var profile *os.File
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if cpuProfile == "" {
 			return nil
@@ -27,11 +28,15 @@ func init() {
 			f.Close()
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
+		profile = f
 		return nil
 	}
-	rootCmd.PersistentPostRun = func(cmd *cobra.Command, args []string) {
-		if cpuProfile != "" {
+	// Finalizers run when the command ends, with an error too.
+	cobra.OnFinalize(func() {
+		if profile != nil {
 			pprof.StopCPUProfile()
+			profile.Close()
+			profile = nil
 		}
-	}
+	})
 }
