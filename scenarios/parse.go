@@ -236,6 +236,10 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 			ok = false
 		}
 	}()
+	if line, col, msg, clean := checkText(data); !clean {
+		probs.add(src.file, pos{line, col}, "", "%s", msg)
+		return l, false
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var ye yaml.Error

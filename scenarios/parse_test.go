@@ -321,3 +321,25 @@ func TestEditDistance(t *testing.T) {
 		t.Errorf("closest suggests %q for a key that is no typo", got)
 	}
 }
+
+// A scenario file must be UTF-8 text: a stray byte or control character
+// (often a file saved in GBK, or pasted from a binary) is refused at its
+// line and column instead of being carried into a string that cannot be
+// written back out.
+func TestRefusesBytesThatAreNotText(t *testing.T) {
+	for _, c := range []struct {
+		data, want string
+	}{
+		{"name: a\nrationale: 银担\xe9x\n", "x.yaml:2:14: byte 0xE9 is not UTF-8"},
+		{"name: a\nrationale: ab\x16c\n", "x.yaml:2:14: control character U+0016"},
+		{"name: \x00\n", "x.yaml:1:7: control character U+0000"},
+	} {
+		_, err := ParseFS(nil, "x.yaml", []byte(c.data))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want an error containing %q", c.data, err, c.want)
+		}
+	}
+	if _, err := ParseFS(nil, "x.yaml", []byte("name: a\r\nrationale: \"tab\there\"\r\n")); err != nil {
+		t.Errorf("tab and CRLF are text: %v", err)
+	}
+}
