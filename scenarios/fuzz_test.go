@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,7 +56,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzSet: Set never panics, and leaves the scenario alone on error.
+// FuzzSet: Set never panics, leaves the scenario alone on error, and what
+// it makes (when valid) survives Marshal → Parse.
 func FuzzSet(f *testing.F) {
 	for _, s := range [][2]string{
 		{"model.r2.industry", "0.2"}, {"policy.county_fund.budget.330382", "20000000"}, {"shocks[0].where.county", "[a]"},
@@ -63,12 +65,32 @@ func FuzzSet(f *testing.F) {
 	} {
 		f.Add(s[0], s[1])
 	}
+	f.Add("rationale", "a\tb")
+	f.Add("description", "x\r\ny\x00")
 	f.Fuzz(func(t *testing.T, path, value string) {
 		sc := models.DefaultScenario()
 		if err := Set(&sc, path, value); err != nil {
 			if diff := cmp.Diff(models.DefaultScenario(), sc); diff != "" {
 				t.Fatalf("Set(%q, %q) failed (%v) but changed sc:\n%s", path, value, err, diff)
 			}
+			return
+		}
+		// A scenario that SetAll accepts (Set, then the checks Parse makes)
+		// survives Marshal → Parse.
+		sc = models.DefaultScenario()
+		if strings.Contains(path, "=") || SetAll(&sc, []string{path + "=" + value}) != nil || sc.Validate() != nil {
+			return
+		}
+		out, err := Marshal(sc)
+		if err != nil {
+			t.Fatalf("Set(%q, %q), then Marshal: %v", path, value, err)
+		}
+		back, err := ParseFS(nil, "fuzz.yaml", out)
+		if err != nil {
+			t.Fatalf("Set(%q, %q): Marshal output does not parse: %v\n%s", path, value, err, out)
+		}
+		if diff := cmp.Diff(sc, back, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("Set(%q, %q), Marshal → Parse (-want +got):\n%s\n%s", path, value, diff, out)
 		}
 	})
 }

@@ -343,3 +343,39 @@ func TestRefusesBytesThatAreNotText(t *testing.T) {
 		t.Errorf("tab and CRLF are text: %v", err)
 	}
 }
+
+// Marshal writes every string so that Parse gives it back: a tab (which
+// the YAML parser drops from a plain scalar), a carriage return (which a
+// literal block turns into a line feed) and other invisible characters go
+// double-quoted with escapes; ordinary text, Chinese included, stays plain.
+func TestMarshalKeepsEveryString(t *testing.T) {
+	for _, v := range []string{"a\tb", "a\x16b", "x\n\ty", " lead", "a: b", "\u00a0x", "a\u2028b",
+		"\ufeffbom", "a\r\nb", "x\ny\x00", "银担合作", "a\"b\\c", "line one\nline two",
+		"\n", "\n\n", "a\n", "a\n\n", "\na", "a\n\nb", " a\nb", "a \nb", "a\n b", "a\nb ", "a\n\n\nb\n"} {
+		sc := models.DefaultScenario()
+		sc.Rationale = v
+		out, err := Marshal(sc)
+		if err != nil {
+			t.Fatalf("Marshal(%q): %v", v, err)
+		}
+		back, err := ParseFS(nil, "x.yaml", out)
+		if err != nil || back.Rationale != v {
+			t.Errorf("%q came back as %q (%v) from\n%s", v, back.Rationale, err, out)
+		}
+	}
+	sc := models.DefaultScenario()
+	sc.Rationale = "银担合作"
+	if out, _ := Marshal(sc); !strings.Contains(string(out), "\nrationale: 银担合作\n") {
+		t.Errorf("plain text was quoted:\n%s", out)
+	}
+	sc.Sources = []string{"ok", "bad \xe9"}
+	if _, err := Marshal(sc); err == nil || !strings.Contains(err.Error(), "sources[1]") {
+		t.Errorf("a string that is not UTF-8: got %v, want an error naming sources[1]", err)
+	}
+	if err := Set(&sc, "rationale", "bad \xe9"); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("Set with a value that is not UTF-8: got %v", err)
+	}
+	if err := Set(&sc, "policy.county_fund.budget.\x91", "0"); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("Set with a path that is not UTF-8: got %v", err)
+	}
+}

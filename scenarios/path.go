@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -30,6 +31,12 @@ func Set(sc *models.Scenario, path, value string) error {
 	}
 	if segs[0] == "extends" {
 		return setProblem(path, "extends cannot be set: the scenario is already resolved; write a file that extends it")
+	}
+	if !utf8.ValidString(path) {
+		return setProblem(path, "the path is not UTF-8 text")
+	}
+	if !utf8.ValidString(value) {
+		return setProblem(path, "the value %q is not UTF-8 text", value)
 	}
 	cp := deepCopy(reflect.ValueOf(sc).Elem())
 	if err := setAt(cp, segs, "", value); err != nil {
