@@ -252,11 +252,17 @@ func (s *Scenario) Validate() error {
 			bad(name, "matrix has %d rows for %d labels", len(c.Matrix), n)
 			continue
 		}
+		square := true
 		for i, row := range c.Matrix {
 			if len(row) != n {
 				bad(name, "row %d has %d entries for %d labels", i+1, len(row), n)
-				continue
+				square = false
 			}
+		}
+		if !square {
+			continue // symmetry reads across rows
+		}
+		for i, row := range c.Matrix {
 			for j, v := range row {
 				if !(v >= -1 && v <= 1) || (i == j && v != 1) || c.Matrix[j][i] != v {
 					bad(name, "entry (%d,%d) = %v: a correlation matrix is symmetric with a unit diagonal and entries in [−1, 1]", i+1, j+1, v)

@@ -324,6 +324,13 @@ func scalarText(n ast.Node) (string, bool) {
 	return "", false
 }
 
+// plainWithTab reports whether n is unquoted text with a tab inside it,
+// which the YAML library leaves out of the value ("a<tab>b" reads as "ab").
+func plainWithTab(n ast.Node) bool {
+	s, ok := n.(*ast.StringNode)
+	return ok && s.Token != nil && s.Token.Type == token.StringType && strings.Contains(strings.Trim(s.Token.Origin, " \t\r\n"), "\t")
+}
+
 // quoted reports whether n is a string written in quotes.
 func quoted(n ast.Node) bool {
 	s, ok := n.(*ast.StringNode)
@@ -341,6 +348,10 @@ func (d *decoder) scalar(path string, at pos, n ast.Node, v reflect.Value) {
 		s, ok := scalarText(n)
 		if !ok {
 			fail()
+			return
+		}
+		if plainWithTab(n) {
+			d.bad(path, at, "a tab inside unquoted text is dropped by the YAML reader; put the text in quotes or use spaces")
 			return
 		}
 		v.SetString(s)
