@@ -136,24 +136,31 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	}
 	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
 	id, sc, p := set.portfolio.ID, set.scenario, set.params
-	return &jobSpec{
-		Kind: "run", PortfolioID: id, Request: canon,
-		Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
-		Run: func(ctx context.Context, progress func(float64)) (any, error) {
-			pf, err := s.portfolioData(id)
-			if err != nil {
-				return nil, err
-			}
-			start := time.Now()
-			p.Progress = func(done int) { progress(float64(done) / float64(p.Paths)) }
-			doc, res, err := sim.Simulate(ctx, pf, &sc, p)
-			if err != nil {
-				return nil, err
-			}
-			doc.ElapsedSeconds = time.Since(start).Seconds()
-			return &runOutput{doc: doc, res: res}, nil
-		},
-	}, nil
+	job := &jobSpec{Kind: "run", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
+	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
+		start := time.Now()
+		p.Progress = progress
+		doc, res, err := sim.Simulate(ctx, pf, &sc, p)
+		if err != nil {
+			return nil, err
+		}
+		doc.ElapsedSeconds = time.Since(start).Seconds()
+		return &runOutput{doc: doc, res: res}, nil
+	})
+	return job, nil
+}
+
+// onPortfolio makes the JobFunc of a simulation job: it loads portfolio id
+// and calls work with it and a progress callback taking the units done
+// out of units.
+func (s *Server) onPortfolio(id string, units int64, work func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error)) JobFunc {
+	return func(ctx context.Context, progress func(float64)) (any, error) {
+		pf, err := s.portfolioData(id)
+		if err != nil {
+			return nil, err
+		}
+		return work(ctx, pf, func(done int) { progress(float64(done) / float64(units)) })
+	}
 }
 
 // runWorkers is the parallelism of one run: Config.Workers, or the cores

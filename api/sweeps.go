@@ -106,25 +106,18 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		Set: func(sc *models.Scenario, path, value string) error {
 			return scenarios.SetAll(sc, []string{path + "=" + value})
 		}}
-	total := len(req.Values) * p.Paths
-	return &jobSpec{
-		Kind: "sweep", PortfolioID: id, Request: canon,
-		Units: int64(total), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
-		Run: func(ctx context.Context, progress func(float64)) (any, error) {
-			pf, err := s.portfolioData(id)
-			if err != nil {
-				return nil, err
-			}
-			start := time.Now()
-			opt.Progress = func(done int) { progress(float64(done) / float64(total)) }
-			res, err := sim.Sweep(ctx, pf, &sc, opt, p)
-			if err != nil {
-				return nil, err
-			}
-			res.ElapsedSeconds = time.Since(start).Seconds()
-			return &sweepOutput{res}, nil
-		},
-	}, nil
+	job := &jobSpec{Kind: "sweep", PortfolioID: id, Request: canon, Units: int64(len(req.Values) * p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
+	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
+		start := time.Now()
+		opt.Progress = progress
+		res, err := sim.Sweep(ctx, pf, &sc, opt, p)
+		if err != nil {
+			return nil, err
+		}
+		res.ElapsedSeconds = time.Since(start).Seconds()
+		return &sweepOutput{res}, nil
+	})
+	return job, nil
 }
 
 // sweepOutput is a finished sweep: result.json is the sweep document

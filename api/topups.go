@@ -63,28 +63,22 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
 	perPath += int64(set.portfolio.Guarantors+1) * 16 // sorted needs per guarantor and the city
 	id, sc, p, levels := set.portfolio.ID, set.scenario, set.params, req.Confidence
-	return &jobSpec{
-		Kind: "topup", PortfolioID: id, Request: canon,
-		Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath,
-		Run: func(ctx context.Context, progress func(float64)) (any, error) {
-			pf, err := s.portfolioData(id)
-			if err != nil {
-				return nil, err
-			}
-			start := time.Now()
-			p.Progress = func(done int) { progress(float64(done) / float64(p.Paths)) }
-			out, err := sim.Execute(ctx, pf, &sc, p)
-			if err != nil {
-				return nil, err
-			}
-			res, err := sim.Topup(out, levels)
-			if err != nil {
-				return nil, err
-			}
-			res.ElapsedSeconds = time.Since(start).Seconds()
-			return &topupOutput{res}, nil
-		},
-	}, nil
+	job := &jobSpec{Kind: "topup", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
+	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
+		start := time.Now()
+		p.Progress = progress
+		out, err := sim.Execute(ctx, pf, &sc, p)
+		if err != nil {
+			return nil, err
+		}
+		res, err := sim.Topup(out, levels)
+		if err != nil {
+			return nil, err
+		}
+		res.ElapsedSeconds = time.Since(start).Seconds()
+		return &topupOutput{res}, nil
+	})
+	return job, nil
 }
 
 // topupOutput is a finished top-up: result.json is the top-up document
