@@ -77,11 +77,6 @@ func needsQuotes(v string) bool {
 	if strings.ContainsFunc(v, func(r rune) bool { return r != '\n' && r != ' ' && !unicode.IsPrint(r) }) {
 		return true
 	}
-	if !strings.Contains(v, "\n") {
-		return false
-	}
-	if v[0] == ' ' || v[0] == '\n' || strings.HasSuffix(v, "\n\n") || strings.Contains(v, " \n") || strings.HasSuffix(v, " ") {
-		return true
-	}
-	return false
+	multiline := strings.Contains(v, "\n")
+	return multiline && (v[0] == ' ' || v[0] == '\n' || strings.HasSuffix(v, "\n\n") || strings.Contains(v, " \n") || strings.HasSuffix(v, " "))
 }
