@@ -8,7 +8,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // writeJSON writes v as JSON with status.
@@ -60,9 +63,21 @@ func readJSONBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// decodeStrict decodes one JSON value from b into v, refusing unknown
-// fields and trailing data, with a client-safe message.
+// decodeStrict decodes one JSON object from b into v (a pointer to a
+// struct), refusing unknown fields and trailing data, with a client-safe
+// message. An empty body or a JSON null is a 422 naming v's fields: it
+// would otherwise decode as a request with every field at its default.
 func decodeStrict(b []byte, v any) error {
+	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" {
+		what := "empty"
+		if len(t) > 0 {
+			what = "null"
+		}
+		fields := jsonFields(reflect.TypeOf(v))
+		return &Error{Message: fmt.Sprintf("The body is %s; a JSON object is required, with the fields %s (each optional: {} takes every default).", what, strings.Join(fields, ", ")),
+			err: models.ErrMissing, Fixes: []string{"Send a JSON object, e.g. {} for the defaults; see the request schema in /openapi.yaml."},
+			Problems: []Problem{{Column: "(body)", Value: what, Reason: "a JSON object is required"}}}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
@@ -77,6 +92,33 @@ func decodeStrict(b []byte, v any) error {
 		return badRequest("The body has data after the JSON value.")
 	}
 	return nil
+}
+
+// jsonFields lists the JSON names of the fields of struct type t (or of
+// what t points to), embedded structs' fields included, in order.
+func jsonFields(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "":
+			out = append(out, jsonFields(f.Type)...)
+		case !f.IsExported():
+		case name != "":
+			out = append(out, name)
+		default:
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // jsonError describes a decoding error without internal detail.

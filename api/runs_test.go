@@ -291,7 +291,8 @@ func TestRunRequestErrors(t *testing.T) {
 	}{
 		{"bad json", j, `{"paths":`, true, 400},
 		{"not an object", j, `[1,2]`, true, 400},
-		{"empty", j, ``, true, 400},
+		{"empty", j, ``, true, 422}, // issue 18: an empty or null body names the fields
+		{"null", j, `null`, true, 422},
 		{"trailing data", j, `{} {}`, true, 400},
 		{"unknown field", j, `{"pathz":10}`, true, 400},
 		{"wrong type", j, `{"paths":"many"}`, true, 400},

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -131,14 +130,14 @@ func (o *sweepOutput) Attachments() []Attachment {
 	table := csvAttachment
 	return []Attachment{
 		// points: value, pd_multiplier, topup, topup_pooled
-		table("points", func(cw *csv.Writer) {
+		table("points", func(cw *csvWriter) {
 			_ = cw.Write([]string{"value", "pd_multiplier", "topup", "topup_pooled"})
 			for _, pt := range r.Points {
 				_ = cw.Write([]string{number(pt.Value), number(pt.PDMultiplier), money(pt.Topup), money(pt.TopupPooled)})
 			}
 		}),
 		// loss: value, party, mean, sd, var_*, es_*, se_*
-		table("loss", func(cw *csv.Writer) {
+		table("loss", func(cw *csvWriter) {
 			_ = cw.Write(append([]string{"value", "party"}, statsHeader()...))
 			for _, pt := range r.Points {
 				for _, party := range parties(pt.Loss) {
@@ -147,7 +146,7 @@ func (o *sweepOutput) Attachments() []Attachment {
 			}
 		}),
 		// targets: value, id, scope, year, p_hold, se
-		table("targets", func(cw *csv.Writer) {
+		table("targets", func(cw *csvWriter) {
 			_ = cw.Write([]string{"value", "id", "scope", "year", "p_hold", "se"})
 			for _, pt := range r.Points {
 				for _, tg := range pt.Targets {
@@ -162,14 +161,14 @@ func (o *sweepOutput) Attachments() []Attachment {
 			}
 		}),
 		// differences: from, to, party, mean, se_paired, se_independent
-		table("differences", func(cw *csv.Writer) {
+		table("differences", func(cw *csvWriter) {
 			_ = cw.Write([]string{"from", "to", "party", "mean", "se_paired", "se_independent"})
 			for _, d := range r.Differences {
 				_ = cw.Write([]string{number(d.From), number(d.To), d.Party, money(d.Mean), money(d.SEPaired), money(d.SEIndependent)})
 			}
 		}),
 		// outlays: value, county ("total" for all), year, mean
-		table("outlays", func(cw *csv.Writer) {
+		table("outlays", func(cw *csvWriter) {
 			_ = cw.Write([]string{"value", "county", "year", "mean"})
 			for _, pt := range r.Points {
 				counties := make([]string, 0, len(pt.Outlays))
@@ -188,9 +187,9 @@ func (o *sweepOutput) Attachments() []Attachment {
 }
 
 // csvAttachment is the attachment name.csv written by write.
-func csvAttachment(name string, write func(*csv.Writer)) Attachment {
+func csvAttachment(name string, write func(*csvWriter)) Attachment {
 	return Attachment{Name: name + ".csv", Write: func(w io.Writer) error {
-		cw := csv.NewWriter(w)
+		cw := newCSVWriter(w)
 		write(cw)
 		cw.Flush()
 		return cw.Error()

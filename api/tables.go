@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -106,7 +105,7 @@ func hasMetrics(d *sim.Document) bool {
 // writeMetricsTable writes the projected metrics: one row per year, scope
 // (guarantor id or "city", city last) and metric (in sim.MetricNames order).
 func writeMetricsTable(w io.Writer, d *sim.Document) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write(append([]string{"year", "scope", "metric"}, quantileHeader("")...))
 	for _, y := range d.Years {
 		scopes := make([]string, 0, len(y.Metrics))
@@ -151,7 +150,7 @@ func writeOutlaysTable(w io.Writer, d *sim.Document) error {
 	if err := json.Unmarshal(d.Outlays, &by); err != nil {
 		return writeJSONTable(w, d.Outlays)
 	}
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	h := []string{"county", "year"}
 	h = append(h, quantileHeader("total_")...)
 	h = append(h, quantileHeader("risk_compensation_")...)
@@ -180,7 +179,7 @@ func writeContributionsTable(w io.Writer, d *sim.Document) error {
 	if err := json.Unmarshal(d.Contributions, &c); err != nil || c.By == nil {
 		return writeJSONTable(w, d.Contributions)
 	}
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write([]string{"level", "dimension", "segment", "es_contribution", "share"})
 	dims := make([]string, 0, len(c.By))
 	for k := range c.By {
@@ -246,7 +245,7 @@ func parties(m map[string]sim.LossStats) []string {
 }
 
 func writeLossTable(w io.Writer, d *sim.Document) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write(append([]string{"year", "party"}, statsHeader()...))
 	emit := func(year int, m map[string]sim.LossStats) {
 		for _, p := range parties(m) {
@@ -262,7 +261,7 @@ func writeLossTable(w io.Writer, d *sim.Document) error {
 }
 
 func writeDefaultsTable(w io.Writer, d *sim.Document) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write(append([]string{"year"}, statsHeader()...))
 	_ = cw.Write(append([]string{"0"}, statsRow(d.Defaults, number)...))
 	for _, y := range d.Years {
@@ -273,7 +272,7 @@ func writeDefaultsTable(w io.Writer, d *sim.Document) error {
 }
 
 func writeTargetsTable(w io.Writer, d *sim.Document) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write(append([]string{"id", "scope", "year", "threshold", "definition", "p_hold", "se"}, quantileHeader("shortfall_")...))
 	for _, t := range d.Targets {
 		row := []string{t.ID, t.Scope, strconv.Itoa(t.Year), number(t.Threshold), t.Definition, number(t.PHold), number(t.SE)}
@@ -340,7 +339,7 @@ func writeJSONTable(w io.Writer, raw json.RawMessage) error {
 	default:
 		add("", false, v)
 	}
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	_ = cw.Write(cols)
 	for _, r := range rows {
 		rec := make([]string, len(cols))

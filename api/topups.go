@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -93,7 +92,7 @@ func (o *topupOutput) Attachments() []Attachment {
 	b := strconv.FormatBool
 	return []Attachment{
 		// guarantors: one row per guarantor and requested confidence.
-		table("guarantors", func(cw *csv.Writer) {
+		table("guarantors", func(cw *csvWriter) {
 			_ = cw.Write([]string{"guarantor", "name", "level", "county", "registered_capital_gap", "p_need", "mean_need",
 				"p_leverage_min_before", "confidence", "amount", "ci95_low", "ci95_high", "p_capital", "p_leverage_min", "idle_capital"})
 			for _, g := range r.Guarantors {
@@ -105,7 +104,7 @@ func (o *topupOutput) Attachments() []Attachment {
 			}
 		}),
 		// counties: county, name, guarantors, confidence, amount.
-		table("counties", func(cw *csv.Writer) {
+		table("counties", func(cw *csvWriter) {
 			_ = cw.Write([]string{"county", "name", "guarantors", "confidence", "amount"})
 			for _, c := range r.Counties {
 				gs := ""
@@ -121,7 +120,7 @@ func (o *topupOutput) Attachments() []Attachment {
 			}
 		}),
 		// city: confidence, total, pooled, p_capital_all, p_leverage_min.
-		table("city", func(cw *csv.Writer) {
+		table("city", func(cw *csvWriter) {
 			_ = cw.Write([]string{"confidence", "total", "pooled", "p_capital_all", "p_leverage_min"})
 			for _, l := range r.City.At {
 				_ = cw.Write([]string{number(l.Confidence), money(l.Total), money(l.Pooled), number(l.PCapitalAll), number(l.PLeverageMin)})
@@ -129,7 +128,7 @@ func (o *topupOutput) Attachments() []Attachment {
 		}),
 		// curve: scope (guarantor id, county code or "city"), confidence,
 		// amount, ci95_low, ci95_high (guarantors), pooled (city).
-		table("curve", func(cw *csv.Writer) {
+		table("curve", func(cw *csvWriter) {
 			_ = cw.Write([]string{"scope", "kind", "confidence", "amount", "ci95_low", "ci95_high", "pooled"})
 			for _, g := range r.Guarantors {
 				for _, l := range g.Curve {
