@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 // Role is what an API key may do. Each role includes the ones below it.
@@ -156,24 +157,34 @@ func newKeyring(keys []Key) keyring {
 }
 
 // secretOf reads the key from "Authorization: Bearer KEY" or "X-API-Key: KEY".
+// The scheme name is case-insensitive (RFC 9110 §11.1): "bearer KEY" works too.
 func secretOf(r *http.Request) string {
 	if v := r.Header.Get("X-API-Key"); v != "" {
 		return strings.TrimSpace(v)
 	}
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+	scheme, v, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(v)
 	}
 	return ""
 }
 
 // authenticate resolves the request's key to a principal. With auth off
-// (Config.NoAuth) every request is an anonymous admin.
+// (Config.NoAuth) every request is an anonymous admin (localOnly has
+// checked where it comes from). A client that sent too many unknown keys
+// lately (failLimiter) gets 429 without its key being looked at.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p *principal
 		if s.cfg.NoAuth {
 			p = &principal{Name: "anonymous", Role: RoleAdmin}
 		} else {
+			client := clientAddr(r, s.cfg.TrustProxy)
+			if wait := s.authFails.wait(client, time.Now()); wait > 0 {
+				s.writeProblem(w, r, &Error{Message: "Too many requests with unknown API keys from this address.", err: errRateLimited,
+					RetryAfter: int(wait.Seconds()) + 1, Fixes: []string{"Check the key, then retry after the number of seconds in Retry-After."}})
+				return
+			}
 			secret := secretOf(r)
 			if secret == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="danbao"`)
@@ -183,12 +194,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			p = s.keys[sha256.Sum256([]byte(secret))]
 			if p == nil {
+				s.authFails.fail(client, time.Now())
+				s.log.Warn("unknown API key", "request_id", requestID(r.Context()), "client", client)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="danbao", error="invalid_token"`)
 				s.writeProblem(w, r, &Error{Message: "The API key is not known to this server.", err: errUnauthorized,
 					Fixes: []string{"Check the key; keys come from the server's keys file or DANBAO_API_KEYS."}})
 				return
 			}
 		}
+		accessOf(r.Context()).setPrincipal(p)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
 	})
 }

@@ -58,6 +58,8 @@ var (
 	errUnsupportedMedia = errors.New("unsupported media type")
 	errNotAcceptable    = errors.New("not acceptable")
 	errQueueFull        = errors.New("queue full")
+	errQuota            = errors.New("job quota of the key reached")
+	errRateLimited      = errors.New("too many failed attempts")
 	errBusy             = errors.New("server busy")
 	errGone             = errors.New("gone")
 )
@@ -80,6 +82,8 @@ var statusTable = []struct {
 	{is(errNotAcceptable), http.StatusNotAcceptable, "not_acceptable", "No acceptable representation"},
 	{is(errBadRequest), http.StatusBadRequest, "bad_request", "Malformed request"},
 	{is(errQueueFull), http.StatusTooManyRequests, "queue_full", "Too many runs queued"},
+	{is(errQuota), http.StatusTooManyRequests, "quota_exceeded", "The key's quota of concurrent jobs is used"},
+	{is(errRateLimited), http.StatusTooManyRequests, "rate_limited", "Too many failed attempts"},
 	{is(errBusy), http.StatusServiceUnavailable, "busy", "Server temporarily out of capacity"},
 	{isInputProblems, http.StatusUnprocessableEntity, "invalid", "Invalid input"},
 	{is(models.ErrNotFound), http.StatusNotFound, "not_found", "Not found"},

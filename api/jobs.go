@@ -87,16 +87,34 @@ type scheduler struct {
 	inserting int   // admitted jobs whose row is being written
 	draining  bool
 	wg        sync.WaitGroup
+
+	// The per-owner quota (Config.MaxJobsPerKey): maxPerOwner bounds the
+	// jobs one owner (key name) has queued, running or being admitted;
+	// 0 means no bound. insertingBy counts inserting by owner, under mu.
+	maxPerOwner int
+	insertingBy map[string]int
 }
 
 func newScheduler(srv *Server, maxRunning, maxQueued int, budget int64) *scheduler {
 	return &scheduler{srv: srv, maxRunning: maxRunning, maxQueued: maxQueued, budget: budget, live: map[string]*liveJob{}}
 }
 
+// ownedLocked counts owner's jobs: queued, running and being admitted.
+func (q *scheduler) ownedLocked(owner string) int {
+	n := q.insertingBy[owner]
+	for _, j := range q.live {
+		if j.rec.Owner == owner {
+			n++
+		}
+	}
+	return n
+}
+
 // submit admits spec as a new job owned by owner (resubmitting the job
 // resubmitOf, if not empty) and queues it. It refuses with 422 when the job
 // could never fit the memory budget, 429 when the queue is full and 503
-// when the budget is taken by other jobs or the server is draining.
+// when the budget is taken by other jobs or the server is draining, and
+// with 429 when owner already has maxPerOwner jobs queued or running.
 func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf string) (*jobRecord, error) {
 	est := spec.estimate()
 	q.mu.Lock()
@@ -121,6 +139,12 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 		q.srv.metrics.rejected.WithLabelValues("queue_full").Inc()
 		return nil, &Error{Message: fmt.Sprintf("%d jobs are already waiting; the queue is full.", q.maxQueued), err: errQueueFull,
 			RetryAfter: retry, Fixes: []string{"Retry after the number of seconds in Retry-After."}}
+	case q.maxPerOwner > 0 && q.ownedLocked(owner) >= q.maxPerOwner:
+		retry := q.retryAfterLocked()
+		q.mu.Unlock()
+		q.srv.metrics.rejected.WithLabelValues("quota").Inc()
+		return nil, &Error{Message: fmt.Sprintf("The key %q already has %d jobs queued or running; the quota is %d per key.", owner, q.maxPerOwner, q.maxPerOwner),
+			err: errQuota, RetryAfter: retry, Fixes: []string{"Wait for a job to finish (or cancel one), then retry; the operator sets the quota with --max-jobs-per-key."}}
 	case q.reserved+est > q.budget:
 		retry := q.retryAfterLocked()
 		q.mu.Unlock()
@@ -130,6 +154,10 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 	}
 	q.reserved += est
 	q.inserting++
+	if q.insertingBy == nil {
+		q.insertingBy = map[string]int{}
+	}
+	q.insertingBy[owner]++
 	q.mu.Unlock()
 
 	rec := &jobRecord{ID: newID(spec.Kind+"_", 8), Kind: spec.Kind, State: stateQueued, Request: spec.Request,
@@ -143,6 +171,9 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 	}
 	q.mu.Lock()
 	q.inserting--
+	if q.insertingBy[owner]--; q.insertingBy[owner] <= 0 {
+		delete(q.insertingBy, owner)
+	}
 	if err != nil || q.draining {
 		q.reserved -= est
 		q.gaugesLocked()

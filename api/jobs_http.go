@@ -149,6 +149,9 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	if err != nil {
 		return err
 	}
+	if err := mayControl(r, k, old, "resubmit"); err != nil {
+		return err
+	}
 	switch {
 	case old.ResubmittedAs != "":
 		return &Error{Message: fmt.Sprintf("The %s %s was resubmitted already as %s.", k.Name, old.ID, old.ResubmittedAs), err: models.ErrConflict,
@@ -174,6 +177,17 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	s.log.Info("job queued", "request_id", requestID(r.Context()), "job", rec.ID, "kind", k.Name, "resubmit_of", old.ID)
 	w.Header().Set("Location", k.Prefix+"/"+rec.ID)
 	return writeJSON(w, http.StatusAccepted, s.status(k, rec))
+}
+
+// mayControl lets the job's owner (the key that started it, by name) or
+// an admin cancel or resubmit it; anyone else gets 403.
+func mayControl(r *http.Request, k *jobKind, rec *jobRecord, verb string) error {
+	p := principalOf(r.Context())
+	if p != nil && (p.Role >= RoleAdmin || p.Name == rec.Owner) {
+		return nil
+	}
+	return &Error{Message: fmt.Sprintf("Only the key that started the %s %s (%q) or an admin may %s it.", k.Name, rec.ID, rec.Owner, verb),
+		err: errForbidden, Fixes: []string{"Ask its owner or an admin."}}
 }
 
 // jobOf loads the job named in the URL, checking it is of kind k: from the
@@ -238,6 +252,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, k *jobKind) er
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, k *jobKind) error {
 	rec, err := s.jobOf(r, k)
 	if err != nil {
+		return err
+	}
+	if err := mayControl(r, k, rec, "cancel"); err != nil {
 		return err
 	}
 	live, err := s.sched.cancel(r.Context(), rec.ID, 5*time.Second)

@@ -39,10 +39,13 @@ func newMetrics() *metrics {
 		memReserved: prometheus.NewGauge(prometheus.GaugeOpts{Name: "danbao_memory_reserved_bytes", Help: "Estimated memory of admitted (queued and running) jobs."}),
 		memBudget:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "danbao_memory_budget_bytes", Help: "Memory budget for admitted jobs (--max-memory)."}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "danbao_jobs_rejected_total", Help: "Job submissions refused by admission control, by reason (queue_full, memory, too_large, draining).",
+			Name: "danbao_jobs_rejected_total", Help: "Job submissions refused by admission control, by reason (queue_full, memory, too_large, draining, quota).",
 		}, []string{"reason"}),
+		// Labels from fixed sets only (observe): method is GET, HEAD, POST,
+		// PUT, PATCH, DELETE, OPTIONS or "other"; route is a pattern of
+		// the router or "unmatched", never the requested path.
 		httpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "danbao_http_request_duration_seconds", Help: "HTTP request latency by method, route pattern and status code.",
+			Name: "danbao_http_request_duration_seconds", Help: "HTTP request latency by method (other: not a standard method), route pattern (unmatched: none) and status code.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"method", "route", "code"}),
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -18,7 +19,68 @@ type ctxKey int
 const (
 	ctxRequestID ctxKey = iota
 	ctxPrincipal
+	ctxAccess
 )
+
+// access is what the access log learns about a request while it is
+// served. observe puts one in the context before any handler runs and
+// authenticate fills in the caller, so the log line written at the end
+// names the key even though the principal itself lives in a context that
+// only the inner handlers see. A page request of the dashboard passes its
+// access record on to the API requests it makes in-process (web.Options.
+// Carry), so the page's own line names the key of its session too.
+type access struct {
+	id        string // the request id
+	mu        sync.Mutex
+	principal *principal
+	parent    *access // the page request an in-process API request serves
+}
+
+func accessOf(ctx context.Context) *access {
+	a, _ := ctx.Value(ctxAccess).(*access)
+	return a
+}
+
+// setPrincipal records p as the caller of a and of the requests a serves.
+func (a *access) setPrincipal(p *principal) {
+	for ; a != nil; a = a.parent {
+		a.mu.Lock()
+		if a.principal == nil {
+			a.principal = p
+		}
+		a.mu.Unlock()
+	}
+}
+
+func (a *access) caller() *principal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.principal
+}
+
+// metricMethods are the HTTP methods the latency metric names; any other
+// method is counted as "other", so made-up methods cannot add series.
+var metricMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// metricMethod is r's method as a metric label: one of metricMethods or "other".
+func metricMethod(m string) string {
+	for _, k := range metricMethods {
+		if m == k {
+			return k
+		}
+	}
+	return "other"
+}
+
+// metricCode is a status as a metric label: the three digits, or "other"
+// outside 100..599.
+func metricCode(status int) string {
+	if status < 100 || status > 599 {
+		return "other"
+	}
+	return strconv.Itoa(status)
+}
 
 // requestID returns the id of the request being served, or "".
 func requestID(ctx context.Context) string {
@@ -85,8 +147,12 @@ func (w *statusWriter) Flush() {
 }
 
 // observe is the outermost middleware: it assigns the request id, recovers
-// panics as a 500 problem document, logs one JSON line per request and
-// records the HTTP latency metric under the route pattern.
+// panics as a 500 problem document, logs one JSON line per request (with
+// the request id and, once authenticated, the key's name and role) and
+// records the HTTP latency metric. The metric's labels come from fixed
+// sets, whatever the client sends: the method (metricMethod), the route
+// pattern the router matched (never the raw path; "unmatched" for none)
+// and the status.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -95,7 +161,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newID("", 8)
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), ctxRequestID, id)
+		acc := &access{id: id, parent: accessOf(r.Context())}
+		ctx := context.WithValue(context.WithValue(r.Context(), ctxRequestID, id), ctxAccess, acc)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -117,12 +184,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			s.metrics.httpLatency.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(d.Seconds())
+			s.metrics.httpLatency.WithLabelValues(metricMethod(r.Method), route, metricCode(status)).Observe(d.Seconds())
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", route,
 				"status", status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000,
 				"remote", r.RemoteAddr}
-			if p := principalOf(r.Context()); p != nil {
+			if p := acc.caller(); p != nil {
 				attrs = append(attrs, "key", p.Name, "role", p.Role.String())
+			} else {
+				attrs = append(attrs, "key", "")
+			}
+			if acc.parent != nil {
+				attrs = append(attrs, "parent_request_id", acc.parent.id)
 			}
 			s.log.Info("http", attrs...)
 		}()

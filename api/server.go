@@ -29,8 +29,24 @@ type Config struct {
 	// Keys are the API keys. Required unless NoAuth.
 	Keys []Key
 	// NoAuth serves every request as admin, without keys. The caller must
-	// allow it only on a loopback address (cmd/danbao does).
+	// allow it only on a loopback address (cmd/danbao does); the server
+	// then also refuses requests whose Host is not a loopback name and
+	// cross-site POSTs (localOnly).
 	NoAuth bool
+	// TrustProxy believes X-Forwarded-For (the client's address, for rate
+	// limits) and X-Forwarded-Proto (https: Secure cookies) as set by a
+	// reverse proxy in front. Leave it off unless one always sets them.
+	TrustProxy bool
+	// SessionTTL is how long a dashboard sign-in lasts. Default 12 h.
+	SessionTTL time.Duration
+	// MaxJobsPerKey is how many jobs one key may have queued or running at
+	// once (429 beyond). Default 16.
+	MaxJobsPerKey int
+	// AuthFailBurst and AuthFailEvery rate-limit unknown keys per client
+	// address: a bucket of AuthFailBurst attempts, one back per
+	// AuthFailEvery (429 when empty). Defaults 10 and 6 s.
+	AuthFailBurst int
+	AuthFailEvery time.Duration
 
 	// MaxConcurrentRuns is how many jobs run at once. Default runtime.NumCPU().
 	MaxConcurrentRuns int
@@ -73,6 +89,18 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxMemory <= 0 {
 		c.MaxMemory = 4 << 30
+	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.MaxJobsPerKey <= 0 {
+		c.MaxJobsPerKey = 16
+	}
+	if c.AuthFailBurst <= 0 {
+		c.AuthFailBurst = 10
+	}
+	if c.AuthFailEvery <= 0 {
+		c.AuthFailEvery = 6 * time.Second
 	}
 	if c.MaxPaths <= 0 {
 		c.MaxPaths = 1_000_000
@@ -122,6 +150,9 @@ type Server struct {
 	tick    uint64
 
 	closeOnce sync.Once
+
+	// authFails rate-limits unknown keys per client (authenticate).
+	authFails *failLimiter
 }
 
 // NewServer opens the data folder, marks the jobs a previous process left
@@ -136,8 +167,10 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("api: open data folder %s: %w", cfg.DataDir, err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, metrics: newMetrics(), keys: newKeyring(cfg.Keys),
-		cache: map[string]*cachedPortfolio{}}
+		authFails: newFailLimiter(cfg.AuthFailBurst, cfg.AuthFailEvery, maxRateClients),
+		cache:     map[string]*cachedPortfolio{}}
 	s.sched = newScheduler(s, cfg.MaxConcurrentRuns, cfg.MaxQueuedRuns, cfg.MaxMemory)
+	s.sched.maxPerOwner = cfg.MaxJobsPerKey
 	n, err := st.interruptInFlight(context.Background(), time.Now())
 	if err != nil {
 		st.Close()
@@ -173,10 +206,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.observe, securityHeaders)
+	if s.cfg.NoAuth {
+		r.Use(s.localOnly)
+	}
 	pages := web.New(s, web.Options{Index: s.handle(s.index), NotFound: s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Message: fmt.Sprintf("No endpoint %s.", r.URL.Path), err: models.ErrNotFound,
 			Fixes: []string{"See /openapi.yaml for the endpoints."}}
-	}), Logger: s.log}) // web pages (api/web): GET /, /static/*, /ui/*
+	}), Logger: s.log, Carry: []any{ctxAccess}, TrustProxy: s.cfg.TrustProxy, SessionTTL: s.cfg.SessionTTL}) // web pages (api/web): GET /, /static/*, /ui/*
 	r.NotFound(pages.ServeHTTP)
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",

@@ -104,7 +104,8 @@ func TestWantsHTML(t *testing.T) {
 			t.Errorf("wantsHTML(%q) = %v", accept, got)
 		}
 	}
-	for next, want := range map[string]string{"/ui/runs": "/ui/runs", "//evil.example": "/", "https://evil.example": "/", "/\\evil": "/", "": "/"} {
+	for next, want := range map[string]string{"/ui/runs": "/ui/runs", "//evil.example": "/", "https://evil.example": "/", "/\\evil": "/", "": "/",
+		"/\t/evil.example": "/", "/%09/evil.example": "/", "/%2F/evil.example": "/", "/ui/runs?x=1": "/ui/runs?x=1", "/ui\\/x": "/"} {
 		if got := localPath(next); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", next, got, want)
 		}

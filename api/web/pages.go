@@ -620,7 +620,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Del("Content-Security-Policy")
-	h.api.ServeHTTP(w, apiRequest(r, http.MethodGet, path, nil, "", accept))
+	h.api.ServeHTTP(w, h.apiRequest(r, http.MethodGet, path, nil, "", accept))
 }
 
 // safeName keeps letters, digits, '-' and '_' of s, for file names.
@@ -637,7 +637,9 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in 登录", Data: localPath(r.URL.Query().Get("next"))})
 }
 
-// login checks the key against the API and keeps it in the cookie.
+// login checks the key against the API and starts a session with it: the
+// cookie holds the session's id, the key stays on the server. Wrong keys
+// count against the client's limit of failed attempts (the API's 429).
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	key := strings.TrimSpace(r.PostFormValue("key"))
@@ -646,22 +648,39 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	probe.Header = http.Header{"Authorization": {"Bearer " + key}}
 	if err := h.call(probe, http.MethodGet, "/v1/portfolios", nil, nil); err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			ae.Message = "The server does not know this key."
-			ae.Fixes = []string{"danbao serve prints an admin key when it starts (it is kept in DATA/admin.key)."}
-			h.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
-			return
+		if errors.As(err, &ae) {
+			switch ae.Status {
+			case http.StatusUnauthorized:
+				ae.Message = "The server does not know this key."
+				ae.Fixes = []string{"danbao serve prints an admin key when it starts (it is kept in DATA/admin.key)."}
+				h.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
+				return
+			case http.StatusTooManyRequests:
+				if ae.RetryAfter != "" {
+					w.Header().Set("Retry-After", ae.RetryAfter)
+				}
+				h.render(w, r, http.StatusTooManyRequests, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
+				return
+			}
 		}
 		h.fail(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: key, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil, MaxAge: 30 * 24 * 3600})
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		h.sessions.revoke(c.Value)
+	}
+	id := h.sessions.create(key, time.Now())
+	h.setSessionCookie(w, r, id, int(h.opts.SessionTTL.Seconds()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// logout ends the session on the server (the id is worthless from now on,
+// wherever a copy of the cookie is) and deletes the cookie.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		h.sessions.revoke(c.Value)
+	}
+	h.setSessionCookie(w, r, "", -1)
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 }
 

@@ -38,6 +38,16 @@ type Options struct {
 	NotFound http.Handler
 	// Logger receives errors the pages could not show. Default: discard.
 	Logger *slog.Logger
+	// Carry lists the context keys whose values the in-process API
+	// requests keep from the page request (danbao serve: the access-log
+	// record, so the page's log line names the signed-in key). Every other
+	// value is dropped (see detached).
+	Carry []any
+	// TrustProxy believes a reverse proxy's X-Forwarded-Proto: https
+	// makes the session cookie Secure, as a request over TLS does.
+	TrustProxy bool
+	// SessionTTL is how long a sign-in lasts. Default 12 h.
+	SessionTTL time.Duration
 }
 
 // Handler serves danbao's web pages. It reaches the service only through
@@ -50,7 +60,7 @@ type Options struct {
 //
 //	GET  /                              dashboard: portfolio position, run form, recent runs
 //	GET  /static/…                      style sheet and script
-//	GET  /ui/login, POST /ui/login      keep an API key in a cookie; POST /ui/logout forgets it
+//	GET  /ui/login, POST /ui/login      sign in with an API key (a server-side session); POST /ui/logout ends it
 //	GET  /ui/runs                       runs
 //	GET  /ui/runs/new                   the form to start a run; POST /ui/runs starts it
 //	GET  /ui/sweeps/new, /ui/topups/new the forms to start a sweep, a top-up; POST /ui/sweeps, /ui/topups
@@ -73,6 +83,8 @@ type Handler struct {
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 	fonts *chartFonts
+	// sessions holds the sign-ins; the cookie carries only a session id.
+	sessions *sessionStore
 
 	cacheMu sync.Mutex
 	cache   []cachedView // most recent last
@@ -90,7 +102,11 @@ const maxCached = 16
 
 // New returns the web pages over api, the service's JSON API handler.
 func New(api http.Handler, opts Options) *Handler {
-	h := &Handler{api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), fonts: loadFonts()}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	h := &Handler{api: api, opts: opts, log: opts.Logger, mux: http.NewServeMux(), fonts: loadFonts(),
+		sessions: newSessionStore(opts.SessionTTL, maxSessions)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -179,34 +195,31 @@ func staticHandler(next http.Handler) http.Handler {
 	})
 }
 
-// cookieName is the cookie holding the user's API key. It is HttpOnly
-// and SameSite=Strict: scripts cannot read it and other sites cannot
-// send it.
-const cookieName = "danbao_key"
-
 // authorize copies the user's credentials from the page request src to
 // the API request dst: an Authorization or X-API-Key header as sent, or
-// the key kept in the cookie.
-func authorize(dst, src *http.Request) {
+// the key of the session named by the cookie.
+func (h *Handler) authorize(dst, src *http.Request) {
 	switch {
 	case src.Header.Get("Authorization") != "":
 		dst.Header.Set("Authorization", src.Header.Get("Authorization"))
 	case src.Header.Get("X-API-Key") != "":
 		dst.Header.Set("X-API-Key", src.Header.Get("X-API-Key"))
 	default:
-		if c, err := src.Cookie(cookieName); err == nil && c.Value != "" {
-			dst.Header.Set("Authorization", "Bearer "+c.Value)
+		if c, err := src.Cookie(sessionCookie); err == nil {
+			if key, ok := h.sessions.key(c.Value, time.Now()); ok {
+				dst.Header.Set("Authorization", "Bearer "+key)
+			}
 		}
 	}
 }
 
 // apiRequest is a request to the API on behalf of the page request r.
-func apiRequest(r *http.Request, method, path string, body []byte, ctype, accept string) *http.Request {
+func (h *Handler) apiRequest(r *http.Request, method, path string, body []byte, ctype, accept string) *http.Request {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, _ := http.NewRequestWithContext(detached{r.Context()}, method, path, rd) // path is ours: it parses
+	req, _ := http.NewRequestWithContext(detached{r.Context(), h.opts.Carry}, method, path, rd) // path is ours: it parses
 	req.RemoteAddr, req.Host, req.Proto = r.RemoteAddr, r.Host, r.Proto
 	if body != nil {
 		req.ContentLength = int64(len(body))
@@ -215,21 +228,32 @@ func apiRequest(r *http.Request, method, path string, body []byte, ctype, accept
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	authorize(req, r)
+	h.authorize(req, r)
 	return req
 }
 
 // detached is the context of an in-process API request: the page
-// request's deadline and cancellation, but none of its values. The API
-// must route and authenticate the request afresh: a router's state left
-// in the page request's context (chi reuses a route context it finds, and
-// its method) would misroute it.
-type detached struct{ parent context.Context }
+// request's deadline and cancellation, but none of its values except
+// those under the keys in carry (Options.Carry). The API must route and
+// authenticate the request afresh: a router's state left in the page
+// request's context (chi reuses a route context it finds, and its method)
+// would misroute it.
+type detached struct {
+	parent context.Context
+	carry  []any
+}
 
 func (d detached) Deadline() (time.Time, bool) { return d.parent.Deadline() }
 func (d detached) Done() <-chan struct{}       { return d.parent.Done() }
 func (d detached) Err() error                  { return d.parent.Err() }
-func (d detached) Value(any) any               { return nil }
+func (d detached) Value(k any) any {
+	for _, c := range d.carry {
+		if c == k {
+			return d.parent.Value(k)
+		}
+	}
+	return nil
+}
 
 // recorder is an in-process http.ResponseWriter. Once the status is
 // known, a 2xx body goes to sink (if set) and any other body is kept.
@@ -283,6 +307,8 @@ type apiError struct {
 		Reason string `json:"reason"`
 	} `json:"errors"`
 	RequestID string `json:"request_id"`
+	// RetryAfter is the answer's Retry-After header (a 429, a 503).
+	RetryAfter string `json:"-"`
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("API %d %s: %s", e.Status, e.Code, e.Message) }
@@ -295,7 +321,7 @@ func (h *Handler) call(r *http.Request, method, path string, body []byte, out an
 		ctype = "application/json"
 	}
 	rc := newRecorder(nil)
-	h.api.ServeHTTP(rc, apiRequest(r, method, path, body, ctype, "application/json"))
+	h.api.ServeHTTP(rc, h.apiRequest(r, method, path, body, ctype, "application/json"))
 	if err := problemOf(rc); err != nil {
 		return err
 	}
@@ -311,7 +337,7 @@ func (h *Handler) call(r *http.Request, method, path string, body []byte, out an
 // stream sends a GET on behalf of r and copies a 2xx body to sink.
 func (h *Handler) stream(r *http.Request, path, accept string, sink io.Writer) error {
 	rc := newRecorder(sink)
-	h.api.ServeHTTP(rc, apiRequest(r, http.MethodGet, path, nil, "", accept))
+	h.api.ServeHTTP(rc, h.apiRequest(r, http.MethodGet, path, nil, "", accept))
 	if err := problemOf(rc); err != nil {
 		return err
 	}
@@ -330,6 +356,7 @@ func problemOf(rc *recorder) error {
 		e.Message = http.StatusText(rc.status)
 	}
 	e.Status = rc.status
+	e.RetryAfter = rc.header.Get("Retry-After")
 	return e
 }
 
@@ -422,10 +449,25 @@ var funcs = template.FuncMap{
 	"css": func(s string) template.CSS { return template.CSS(s) },
 }
 
-// localPath returns next if it is a path on this server, else "/".
+// localPath returns next if it is a path on this server, else "/". A
+// path here starts with one "/" and holds printable ASCII only: no "\\"
+// (browsers read it as "/"), no control characters (browsers drop tabs
+// and newlines, so "/\t/evil.example" would become "//evil.example", a
+// host), no spaces, and it parses as a URL without scheme or host whose
+// decoded path has no control characters or "\\" either.
 func localPath(next string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
-		return next
+	if len(next) == 0 || len(next) > 2048 || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		return "/"
 	}
-	return "/"
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") ||
+		strings.ContainsFunc(u.Path, func(c rune) bool { return c < ' ' || c == 0x7f || c == '\\' }) {
+		return "/"
+	}
+	return next
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -77,15 +78,23 @@ func newTestServer(t testing.TB, pf *models.Portfolio) *testServer {
 }
 
 // client is a browser-like client: it keeps cookies, does not follow
-// redirects, and sends Accept: text/html.
+// redirects, and sends Accept: text/html. With a key, it has signed in.
 func (ts *testServer) client(t testing.TB, key string) *http.Client {
+	t.Helper()
+	return signedIn(t, ts.URL, key)
+}
+
+// signedIn is a browser-like client of the server at base, signed in with
+// key (unless key is "").
+func signedIn(t testing.TB, base, key string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if key != "" {
-		u, _ := url.Parse(ts.URL)
-		jar.SetCookies(u, []*http.Cookie{{Name: "danbao_key", Value: key, Path: "/"}})
+		if resp, body := postForm(t, c, base+"/ui/login", url.Values{"key": {key}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in = %d\n%s", resp.StatusCode, body)
+		}
 	}
 	return c
 }
@@ -207,9 +216,7 @@ func TestStandalone(t *testing.T) {
 	ts := newTestServer(t, smallPortfolio(t))
 	front := httptest.NewServer(web.New(ts.api, web.Options{}))
 	defer front.Close()
-	c := ts.client(t, "")
-	u, _ := url.Parse(front.URL)
-	c.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_key", Value: viewerKey, Path: "/"}})
+	c := signedIn(t, front.URL, viewerKey)
 	if resp, body := get(t, c, front.URL+"/"); resp.StatusCode != http.StatusOK || marks(body, "county-balance") <= 0 {
 		t.Errorf("GET / = %d", resp.StatusCode)
 	}
@@ -237,12 +244,15 @@ func TestLogin(t *testing.T) {
 	}
 	var kc *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Name == "danbao_key" {
+		if ck.Name == "danbao_session" {
 			kc = ck
 		}
 	}
-	if kc == nil || !kc.HttpOnly || kc.SameSite != http.SameSiteStrictMode {
-		t.Fatalf("key cookie = %+v; want HttpOnly, SameSite=Strict", kc)
+	if kc == nil || !kc.HttpOnly || kc.SameSite != http.SameSiteStrictMode || kc.Secure || kc.MaxAge != 12*3600 {
+		t.Fatalf("session cookie = %+v; want HttpOnly, SameSite=Strict, not Secure over plain HTTP, Max-Age 12 h", kc)
+	}
+	if strings.Contains(kc.Value, viewerKey) || len(kc.Value) != 64 {
+		t.Errorf("session cookie value %q: want 64 hex digits of a random id, never the key", kc.Value)
 	}
 	if resp, _ := get(t, c, ts.URL+"/ui/runs"); resp.StatusCode != http.StatusOK {
 		t.Errorf("after login GET /ui/runs = %d", resp.StatusCode)
@@ -257,6 +267,125 @@ func TestLogin(t *testing.T) {
 	}
 	if resp, _ := get(t, c, ts.URL+"/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout GET / = %d, want 303 to the login page", resp.StatusCode)
+	}
+	// Logout revokes the session on the server: a copy of the cookie
+	// kept from before is worth nothing.
+	stolen := signedIn(t, ts.URL, "")
+	u, _ := url.Parse(ts.URL)
+	stolen.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_session", Value: kc.Value, Path: "/"}})
+	if resp, _ := get(t, stolen, ts.URL+"/ui/runs"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the signed-out session's cookie replayed: GET /ui/runs = %d, want 303 to the login page", resp.StatusCode)
+	}
+	// The old cookie with the raw key is not a credential any more.
+	stolen.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_key", Value: viewerKey, Path: "/"}})
+	if resp, _ := get(t, stolen, ts.URL+"/ui/runs"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("danbao_key cookie with a key: GET /ui/runs = %d, want 303 to the login page", resp.StatusCode)
+	}
+}
+
+// TestLoginNext: after signing in, the browser goes to next only if it
+// is a path on this site.
+func TestLoginNext(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	for next, want := range map[string]string{
+		"/ui/runs?state=failed": "/ui/runs?state=failed",
+		"/\t/evil.example":      "/", // browsers drop the tab: //evil.example
+		"/%09/evil.example":     "/", // the same, still encoded
+		"//evil.example":        "/",
+		"/\\evil.example":       "/",
+		"https://evil.example/": "/",
+		"javascript:alert(1)":   "/",
+		"/ui/runs\r\nX: y":      "/",
+		"":                      "/",
+	} {
+		c := signedIn(t, ts.URL, "")
+		resp, body := postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {viewerKey}, "next": {next}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("login with next=%q = %d, Location %q; want 303 to %q\n%s", next, resp.StatusCode, resp.Header.Get("Location"), want, body)
+		}
+		// The login page carries next only if it is local.
+		if _, body := get(t, c, ts.URL+"/ui/login?next="+url.QueryEscape(next)); !strings.Contains(body, `name="next" value="`+html.EscapeString(want)+`"`) {
+			t.Errorf("GET /ui/login?next=%q does not carry %q", next, want)
+		}
+	}
+}
+
+// TestSessionCookieSecure: the cookie is Secure when the page came over
+// TLS, and behind a proxy that says so only when the proxy is trusted.
+func TestSessionCookieSecure(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	for _, trust := range []bool{false, true} {
+		front := httptest.NewServer(web.New(ts.api, web.Options{TrustProxy: trust}))
+		req, _ := http.NewRequest(http.MethodPost, front.URL+"/ui/login", strings.NewReader(url.Values{"key": {viewerKey}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		resp, _ := do(t, signedIn(t, front.URL, ""), req)
+		front.Close()
+		var secure bool
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "danbao_session" {
+				secure = ck.Secure
+			}
+		}
+		if resp.StatusCode != http.StatusSeeOther || secure != trust {
+			t.Errorf("TrustProxy %v, X-Forwarded-Proto https: login %d, Secure %v; want %v", trust, resp.StatusCode, secure, trust)
+		}
+	}
+	tls := httptest.NewTLSServer(web.New(ts.api, web.Options{}))
+	defer tls.Close()
+	c := tls.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ := postForm(t, c, tls.URL+"/ui/login", url.Values{"key": {viewerKey}})
+	if cs := resp.Cookies(); resp.StatusCode != http.StatusSeeOther || len(cs) == 0 || !cs[0].Secure {
+		t.Errorf("login over TLS = %d, cookies %v; want a Secure session cookie", resp.StatusCode, cs)
+	}
+}
+
+// TestSessionExpiry: a session ends SessionTTL after sign-in.
+func TestSessionExpiry(t *testing.T) {
+	ts := newTestServer(t, smallPortfolio(t))
+	front := httptest.NewServer(web.New(ts.api, web.Options{SessionTTL: 300 * time.Millisecond}))
+	defer front.Close()
+	c := signedIn(t, front.URL, viewerKey)
+	if resp, _ := get(t, c, front.URL+"/ui/runs"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed in: GET /ui/runs = %d", resp.StatusCode)
+	}
+	time.Sleep(400 * time.Millisecond)
+	// The browser would have dropped the cookie (Max-Age); the server must
+	// not accept it either.
+	u, _ := url.Parse(front.URL)
+	var id string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "danbao_session" {
+			id = ck.Value
+		}
+	}
+	replay := signedIn(t, front.URL, "")
+	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_session", Value: id, Path: "/"}})
+	if resp, _ := get(t, replay, front.URL+"/ui/runs"); id == "" || resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("expired session %q: GET /ui/runs = %d, want 303 to the login page", id, resp.StatusCode)
+	}
+}
+
+// TestLoginRateLimit: wrong keys from one client are limited; then even
+// the right key waits (429 with Retry-After).
+func TestLoginRateLimit(t *testing.T) {
+	srv, err := api.NewServer(api.Config{DataDir: t.TempDir(), Keys: []api.Key{{Secret: viewerKey, Role: api.RoleViewer, Name: "viewer"}},
+		AuthFailBurst: 3, AuthFailEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer func() { ts.Close(); srv.Shutdown(context.Background()) }()
+	c := signedIn(t, ts.URL, "")
+	for i := range 3 {
+		if resp, _ := postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {"wrong-key-0123456789"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong key %d: %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {viewerKey}})
+	if ra, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || ra < 1 || !strings.Contains(body, "Too many") {
+		t.Errorf("after 3 wrong keys, the right one: %d, Retry-After %q; want 429 with a wait\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }
 

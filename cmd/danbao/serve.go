@@ -46,7 +46,11 @@ admin (deletes). Give them in a file (--keys-file; lines "ROLE SECRET
 [NAME]") or in DANBAO_API_KEYS ("ROLE:SECRET[:NAME],…"). With neither, on a
 loopback address, serve creates an admin key (kept in DIR/admin.key) and
 prints it. --auth none turns keys off and is refused unless --addr is a
-loopback address.
+loopback address; it then answers only requests addressed to localhost,
+127.0.0.1 or [::1] and refuses cross-site POSTs. The dashboard signs in
+to a server-side session (--session-ttl); each key may have
+--max-jobs-per-key jobs queued or running; unknown keys are rate-limited
+per client address. docs/security.md has the details.
 
 With no flags it listens on 127.0.0.1:8080 with the embedded Wenzhou
 example loaded as portfolio "example". SIGTERM or Ctrl-C stops it
@@ -143,6 +147,9 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 	f.DurationVar(&cfg.WriteTimeout, "write-timeout", 10*time.Minute, "time to write a response (per-path downloads)")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "keep-alive idle time")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, time for requests and runs to finish")
+	f.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "believe X-Forwarded-For/-Proto from a reverse proxy in front (client address, Secure cookies)")
+	f.DurationVar(&cfg.SessionTTL, "session-ttl", 12*time.Hour, "how long a dashboard sign-in lasts")
+	f.IntVar(&cfg.MaxJobsPerKey, "max-jobs-per-key", 16, "jobs one key may have queued or running (429 beyond)")
 	f.BoolVar(&noExample, "no-example", false, "do not load the embedded example as portfolio \"example\"")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&logDiscard, "quiet", false, "no logs")
