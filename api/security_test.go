@@ -191,10 +191,11 @@ func TestBearerCaseInsensitive(t *testing.T) {
 }
 
 // TestAuthRateLimit: after AuthFailBurst unknown keys one client is
-// refused (429, Retry-After) even with a good key, until a token is back;
+// refused (429, Retry-After) even with a good key, until a token is back
+// (TestFailLimiterBounded follows the refill on a clock of its own);
 // other clients are not affected.
 func TestAuthRateLimit(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.AuthFailBurst, c.AuthFailEvery = 3, 2*time.Second })
+	e := newEnv(t, func(c *Config) { c.AuthFailBurst, c.AuthFailEvery = 3, time.Minute })
 	bad := map[string]string{"Authorization": "Bearer not-a-key-0123456789"}
 	good := map[string]string{"Authorization": "Bearer " + testKeys[RoleViewer]}
 	for i := range 3 {
@@ -206,15 +207,11 @@ func TestAuthRateLimit(t *testing.T) {
 	ra, _ := strconv.Atoi(r.Header().Get("Retry-After"))
 	var p problemDoc
 	_ = json.Unmarshal(r.Body.Bytes(), &p)
-	if r.Code != http.StatusTooManyRequests || ra < 1 || ra > 3 || p.Code != "rate_limited" {
-		t.Errorf("4th attempt: %d, Retry-After %q, code %q; want 429 rate_limited, wait ≤ 3 s", r.Code, r.Header().Get("Retry-After"), p.Code)
+	if r.Code != http.StatusTooManyRequests || ra < 1 || ra > 61 || p.Code != "rate_limited" {
+		t.Errorf("4th attempt: %d, Retry-After %q, code %q; want 429 rate_limited, wait ≤ 61 s", r.Code, r.Header().Get("Retry-After"), p.Code)
 	}
 	if r := serveRaw(e.srv, "GET", "/v1/scenarios", "198.51.100.9:5000", good, ""); r.Code != http.StatusOK {
 		t.Errorf("another client: %d, want 200", r.Code)
-	}
-	time.Sleep(2100 * time.Millisecond)
-	if r := serveRaw(e.srv, "GET", "/v1/scenarios", "192.0.2.7:5002", good, ""); r.Code != http.StatusOK {
-		t.Errorf("after a token came back: %d, want 200", r.Code)
 	}
 }
 

@@ -343,16 +343,12 @@ func TestSessionCookieSecure(t *testing.T) {
 
 // TestSessionExpiry: a session ends SessionTTL after sign-in.
 func TestSessionExpiry(t *testing.T) {
+	const ttl = 2 * time.Second
 	ts := newTestServer(t, smallPortfolio(t))
-	front := httptest.NewServer(web.New(ts.api, web.Options{SessionTTL: 300 * time.Millisecond}))
+	front := httptest.NewServer(web.New(ts.api, web.Options{SessionTTL: ttl}))
 	defer front.Close()
+	start := time.Now()
 	c := signedIn(t, front.URL, viewerKey)
-	if resp, _ := get(t, c, front.URL+"/ui/runs"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("signed in: GET /ui/runs = %d", resp.StatusCode)
-	}
-	time.Sleep(400 * time.Millisecond)
-	// The browser would have dropped the cookie (Max-Age); the server must
-	// not accept it either.
 	u, _ := url.Parse(front.URL)
 	var id string
 	for _, ck := range c.Jar.Cookies(u) {
@@ -360,6 +356,12 @@ func TestSessionExpiry(t *testing.T) {
 			id = ck.Value
 		}
 	}
+	if resp, _ := get(t, c, front.URL+"/ui/runs"); resp.StatusCode != http.StatusOK && time.Since(start) < ttl {
+		t.Fatalf("signed in: GET /ui/runs = %d", resp.StatusCode)
+	}
+	time.Sleep(time.Until(start.Add(ttl + 100*time.Millisecond)))
+	// The browser drops the cookie (Max-Age); the server must not accept
+	// a copy of it either.
 	replay := signedIn(t, front.URL, "")
 	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "danbao_session", Value: id, Path: "/"}})
 	if resp, _ := get(t, replay, front.URL+"/ui/runs"); id == "" || resp.StatusCode != http.StatusSeeOther {
