@@ -49,7 +49,7 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Problems collects every FieldError found in an input, in the order found.
+// Problems collects the FieldErrors found in an input, in the order found.
 // A nil or empty Problems is not an error.
 type Problems []*FieldError
 
@@ -66,25 +66,70 @@ func (p Problems) Err() error {
 	return &ProblemsError{Problems: p}
 }
 
+// MaxProblems is how many problems one input keeps. A hostile file can
+// have a problem in every cell of millions of rows; beyond the first
+// MaxProblems they are only counted (ProblemList, ProblemsError.More), so
+// the memory a rejected input costs does not grow with its size.
+const MaxProblems = 1000
+
+// ProblemList collects problems, keeping the first MaxProblems and
+// counting the rest in More. The zero value is empty and ready to use.
+type ProblemList struct {
+	Problems Problems
+	More     int // problems found beyond the first MaxProblems, not kept
+}
+
+// Add keeps a problem, or counts it once MaxProblems are kept.
+func (l *ProblemList) Add(file string, row int, field, value, reason string, category error) {
+	if l.Full() {
+		l.More++
+		return
+	}
+	l.Problems.Add(file, row, field, value, reason, category)
+}
+
+// Full reports whether the list keeps no more problems.
+func (l *ProblemList) Full() bool { return len(l.Problems) >= MaxProblems }
+
+// Len is the number of problems found, kept or not.
+func (l *ProblemList) Len() int { return len(l.Problems) + l.More }
+
+// Err returns the list as an error (a *ProblemsError), or nil when empty.
+func (l *ProblemList) Err() error {
+	if l.Len() == 0 {
+		return nil
+	}
+	return &ProblemsError{Problems: l.Problems, More: l.More}
+}
+
 // ProblemsError is the error returned for a rejected input. Error lists the
 // first MaxListed problems and counts the rest.
 type ProblemsError struct {
 	Problems Problems
+	// More counts problems found but not kept (beyond MaxProblems); the
+	// input has len(Problems) + More problems in all, or more: a reader
+	// may stop early (see snapshot.Limits).
+	More int
 }
+
+// Total is the number of problems found, kept or not.
+func (e *ProblemsError) Total() int { return len(e.Problems) + e.More }
 
 // MaxListed is how many problems ProblemsError.Error lists before counting the rest.
 const MaxListed = 100
 
 func (e *ProblemsError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d problem(s) in input:", len(e.Problems))
+	fmt.Fprintf(&b, "%d problem(s) in input:", e.Total())
 	for i, p := range e.Problems {
 		if i == MaxListed {
-			fmt.Fprintf(&b, "\n  … and %d more", len(e.Problems)-MaxListed)
 			break
 		}
 		b.WriteString("\n  ")
 		b.WriteString(p.Error())
+	}
+	if n := min(len(e.Problems), MaxListed); e.Total() > n {
+		fmt.Fprintf(&b, "\n  … and %d more", e.Total()-n)
 	}
 	return b.String()
 }

@@ -103,12 +103,13 @@ type Files struct{ Loans, Guarantors string }
 // DefaultFiles are the snapshot's own file names.
 var DefaultFiles = Files{Loans: "loans.arrow", Guarantors: "guarantors.arrow"}
 
-// Validate checks every loan and guarantor and returns every problem found
-// (as a *ProblemsError), or nil. Rows are numbered as in a file with a
+// Validate checks every loan and guarantor and returns the problems found
+// (as a *ProblemsError: the first MaxProblems, and the count of the rest),
+// or nil. Rows are numbered as in a file with a
 // header: Loans[0] is row 2. It also fills defaults that depend on other
 // columns (BorrowerID = LoanID, GovernmentCapital = RegisteredCapital).
 func (p *Portfolio) Validate(files Files) error {
-	var probs Problems
+	var probs ProblemList
 	lf, gf := files.Loans, files.Guarantors
 	gidx := make(map[string]int, len(p.Guarantors))
 	for i := range p.Guarantors {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -92,8 +93,12 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 	// column fills its field, two or more blocks at once. Each block has
 	// its own decoder; their problems are merged in block order, so the
 	// result does not depend on scheduling.
-	rows := make([]T, t.nrows)
 	def := newRow()
+	if err := d.budget.charge(int64(t.nrows) * int64(unsafe.Sizeof(def))); err != nil {
+		d.add(0, "", "", err.Error()+"; raise --max-memory if the file is genuine", models.ErrInvalid)
+		return nil
+	}
+	rows := make([]T, t.nrows)
 	nblocks := (len(rows) + blockRows - 1) / blockRows
 	decs := make([]*decoder, nblocks)
 	var next atomic.Int64

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/wenzhou/danbao/models"
 	"github.com/xuri/excelize/v2"
 )
@@ -21,11 +22,13 @@ type decoder struct {
 	xlsx     bool   // a date may be an Excel serial day number
 	date1904 bool   // the workbook counts serial days from 1904
 
-	probs   models.Problems
-	bad     map[rowField]struct{} // cells with a problem: Validate's complaints about them are dropped
+	probs   models.ProblemList    // the first models.MaxProblems problems, and the count of the rest
+	bad     map[rowField]struct{} // cells with a kept problem: Validate's complaints about them are dropped
 	missing map[string]bool       // required columns absent: Validate's complaints about them are dropped
 	intern  map[string]string     // one copy of each repeated string value
 	rowNums []int32               // file row of each data row (CSV, XLSX); nil when row i is i+2 (Arrow, Parquet)
+	lim     Limits
+	budget  *budget // the memory taken so far against lim.MaxBytes
 }
 
 type rowField struct {
@@ -33,8 +36,16 @@ type rowField struct {
 	field string
 }
 
-func newDecoder(file string) *decoder {
-	return &decoder{file: file, missing: map[string]bool{}}
+func newDecoder(file string) *decoder { return newLimitedDecoder(file, Limits{}) }
+
+// newLimitedDecoder returns a decoder for a file read within lim.
+func newLimitedDecoder(file string, lim Limits) *decoder {
+	return &decoder{file: file, missing: map[string]bool{}, lim: lim, budget: newBudget(lim)}
+}
+
+// alloc returns mem charging d's budget.
+func (d *decoder) alloc(mem memory.Allocator) memory.Allocator {
+	return budgetAllocator{mem: mem, b: d.budget}
 }
 
 // sub returns a decoder for one column of d's file, to run concurrently
@@ -45,7 +56,10 @@ func (d *decoder) sub() *decoder {
 
 // merge adds the problems found by s, a decoder from d.sub, to d.
 func (d *decoder) merge(s *decoder) {
-	d.probs = append(d.probs, s.probs...)
+	for _, p := range s.probs.Problems {
+		d.probs.Add(p.File, p.Row, p.Field, p.Value, p.Reason, p.Err)
+	}
+	d.probs.More += s.probs.More
 	for k := range s.bad {
 		if d.bad == nil {
 			d.bad = make(map[rowField]struct{})
@@ -57,8 +71,13 @@ func (d *decoder) merge(s *decoder) {
 // maxValueLen caps the value quoted in a problem.
 const maxValueLen = 80
 
-// add records a problem with the cell (row, field) = value.
+// add records a problem with the cell (row, field) = value. Beyond
+// models.MaxProblems it only counts it.
 func (d *decoder) add(row int, field, value, reason string, cat error) {
+	if d.probs.Full() {
+		d.probs.More++
+		return
+	}
 	if len(value) > maxValueLen {
 		cut := maxValueLen
 		for cut > 0 && !utf8.RuneStart(value[cut]) {
@@ -265,7 +284,13 @@ func mapColumns[T any](d *decoder, cols []column[T], header []string, headerRow 
 // files. The two decoders must have different file names.
 func finish(pf *models.Portfolio, ld, gd *decoder) error {
 	verr := pf.Validate(models.Files{Loans: ld.file, Guarantors: gd.file})
-	probs := append(append(models.Problems(nil), ld.probs...), gd.probs...)
+	var probs models.ProblemList
+	for _, d := range []*decoder{ld, gd} {
+		for _, p := range d.probs.Problems {
+			probs.Add(p.File, p.Row, p.Field, p.Value, p.Reason, p.Err)
+		}
+		probs.More += d.probs.More
+	}
 	var pe *models.ProblemsError
 	if errors.As(verr, &pe) {
 		for _, p := range pe.Problems {
@@ -282,8 +307,9 @@ func finish(pf *models.Portfolio, ld, gd *decoder) error {
 			if _, dup := d.bad[rowField{p.Row, p.Field}]; dup {
 				continue
 			}
-			probs = append(probs, p)
+			probs.Add(p.File, p.Row, p.Field, p.Value, p.Reason, p.Err)
 		}
+		probs.More += pe.More
 	} else if verr != nil {
 		return verr
 	}

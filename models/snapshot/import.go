@@ -24,6 +24,8 @@ type ImportOptions struct {
 	// Mem allocates Arrow memory for Parquet and Arrow inputs; nil means
 	// memory.DefaultAllocator.
 	Mem memory.Allocator
+	// Limits bound the rows and the memory of each table.
+	Limits
 }
 
 // Input is one table to import: Name (a path or a file name) picks the
@@ -79,7 +81,7 @@ func ImportFrom(loans, guarantors Input, opts ImportOptions) (pf *models.Portfol
 	if ln == gn { // one workbook with two sheets, say
 		ln, gn = ln+"[loans]", gn+"[guarantors]"
 	}
-	ld, gd := newDecoder(ln), newDecoder(gn)
+	ld, gd := newLimitedDecoder(ln, opts.Limits), newLimitedDecoder(gn, opts.Limits)
 	ld.lenient, gd.lenient = opts.LenientMoney, opts.LenientMoney
 	mem := opts.Mem
 	if mem == nil {
@@ -110,8 +112,10 @@ func importTable[T any](d *decoder, in Input, cols []column[T], newRow func() T,
 		// do on a hostile file, Import reports it instead of crashing.
 		if p := recover(); p != nil {
 			rows = nil
-			recovered(p)
-			d.add(0, "", "", fmt.Sprintf("could not be read (%v)", p), models.ErrInvalid)
+			if !budgetProblem(d, p) {
+				recovered(p)
+				d.add(0, "", "", fmt.Sprintf("could not be read (%v)", p), models.ErrInvalid)
+			}
 		}
 	}()
 	switch ext := strings.ToLower(filepath.Ext(in.Name)); ext {

@@ -17,7 +17,7 @@ func TestPanicFrame(t *testing.T) {
 	bad := column[models.Loan]{name: "pd", kind: kFloat, num: func(*models.Loan) *float64 { return nil }}
 	rows := make([]models.Loan, 1)
 	setCell(d, &bad, &rows[0], 2, "x") // not a number: a problem, no panic
-	if frame != "" || len(d.probs) != 1 {
+	if frame != "" || d.probs.Len() != 1 {
 		t.Fatalf("frame %q without a panic", frame)
 	}
 	setPD := func() { setCell(d, &bad, &rows[0], 2, "0.5") } // writes through a nil pointer

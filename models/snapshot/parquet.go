@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/wenzhou/danbao/models"
 )
@@ -71,20 +73,39 @@ func writeParquet[T any](w io.Writer, mem memory.Allocator, cols []column[T], ro
 // cannot. The table's schema carries the file's key-value metadata (where
 // WriteParquet puts danbao.as_of). The caller releases the table's memory
 // with release.
+//
+// Before reading any column it checks the rows the footer declares, in
+// all and in each row group, against d's limits; every Arrow buffer it
+// then allocates is charged to d's budget.
 func readParquet(d *decoder, r ReadAtSeeker, mem memory.Allocator) (t *table, release func()) {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		d.add(0, "", "", "could not be read: "+err.Error(), models.ErrInvalid)
+		return nil, nil
+	}
+	mem = d.alloc(mem)
 	pr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
-		d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		if !budgetProblem(d, err) {
+			d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		}
+		return nil, nil
+	}
+	if !checkParquetRows(d, pr.MetaData(), size) {
 		return nil, nil
 	}
 	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: 1 << 16}, mem)
 	if err != nil {
-		d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		if !budgetProblem(d, err) {
+			d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		}
 		return nil, nil
 	}
 	tbl, err := fr.ReadTable(context.Background())
 	if err != nil {
-		d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		if !budgetProblem(d, err) {
+			d.add(0, "", "", "is not a readable Parquet file: "+err.Error(), models.ErrInvalid)
+		}
 		return nil, nil
 	}
 	var keys, vals []string
@@ -99,4 +120,23 @@ func readParquet(d *decoder, r ReadAtSeeker, mem memory.Allocator) (t *table, re
 		t.cols[j] = tbl.Column(j).Data().Chunks()
 	}
 	return t, tbl.Release
+}
+
+// checkParquetRows checks the row counts of a Parquet footer: the file's
+// num_rows and each row group's, which must be non-negative and add up,
+// against d's limits and the file's size.
+func checkParquetRows(d *decoder, md *metadata.FileMetaData, size int64) bool {
+	var sum int64
+	for i := range md.NumRowGroups() {
+		n := md.RowGroup(i).NumRows()
+		if n < 0 || n > int64(d.lim.maxRows()) {
+			return checkDeclaredRows(d, d.lim, n, size)
+		}
+		sum += n
+	}
+	if sum != md.NumRows {
+		d.add(0, "", "", fmt.Sprintf("declares %d rows, but its row groups hold %d (corrupt file)", md.NumRows, sum), models.ErrInvalid)
+		return false
+	}
+	return checkDeclaredRows(d, d.lim, sum, size)
 }

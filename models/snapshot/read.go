@@ -83,7 +83,7 @@ func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
 
 // readSnapshot decodes and validates the two Arrow IPC files of a snapshot.
 func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
-	ld, gd := newDecoder(LoansFile), newDecoder(GuarantorsFile)
+	ld, gd := newLimitedDecoder(LoansFile, o.Limits), newLimitedDecoder(GuarantorsFile, o.Limits)
 	pf := &models.Portfolio{}
 	mem := o.mem()
 	decodeIPC(ld, lr, mem, func(t *table) {
@@ -92,7 +92,7 @@ func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
 	})
 	decodeIPC(gd, gr, mem, func(t *table) {
 		pf.Guarantors = decodeTable(gd, guarantorColumns, t, models.NewGuarantor, nil)
-		if g := asOfMeta(gd, t.schema); g != pf.AsOf && len(ld.probs) == 0 {
+		if g := asOfMeta(gd, t.schema); g != pf.AsOf && ld.probs.Len() == 0 {
 			gd.add(0, "", g.String(), fmt.Sprintf("schema metadata %s differs from %s's %q", MetaAsOf, LoansFile, pf.AsOf.String()), models.ErrConflict)
 		}
 	})
@@ -104,14 +104,16 @@ func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
 
 // decodeIPC reads an Arrow IPC file and passes its table to use; problems
 // with the file go to d. Arrow memory is released when use returns. A
-// panic inside arrow-go on a corrupt file is reported as a problem.
+// panic inside arrow-go on a corrupt file is reported as a problem. The
+// Arrow memory is charged to d's budget, and the rows the file declares
+// are checked against d's limits before use sees them.
 func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table)) {
 	var batches []arrow.RecordBatch
 	defer func() {
 		for _, b := range batches {
 			b.Release()
 		}
-		if p := recover(); p != nil {
+		if p := recover(); p != nil && !budgetProblem(d, p) {
 			recovered(p)
 			d.add(0, "", "", fmt.Sprintf("is not a valid Arrow IPC file: %v", p), models.ErrInvalid)
 		}
@@ -120,16 +122,25 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
 		return
 	}
-	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(mem))
+	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
+		d.add(0, "", "", "could not be read: "+err.Error(), models.ErrInvalid)
+		return
+	}
+	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(d.alloc(mem)))
+	if err != nil {
+		if !budgetProblem(d, err) {
+			d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
+		}
 		return
 	}
 	defer fr.Close()
 	for i := range fr.NumRecords() {
 		b, err := fr.RecordBatchAt(i)
 		if err != nil {
-			d.add(0, "", "", fmt.Sprintf("record batch %d: %v", i, err), models.ErrInvalid)
+			if !budgetProblem(d, err) {
+				d.add(0, "", "", fmt.Sprintf("record batch %d: %v", i, err), models.ErrInvalid)
+			}
 			return
 		}
 		batches = append(batches, b)
@@ -140,10 +151,17 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 			d.add(0, "", "", "record batch does not match the schema", models.ErrInvalid)
 			return
 		}
+		if b.NumRows() < 0 || b.NumRows() > int64(d.lim.maxRows())-int64(t.nrows) {
+			checkDeclaredRows(d, d.lim, int64(t.nrows)+b.NumRows(), size)
+			return
+		}
 		t.nrows += int(b.NumRows())
 		for j := range t.cols {
 			t.cols[j] = append(t.cols[j], b.Column(j))
 		}
+	}
+	if !checkDeclaredRows(d, d.lim, int64(t.nrows), size) {
+		return
 	}
 	use(t)
 }

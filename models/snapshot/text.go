@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/wenzhou/danbao/models"
 	"github.com/xuri/excelize/v2"
@@ -23,7 +24,12 @@ type rowSource interface {
 // rest of the file is given up on.
 const maxSyntaxErrors = 100
 
-// readText reads a table whose first non-empty row is the header.
+// readText reads a table whose first non-empty row is the header. It
+// stops at d's limits: more than MaxRows rows, or rows (their size plus
+// the text of their cells) over the memory budget, is a problem that ends
+// the reading. Once d holds models.MaxProblems problems the table cannot
+// be imported, so further rows are only checked cell by cell (to count
+// their problems) and not kept.
 func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() T, warnings *[]string) []T {
 	var header []string
 	headerRow, syntaxErrors := 0, 0
@@ -62,7 +68,10 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 	m := mapColumns(d, cols, header, headerRow, warnings)
 	var unnamed map[int]bool // unnamed columns holding data: one warning each
 	def := newRow()
+	rowSize := int64(unsafe.Sizeof(def)) + 4 // the row and its entry in d.rowNums
 	rows := make([]T, 0, 1024)
+	var scratch T
+	nrows := 0
 	for {
 		cells, row, err := src.next()
 		if err == io.EOF {
@@ -77,9 +86,27 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 		if blank(cells) {
 			continue
 		}
-		rows = append(rows, def)
-		d.rowNums = append(d.rowNums, int32(row))
-		p := &rows[len(rows)-1]
+		if nrows++; nrows > d.lim.maxRows() {
+			d.add(row, "", "", fmt.Sprintf("the table has more than %d rows, the limit; the rest of the file was not read (raise --max-rows if the file is genuine)", d.lim.maxRows()), models.ErrInvalid)
+			break
+		}
+		var p *T
+		if d.probs.Full() {
+			scratch = def
+			p = &scratch
+		} else {
+			cost := rowSize
+			for _, c := range cells {
+				cost += int64(len(c))
+			}
+			if err := d.budget.charge(cost); err != nil {
+				d.add(row, "", "", err.Error()+"; the rest of the file was not read (raise --max-memory if the file is genuine)", models.ErrInvalid)
+				break
+			}
+			rows = append(rows, def)
+			d.rowNums = append(d.rowNums, int32(row))
+			p = &rows[len(rows)-1]
+		}
 		for j, cell := range cells {
 			cell = strings.TrimSpace(cell)
 			if j >= len(m) {
@@ -120,7 +147,7 @@ func blank(cells []string) bool {
 type csvSource struct{ r *csv.Reader }
 
 func newCSVSource(r io.Reader, sep rune) *csvSource {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(&lineLimiter{r: r})
 	cr.Comma = sep
 	cr.FieldsPerRecord = -1 // short rows are padded with empty cells, long ones checked by readText
 	cr.ReuseRecord = true
@@ -157,9 +184,30 @@ func (s *xlsxSource) next() ([]string, int, error) {
 
 // openXLSX opens the worksheet named sheet (any case) of a workbook, or its
 // first worksheet. It returns nil, having reported the problem, when the
-// workbook cannot be read.
-func openXLSX(d *decoder, r io.Reader, sheet string, warnings *[]string) (src rowSource, closeFn func()) {
-	f, err := excelize.OpenReader(r)
+// workbook cannot be read. The workbook's parts may unzip to at most
+// Limits.xlsxUnzipLimit bytes, judged from the sizes the zip file declares
+// before anything is unzipped (archive/zip refuses a part that unzips to
+// more than it declared); parts above xlsxMemPart are unzipped to a
+// temporary file in Limits.TempDir, removed by closeFn.
+func openXLSX(d *decoder, r ReadAtSeeker, sheet string, warnings *[]string) (src rowSource, closeFn func()) {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = r.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		d.add(0, "", "", "could not be read: "+err.Error(), models.ErrInvalid)
+		return nil, nil
+	}
+	if err := d.budget.charge(size); err != nil { // excelize reads the whole file into memory
+		d.add(0, "", "", err.Error()+"; raise --max-memory if the file is genuine", models.ErrInvalid)
+		return nil, nil
+	}
+	unzip := d.lim.xlsxUnzipLimit(size)
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: unzip, UnzipXMLSizeLimit: min(xlsxMemPart, unzip), TmpDir: d.lim.TempDir})
+	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") { // excelize has no sentinel for it
+		d.add(0, "", "", fmt.Sprintf("unzips to more than %s, the limit for a workbook of %d bytes (%d× its size, at least %s)", mib(unzip), size, xlsxUnzipRatio, mib(xlsxMinUnzip)), models.ErrInvalid)
+		return nil, nil
+	}
 	if err != nil {
 		d.add(0, "", "", "is not a readable XLSX workbook: "+err.Error(), models.ErrInvalid)
 		return nil, nil
@@ -194,4 +242,31 @@ func openXLSX(d *decoder, r io.Reader, sheet string, warnings *[]string) (src ro
 		return nil, nil
 	}
 	return &xlsxSource{rows: rows}, func() { rows.Close(); f.Close() }
+}
+
+// maxLineBytes is the longest line a CSV file may have. encoding/csv holds
+// a whole line, and a slice header per field, in memory: one line of
+// 256 MiB of commas would take 4 GiB.
+const maxLineBytes = 1 << 20
+
+// errLongLine is the read error of a CSV line longer than maxLineBytes.
+var errLongLine = fmt.Errorf("a line is longer than %d bytes", maxLineBytes)
+
+// lineLimiter passes a reader through, failing with errLongLine once a
+// line exceeds maxLineBytes.
+type lineLimiter struct {
+	r    io.Reader
+	line int // bytes since the last line feed
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.line = 0
+		} else if l.line++; l.line > maxLineBytes {
+			return 0, errLongLine
+		}
+	}
+	return n, err
 }

@@ -25,6 +25,8 @@ type Options struct {
 	// Overwrite lets Write, WriteParquet and WriteCSV replace an existing,
 	// non-empty folder. Without it they refuse, and leave it untouched.
 	Overwrite bool
+	// Limits bound what Read and ReadFS may allocate for each file.
+	Limits
 }
 
 func (o Options) mem() memory.Allocator {
