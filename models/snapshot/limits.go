@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -88,10 +87,6 @@ type budget struct {
 }
 
 func newBudget(l Limits) *budget { return &budget{limit: l.maxBytes()} }
-
-// errOverBudget is what a budget reports when a reader would take more
-// memory than Limits.MaxBytes.
-var errOverBudget = errors.New("over the memory limit")
 
 // overBudget is the panic value of a budgetAllocator over its budget.
 type overBudget struct{ want, limit int64 }

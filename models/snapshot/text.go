@@ -86,6 +86,12 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 		if blank(cells) {
 			continue
 		}
+		if !usesColumns(cells, m) {
+			// Not a row of the table at all, and keeping it (as a row of
+			// defaults) would cost a models.Loan for two bytes of input.
+			d.add(row, "", "", "has no value in any column of the table; its values are in columns that are ignored", models.ErrInvalid)
+			continue
+		}
 		if nrows++; nrows > d.lim.maxRows() {
 			d.add(row, "", "", fmt.Sprintf("the table has more than %d rows, the limit; the rest of the file was not read (raise --max-rows if the file is genuine)", d.lim.maxRows()), models.ErrInvalid)
 			break
@@ -131,6 +137,17 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 		}
 	}
 	return rows
+}
+
+// usesColumns reports whether a row has a value in a column that m maps
+// to the table.
+func usesColumns(cells []string, m []int) bool {
+	for j, c := range cells[:min(len(cells), len(m))] {
+		if m[j] >= 0 && strings.TrimSpace(c) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // blank reports whether a row has no value at all.

@@ -1,0 +1,123 @@
+package snapshot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wenzhou/danbao/internal/hostile"
+	"github.com/wenzhou/danbao/models"
+)
+
+// TestHostileImport feeds each table of the hostile corpus (issue 18) to
+// Import as the loans table, with the default limits, and checks that it
+// is refused with a problem that says why, within 512 MB of peak RSS.
+func TestHostileImport(t *testing.T) {
+	files, err := hostile.Tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarantors, err := os.ReadFile("../../testdata/portfolios/guarantors.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"loans.arrow":   "declares 1000000000 rows, more than the limit of 10000000",
+		"loans.parquet": "declares 1000000000 rows, more than the limit of 10000000",
+		"loans.xlsx":    "unzips to more than 102 MiB, the limit for a workbook of 1062481 bytes",
+		"loans.csv":     "has no value in any column",
+	}
+	for _, f := range files {
+		t.Run(f.Name, func(t *testing.T) {
+			var err error
+			peak, ok := hostile.PeakRSS(func() {
+				_, _, err = ImportFrom(Input{Name: f.Name, R: bytes.NewReader(f.Data)},
+					Input{Name: "guarantors.csv", R: bytes.NewReader(guarantors)}, ImportOptions{})
+			})
+			var pe *models.ProblemsError
+			if !errors.As(err, &pe) || !strings.Contains(err.Error(), f.Name+": ") || !strings.Contains(err.Error(), want[f.Name]) {
+				t.Fatalf("%s (%d bytes): err = %v\nwant a problem with %s saying %q", f.What, len(f.Data), err, f.Name, want[f.Name])
+			}
+			if len(pe.Problems) > models.MaxProblems {
+				t.Errorf("%d problems kept, want at most %d", len(pe.Problems), models.MaxProblems)
+			}
+			t.Logf("%s, %d bytes: peak RSS %d MiB; %d problems (%d kept)", f.What, len(f.Data), peak>>20, pe.Total(), len(pe.Problems))
+			if ok && peak > hostile.MaxPeakRSS {
+				t.Errorf("peak RSS %d MiB, want under %d MiB", peak>>20, hostile.MaxPeakRSS>>20)
+			}
+		})
+	}
+}
+
+// TestHostileSnapshot reads an Arrow snapshot folder whose loans.arrow
+// declares 10⁹ rows, as `--portfolio DIR` and the server's store do.
+func TestHostileSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(t.TempDir(), "good")
+	if err := Write(good, testPortfolio(10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.ReadFile(filepath.Join(good, GuarantorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, GuarantorsFile), g, 0o644)
+	os.WriteFile(filepath.Join(dir, LoansFile), hostile.Arrow(hostile.Rows), 0o644)
+	var rerr error
+	peak, ok := hostile.PeakRSS(func() { _, rerr = Read(dir) })
+	if rerr == nil || !strings.Contains(rerr.Error(), "loans.arrow: declares 1000000000 rows") {
+		t.Fatalf("err = %v", rerr)
+	}
+	if ok && peak > hostile.MaxPeakRSS {
+		t.Errorf("peak RSS %d MiB", peak>>20)
+	}
+	// Within the row limit, a file that is too small for its rows.
+	os.WriteFile(filepath.Join(dir, LoansFile), hostile.Arrow(1_000_000), 0o644)
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "declares 1000000 rows in") {
+		t.Errorf("1,000,000 rows in a tiny file: err = %v", err)
+	}
+	// A lower limit, from Options.
+	os.WriteFile(filepath.Join(dir, LoansFile), hostile.Arrow(100), 0o644)
+	if _, err := (Options{Limits: Limits{MaxRows: 10}}).Read(dir); err == nil || !strings.Contains(err.Error(), "more than the limit of 10") {
+		t.Errorf("MaxRows 10: err = %v", err)
+	}
+}
+
+// TestTextLimits: a CSV stops at MaxRows and at the memory budget, and once
+// MaxProblems are kept it keeps no more rows but goes on counting.
+func TestTextLimits(t *testing.T) {
+	guarantors, err := os.ReadFile("../../testdata/portfolios/guarantors.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv bytes.Buffer
+	csv.WriteString("loan_id,guarantor_id,county,industry,balance,pd,lgd\n")
+	for i := range 5000 {
+		fmt.Fprintf(&csv, "L%d,G-3303,330302,footwear,1000.00,0.02,0.5\n", i)
+	}
+	imp := func(lim Limits, data []byte) error {
+		_, _, err := ImportFrom(Input{Name: "loans.csv", R: bytes.NewReader(data)},
+			Input{Name: "guarantors.csv", R: bytes.NewReader(guarantors)}, ImportOptions{Limits: lim})
+		return err
+	}
+	if err := imp(Limits{MaxRows: 100}, csv.Bytes()); err == nil || !strings.Contains(err.Error(), "loans.csv: row 102, the table has more than 100 rows") {
+		t.Errorf("MaxRows 100: %v", err)
+	}
+	// 5,000 rows of a models.Loan (about 200 bytes) and their text do not fit 256 KiB.
+	if err := imp(Limits{MaxBytes: 256 << 10}, csv.Bytes()); err == nil || !strings.Contains(err.Error(), "needs more than") {
+		t.Errorf("MaxBytes 256 KiB: %v", err)
+	}
+	// Every row has a bad pd: 5,000 problems, 1,000 kept.
+	bad := bytes.ReplaceAll(csv.Bytes(), []byte(",0.02,"), []byte(",2%,"))
+	var pe *models.ProblemsError
+	if err := imp(Limits{}, bad); !errors.As(err, &pe) || len(pe.Problems) != models.MaxProblems || pe.Total() != 5000 {
+		t.Fatalf("5,000 bad rows: %v", err)
+	}
+	if !strings.Contains(pe.Error(), "5000 problem(s) in input") || !strings.Contains(pe.Error(), "… and 4900 more") {
+		t.Errorf("message: %.300s", pe.Error())
+	}
+}
