@@ -240,6 +240,10 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 		probs.add(src.file, pos{line, col}, "", "%s", msg)
 		return l, false
 	}
+	if line, col, msg, ok := checkShape(data); !ok {
+		probs.add(src.file, pos{line, col}, "", "%s", msg)
+		return l, false
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		var ye yaml.Error

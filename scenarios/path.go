@@ -248,6 +248,9 @@ func assign(v reflect.Value, path, value string) (err error) {
 			err = setProblem(path, "cannot parse %q: %v", value, r)
 		}
 	}()
+	if _, _, msg, ok := checkShape([]byte(value)); !ok {
+		return setProblem(path, "%s", msg)
+	}
 	f, perr := parser.ParseBytes([]byte(value), 0)
 	if perr != nil {
 		return setProblem(path, "%q is not a YAML value", value)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -27,6 +28,95 @@ func checkText(data []byte) (line, col int, msg string, ok bool) {
 		}
 		i += size
 		col++
+	}
+	return 0, 0, "", true
+}
+
+// Limits of a scenario file, checked before it is parsed: the YAML parser
+// (goccy/go-yaml) builds a path string per node, so its memory grows with
+// the square of the nesting depth (a 128 KiB file nested 64k deep took
+// more than 6 GB).
+const (
+	// MaxFileBytes is the largest scenario file (or --set value). The
+	// built-in scenarios are a few KiB.
+	MaxFileBytes = 1 << 20
+	// MaxNesting is the deepest a scenario's YAML may nest: block
+	// indentation levels, "- " items opened on one line, and flow [ ] { }
+	// brackets, counted together. A scenario's schema nests about 6 deep.
+	MaxNesting = 64
+)
+
+// checkShape refuses a document larger than MaxFileBytes or nested deeper
+// than MaxNesting, before anything parses it. The depth it counts is an
+// upper bound of YAML's (brackets in plain scalars count too), so it never
+// lets a deeper document through; line and col (1-based) say where the
+// limit was passed.
+func checkShape(data []byte) (line, col int, msg string, ok bool) {
+	if len(data) > MaxFileBytes {
+		return 0, 0, fmt.Sprintf("the file has %d bytes; a scenario may have at most %d", len(data), MaxFileBytes), false
+	}
+	var (
+		indents []int // indentation of the open block levels
+		flow    int   // open flow brackets
+		quote   byte  // the quote of the quoted scalar we are in, or 0
+	)
+	line = 1
+	for start := 0; start < len(data); line++ {
+		end := start
+		for end < len(data) && data[end] != '\n' {
+			end++
+		}
+		text := data[start:end]
+		start = end + 1
+		// Block structure: only outside flow collections and quotes.
+		i := 0
+		if flow == 0 && quote == 0 {
+			for i < len(text) && text[i] == ' ' {
+				i++
+			}
+			if i == len(text) || text[i] == '#' || text[i] == '\r' {
+				continue // blank or comment: no level
+			}
+			for len(indents) > 0 && indents[len(indents)-1] >= i {
+				indents = indents[:len(indents)-1]
+			}
+			indents = append(indents, i)
+			// "- - - x" and "? ? x" open a level per indicator.
+			for i+1 < len(text) && (text[i] == '-' || text[i] == '?') && text[i+1] == ' ' {
+				indents = append(indents, i)
+				i += 2
+				for i < len(text) && text[i] == ' ' {
+					i++
+				}
+			}
+			if len(indents) > MaxNesting {
+				return line, i + 1, fmt.Sprintf("the YAML nests more than %d deep", MaxNesting), false
+			}
+		}
+		for ; i < len(text); i++ {
+			c := text[i]
+			switch {
+			case quote == '"' && c == '\\':
+				i++ // an escaped character
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				if i == 0 || strings.IndexByte(" \t[{,:", text[i-1]) >= 0 {
+					quote = c
+				}
+			case c == '#' && (i == 0 || text[i-1] == ' ' || text[i-1] == '\t'):
+				i = len(text) // a comment
+			case c == '[' || c == '{':
+				flow++
+				if len(indents)+flow > MaxNesting {
+					return line, i + 1, fmt.Sprintf("the YAML nests more than %d deep", MaxNesting), false
+				}
+			case (c == ']' || c == '}') && flow > 0:
+				flow--
+			}
+		}
 	}
 	return 0, 0, "", true
 }
