@@ -177,8 +177,12 @@ func toProblem(err error) (problemDoc, *Error) {
 	if p.Errors == nil {
 		p.Errors = problemsOf(err)
 	}
+	var pe *models.ProblemsError
+	if errors.As(err, &pe) && pe.More > 0 {
+		p.Total = pe.Total() // the reader kept the first models.MaxProblems
+	}
 	if len(p.Errors) > maxProblems {
-		p.Total = len(p.Errors)
+		p.Total = max(p.Total, len(p.Errors))
 		p.Errors = p.Errors[:maxProblems]
 	}
 	p.Type = problemType + p.Code
@@ -192,7 +196,7 @@ func toProblem(err error) (problemDoc, *Error) {
 func publicText(err error) string {
 	var pe *models.ProblemsError
 	if errors.As(err, &pe) {
-		return fmt.Sprintf("The input has %d problem(s); see errors.", len(pe.Problems))
+		return fmt.Sprintf("The input has %d problem(s); see errors.", pe.Total())
 	}
 	var se *scenarios.Error
 	if errors.As(err, &se) {

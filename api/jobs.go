@@ -198,6 +198,33 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 	return rec, nil
 }
 
+// reserve takes n bytes of the memory budget for work outside the queue
+// (an upload being imported) and returns the function that gives them
+// back. It refuses, as submit does, with 422 when n could never fit and
+// 503 when jobs and other uploads hold the budget.
+func (q *scheduler) reserve(what string, n int64) (release func(), err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case n > q.budget:
+		q.srv.metrics.rejected.WithLabelValues("too_large").Inc()
+		return nil, &Error{Message: fmt.Sprintf("This %s would need about %s of memory; the server allows %s.", what, mib(n), mib(q.budget)),
+			err: models.ErrInvalid, Fixes: []string{"Send a smaller file, or ask the operator to raise --max-memory."}}
+	case q.reserved+n > q.budget:
+		q.srv.metrics.rejected.WithLabelValues("memory").Inc()
+		return nil, &Error{Message: fmt.Sprintf("Jobs and uploads already admitted hold %s of the %s memory budget; this %s needs %s.", mib(q.reserved), mib(q.budget), what, mib(n)),
+			err: errBusy, RetryAfter: q.retryAfterLocked(), Fixes: []string{"Retry after the number of seconds in Retry-After."}}
+	}
+	q.reserved += n
+	q.gaugesLocked()
+	return sync.OnceFunc(func() {
+		q.mu.Lock()
+		q.reserved -= n
+		q.gaugesLocked()
+		q.mu.Unlock()
+	}), nil
+}
+
 // dispatchLocked starts queued jobs while there are free slots.
 func (q *scheduler) dispatchLocked() {
 	for q.running < q.maxRunning && len(q.pending) > 0 && !q.draining {

@@ -116,7 +116,16 @@ var uploadExts = []string{".arrow", ".feather", ".ipc", ".parquet", ".pq", ".csv
 type uploadedFile struct {
 	name string // the client's file name (base name), for messages
 	path string // where it was saved
+	size int64  // bytes
 }
+
+// uploadEstimate is the memory budget of importing uploaded files of size
+// bytes in all: 32 bytes per byte of input, at least 64 MiB. Reading takes
+// about 3 bytes per byte of CSV or Arrow (a row of text becomes a
+// models.Loan of about 200 bytes) and up to about 15 per byte of
+// compressed Parquet; an import that would need more is refused with a
+// problem (snapshot.Limits.MaxBytes) rather than allowed to grow.
+func uploadEstimate(size int64) int64 { return max(64<<20, 32*size) }
 
 // uploadPortfolio imports a multipart upload: files "loans" and
 // "guarantors" (Arrow, Parquet, CSV, TSV or XLSX, by extension) or one
@@ -229,6 +238,18 @@ func (s *Server) uploadPortfolio(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Message: "The upload lacks the " + strings.Join(missing, " and ") + " table.", err: models.ErrMissing,
 			Fixes: []string{"Send both files loans and guarantors (or one XLSX workbook with sheets loans and guarantors)."}}
 	}
+	// The import is admitted against the memory budget shared with jobs,
+	// and may use no more than it was admitted with.
+	est := uploadEstimate(lf.size + gf.size)
+	if wok {
+		est = uploadEstimate(wb.size)
+	}
+	release, err := s.sched.reserve("upload", est)
+	if err != nil {
+		return err
+	}
+	defer release()
+	opts.Limits = snapshot.Limits{MaxRows: s.cfg.MaxRows, MaxBytes: est, TempDir: stage}
 	pf, warnings, err := importFiles(lf, gf, opts)
 	if err != nil {
 		return err
@@ -281,14 +302,14 @@ func (s *Server) saveUpload(dir, field string, part *multipart.Part) (uploadedFi
 	if err != nil {
 		return uploadedFile{}, err
 	}
-	_, err = io.Copy(f, part)
+	n, err := io.Copy(f, part)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		return uploadedFile{}, fmt.Errorf("save upload: %w", cerr)
 	}
 	if err != nil {
 		return uploadedFile{}, partError(err)
 	}
-	return uploadedFile{name: fn, path: path}, nil
+	return uploadedFile{name: fn, path: path, size: n}, nil
 }
 
 // partError reports a failed read of a multipart part: too large, or cut.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/models/snapshot"
 )
 
 // Config configures a Server. The zero value of every field but DataDir
@@ -53,7 +54,8 @@ type Config struct {
 	// MaxQueuedRuns is how many jobs may wait for a slot. Default 64.
 	MaxQueuedRuns int
 	// MaxMemory is the memory budget for admitted (queued and running)
-	// jobs, by their estimates (see runEstimate). Default 4 GiB.
+	// jobs, by their estimates (see runEstimate), and for uploads being
+	// imported (see uploadEstimate). Default 4 GiB.
 	MaxMemory int64
 	// Workers is the parallelism of each run (sim.Params.Workers); it never
 	// changes results. Default: GOMAXPROCS / MaxConcurrentRuns, at least 1.
@@ -63,6 +65,9 @@ type Config struct {
 
 	// MaxUploadBytes caps a portfolio upload. Default 256 MiB.
 	MaxUploadBytes int64
+	// MaxRows caps the rows of each uploaded table (snapshot.Limits).
+	// Default snapshot.DefaultMaxRows (10 million).
+	MaxRows int
 	// MaxBodyBytes caps every other request body. Default 1 MiB.
 	MaxBodyBytes int64
 
@@ -107,6 +112,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxUploadBytes <= 0 {
 		c.MaxUploadBytes = 256 << 20
+	}
+	if c.MaxRows <= 0 {
+		c.MaxRows = snapshot.DefaultMaxRows
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
