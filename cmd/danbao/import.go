@@ -16,6 +16,8 @@ func init() {
 	var (
 		loans, guarantors, out, asOf string
 		lenient, force               bool
+		maxRows                      int
+		maxMemMiB                    int64
 	)
 	cmd := &cobra.Command{
 		Use:   "import --loans FILE --guarantors FILE --out DIR [--lenient-money] [--as-of YYYY-MM-DD]",
@@ -37,12 +39,19 @@ Dates are YYYY-MM-DD; booleans true/false, yes/no or 1/0.
 
 If anything is wrong, import lists every problem (file, row as in the file
 with the header as row 1, column, value, reason; the first 100 and a count
-of the rest) on stderr, exits with status 1, and writes nothing.`,
+of the rest) on stderr, exits with status 1, and writes nothing.
+
+Limits (docs/limits.md): each table may have at most --max-rows rows and
+reading it may take at most --max-memory MiB. An Arrow or Parquet file
+that declares more rows, or more rows than it has bytes, and an XLSX
+workbook that would unzip to more than 100× its size (at least 64 MiB),
+are refused before they are read. Problems beyond the first 1,000 are
+counted, not kept.`,
 		Example: "  danbao import --loans loans.csv --guarantors guarantors.csv --out snap\n" +
 			"  danbao import --loans book.xlsx --guarantors book.xlsx --lenient-money --as-of 2024-12-31 --out snap",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts := snapshot.ImportOptions{LenientMoney: lenient}
+			opts := snapshot.ImportOptions{LenientMoney: lenient, Limits: snapshot.Limits{MaxRows: maxRows, MaxBytes: maxMemMiB << 20}}
 			if asOf != "" {
 				d, err := models.ParseDate(asOf)
 				if err != nil {
@@ -60,6 +69,8 @@ of the rest) on stderr, exits with status 1, and writes nothing.`,
 	f.BoolVar(&lenient, "lenient-money", false, `accept thousands separators and 万/亿 suffixes in money ("1,234.50", "12.5万")`)
 	f.StringVar(&asOf, "as-of", "", "snapshot date YYYY-MM-DD (default: the date a Parquet/Arrow input carries, else unknown)")
 	f.BoolVar(&force, "force", false, "replace --out if it exists and is not empty")
+	f.IntVar(&maxRows, "max-rows", snapshot.DefaultMaxRows, "most rows of each table")
+	f.Int64Var(&maxMemMiB, "max-memory", defaultMaxMemoryMiB(), "most memory reading each table may take, MiB (default: half the machine's memory)")
 	for _, name := range []string{"loans", "guarantors", "out"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/api"
+	"github.com/wenzhou/danbao/models/snapshot"
 )
 
 func init() {
@@ -95,8 +96,12 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 			default:
 				return &exitError{2, fmt.Errorf("--auth %q: want keys or none", authMode)}
 			}
+			if maxMemMiB <= 0 {
+				return &exitError{2, fmt.Errorf("--max-memory %d: want a positive number of MiB", maxMemMiB)}
+			}
 			cfg.MaxMemory = maxMemMiB << 20
 			cfg.MaxUploadBytes = uploadMiB << 20
+			memLimit := setMemoryLimit(cfg.MaxMemory)
 
 			srv, err := api.NewServer(cfg)
 			if err != nil {
@@ -119,7 +124,8 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 				return err
 			}
 			url := "http://" + ln.Addr().String()
-			fmt.Fprintf(out, "danbao: serving %s (data %s, %d concurrent runs)\n", url, cfg.DataDir, effective(cfg.MaxConcurrentRuns))
+			fmt.Fprintf(out, "danbao: serving %s (data %s, %d concurrent runs, memory budget %d MiB, Go memory limit %d MiB)\n",
+				url, cfg.DataDir, effective(cfg.MaxConcurrentRuns), cfg.MaxMemory>>20, memLimit>>20)
 			switch {
 			case cfg.NoAuth:
 				fmt.Fprintln(out, "danbao: authentication is off (--auth none, loopback only)")
@@ -137,7 +143,8 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 	f.StringVar(&keysFile, "keys-file", "", `API keys file, lines "ROLE SECRET [NAME]" (also: env DANBAO_API_KEYS)`)
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", runtime.NumCPU(), "runs executing at once")
 	f.IntVar(&cfg.MaxQueuedRuns, "max-queued-runs", 64, "runs waiting for a slot before 429")
-	f.Int64Var(&maxMemMiB, "max-memory", 4096, "memory budget of admitted runs, MiB, by their estimates (503 beyond)")
+	f.Int64Var(&maxMemMiB, "max-memory", defaultMaxMemoryMiB(), "memory budget of admitted runs and uploads, MiB, by their estimates (503 beyond); the Go memory limit is 1.25× it (default: half the machine's memory)")
+	f.IntVar(&cfg.MaxRows, "max-rows", snapshot.DefaultMaxRows, "most rows of an uploaded table")
 	f.IntVar(&cfg.MaxPaths, "max-paths", 1_000_000, "most paths of one run")
 	f.IntVar(&cfg.Workers, "workers", 0, "workers per run (0: cores / max-concurrent-runs); never changes results")
 	f.Int64Var(&uploadMiB, "max-upload", 256, "largest portfolio upload, MiB")
