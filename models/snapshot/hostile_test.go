@@ -121,3 +121,43 @@ func TestTextLimits(t *testing.T) {
 		t.Errorf("message: %.300s", pe.Error())
 	}
 }
+
+// TestGenuineWithinBudget: genuine files of 20,000 loans, in each format,
+// import within 32 bytes of memory per byte of file (the server's upload
+// estimate, api.uploadEstimate, less its 64 MiB floor), and the same
+// files are refused with a problem, not a crash, when the budget is 1 MiB.
+func TestGenuineWithinBudget(t *testing.T) {
+	pf := testPortfolio(20000, 7)
+	dir := t.TempDir()
+	if err := WriteCSV(filepath.Join(dir, "csv"), pf); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteParquet(filepath.Join(dir, "pq"), pf); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(filepath.Join(dir, "arrow"), pf); err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range [][2]string{
+		{"csv/" + LoansCSV, "csv/" + GuarantorsCSV},
+		{"pq/" + LoansParquet, "pq/" + GuarantorsParquet},
+		{"arrow/" + LoansFile, "arrow/" + GuarantorsFile},
+	} {
+		l, g := filepath.Join(dir, files[0]), filepath.Join(dir, files[1])
+		st, err := os.Stat(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lim := Limits{MaxBytes: 32 * st.Size()}
+		if _, _, err := Import(l, g, ImportOptions{Limits: lim}); err != nil {
+			t.Errorf("%s (%d bytes) within %d MiB: %v", files[0], st.Size(), lim.MaxBytes>>20, err)
+		}
+		_, _, err = Import(l, g, ImportOptions{Limits: Limits{MaxBytes: 1 << 20}})
+		if err == nil || !strings.Contains(err.Error(), "needs more than") {
+			t.Errorf("%s within 1 MiB: %v", files[0], err)
+		}
+	}
+	if _, err := (Options{Limits: Limits{MaxBytes: 1 << 20}}).Read(filepath.Join(dir, "arrow")); err == nil || !strings.Contains(err.Error(), "needs more than") {
+		t.Errorf("Read within 1 MiB: %v", err)
+	}
+}
