@@ -64,6 +64,13 @@ func TestHostileInputs(t *testing.T) {
 			if r.header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(r.body), c.want) {
 				t.Errorf("status %d %s: %s\nwant a problem document saying %q", r.status, r.header.Get("Content-Type"), clip(r.body), c.want)
 			}
+			if c.name == "upload loans.csv" {
+				// 2 MB of one-letter rows: a problem per row, the first 1,000 listed.
+				p := r.problem(t)
+				if len(p.Errors) != 1000 || p.Total < 1<<20 {
+					t.Errorf("%d errors listed, total_errors %d; want 1000 and more than a million", len(p.Errors), p.Total)
+				}
+			}
 			t.Logf("status %d, peak RSS %d MiB", r.status, peak>>20)
 			if ok && peak > hostile.MaxPeakRSS {
 				t.Errorf("peak RSS %d MiB, want under %d MiB", peak>>20, hostile.MaxPeakRSS>>20)

@@ -161,3 +161,40 @@ func TestGenuineWithinBudget(t *testing.T) {
 		t.Errorf("Read within 1 MiB: %v", err)
 	}
 }
+
+// TestXLSXTempDir: a worksheet part above 16 MiB (here 17 MiB of spaces in
+// a 17 KB workbook) is unzipped into Limits.TempDir, not memory, and the
+// file is gone once the workbook is closed and after Import.
+func TestXLSXTempDir(t *testing.T) {
+	data, err := hostile.XLSX(17 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	d := newLimitedDecoder("loans.xlsx", Limits{TempDir: tmp})
+	var warnings []string
+	src, closeFn := openXLSX(d, bytes.NewReader(data), "loans", &warnings)
+	if src == nil {
+		t.Fatalf("not opened: %v", d.probs.Err())
+	}
+	ents, _ := os.ReadDir(tmp)
+	if len(ents) != 1 {
+		t.Errorf("TempDir holds %d files while the workbook is open, want the sheet", len(ents))
+	}
+	closeFn()
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("left in TempDir after close: %v", ents)
+	}
+	guarantors, err := os.ReadFile("../../testdata/portfolios/guarantors.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ImportFrom(Input{Name: "loans.xlsx", R: bytes.NewReader(data)}, Input{Name: "guarantors.csv", R: bytes.NewReader(guarantors)},
+		ImportOptions{Limits: Limits{TempDir: tmp}})
+	if err == nil || !strings.Contains(err.Error(), "loans.xlsx: is empty: it has no header row") {
+		t.Errorf("err = %v", err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("left in TempDir after Import: %v", ents)
+	}
+}
