@@ -240,3 +240,31 @@ func PeakRSS(f func()) (peak int64, ok bool) {
 // MaxPeakRSS is the most memory the process may hold while refusing any
 // file of the corpus (issue 18: "peak RSS stays under 512 MB").
 const MaxPeakRSS = 512 << 20
+
+// CompressedArrow returns an Arrow IPC file with rows rows whose one
+// column, loan_id, holds values of width bytes of "a", ZSTD-compressed:
+// rows·width bytes once decompressed, a few KB as stored.
+func CompressedArrow(rows, width int) []byte {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "loan_id", Type: arrow.BinaryTypes.Binary}}, nil)
+	b := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+	v := bytes.Repeat([]byte("a"), width)
+	for range rows {
+		b.Append(v)
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(rows))
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithZstd())
+	if err != nil {
+		panic("hostile: " + err.Error())
+	}
+	if err := w.Write(rec); err != nil {
+		panic("hostile: " + err.Error())
+	}
+	if err := w.Close(); err != nil {
+		panic("hostile: " + err.Error())
+	}
+	return buf.Bytes()
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,5 +198,40 @@ func TestXLSXTempDir(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("left in TempDir after Import: %v", ents)
+	}
+}
+
+// TestCompressedArrow: an Arrow file whose compressed buffers declare more
+// than 255× the body is refused before arrow-go decompresses it, and
+// genuine LZ4 and ZSTD files (as pyarrow's Feather writes) are read.
+func TestCompressedArrow(t *testing.T) {
+	bomb := hostile.CompressedArrow(2, 8<<20) // two values of 8 MiB: 16 MiB of data, 3 offsets of 4 bytes
+	d := newLimitedDecoder("loans.arrow", Limits{})
+	decodeIPC(d, bytes.NewReader(bomb), memory.DefaultAllocator, func(*table) { t.Error("the bomb was decoded") })
+	if err := d.probs.Err(); err == nil || !strings.Contains(err.Error(), "compressed record batches declare 16777228 bytes once decompressed, more than 255×") {
+		t.Errorf("%d-byte bomb: %v", len(bomb), err)
+	}
+	pf := testPortfolio(5000, 3)
+	for _, opt := range []ipc.Option{ipc.WithLZ4(), ipc.WithZstd()} {
+		rec, err := buildRecord(memory.DefaultAllocator, loanColumns, pf.Loans, pf.AsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(rec.Schema()), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		rec.Release()
+		d := newLimitedDecoder("loans.arrow", Limits{})
+		var n int
+		decodeIPC(d, bytes.NewReader(buf.Bytes()), memory.DefaultAllocator, func(tb *table) { n = tb.nrows })
+		if err := d.probs.Err(); err != nil || n != 5000 {
+			t.Errorf("genuine compressed file (%d bytes): %d rows, %v", buf.Len(), n, err)
+		}
 	}
 }

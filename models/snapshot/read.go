@@ -118,13 +118,31 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 			d.add(0, "", "", fmt.Sprintf("is not a valid Arrow IPC file: %v", p), models.ErrInvalid)
 		}
 	}()
-	if err := checkArrowFooter(r); err != nil {
+	blocks, err := arrowBlocks(r)
+	if err != nil {
 		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
 		return
 	}
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
 		d.add(0, "", "", "could not be read: "+err.Error(), models.ErrInvalid)
+		return
+	}
+	// What the messages declare, before arrow-go allocates for it.
+	sizes, err := readBatchSizes(r, blocks)
+	if err != nil {
+		d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
+		return
+	}
+	if !checkDeclaredRows(d, d.lim, sizes.rows, size) {
+		return
+	}
+	if sizes.dictRows > int64(d.lim.maxRows()) {
+		d.add(0, "", "", fmt.Sprintf("declares a dictionary of %d values, more than the limit of %d rows (corrupt file)", sizes.dictRows, d.lim.maxRows()), models.ErrInvalid)
+		return
+	}
+	if sizes.unzipped > max(minUnzipped, maxUnzipRatio*sizes.compressed) {
+		d.add(0, "", "", fmt.Sprintf("its compressed record batches declare %d bytes once decompressed, more than %d× their %d bytes", sizes.unzipped, maxUnzipRatio, sizes.compressed), models.ErrInvalid)
 		return
 	}
 	fr, err := ipc.NewFileReader(r, ipc.WithAllocator(d.alloc(mem)))
