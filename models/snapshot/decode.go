@@ -29,6 +29,9 @@ type decoder struct {
 	rowNums []int32               // file row of each data row (CSV, XLSX); nil when row i is i+2 (Arrow, Parquet)
 	lim     Limits
 	budget  *budget // the memory taken so far against lim.MaxBytes
+	// counting: rows are only checked, to count their problems, not kept;
+	// setCell stores no text (nor interns it).
+	counting bool
 }
 
 type rowField struct {
@@ -121,6 +124,9 @@ func setCell[T any](d *decoder, c *column[T], p *T, rowNum int, s string) {
 	case kString:
 		if !utf8.ValidString(s) {
 			d.add(rowNum, c.name, strings.ToValidUTF8(s, "\uFFFD"), "is not UTF-8 text (save the file as UTF-8)", models.ErrInvalid)
+			return
+		}
+		if d.counting {
 			return
 		}
 		if c.plain {

@@ -235,3 +235,24 @@ func TestCompressedArrow(t *testing.T) {
 		}
 	}
 }
+
+// TestCountingKeepsNothing: once the problem list is full, the rest of a
+// CSV is only counted; its text is not kept, not even interned.
+func TestCountingKeepsNothing(t *testing.T) {
+	var csv bytes.Buffer
+	csv.WriteString("loan_id,county,pd\n")
+	for i := range 1000 {
+		fmt.Fprintf(&csv, "L%d,C,x\n", i) // a bad pd: 1,000 problems
+	}
+	for i := range 5000 {
+		fmt.Fprintf(&csv, "M%d,county-%d,0.01\n", i, i) // unique counties
+	}
+	d := newLimitedDecoder("loans.csv", Limits{})
+	var warnings []string
+	rows := readText(d, newCSVSource(&csv, ','), loanColumns, models.NewLoan, &warnings)
+	// 4 problems for the missing required columns (guarantor_id, industry,
+	// balance, lgd), then one per row: the list is full after 996 rows.
+	if len(rows) != 996 || len(d.intern) > 10 || d.probs.Len() != 4+1000 {
+		t.Errorf("%d rows kept, %d strings interned, %d problems; want 996, about 1, 1004", len(rows), len(d.intern), d.probs.Len())
+	}
+}

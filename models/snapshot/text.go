@@ -98,6 +98,7 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 		}
 		var p *T
 		if d.probs.Full() {
+			d.counting = true
 			scratch = def
 			p = &scratch
 		} else {
@@ -136,6 +137,7 @@ func readText[T any](d *decoder, src rowSource, cols []column[T], newRow func() 
 			setCell(d, &cols[k], p, row, cell)
 		}
 	}
+	d.counting = false
 	return rows
 }
 
