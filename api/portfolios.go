@@ -408,7 +408,7 @@ func (s *Server) portfolioData(id string) (*models.Portfolio, error) {
 		return c.pf, nil
 	}
 	s.cacheMu.Unlock()
-	pf, err := snapshot.Read(s.store.portfolioDir(id))
+	pf, err := snapshot.Options{Limits: snapshot.Limits{MaxRows: s.cfg.MaxRows}}.Read(s.store.portfolioDir(id))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, notFound("portfolio", id)

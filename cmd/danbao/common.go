@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -141,7 +140,7 @@ func (o *simOptions) params() (sim.Params, error) {
 
 // load reads the portfolio and the scenario with --set and --horizon applied.
 func (o *simOptions) load(ctx context.Context) (*models.Portfolio, models.Scenario, error) {
-	pf, err := danbao.LoadPortfolio(o.portfolio)
+	pf, err := loadPortfolio(o.portfolio)
 	if err != nil {
 		return nil, models.Scenario{}, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mattn/go-runewidth"
 	"github.com/spf13/cobra"
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 )
@@ -42,7 +41,7 @@ With --json it prints the position as a JSON document (schema
 zero capital is null.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pf, err := danbao.LoadPortfolio(portfolio)
+			pf, err := loadPortfolio(portfolio)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models/snapshot"
 )
 
@@ -38,7 +37,7 @@ same portfolio, money to the fen (give --as-of again for CSV).`,
 			default:
 				return fmt.Errorf("--format %q: want parquet, csv or arrow", format)
 			}
-			pf, err := danbao.LoadPortfolio(portfolio)
+			pf, err := loadPortfolio(portfolio)
 			if err != nil {
 				return fmt.Errorf("read portfolio %s: %w", orDefault(portfolio, "(embedded example)"), err)
 			}

@@ -64,7 +64,8 @@ func TestHostileCLI(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(snap, "guarantors.arrow"), g, 0o644)
 	os.WriteFile(filepath.Join(snap, "loans.arrow"), hostile.Arrow(hostile.Rows), 0o644)
-	cases = append(cases, tc{"describe --portfolio", []string{"describe", "--portfolio", snap}, "loans.arrow: declares 1000000000 rows"})
+	cases = append(cases, tc{"describe --portfolio", []string{"describe", "--portfolio", snap}, "loans.arrow: declares 1000000000 rows"},
+		tc{"--max-rows", []string{"describe", "--portfolio", "../../testdata/example", "--max-rows", "100"}, "loans.arrow: declares 20000 rows, more than the limit of 100"})
 	deep := filepath.Join(dir, "deep.yaml")
 	os.WriteFile(deep, hostile.DeepYAML(1<<16), 0o644)
 	cases = append(cases, tc{"scenarios validate", []string{"scenarios", "validate", deep}, deep + ":2:"})

@@ -16,7 +16,6 @@ func init() {
 	var (
 		loans, guarantors, out, asOf string
 		lenient, force               bool
-		maxRows                      int
 		maxMemMiB                    int64
 	)
 	cmd := &cobra.Command{
@@ -69,7 +68,6 @@ counted, not kept.`,
 	f.BoolVar(&lenient, "lenient-money", false, `accept thousands separators and 万/亿 suffixes in money ("1,234.50", "12.5万")`)
 	f.StringVar(&asOf, "as-of", "", "snapshot date YYYY-MM-DD (default: the date a Parquet/Arrow input carries, else unknown)")
 	f.BoolVar(&force, "force", false, "replace --out if it exists and is not empty")
-	f.IntVar(&maxRows, "max-rows", snapshot.DefaultMaxRows, "most rows of each table")
 	f.Int64Var(&maxMemMiB, "max-memory", defaultMaxMemoryMiB(), "most memory reading each table may take, MiB (default: half the machine's memory)")
 	for _, name := range []string{"loans", "guarantors", "out"} {
 		_ = cmd.MarkFlagRequired(name)

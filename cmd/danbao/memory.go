@@ -5,7 +5,28 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/wenzhou/danbao"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/models/snapshot"
 )
+
+// maxRows is --max-rows, a flag of every command: the most rows of a table
+// that import, serve (uploads) and --portfolio (snapshot folders) read.
+var maxRows int
+
+func init() {
+	rootCmd.PersistentFlags().IntVar(&maxRows, "max-rows", snapshot.DefaultMaxRows, "most rows of a table read from a file (uploads, import, --portfolio)")
+}
+
+// loadPortfolio reads the snapshot folder at path within --max-rows, or
+// the embedded example when path is empty.
+func loadPortfolio(path string) (*models.Portfolio, error) {
+	if path == "" {
+		return danbao.Example()
+	}
+	return snapshot.Options{Limits: snapshot.Limits{MaxRows: maxRows}}.Read(path)
+}
 
 // memoryShare is the part of the machine's memory --max-memory takes by
 // default.

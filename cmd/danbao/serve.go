@@ -15,7 +15,6 @@ import (
 
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/api"
-	"github.com/wenzhou/danbao/models/snapshot"
 )
 
 func init() {
@@ -100,6 +99,7 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 				return &exitError{2, fmt.Errorf("--max-memory %d: want a positive number of MiB", maxMemMiB)}
 			}
 			cfg.MaxMemory = maxMemMiB << 20
+			cfg.MaxRows = maxRows
 			cfg.MaxUploadBytes = uploadMiB << 20
 			memLimit := setMemoryLimit(cfg.MaxMemory)
 
@@ -144,7 +144,6 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 	f.IntVar(&cfg.MaxConcurrentRuns, "max-concurrent-runs", runtime.NumCPU(), "runs executing at once")
 	f.IntVar(&cfg.MaxQueuedRuns, "max-queued-runs", 64, "runs waiting for a slot before 429")
 	f.Int64Var(&maxMemMiB, "max-memory", defaultMaxMemoryMiB(), "memory budget of admitted runs and uploads, MiB, by their estimates (503 beyond); the Go memory limit is 1.25× it (default: half the machine's memory)")
-	f.IntVar(&cfg.MaxRows, "max-rows", snapshot.DefaultMaxRows, "most rows of an uploaded table")
 	f.IntVar(&cfg.MaxPaths, "max-paths", 1_000_000, "most paths of one run")
 	f.IntVar(&cfg.Workers, "workers", 0, "workers per run (0: cores / max-concurrent-runs); never changes results")
 	f.Int64Var(&uploadMiB, "max-upload", 256, "largest portfolio upload, MiB")
