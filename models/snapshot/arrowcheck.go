@@ -9,7 +9,14 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-// checkArrowFooter checks the metadata of an Arrow IPC file before arrow-go
+// ipcBlock is one block of an Arrow IPC file's footer: a message of meta
+// bytes (with its length prefix) at off, followed by its body.
+type ipcBlock struct {
+	off, meta, body int64
+	dict            bool // a dictionary batch, else a record batch
+}
+
+// arrowBlocks checks the metadata of an Arrow IPC file before arrow-go
 // reads it. arrow-go trusts the lengths of the flatbuffer vectors in the
 // footer and allocates from them: a file of a few hundred bytes can claim
 // 10¹⁰ child fields, and the process then dies with "out of memory", which
@@ -27,20 +34,8 @@ import (
 // int64 (24 bytes). Schema: endianness, fields [Field], custom_metadata
 // [KeyValue], features [int64]. Field: name, nullable, type_type, type,
 // dictionary, children [Field], custom_metadata [KeyValue].
-func checkArrowFooter(r ReadAtSeeker) (err error) {
-	_, err = arrowBlocks(r)
-	return err
-}
-
-// ipcBlock is one block of an Arrow IPC file's footer: a message of meta
-// bytes (with its length prefix) at off, followed by its body.
-type ipcBlock struct {
-	off, meta, body int64
-	dict            bool // a dictionary batch, else a record batch
-}
-
-// arrowBlocks is checkArrowFooter that also returns the footer's blocks,
-// each checked to lie inside the file.
+//
+// It returns the footer's blocks, each inside the file.
 func arrowBlocks(r ReadAtSeeker) (blocks []ipcBlock, err error) {
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
