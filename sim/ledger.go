@@ -62,9 +62,12 @@ var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage
 // paid at t + u + grace_days/365; claims paid in the same year are taken in
 // time order. The county fund pays its part while its yearly budget lasts.
 // At the end of each year the re-guarantor and the national fund pay at
-// most share × stop_rate × (eligible guarantees released in the year), so
-// the guarantor's compensation rate on re-guaranteed business above the
-// stop rate falls back on the guarantor. Recoveries, C − C·lgd in total,
+// most share × stop_rate × (eligible loan principal released in the year:
+// matured or compensated, the loan's whole balance, not the guaranteed
+// part), so nominal parts and cap are on one basis (both fractions of the
+// loan) and a guarantor whose compensation rate on re-guaranteed business
+// is exactly the stop rate gets exactly the nominal parts back; above it,
+// what the funds refuse falls back on the guarantor. Recoveries, C − C·lgd in total,
 // are shared back in proportion to what each party paid, and reach the
 // guarantor over the following years on recovery.lag. Claims paid after
 // the horizon are split at the nominal parts.
@@ -111,9 +114,10 @@ type Ledger struct {
 }
 
 // ledgerLoan is loan i as the ledger books it: its static fields, in one
-// 72-byte record.
+// 80-byte record.
 type ledgerLoan struct {
 	gb, rw int64 // guaranteed balance and its risk-weighted amount, fen
+	bal    int64 // loan balance (principal), fen
 	// Fees for a whole year alive, fen, unrounded: borrower's rate × gb,
 	// subsidy rate × gb, re-guarantee rate × balance.
 	feeB, feeS, reFee float64
@@ -148,7 +152,7 @@ type loanYear struct {
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
 type gyDet struct {
 	startBal, endBal, rwEnd, smallAgEnd int64
-	matured, maturedElig                int64
+	matured, maturedEligLoan            int64 // guaranteed; eligible loan principal
 	feeB, feeS, reFee                   int64
 	feeBase                             float64 // Σ gb × alive fraction (for the average fee rate)
 }
@@ -236,6 +240,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		}
 		ll.eligible = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
 		ll.gb = int64(math.Round(float64(l.Balance) * ratio))
+		ll.bal = int64(l.Balance)
 		ll.rw = int64(math.Round(float64(ll.gb) * riskWeight(l)))
 		ll.smallAg = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
 		if i < len(pf.Loans) { // today's book; new business is new borrowers
@@ -302,7 +307,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			} else {
 				d.matured += ll.gb
 				if ll.eligible {
-					d.maturedElig += ll.gb
+					d.maturedEligLoan += ll.bal
 				}
 			}
 		}
@@ -401,13 +406,13 @@ type claimEvent struct {
 
 // gyPath is a guarantor-year's path-dependent figures.
 type gyPath struct {
-	endBalAdj, rwAdj, smallAgAdj, maturedAdj, maturedEligAdj int64
-	feeBLost, feeSLost, reFeeLost                            int64
-	feeBaseLost                                              float64
-	claims, recover                                          int64 // claims paid in the year and their eventual recoveries
-	paid                                                     [NParties]int64
-	regNominal, natNominal                                   int64
-	compPaid, compElig, releasedComp, releasedCompElig       int64
+	endBalAdj, rwAdj, smallAgAdj, maturedAdj, maturedEligLoanAdj int64
+	feeBLost, feeSLost, reFeeLost                                int64
+	feeBaseLost                                                  float64
+	claims, recover                                              int64 // claims paid in the year and their eventual recoveries
+	paid                                                         [NParties]int64
+	regNominal, natNominal                                       int64
+	compPaid, compElig, releasedComp, releasedCompEligLoan       int64
 }
 
 func (L *Ledger) newScratch() *ledgerScratch {
@@ -497,7 +502,7 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 		gp.releasedComp += ll.gb
 		if ll.eligible {
 			gp.compElig += claim - nominal[PartyBank]
-			gp.releasedCompElig += ll.gb
+			gp.releasedCompEligLoan += ll.bal
 		}
 	}
 
@@ -505,7 +510,8 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	for g := range G {
 		for y := range H {
 			d, gp := &L.det[g*H+y], &s.gy[g*H+y]
-			releasedElig := float64(d.maturedElig - gp.maturedEligAdj + gp.releasedCompElig)
+			// Eligible loan principal released: the cap's basis.
+			releasedElig := float64(d.maturedEligLoan - gp.maturedEligLoanAdj + gp.releasedCompEligLoan)
 			gp.paid[PartyReguarantor] = capAt(gp.regNominal, L.pol.Reguarantee.Share*L.pol.Reguarantee.StopRate*releasedElig, L.pol.Reguarantee.StopRate)
 			gp.paid[PartyNationalFund] = capAt(gp.natNominal, L.pol.NationalFund.Share*L.pol.NationalFund.StopRate*releasedElig, L.pol.NationalFund.StopRate)
 			gp.paid[PartyGuarantor] += gp.regNominal - gp.paid[PartyReguarantor] + gp.natNominal - gp.paid[PartyNationalFund]
@@ -599,7 +605,7 @@ func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, g, t int, u float
 		} else if ll.maturity > float64(y) {
 			gp.maturedAdj += ll.gb
 			if ll.eligible {
-				gp.maturedEligAdj += ll.gb
+				gp.maturedEligLoanAdj += ll.bal
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -53,8 +54,8 @@ func handWorked(t *testing.T) (*Ledger, *LedgerResult) {
 func TestLedgerHandWorked(t *testing.T) {
 	L, r := handWorked(t)
 	// Party losses (README "Who pays"): L1's 601,800.00 and L3's 500,000.00.
-	want := [NParties]int64{PartyBank: 22_036_000, PartyGuarantor: 77_984_000, PartyReguarantor: 1_080_000,
-		PartyNationalFund: 1_080_000, PartyCountyFund: 8_000_000}
+	want := [NParties]int64{PartyBank: 22_036_000, PartyGuarantor: 77_444_000, PartyReguarantor: 1_350_000,
+		PartyNationalFund: 1_350_000, PartyCountyFund: 8_000_000}
 	var sum int64
 	for k := range NParties {
 		sum += r.PartyLoss[k]
@@ -71,14 +72,14 @@ func TestLedgerHandWorked(t *testing.T) {
 		g, y, k int
 		want    float64
 	}{
-		{"GA net assets y1", GA, 0, MetricNetAssets, 9_485_350},
-		{"GA net assets y2", GA, 1, MetricNetAssets, 9_732_369},
+		{"GA net assets y1", GA, 0, MetricNetAssets, 9_494_350},
+		{"GA net assets y2", GA, 1, MetricNetAssets, 9_740_829},
 		{"GA balance y1", GA, 0, MetricBalance, 0},
 		{"GA compensation paid y1", GA, 0, MetricCompPaid, 802_400},
 		{"GA released y1", GA, 0, MetricReleased, 2_400_000},
 		{"GA compensation rate y1", GA, 0, MetricCompRate, 802_400.0 / 2_400_000},
 		{"GA compensation rate on balance y1", GA, 0, MetricCompRateBalance, 802_400.0 / 2_400_000},
-		{"GA recoveries y2", GA, 1, MetricRecoveries, 57_312},
+		{"GA recoveries y2", GA, 1, MetricRecoveries, 56_592},
 		{"GA fee rate y1", GA, 0, MetricFeeRate, 20_000.0 / 2_000_000},
 		{"GB net assets y1", GB, 0, MetricNetAssets, 5_100_000},
 		{"GB net assets y2", GB, 1, MetricNetAssets, 5_201_800},
@@ -88,7 +89,7 @@ func TestLedgerHandWorked(t *testing.T) {
 		{"GB leverage (fiscal) y1", GB, 0, MetricLeverageFiscal, 400_000.0 / 5_000_000},
 		{"GB balance y2", GB, 1, MetricBalance, 0},
 		{"GB compensation paid y2 (after the horizon)", GB, 1, MetricCompPaid, 0},
-		{"city net assets y1", city, 0, MetricNetAssets, 9_485_350 + 5_100_000},
+		{"city net assets y1", city, 0, MetricNetAssets, 9_494_350 + 5_100_000},
 		{"city balance y1", city, 0, MetricBalance, 400_000},
 	} {
 		got := r.Metric(0, c.g, c.y, c.k)
@@ -104,5 +105,70 @@ func TestLedgerHandWorked(t *testing.T) {
 	}
 	if got := r.CountyComp[(0*r.C+c)*r.H+0]; got != 5_000_000 {
 		t.Errorf("330382 risk compensation y1 = %d fen, want 5,000,000", got)
+	}
+}
+
+// TestStopLossOneBasis: the stop-loss cap and the nominal parts are on one
+// basis, the loan. One guarantor in re-guarantee holds 100 loans of 100万
+// (guarantee ratio 0.8, no interest, lgd 1 so nothing is recovered), all
+// maturing at the end of year 1, so 100,000,000 of eligible loan principal
+// (80,000,000 guaranteed) is released in year 1 whatever defaults. k loans
+// default at 0.1: compensation paid k × 800,000, rate k %. Each fund's
+// nominal part is 0.15 × k × 1,000,000 and its cap 0.15 × 0.05 ×
+// 100,000,000 = 750,000:
+//
+//	k = 4 (80 % of the stop rate):  pays 600,000, what it pays with the stop-loss off
+//	k = 5 (at the stop rate):       pays 750,000, exactly its nominal part
+//	k = 6 (120 % of the stop rate): pays 750,000 = share × stop × released loan principal
+//	                                 (900,000 with the stop-loss off)
+func TestStopLossOneBasis(t *testing.T) {
+	nan := math.NaN()
+	pf := &models.Portfolio{AsOf: asOf, Guarantors: []models.Guarantor{
+		{GuarantorID: "GA", Level: "county", County: "330382", RegisteredCapital: 1e4 * models.Wan, NetAssets: 1e4 * models.Wan,
+			GovernmentCapital: 1e4 * models.Wan, InReguarantee: true, OpexRate: nan, InvestmentYield: nan},
+	}}
+	for i := range 100 {
+		l := models.NewLoan()
+		l.LoanID, l.GuarantorID, l.County, l.Industry = fmt.Sprintf("L%03d", i), "GA", "330382", "electrical"
+		l.Balance, l.PD, l.LGD, l.MaturityDate = 100*models.Wan, 0.02, 1, asOf+365
+		pf.Loans = append(pf.Loans, l)
+	}
+	if err := pf.Validate(models.DefaultFiles); err != nil {
+		t.Fatal(err)
+	}
+	paid := func(k int, stop float64) (reg, nat int64) {
+		sc := models.DefaultScenario()
+		sc.HorizonYears = 1
+		sc.Growth.RunOff = true
+		sc.Policy.Reguarantee.StopRate, sc.Policy.NationalFund.StopRate = stop, stop
+		m := mustCompile(t, pf, &sc)
+		L, err := NewLedger(m, pf, &sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, res := L.NewObserver(1, 1)
+		var ev []Event
+		for i := range k {
+			ev = append(ev, Event{Loan: int32(i), Year: 0, Time: 0.1})
+		}
+		obs.Observe(0, 0, ev)
+		if rate, want := res.Metric(0, 0, 0, MetricCompRate), float64(k)/100; math.Abs(rate-want) > 1e-15 {
+			t.Fatalf("k = %d: compensation rate %v, want %v", k, rate, want)
+		}
+		return res.PartyLoss[PartyReguarantor], res.PartyLoss[PartyNationalFund]
+	}
+	const yuan = 100 // fen
+	for _, c := range []struct {
+		k          int
+		want, free int64 // yuan: with the stop-loss, and without
+	}{{4, 600_000, 600_000}, {5, 750_000, 750_000}, {6, 750_000, 900_000}} {
+		reg, nat := paid(c.k, 0.05)
+		freeReg, freeNat := paid(c.k, 0)
+		if reg != c.want*yuan || nat != c.want*yuan {
+			t.Errorf("k = %d: re-guarantor pays %d fen, national fund %d, want %d each", c.k, reg, nat, c.want*yuan)
+		}
+		if freeReg != c.free*yuan || freeNat != c.free*yuan {
+			t.Errorf("k = %d, stop-loss off: re-guarantor pays %d fen, national fund %d, want %d each", c.k, freeReg, freeNat, c.free*yuan)
+		}
 	}
 }
