@@ -1,7 +1,9 @@
 package danbao_test
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +12,8 @@ import (
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
+	"github.com/wenzhou/danbao/sim"
+	"gonum.org/v1/gonum/stat"
 )
 
 // dump renders a portfolio exactly: %+v prints every float64 in its
@@ -123,5 +127,45 @@ func TestExampleHeadline(t *testing.T) {
 	}
 	if !slices.Equal(failed, want) {
 		t.Errorf("failing checks besides leverage_min:\n%s\nwant:\n%s", strings.Join(failed, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestExampleYearOneDefaults: with the default growth (rate 0), a maturing
+// loan is replaced at its maturity by its renewal, so the book alive in
+// year 1 is today's book, no more and no less, and the mean number of
+// year-1 defaults is Σ pd over today's live loans (each loan and its
+// renewal together carry pd over the year). Tolerance 3 SE of the mean
+// (paths are independent).
+func TestExampleYearOneDefaults(t *testing.T) {
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 1
+	m, err := sim.Compile(pf, &sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const paths = 4000
+	r, err := sim.Run(context.Background(), m, sim.Params{Seed: 11, Paths: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sumPD float64
+	for i := range pf.Loans {
+		if pf.Loans[i].MaturityDate.IsZero() || pf.Loans[i].MaturityDate > pf.AsOf {
+			sumPD += pf.Loans[i].PD
+		}
+	}
+	x := make([]float64, paths)
+	for p := range paths {
+		x[p] = float64(r.Defaults[p])
+	}
+	mean, sd := stat.MeanStdDev(x, nil)
+	se := sd / math.Sqrt(paths)
+	t.Logf("year-1 defaults: mean %.2f ± %.2f (SE), Σ pd = %.2f", mean, se, sumPD)
+	if math.Abs(mean-sumPD) > 3*se {
+		t.Errorf("mean year-1 defaults %.2f differs from Σ pd %.2f by more than 3 SE (%.2f)", mean, sumPD, 3*se)
 	}
 }

@@ -163,12 +163,14 @@ type Recovery struct {
 	Lag []float64 `yaml:"lag" json:"lag"`
 }
 
-// Growth is new business written each year. Each guarantor's guaranteed
-// business follows the path B_t = B_0·(1 + Rate)^t (B_0 its balance in the
-// snapshot): at the start of year t it writes the new loans that bring its
-// balance alive at the end of year t up to B_{t+1}, replacing what matures.
-// Rate 0 (the default) keeps the balance flat; RunOff writes nothing, and
-// the portfolio runs off as its loans mature.
+// Growth is new business written each year. Each guarantor's live book is
+// B(t) = B_0·(1 + Rate)^⌊t⌋ (B_0 its loan balance alive in the snapshot):
+// a loan maturing inside the horizon is replaced at its maturity date by
+// its renewal (same borrower, balance and term), with no overlap, and at
+// the start of each year t ≥ 1 the guarantor writes B_0·((1+Rate)^t −
+// (1+Rate)^(t−1)) of new loans copying its own. Rate 0 (the default) keeps
+// the book flat; RunOff writes nothing, and the portfolio runs off as its
+// loans mature. docs/model.md "New business" has the details.
 type Growth struct {
 	// Rate is the yearly growth of each guarantor's balance; default 0.
 	Rate float64 `yaml:"rate" json:"rate"`

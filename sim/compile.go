@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wenzhou/danbao/models"
@@ -21,8 +22,9 @@ type Model struct {
 
 	// Loans are the portfolio's loans followed by the new business of
 	// Scenario.Growth; start[i] is the year (0-based) loan i is written in,
-	// from[i] the time it is written (0 for the portfolio's loans; new
-	// business is written in the middle of its year).
+	// from[i] the time it is written (0 for the portfolio's loans; a
+	// renewal at the maturity of the loan it replaces, growth at the start
+	// of its year).
 	Loans []models.Loan
 	start []int8
 	from  []float64
@@ -116,19 +118,17 @@ func (m *Model) LossFen(t, i int) int64 { return m.loss[t*m.n+i] }
 //
 // Maturity is measured in years of 365 days from pf.AsOf; a loan without a
 // maturity date, or in a snapshot without AsOf, lives beyond the horizon.
-// New business (Scenario.Growth) is appended to the loans; see withNewBusiness.
+// New business (Scenario.Growth: renewals and growth) is appended to the
+// loans; see withNewBusiness.
 func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	H := sc.HorizonYears
-	loans, start, newTerm := withNewBusiness(pf, sc)
+	loans, start, from, maturity := withNewBusiness(pf, sc)
 	n := len(loans)
-	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans}
-	m.from = make([]float64, n)
-	for i := len(pf.Loans); i < n; i++ {
-		m.from[i] = float64(start[i]) + newBusinessAt
-	}
+	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans,
+		from: from, maturity: maturity}
 
 	m.Industries = uniqueSorted(loans, func(l *models.Loan) string { return l.Industry })
 	m.Counties = uniqueSorted(loans, func(l *models.Loan) string { return l.County })
@@ -213,7 +213,6 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	m.thr = make([]float64, H*n)
 	m.loss = make([]int64, H*n)
 	m.claim = make([]int64, H*n)
-	m.maturity = make([]float64, n)
 	interestYears := 0.0
 	if sc.Policy.InterestInScope {
 		interestYears = float64(sc.Policy.GraceDays) / 365
@@ -226,12 +225,6 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	thrCache := map[float64]float64{}
 	for i := range loans {
 		l := &loans[i]
-		m.maturity[i] = math.Inf(1)
-		if i >= len(pf.Loans) {
-			m.maturity[i] = float64(start[i]) + newBusinessAt + newTerm[i-len(pf.Loans)]
-		} else if !pf.AsOf.IsZero() && !l.MaturityDate.IsZero() {
-			m.maturity[i] = l.MaturityDate.YearsSince(pf.AsOf)
-		}
 		baseLGD := 1 - (1-l.LGD)*sc.Recovery.Scale
 		for t := range H {
 			pd, lgd, rate := l.PD, baseLGD, l.InterestRate
@@ -369,25 +362,59 @@ func indexOf(names []string) map[string]int {
 }
 
 // withNewBusiness returns the portfolio's loans followed by the new loans
-// of Scenario.Growth. In each year t (0-based) every guarantor writes the
-// volume that brings its balance alive at the end of year t up to
-// B_0·(1 + rate)^(t+1), where B_0 is its balance in the snapshot. The new
-// loans are copies of its own existing loans (same county, industry,
-// product, segment, PD, LGD, rates), drawn by a fixed hash of (guarantor,
-// year, k) so that the same scenario always writes the same loans, with a
-// term of the loan they copy (growth.term_years when it has no start or
-// maturity date). The approximation: a year's new business is
-// written at mid-year (newBusinessAt), the mean time at which the loans it
-// replaces mature when maturities are spread evenly over the year, so the
-// exposure carried through the year stays about the balance.
-func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, []int8, []float64) {
-	loans := pf.Loans
-	start := make([]int8, len(loans))
-	if sc.Growth.RunOff || len(loans) == 0 {
-		return loans, start, nil
+// of Scenario.Growth, with per loan the year it is written in (0-based),
+// the time it is written and its maturity, in years from the snapshot
+// (+Inf: beyond the horizon). Each guarantor's live book is
+//
+//	B(t) = B_0·(1 + rate)^⌊t⌋
+//
+// with B_0 its balance alive in the snapshot: constant within a year, with
+// no overlap between a loan and the one replacing it. Two kinds of loan
+// are written:
+//
+//   - A renewal replaces a loan maturing at τ inside the horizon, at τ: a
+//     copy of it (same borrower, balance and profile) for the same term.
+//     A renewal maturing inside the horizon is renewed in turn. So a loan
+//     alive for a share f of a year and its renewal for 1 − f together
+//     carry the loan's pd over the whole year, and year-1 defaults have
+//     mean Σ pd of the book.
+//   - Growth: at the start of year t ≥ 1 (time t) the guarantor writes
+//     B_0·((1+rate)^t − (1+rate)^(t−1)) of new loans, copies of its own
+//     loans drawn by a fixed hash of (guarantor, year, k), new borrowers,
+//     each with the term of the loan it copies.
+//
+// A negative rate writes no growth and leaves unrenewed, in maturity order,
+// the first loans maturing in year t−1 until B_0·((1+rate)^(t−1) − (1+rate)^t)
+// has run off (approximately: the loan that crosses the amount is the last
+// one left unrenewed). A loan's term is maturity − start, at least half a
+// year, or growth.term_years when either date is missing.
+func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.Loan, start []int8, from, maturity []float64) {
+	loans = pf.Loans
+	n0 := len(loans)
+	H := sc.HorizonYears
+	start, from, maturity = make([]int8, n0), make([]float64, n0), make([]float64, n0)
+	for i := range loans {
+		maturity[i] = math.Inf(1)
+		if !pf.AsOf.IsZero() && !loans[i].MaturityDate.IsZero() {
+			maturity[i] = loans[i].MaturityDate.YearsSince(pf.AsOf)
+		}
+	}
+	if sc.Growth.RunOff || n0 == 0 {
+		return loans, start, from, maturity
 	}
 	loans = slices.Clip(loans) // the first new loan copies the book; none, no copy
-	var newTerm []float64      // years, per new loan
+	term := make([]float64, n0)
+	for i := range term {
+		term[i] = termOf(&loans[i], sc.Growth.TermYears)
+	}
+	add := func(l models.Loan, at, tm float64) int {
+		loans = append(loans, l)
+		start = append(start, int8(min(math.Floor(at), float64(H-1))))
+		from = append(from, at)
+		maturity = append(maturity, at+tm)
+		term = append(term, tm)
+		return len(loans) - 1
+	}
 	byG := map[string][]int{}
 	var order []string
 	for i := range pf.Loans {
@@ -397,60 +424,90 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) ([]models.Loan, 
 		}
 		byG[g] = append(byG[g], i)
 	}
-	mat := func(i int) float64 {
-		if i >= len(pf.Loans) {
-			return float64(start[i]) + newBusinessAt + newTerm[i-len(pf.Loans)]
-		}
-		if pf.AsOf.IsZero() || loans[i].MaturityDate.IsZero() {
-			return math.Inf(1)
-		}
-		return loans[i].MaturityDate.YearsSince(pf.AsOf)
-	}
+	rate := sc.Growth.Rate
 	for gi, g := range order {
+		pool := byG[g]
 		var b0 float64
-		for _, i := range byG[g] {
-			b0 += float64(pf.Loans[i].Balance)
-		}
-		mine := slices.Clone(byG[g]) // this guarantor's loans, old and new
-		for t := 0; t < sc.HorizonYears; t++ {
-			var alive models.Cents
-			for _, i := range mine {
-				if mat(i) > float64(t+1) {
-					alive += loans[i].Balance
-				}
+		for _, i := range pool {
+			if maturity[i] > 0 {
+				b0 += float64(pf.Loans[i].Balance)
 			}
-			target := models.Cents(math.Round(b0 * math.Pow(1+sc.Growth.Rate, float64(t+1))))
-			pool := byG[g]
+		}
+		mine := slices.Clone(pool)
+		// Growth: new borrowers at the start of each year.
+		for t := 1; t < H && rate > 0; t++ {
+			want := models.Cents(math.Round(b0 * (math.Pow(1+rate, float64(t)) - math.Pow(1+rate, float64(t-1)))))
 			var written models.Cents
-			for k := uint64(0); alive+written < target; k++ {
+			for k := uint64(0); written < want; k++ {
 				h := mix64(uint64(gi)<<40 ^ uint64(t)<<32 ^ k)
 				src := pf.Loans[pool[h%uint64(len(pool))]]
-				newTerm = append(newTerm, termOf(&src, sc.Growth.TermYears))
+				tm := termOf(&src, sc.Growth.TermYears)
 				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
 				src.BorrowerID = src.LoanID // a new borrower
 				src.MaturityDate, src.StartDate = 0, 0
-				mine = append(mine, len(loans))
-				loans = append(loans, src)
-				start = append(start, int8(t))
+				mine = append(mine, add(src, float64(t), tm))
 				written += src.Balance
 			}
 		}
+		// Renewals, in maturity order (ties by index), each at the maturity
+		// of the loan it replaces.
+		var due []int
+		for _, i := range mine {
+			if maturity[i] > 0 && maturity[i] < float64(H) {
+				due = append(due, i)
+			}
+		}
+		byMaturity := func(a, b int) int {
+			if c := cmp.Compare(maturity[a], maturity[b]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		}
+		slices.SortFunc(due, byMaturity)
+		runOff := make([]float64, H) // volume left unrenewed in year t under a negative rate
+		if rate < 0 {
+			for t := range H - 1 {
+				runOff[t] = b0 * (math.Pow(1+rate, float64(t)) - math.Pow(1+rate, float64(t+1)))
+			}
+		}
+		for len(due) > 0 {
+			i := due[0]
+			due = due[1:]
+			if y := int(maturity[i]); runOff[y] > 0 {
+				runOff[y] -= float64(loans[i].Balance)
+				continue
+			}
+			r := loans[i]
+			r.LoanID = renewalID(r.LoanID)
+			r.MaturityDate, r.StartDate = 0, 0
+			j := add(r, maturity[i], term[i])
+			if maturity[j] < float64(H) {
+				k, _ := slices.BinarySearchFunc(due, j, byMaturity)
+				due = slices.Insert(due, k, j)
+			}
+		}
 	}
-	return loans, start, newTerm
+	return loans, start, from, maturity
+}
+
+// renewalID names the renewal of a loan: "L1" → "L1+r1", "L1+r1" → "L1+r2".
+func renewalID(id string) string {
+	if k := strings.LastIndex(id, "+r"); k >= 0 {
+		if n, err := strconv.Atoi(id[k+2:]); err == nil {
+			return id[:k] + "+r" + strconv.Itoa(n+1)
+		}
+	}
+	return id + "+r1"
 }
 
 // termOf returns the contractual term of l in years (maturity − start, at
-// least half a year so that a loan written at mid-year is alive at the
-// year's end), or def when l lacks either date.
+// least half a year), or def when l lacks either date.
 func termOf(l *models.Loan, def int) float64 {
 	if l.StartDate.IsZero() || l.MaturityDate.IsZero() {
 		return float64(def)
 	}
 	return max(0.5, l.MaturityDate.YearsSince(l.StartDate))
 }
-
-// newBusinessAt is when, within its year, new business is written.
-const newBusinessAt = 0.5
 
 // mix64 is SplitMix64's finaliser: a bijective hash of 64-bit integers.
 func mix64(x uint64) uint64 {
