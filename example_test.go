@@ -6,12 +6,14 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
+	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 	"gonum.org/v1/gonum/stat"
 )
@@ -99,31 +101,39 @@ func TestExampleHeadline(t *testing.T) {
 	for _, c := range []struct{ name, got, want string }{
 		{"balance", yi(p.Balance), "257.24亿"},
 		{"guaranteed", yi(p.Guaranteed), "204.56亿"},
+		{"small/micro + agri loan balance", yi(p.SmallMicroAgriBalance), "227.40亿"},
 		{"small/micro + agri guaranteed", yi(p.SmallMicroAgriGuaranteed), "180.82亿"},
-		{"consolidated net assets", yi(p.City.NetAssets), "56.29亿"},
-		{"city leverage (regulatory, performance, fiscal)", fmt.Sprintf("%.2f %.2f %.2f",
-			p.City.Leverage.Regulatory, p.City.Leverage.Performance, p.City.Leverage.Fiscal), "2.95 3.63 4.54"},
-		{"average fee", fmt.Sprintf("%.4f", p.AverageFee), "0.0095"},
+		{"consolidated net assets", yi(p.City.NetAssets), "63.34亿"},
+		{"city leverage (regulatory, performance loan, performance guaranteed, fiscal)", fmt.Sprintf("%.2f %.2f %.2f %.2f",
+			p.City.Leverage.Regulatory, p.City.Leverage.PerformanceLoan, p.City.Leverage.Performance, p.City.Leverage.Fiscal), "2.63 4.06 3.23 4.09"},
+		{"average fee (charged, borrower net)", fmt.Sprintf("%.4f %.4f", p.AverageFee, p.AverageFeeBorrowerNet), "0.0095 0.0090"},
+		{"expected year-1 compensation rate", fmt.Sprintf("%.4f", p.ExpectedCompensationRate), "0.0196"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %s, want %s", c.name, c.got, c.want)
 		}
 	}
+	// Performance leverage on the loan basis (the default): 龙湾, 平阳, 泰顺
+	// and 乐清 are at 5 or above.
+	levHolds := map[string]bool{"G-330303": true, "G-330326": true, "G-330329": true, "G-330382": true}
 	var failed []string
 	for _, c := range p.Targets {
-		if !c.Holds && !(c.ID == "leverage_min" && c.Scope != "G-330382") {
+		if !c.Holds && c.ID != "leverage_min" {
 			failed = append(failed, strings.TrimSpace(c.ID+" "+c.Scope+" "+c.Definition))
 		}
-		if c.ID == "leverage_min" && c.Holds != (c.Scope == "G-330382") {
-			t.Errorf("leverage_min %s holds = %v; only 乐清 (G-330382) should be at 5 or above", c.Scope, c.Holds)
+		if c.ID == "leverage_min" && c.Holds != levHolds[c.Scope] {
+			t.Errorf("leverage_min %s holds = %v (%.2f); want %v", c.Scope, c.Holds, c.Value, levHolds[c.Scope])
 		}
 	}
+	// balance_min holds on the loan basis (227.40亿 > 200亿; 180.82亿 on
+	// the guaranteed basis would not). The county guarantors the seed's
+	// capital minimums name start near them.
 	want := []string{
-		"balance_min city", // 180.82亿, not above 200亿
-		"fee_max G-330326", "fee_max G-330329",
+		"fee_max G-330326 charged", "fee_max G-330329 charged",
 		"capital_min G-330303 registered_capital", "capital_min G-330326 registered_capital",
+		"capital_min G-330327 registered_capital",
 		"capital_min G-330329 registered_capital", "capital_min G-330329 net_assets",
-		"concentration_max G-330329",
+		"concentration_max G-330329 borrower",
 	}
 	if !slices.Equal(failed, want) {
 		t.Errorf("failing checks besides leverage_min:\n%s\nwant:\n%s", strings.Join(failed, "\n"), strings.Join(want, "\n"))
@@ -167,5 +177,169 @@ func TestExampleYearOneDefaults(t *testing.T) {
 	t.Logf("year-1 defaults: mean %.2f ± %.2f (SE), Σ pd = %.2f", mean, se, sumPD)
 	if math.Abs(mean-sumPD) > 3*se {
 		t.Errorf("mean year-1 defaults %.2f differs from Σ pd %.2f by more than 3 SE (%.2f)", mean, sumPD, 3*se)
+	}
+}
+
+// TestExampleCalibration: the example's PDs are anchored to a base
+// compensation rate of about 1.8 % a year in the target's own definition
+// (compensation paid / guarantees released; DESIGN.md, the national fund's
+// 2024 re-guarantee business 1.84 %). Under the baseline scenario the mean
+// year-1 city compensation rate must lie in 1.6–2.0 %. With 2,000 paths
+// its SE is about 0.03 points, so the band is the calibration's, not the
+// Monte Carlo's (measured 1.81 %; the county guarantors 1.6–2.0 %).
+func TestExampleCalibration(t *testing.T) {
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Builtin("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const paths = 2000
+	o, err := sim.Execute(context.Background(), pf, &sc, sim.Params{Seed: 5, Paths: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	city := o.Book.G
+	x := make([]float64, paths)
+	for p := range paths {
+		x[p] = o.Book.Metric(p, city, 0, sim.MetricCompRate)
+	}
+	mean, sd := stat.MeanStdDev(x, nil)
+	t.Logf("baseline year-1 city compensation rate: mean %.4f ± %.4f (SE)", mean, sd/math.Sqrt(paths))
+	for g, gr := range pf.Guarantors {
+		for p := range paths {
+			x[p] = o.Book.Metric(p, g, 0, sim.MetricCompRate)
+		}
+		t.Logf("  %s: mean %.4f", gr.GuarantorID, stat.Mean(x, nil))
+	}
+	if !(mean >= 0.016 && mean <= 0.020) {
+		t.Errorf("baseline year-1 city compensation rate %.4f is outside 1.6–2.0 %%", mean)
+	}
+}
+
+// recoveryObserver sums, over every default of a run, the claims and the
+// ultimate losses (fen), to measure recovery = 1 − Σ loss / Σ claim.
+type recoveryObserver struct {
+	m          *sim.Model
+	mu         sync.Mutex
+	sumC, sumL int64
+}
+
+func (o *recoveryObserver) Observe(worker, path int, events []sim.Event) {
+	var c, l int64
+	for _, e := range events {
+		c += o.m.ClaimFen(int(e.Year), int(e.Loan))
+		l += o.m.LossFen(int(e.Year), int(e.Loan))
+	}
+	o.mu.Lock()
+	o.sumC += c
+	o.sumL += l
+	o.mu.Unlock()
+}
+
+// TestWenzhou2011Reproduces holds the wenzhou-2011 replay, on the example,
+// to the figures it states it reproduces (its `reproduces:` list), each
+// within 10 %:
+//
+//	recovery                      Σ (claim − loss) / Σ claim over every default
+//	loss_rate                     Σ loss / Σ claim = 1 − recovery
+//	worst_year_compensation_rate  max over years of the city's mean compensation rate
+//
+// 300 paths: the SE of the worst-year mean is about 0.2 points and of the
+// recovery well under 0.1 points, small against the 10 % bands.
+func TestWenzhou2011Reproduces(t *testing.T) {
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Builtin("wenzhou-2011")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Reproduces) == 0 {
+		t.Fatal("wenzhou-2011 states no figures it reproduces")
+	}
+	const paths = 300
+	m, err := sim.Compile(pf, &sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := &recoveryObserver{m: m}
+	if _, err := sim.Run(context.Background(), m, sim.Params{Seed: 3, Paths: paths, Observer: ro}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := sim.Execute(context.Background(), pf, &sc, sim.Params{Seed: 3, Paths: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	x := make([]float64, paths)
+	for y := range sc.HorizonYears {
+		for p := range paths {
+			x[p] = o.Book.Metric(p, o.Book.G, y, sim.MetricCompRate)
+		}
+		worst = max(worst, stat.Mean(x, nil))
+	}
+	measured := map[string]float64{
+		"recovery":                     1 - float64(ro.sumL)/float64(ro.sumC),
+		"loss_rate":                    float64(ro.sumL) / float64(ro.sumC),
+		"worst_year_compensation_rate": worst,
+	}
+	for _, f := range sc.Reproduces {
+		got, ok := measured[f.Name]
+		if !ok {
+			t.Errorf("figure %q: no measurement for it", f.Name)
+			continue
+		}
+		if f.Source == "" {
+			t.Errorf("figure %q states no source (a document or \"estimate\")", f.Name)
+		}
+		t.Logf("%s: stated %.4f (%s), measured %.4f", f.Name, f.Value, f.Source, got)
+		if math.Abs(got/f.Value-1) > 0.10 {
+			t.Errorf("%s = %.4f, more than 10 %% from the stated %.4f", f.Name, got, f.Value)
+		}
+	}
+}
+
+// TestExampleBankShareAppliesAll: with policy.bank_share_applies: all the
+// bank keeps b of every claim, overriding the loans' own guarantee_ratio,
+// and recoveries flow back in proportion to what each party paid, so it
+// carries b of every default's ultimate loss: b × Σ loss, up to the fen
+// rounding of each split (tolerance 1e-4 of the total). With the default
+// (unset) the example's loans with their own ratio 0.7 keep the bank at
+// 30 % on them, so its share is above b = 0.2.
+func TestExampleBankShareAppliesAll(t *testing.T) {
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := func(b float64, applies string) float64 {
+		sc, err := scenarios.Builtin("baseline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Policy.BankShare, sc.Policy.BankShareApplies = b, applies
+		o, err := sim.Execute(context.Background(), pf, &sc, sim.Params{Seed: 7, Paths: 400})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bank, total float64
+		for p := range o.Book.Paths {
+			bank += float64(o.Book.PartyLoss[p*sim.NParties+sim.PartyBank])
+			total += float64(o.Paths.TotalLoss(p))
+		}
+		return bank / total
+	}
+	for _, b := range []float64{0.2, 0.3} {
+		got := share(b, models.BankShareAll)
+		t.Logf("bank_share %.1f, applies all: bank carries %.6f of the loss", b, got)
+		if math.Abs(got-b) > 1e-4 {
+			t.Errorf("bank_share %.1f, applies all: the bank carries %.6f of the ultimate loss, want %.1f ± 1e-4", b, got, b)
+		}
+	}
+	if got := share(0.2, models.BankShareUnset); !(got > 0.2+1e-3) {
+		t.Errorf("bank_share 0.2, applies unset: the bank carries %.6f; the loans with their own ratio 0.7 should lift it above 0.2", got)
 	}
 }

@@ -29,6 +29,11 @@ type Policy struct {
 	// national floor; below it only with AllowBelowFloor (for sweeps).
 	BankShare       float64 `yaml:"bank_share" json:"bank_share"`
 	AllowBelowFloor bool    `yaml:"allow_below_floor,omitempty" json:"allow_below_floor,omitempty"`
+	// BankShareApplies says which loans BankShare applies to:
+	// BankShareUnset ("unset", the default; "" reads the same) the loans
+	// without their own guarantee_ratio and all new business, BankShareAll
+	// ("all") every loan, overriding the loans' own ratios.
+	BankShareApplies string `yaml:"bank_share_applies,omitempty" json:"bank_share_applies,omitempty"`
 	// GraceDays is the time from default to compensation; default 30, never
 	// less (seed: 代偿宽限期不少于30天).
 	GraceDays int `yaml:"grace_days" json:"grace_days"`
@@ -51,6 +56,22 @@ type Policy struct {
 	// InvestmentYield is the yearly yield on net assets, for guarantors
 	// without their own. Default 0.025 (estimate: deposits and bonds).
 	InvestmentYield float64 `yaml:"investment_yield" json:"investment_yield"`
+}
+
+// Values of Policy.BankShareApplies.
+const (
+	BankShareUnset = "unset"
+	BankShareAll   = "all"
+)
+
+// GuaranteeRatio returns the part of loan l the guarantor covers under p:
+// 1 − BankShare when BankShareApplies is "all" or the loan has no
+// guarantee_ratio of its own (NaN), else the loan's own ratio.
+func (p *Policy) GuaranteeRatio(l *Loan) float64 {
+	if p.BankShareApplies == BankShareAll || math.IsNaN(l.GuaranteeRatio) {
+		return 1 - p.BankShare
+	}
+	return l.GuaranteeRatio
 }
 
 // Reguarantee is the provincial re-guarantor's part (再担保).
@@ -118,10 +139,15 @@ type FeeSubsidy struct {
 }
 
 // Reserves are the national rules' provisions (融资担保责任余额计量办法 and
-// the 2017 reserve rules): an unearned-fee reserve of UnearnedFee × fee
-// income, and a compensation reserve adding CompensationAdd × year-end
-// balance until it reaches CompensationCap × balance.
+// the 2017 reserve rules): an unearned-fee reserve of UnearnedFee × the
+// year's fee income (charged), and a compensation reserve adding
+// CompensationAdd × year-end guaranteed balance until it reaches
+// CompensationCap × that balance (released down to the cap when the
+// balance falls). Reserves are liabilities: with Deduct (default true) the
+// yearly change of both is deducted from net assets, as in statutory
+// accounts; without it they are only reported. docs/model.md "Reserves".
 type Reserves struct {
+	Deduct          bool    `yaml:"deduct" json:"deduct"`                     // default true
 	UnearnedFee     float64 `yaml:"unearned_fee" json:"unearned_fee"`         // default 0.5
 	CompensationAdd float64 `yaml:"compensation_add" json:"compensation_add"` // default 0.01
 	CompensationCap float64 `yaml:"compensation_cap" json:"compensation_cap"` // default 0.10
@@ -141,7 +167,7 @@ func Policy4321() Policy {
 		CountyFund:      CountyFund{Share: 0.10, DefaultBudget: -1},
 		Fee:             FeeSchedule{Rate: 0.01, RateLarge: 0.015, LargeAbove: 500 * Wan},
 		FeeSubsidy:      FeeSubsidy{BorrowerMax: 0.01},
-		Reserves:        Reserves{UnearnedFee: 0.5, CompensationAdd: 0.01, CompensationCap: 0.10},
+		Reserves:        Reserves{Deduct: true, UnearnedFee: 0.5, CompensationAdd: 0.01, CompensationCap: 0.10},
 		OpexRate:        0.004,
 		InvestmentYield: 0.025,
 	}
@@ -177,6 +203,11 @@ func (p *Policy) Validate() error {
 	share("bank_share", p.BankShare)
 	if p.BankShare < BankShareFloor && !p.AllowBelowFloor {
 		bad("bank_share", "%v is below the national floor %v (set policy.allow_below_floor for a sweep)", p.BankShare, BankShareFloor)
+	}
+	switch p.BankShareApplies {
+	case "", BankShareUnset, BankShareAll:
+	default:
+		bad("bank_share_applies", "%q must be unset or all", p.BankShareApplies)
 	}
 	if p.GraceDays < 30 || p.GraceDays > 365 {
 		bad("grace_days", "%d is not in 30..365 (the seed sets at least 30 days)", p.GraceDays)

@@ -24,12 +24,22 @@ type Position struct {
 	Balance      Cents `json:"balance"`
 	Guaranteed   Cents `json:"guaranteed"`
 	RiskWeighted Cents `json:"risk_weighted"`
-	// SmallMicroAgriGuaranteed is the guaranteed balance of segments micro,
-	// small and agri: the balance_min target's figure.
-	SmallMicroAgriGuaranteed Cents `json:"small_micro_agri_guaranteed"`
-	// AverageFee is the balance-weighted yearly fee rate, Σ balance × fee /
-	// Σ balance, a loan without fee_rate paying the policy's schedule.
-	AverageFee Ratio `json:"average_fee"`
+	// SmallMicroAgriBalance and SmallMicroAgriGuaranteed are the loan and
+	// guaranteed balances of segments micro, small and agri: the
+	// balance_min target's figure on Basis (targets.basis) is one of them.
+	SmallMicroAgriBalance    Cents  `json:"small_micro_agri_balance"`
+	SmallMicroAgriGuaranteed Cents  `json:"small_micro_agri_guaranteed"`
+	Basis                    string `json:"basis"` // targets.basis: "loan" or "guaranteed"
+	// AverageFee is the yearly fee rate the guarantors charge, weighted by
+	// the guaranteed balance as the projection does: Σ guaranteed × fee /
+	// Σ guaranteed, a loan without fee_rate paying the policy's schedule.
+	// AverageFeeBorrowerNet is the same after the county's fee subsidy,
+	// fee capped at policy.fee_subsidy.borrower_max.
+	AverageFee            Ratio `json:"average_fee"`
+	AverageFeeBorrowerNet Ratio `json:"average_fee_borrower_net"`
+	// ExpectedCompensationRate is the year-1 compensation rate the PDs
+	// imply, without simulation (docs/model.md "Expected compensation rate").
+	ExpectedCompensationRate Ratio `json:"expected_compensation_rate"`
 
 	City       Consolidated        `json:"city"`
 	Guarantors []GuarantorPosition `json:"guarantors"` // in portfolio order
@@ -63,14 +73,26 @@ type Leverage struct {
 	// Regulatory is RiskWeighted / (net assets − equity held in other
 	// guarantors); the cap is 10, or 15 for focused institutions.
 	Regulatory Ratio `json:"regulatory"`
-	// Performance is guaranteed balance / net assets.
-	Performance Ratio `json:"performance"`
+	// Performance is guaranteed balance / net assets (the guaranteed
+	// basis); PerformanceLoan is loan balance / net assets (the loan basis).
+	Performance     Ratio `json:"performance"`
+	PerformanceLoan Ratio `json:"performance_loan"`
 	// Fiscal is guaranteed balance / capital contributed by government.
 	Fiscal Ratio `json:"fiscal"`
 }
 
-// Of returns the leverage of a definition (LeverageRegulatory, …); an
-// unknown definition gives NaN.
+// OfBasis returns the leverage of a definition with performance leverage
+// on the balance basis given (BasisLoan or BasisGuaranteed).
+func (l Leverage) OfBasis(definition, basis string) float64 {
+	if definition == LeveragePerformance && basis != BasisGuaranteed {
+		return float64(l.PerformanceLoan)
+	}
+	return l.Of(definition)
+}
+
+// Of returns the leverage of a definition (LeverageRegulatory, …), with
+// performance leverage on the guaranteed basis; an unknown definition
+// gives NaN.
 func (l Leverage) Of(definition string) float64 {
 	switch definition {
 	case LeverageRegulatory:
@@ -106,7 +128,12 @@ type GuarantorPosition struct {
 	EquityInOthers Cents `json:"equity_in_others"`
 
 	Leverage   Leverage `json:"leverage"`
-	AverageFee Ratio    `json:"average_fee"`
+	AverageFee Ratio    `json:"average_fee"` // charged, guaranteed-weighted
+	// AverageFeeBorrowerNet is AverageFee after the county's fee subsidy.
+	AverageFeeBorrowerNet Ratio `json:"average_fee_borrower_net"`
+	// ExpectedCompensationRate is the year-1 compensation rate the PDs
+	// imply (docs/model.md "Expected compensation rate").
+	ExpectedCompensationRate Ratio `json:"expected_compensation_rate"`
 
 	// LargestBorrower is the borrower_id with the largest guaranteed
 	// balance at this guarantor (Σ over its loans; ties: smallest id), and
@@ -137,6 +164,7 @@ type GuarantorPosition struct {
 // county institution counts in that one's government capital). Every loan
 // counts once: guarantees are not shared between institutions.
 type Consolidated struct {
+	Balance           Cents    `json:"balance"`
 	Guaranteed        Cents    `json:"guaranteed"`
 	RiskWeighted      Cents    `json:"risk_weighted"`
 	NetAssets         Cents    `json:"net_assets"`
@@ -148,9 +176,13 @@ type Consolidated struct {
 type Check struct {
 	ID    string `json:"id"`    // target id of DESIGN.md, e.g. "leverage_min"
 	Scope string `json:"scope"` // "city", "policy" or a guarantor_id
-	// Definition is the leverage definition of a leverage check, or what a
-	// capital_min check compares ("registered_capital", "net_assets").
-	Definition string `json:"definition,omitempty"`
+	// Definition is always set: the balance basis of balance_min ("loan",
+	// "guaranteed"), the leverage definition of a leverage check with its
+	// basis ("performance/loan", "regulatory"), fee_max's "charged" or
+	// "borrower_net", what a capital_min check compares
+	// ("registered_capital", "net_assets"), concentration_max's "borrower",
+	// bank_share_min's "policy" or "loans".
+	Definition string `json:"definition"`
 	// Unit of Value and Threshold: "yuan", "multiple" (leverage) or
 	// "rate" (fee, bank share, concentration as a share of net assets).
 	Unit      string `json:"unit"`
@@ -191,18 +223,14 @@ func (r *Ratio) UnmarshalJSON(b []byte) error {
 }
 
 // GuaranteedBalance returns the guaranteed part of the loan's balance,
-// balance × guarantee_ratio rounded to the fen, with a ratio not given
-// (NaN) read as 1 − pol.BankShare.
+// balance × guarantee_ratio rounded to the fen, with the ratio of
+// Policy.GuaranteeRatio (1 − pol.BankShare for a loan without one, or for
+// every loan under bank_share_applies: all).
 func (l *Loan) GuaranteedBalance(pol *Policy) Cents {
 	return l.Balance.MulRate(l.guaranteeRatio(pol))
 }
 
-func (l *Loan) guaranteeRatio(pol *Policy) float64 {
-	if math.IsNaN(l.GuaranteeRatio) {
-		return 1 - pol.BankShare
-	}
-	return l.GuaranteeRatio
-}
+func (l *Loan) guaranteeRatio(pol *Policy) float64 { return pol.GuaranteeRatio(l) }
 
 // RiskWeight returns the loan's weight in the regulatory guarantee
 // liability (融资担保责任余额计量办法 as DESIGN.md applies it): 0.75 for
@@ -242,7 +270,7 @@ const ratioTolerance = 1e-12
 // in the totals and breakdowns only, and an empty borrower_id is the
 // loan_id. Describe never modifies pf.
 func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
-	pos := Position{Loans: len(pf.Loans), Guarantors: make([]GuarantorPosition, len(pf.Guarantors))}
+	pos := Position{Loans: len(pf.Loans), Guarantors: make([]GuarantorPosition, len(pf.Guarantors)), Basis: tg.BasisOr()}
 	if !pf.AsOf.IsZero() {
 		pos.AsOf = pf.AsOf.String()
 	}
@@ -260,7 +288,8 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		loans            int
 		balance, guar    Cents
 		rw               Cents
-		feeW             float64 // Σ balance × fee, in fen
+		feeW, feeNetW    float64 // Σ guaranteed × fee (charged, borrower's net), in fen
+		compE, relE      float64 // expected year-1 compensation and guarantees released, fen
 		maxRatio         float64 // largest guarantee ratio (smallest bank share)
 		borrowers        map[string]Cents
 		largest          string
@@ -270,7 +299,7 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 	for i := range per {
 		per[i].borrowers = map[string]Cents{}
 	}
-	var cityFeeW float64
+	var cityFeeW, cityFeeNetW, cityCompE, cityRelE float64
 	buckets := [4]map[string]*Bucket{{}, {}, {}, {}}
 	borrowers := map[string]struct{}{}
 	for i := range pf.Loans {
@@ -281,7 +310,9 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		if math.IsNaN(fee) {
 			fee = pol.Fee.RateFor(l.Balance)
 		}
-		feeW := float64(l.Balance) * fee
+		feeW := float64(guar) * fee
+		feeNetW := float64(guar) * min(fee, pol.FeeSubsidy.BorrowerMax)
+		compE, relE := l.expectedYearOne(pf.AsOf, &pol, guar)
 		borrower := cmp.Or(l.BorrowerID, l.LoanID)
 		borrowers[borrower] = struct{}{}
 
@@ -289,9 +320,13 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		pos.Guaranteed += guar
 		pos.RiskWeighted += rw
 		cityFeeW += feeW
+		cityFeeNetW += feeNetW
+		cityCompE += compE
+		cityRelE += relE
 		switch l.Segment {
 		case "micro", "small", "agri":
 			pos.SmallMicroAgriGuaranteed += guar
+			pos.SmallMicroAgriBalance += l.Balance
 		}
 		for k, key := range [4]string{l.County, l.Industry, l.Product, l.Segment} {
 			b := buckets[k][key]
@@ -319,14 +354,19 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		a.guar += guar
 		a.rw += rw
 		a.feeW += feeW
+		a.feeNetW += feeNetW
+		a.compE += compE
+		a.relE += relE
 		a.maxRatio = math.Max(a.maxRatio, l.guaranteeRatio(&pol))
 		a.borrowers[borrower] += guar
 	}
 	pos.Borrowers = len(borrowers)
-	pos.AverageFee = Ratio(cityFeeW / float64(pos.Balance))
-	if pos.Balance == 0 {
-		pos.AverageFee = Ratio(math.NaN())
+	pos.AverageFee = Ratio(cityFeeW / float64(pos.Guaranteed))
+	pos.AverageFeeBorrowerNet = Ratio(cityFeeNetW / float64(pos.Guaranteed))
+	if pos.Guaranteed == 0 {
+		pos.AverageFee, pos.AverageFeeBorrowerNet = Ratio(math.NaN()), Ratio(math.NaN())
 	}
+	pos.ExpectedCompensationRate = ratioOfF(cityCompE, cityRelE)
 
 	// Equity held in other guarantors.
 	for _, g := range pf.Guarantors {
@@ -336,19 +376,22 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 	}
 
 	city := &pos.City
-	city.Guaranteed, city.RiskWeighted = pos.Guaranteed, pos.RiskWeighted
+	city.Balance, city.Guaranteed, city.RiskWeighted = pos.Balance, pos.Guaranteed, pos.RiskWeighted
 	for i := range pos.Guarantors {
 		gp, a := &pos.Guarantors[i], &per[i]
 		gp.Loans, gp.Balance, gp.Guaranteed, gp.RiskWeighted = a.loans, a.balance, a.guar, a.rw
 		gp.Leverage = Leverage{
-			Regulatory:  ratioOf(a.rw, gp.NetAssets-gp.EquityInOthers),
-			Performance: ratioOf(a.guar, gp.NetAssets),
-			Fiscal:      ratioOf(a.guar, gp.GovernmentCapital),
+			Regulatory:      ratioOf(a.rw, gp.NetAssets-gp.EquityInOthers),
+			Performance:     ratioOf(a.guar, gp.NetAssets),
+			PerformanceLoan: ratioOf(a.balance, gp.NetAssets),
+			Fiscal:          ratioOf(a.guar, gp.GovernmentCapital),
 		}
-		gp.AverageFee = Ratio(math.NaN())
-		if a.balance > 0 {
-			gp.AverageFee = Ratio(a.feeW / float64(a.balance))
+		gp.AverageFee, gp.AverageFeeBorrowerNet = Ratio(math.NaN()), Ratio(math.NaN())
+		if a.guar > 0 {
+			gp.AverageFee = Ratio(a.feeW / float64(a.guar))
+			gp.AverageFeeBorrowerNet = Ratio(a.feeNetW / float64(a.guar))
 		}
+		gp.ExpectedCompensationRate = ratioOfF(a.compE, a.relE)
 		for b, v := range a.borrowers {
 			if v > a.largestGuarantee || (v == a.largestGuarantee && (a.largest == "" || b < a.largest)) {
 				a.largest, a.largestGuarantee = b, v
@@ -374,9 +417,10 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		}
 	}
 	city.Leverage = Leverage{
-		Regulatory:  ratioOf(city.RiskWeighted, city.NetAssets),
-		Performance: ratioOf(city.Guaranteed, city.NetAssets),
-		Fiscal:      ratioOf(city.Guaranteed, city.GovernmentCapital),
+		Regulatory:      ratioOf(city.RiskWeighted, city.NetAssets),
+		Performance:     ratioOf(city.Guaranteed, city.NetAssets),
+		PerformanceLoan: ratioOf(city.Balance, city.NetAssets),
+		Fiscal:          ratioOf(city.Guaranteed, city.GovernmentCapital),
 	}
 
 	byBalance := func(a, b *Bucket) int {
@@ -405,10 +449,10 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 // checks evaluates the targets that can be judged on today's snapshot
 // (compensation_rate_max needs a year of simulation and is left out):
 //
-//	balance_min        city       small/micro + agri guaranteed > threshold (yuan)
-//	leverage_min       city, each leverage (definition, default performance) ≥ threshold
+//	balance_min        city       small/micro + agri balance on targets.basis > threshold (yuan)
+//	leverage_min       city, each leverage (definition, default performance on targets.basis) ≥ threshold
 //	leverage_max       each       leverage (default regulatory) ≤ threshold, focused ≤ FocusedThreshold
-//	fee_max            city, each average fee < threshold (guarantors with business)
+//	fee_max            city, each average fee (charged, or borrower_net) < threshold (guarantors with business)
 //	capital_min        each county guarantor with a minimum: registered capital ≥ it, net assets ≥ it
 //	concentration_max  each       largest borrower's guaranteed balance ≤ threshold × net assets
 //	bank_share_min     policy     policy bank share ≥ threshold;
@@ -426,15 +470,20 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 	}
 	if t := tg.BalanceMin; !t.Off {
 		limit := RoundCents(t.Threshold)
-		money("balance_min", "city", "", pos.SmallMicroAgriGuaranteed, limit, pos.SmallMicroAgriGuaranteed > limit)
+		v := pos.SmallMicroAgriBalance
+		if pos.Basis == BasisGuaranteed {
+			v = pos.SmallMicroAgriGuaranteed
+		}
+		money("balance_min", "city", pos.Basis, v, limit, v > limit)
 	}
 	if t := tg.LeverageMin; !t.Off {
 		def := cmp.Or(t.Definition, LeveragePerformance)
-		v := pos.City.Leverage.Of(def)
-		ratio("leverage_min", "city", def, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+		label := LeverageLabel(def, pos.Basis)
+		v := pos.City.Leverage.OfBasis(def, pos.Basis)
+		ratio("leverage_min", "city", label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 		for _, g := range pos.Guarantors {
-			v := g.Leverage.Of(def)
-			ratio("leverage_min", g.ID, def, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+			v := g.Leverage.OfBasis(def, pos.Basis)
+			ratio("leverage_min", g.ID, label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 		}
 	}
 	if t := tg.LeverageMax; !t.Off {
@@ -449,14 +498,21 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 		}
 	}
 	if t := tg.FeeMax; !t.Off {
-		if pos.Balance > 0 {
-			v := float64(pos.AverageFee)
-			ratio("fee_max", "city", "", "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
+		def := tg.FeeDefinition()
+		fee := func(charged, net Ratio) float64 {
+			if def == FeeBorrowerNet {
+				return float64(net)
+			}
+			return float64(charged)
+		}
+		if pos.Guaranteed > 0 {
+			v := fee(pos.AverageFee, pos.AverageFeeBorrowerNet)
+			ratio("fee_max", "city", def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
 		}
 		for _, g := range pos.Guarantors {
-			if g.Balance > 0 {
-				v := float64(g.AverageFee)
-				ratio("fee_max", g.ID, "", "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
+			if g.Guaranteed > 0 {
+				v := fee(g.AverageFee, g.AverageFeeBorrowerNet)
+				ratio("fee_max", g.ID, def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
 			}
 		}
 	}
@@ -470,7 +526,7 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 	}
 	if t := tg.ConcentrationMax; !t.Off {
 		for _, g := range pos.Guarantors {
-			c := Check{ID: "concentration_max", Scope: g.ID, Unit: "rate",
+			c := Check{ID: "concentration_max", Scope: g.ID, Definition: ConcentrationBorrower, Unit: "rate",
 				Value: ratioOf(g.LargestBorrowerGuaranteed, g.NetAssets), Threshold: Ratio(t.Threshold),
 				Amount: &g.LargestBorrowerGuaranteed, Limit: &g.ConcentrationLimit,
 				Holds: g.LargestBorrowerGuaranteed <= g.ConcentrationLimit}
@@ -478,13 +534,52 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 		}
 	}
 	if t := tg.BankShareMin; !t.Off {
-		ratio("bank_share_min", "policy", "", "rate", pol.BankShare, t.Threshold, pol.BankShare >= t.Threshold-ratioTolerance)
+		ratio("bank_share_min", "policy", BankSharePolicy, "rate", pol.BankShare, t.Threshold, pol.BankShare >= t.Threshold-ratioTolerance)
 		for _, g := range pos.Guarantors {
 			if g.Loans > 0 {
 				v := float64(g.MinBankShare)
-				ratio("bank_share_min", g.ID, "", "rate", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+				ratio("bank_share_min", g.ID, BankShareLoans, "rate", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 			}
 		}
 	}
 	return out
+}
+
+// ratioOfF is num/den, NaN when den ≤ 0.
+func ratioOfF(num, den float64) Ratio {
+	if den <= 0 {
+		return Ratio(math.NaN())
+	}
+	return Ratio(num / den)
+}
+
+// expectedYearOne returns the loan's expected year-1 compensation and
+// guarantees released, in fen, implied by its PD without simulation
+// (docs/model.md "Expected compensation rate"):
+//
+//	E[compensation] = pd × guaranteed × (1 + r × grace/365)   (r: interest_rate, when in scope)
+//	E[released]     = guaranteed × (m + pd)
+//
+// where m is how many times the loan's place in the book matures in year 1
+// when each maturing loan is renewed at its maturity for the same term
+// (0 for a loan without a maturity date or maturing after year 1). To
+// first order in pd: a default both pays compensation and releases the
+// guarantee.
+func (l *Loan) expectedYearOne(asOf Date, pol *Policy, guar Cents) (comp, released float64) {
+	claim := float64(guar)
+	if pol.InterestInScope {
+		claim *= 1 + max(l.InterestRate, 0)*float64(pol.GraceDays)/365
+	}
+	m := 0.0
+	if !asOf.IsZero() && !l.MaturityDate.IsZero() {
+		tau := l.MaturityDate.YearsSince(asOf)
+		if tau > 0 && tau <= 1 {
+			term := 2.0 // growth.term_years' default
+			if !l.StartDate.IsZero() {
+				term = max(0.5, l.MaturityDate.YearsSince(l.StartDate))
+			}
+			m = 1 + math.Floor((1-tau)/term)
+		}
+	}
+	return l.PD * claim, float64(guar) * (m + l.PD)
 }

@@ -24,9 +24,11 @@ import (
 // Per loan (guaranteed = balance × ratio; weight 0.75 for small/micro ≤ 500万
 // and agri ≤ 200万, else 1; fee weight = balance × fee):
 //
-//	L1  guaranteed 240万  weight 0.75 (micro, 300万 ≤ 500万)  risk-weighted 180万  fee 3万
-//	L2  guaranteed 420万  weight 1    (small, 600万 > 500万)  risk-weighted 420万  fee 4.8万
-//	L3  guaranteed 225万  weight 1    (agri, 250万 > 200万)   risk-weighted 225万  fee 1.25万
+//	L1  guaranteed 240万  weight 0.75 (micro, 300万 ≤ 500万)  risk-weighted 180万  fee 2.4万
+//	L2  guaranteed 420万  weight 1    (small, 600万 > 500万)  risk-weighted 420万  fee 3.36万
+//	L3  guaranteed 225万  weight 1    (agri, 250万 > 200万)   risk-weighted 225万  fee 1.125万
+//
+// (fee weight = guaranteed × fee, the basis on which fees are charged).
 func threeLoans() *models.Portfolio {
 	loan := func(id, borrower, g, county, ind, prod, seg string, wan int64, ratio, fee float64) models.Loan {
 		l := models.NewLoan()
@@ -86,6 +88,7 @@ func TestDescribeFigures(t *testing.T) {
 		{"guaranteed", p.Guaranteed, 885 * wan},                     // 240 + 420 + 225
 		{"risk-weighted", p.RiskWeighted, 825 * wan},                // 180 + 420 + 225
 		{"small/micro+agri", p.SmallMicroAgriGuaranteed, 885 * wan}, // every segment qualifies
+		{"small/micro+agri loan balance", p.SmallMicroAgriBalance, 1150 * wan},
 		{"G-CITY guaranteed", p.Guarantors[0].Guaranteed, 240 * wan},
 		{"G-CITY risk-weighted", p.Guarantors[0].RiskWeighted, 180 * wan},
 		{"G-CITY equity in others", p.Guarantors[0].EquityInOthers, 200 * wan}, // 0.5 × G-A's 400万
@@ -118,9 +121,13 @@ func TestDescribeFigures(t *testing.T) {
 		name      string
 		got, want float64
 	}{
-		{"average fee", float64(p.AverageFee), 9.05 / 1150},                        // (3 + 4.8 + 1.25)万 / 1150万 = 0.0078696
-		{"G-CITY average fee", float64(p.Guarantors[0].AverageFee), 0.01},          // schedule, 300万 ≤ 500万
-		{"G-A average fee", float64(p.Guarantors[1].AverageFee), 6.05 / 850},       // (4.8 + 1.25) / 850 = 0.0071176
+		{"average fee", float64(p.AverageFee), 6.885 / 885},                                    // (2.4 + 3.36 + 1.125)万 / 885万 = 0.0077797
+		{"G-CITY average fee", float64(p.Guarantors[0].AverageFee), 0.01},                      // schedule, 300万 ≤ 500万
+		{"G-A average fee", float64(p.Guarantors[1].AverageFee), 4.485 / 645},                  // (3.36 + 1.125) / 645 = 0.0069535
+		{"average fee, borrower net", float64(p.AverageFeeBorrowerNet), 6.885 / 885},           // every fee ≤ the 1 % borrower cap
+		{"G-CITY performance (loan)", float64(p.Guarantors[0].Leverage.PerformanceLoan), 0.25}, // 300 / 1200
+		{"G-A performance (loan)", float64(p.Guarantors[1].Leverage.PerformanceLoan), 2.125},   // 850 / 400
+		{"city performance (loan)", float64(p.City.Leverage.PerformanceLoan), 1150.0 / 1400},
 		{"G-CITY regulatory", float64(p.Guarantors[0].Leverage.Regulatory), 0.18},  // 180 / (1200 − 200)
 		{"G-CITY performance", float64(p.Guarantors[0].Leverage.Performance), 0.2}, // 240 / 1200
 		{"G-CITY fiscal", float64(p.Guarantors[0].Leverage.Fiscal), 0.3},           // 240 / 800
@@ -157,22 +164,22 @@ func TestDescribeFigures(t *testing.T) {
 	// Default targets: 200亿, leverage ≥ 5, ≤ 10 (15 focused), fee < 1 %,
 	// capital ≥ 2亿 in 乐清, concentration ≤ 10 %, bank share ≥ 20 %.
 	want := []string{
-		"balance_min city  885万 vs 2000000万: ✗", // 885万 is not > 200亿
-		"leverage_min city performance 0.632142857143 ✗",
-		"leverage_min G-CITY performance 0.2 ✗",
-		"leverage_min G-A performance 1.6125 ✗",
+		"balance_min city loan 1150万 vs 2000000万: ✗",          // 1150万 is not > 200亿 (loan basis, the default)
+		"leverage_min city performance/loan 0.821428571429 ✗", // 1150 / 1400
+		"leverage_min G-CITY performance/loan 0.25 ✗",
+		"leverage_min G-A performance/loan 2.125 ✗",
 		"leverage_max G-CITY regulatory 0.18 ≤ 10 ✓",
 		"leverage_max G-A regulatory 1.6125 ≤ 15 ✓", // focused
-		"fee_max city  0.00786956521739 ✓",
-		"fee_max G-CITY  0.01 ✗", // exactly 1 % is not below 1 %
-		"fee_max G-A  0.00711764705882 ✓",
+		"fee_max city charged 0.00777966101695 ✓",
+		"fee_max G-CITY charged 0.01 ✗", // exactly 1 % is not below 1 %
+		"fee_max G-A charged 0.00695348837209 ✓",
 		"capital_min G-A registered_capital 500万 vs 20000万: ✗",
 		"capital_min G-A net_assets 400万 vs 20000万: ✗",
-		"concentration_max G-CITY  240万 vs 120万: ✗",
-		"concentration_max G-A  645万 vs 40万: ✗",
-		"bank_share_min policy  0.2 ✓",
-		"bank_share_min G-CITY  0.2 ✓", // 1 − 0.8 in binary is 0.19999999999999996; the tolerance accepts it
-		"bank_share_min G-A  0.1 ✗",    // L3's ratio 0.9 leaves the bank 10 %
+		"concentration_max G-CITY borrower 240万 vs 120万: ✗",
+		"concentration_max G-A borrower 645万 vs 40万: ✗",
+		"bank_share_min policy policy 0.2 ✓",
+		"bank_share_min G-CITY loans 0.2 ✓", // 1 − 0.8 in binary is 0.19999999999999996; the tolerance accepts it
+		"bank_share_min G-A loans 0.1 ✗",    // L3's ratio 0.9 leaves the bank 10 %
 	}
 	got := renderChecks(p.Targets)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -207,6 +214,7 @@ func renderChecks(cs []models.Check) []string {
 func TestDescribeTargets(t *testing.T) {
 	pf := threeLoans()
 	tg := models.DefaultTargets()
+	tg.Basis = models.BasisGuaranteed // balance_min and performance leverage on the guaranteed part
 	tg.LeverageMin.Threshold = 1.6125 // G-A's performance leverage exactly
 	tg.LeverageMax.Threshold = 1      // G-CITY 0.18 holds
 	tg.FocusedThreshold = 1.6125      // G-A focused: holds at equality
@@ -215,14 +223,14 @@ func TestDescribeTargets(t *testing.T) {
 	tg.FeeMax.Off, tg.CapitalMin.Off, tg.BankShareMin.Off = true, true, true
 	p := models.Describe(pf, models.Policy4321(), tg)
 	want := []string{
-		"balance_min city  885万 vs 884万: ✓", // 885万 > 884.99万
-		"leverage_min city performance 0.632142857143 ✗",
-		"leverage_min G-CITY performance 0.2 ✗",
-		"leverage_min G-A performance 1.6125 ✓",
+		"balance_min city guaranteed 885万 vs 884万: ✓", // 885万 > 884.99万
+		"leverage_min city performance/guaranteed 0.632142857143 ✗",
+		"leverage_min G-CITY performance/guaranteed 0.2 ✗",
+		"leverage_min G-A performance/guaranteed 1.6125 ✓",
 		"leverage_max G-CITY regulatory 0.18 ≤ 1 ✓",
 		"leverage_max G-A regulatory 1.6125 ≤ 1.6125 ✓",
-		"concentration_max G-CITY  240万 vs 240万: ✓",
-		"concentration_max G-A  645万 vs 80万: ✗",
+		"concentration_max G-CITY borrower 240万 vs 240万: ✓",
+		"concentration_max G-A borrower 645万 vs 80万: ✗",
 	}
 	if got := renderChecks(p.Targets); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("targets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -265,9 +273,9 @@ func TestDescribeJSON(t *testing.T) {
 	s := string(b)
 	for _, want := range []string{
 		`"balance":"11500000.00"`,
-		`"leverage":{"regulatory":null,"performance":1.2,"fiscal":0.3}`, // G-CITY: 240/200, 240/800
+		`"leverage":{"regulatory":null,"performance":1.2,"performance_loan":1.5,"fiscal":0.3}`, // G-CITY: 240/200, 300/200, 240/800
 		`"id":"leverage_max","scope":"G-CITY","definition":"regulatory","unit":"multiple","value":null,"threshold":10,"holds":false`,
-		`"amount":"8850000.00","limit":"20000000000.00","holds":false`,
+		`"definition":"loan","unit":"yuan","value":1.15e+07,"threshold":2e+10,"amount":"11500000.00","limit":"20000000000.00","holds":false`,
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("JSON lacks %s", want)

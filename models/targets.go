@@ -17,6 +17,51 @@ const (
 	LeverageFiscal = "fiscal"
 )
 
+// Bases of "balance" (DESIGN.md "Projection and targets", docs/model.md):
+// the loan basis is the outstanding principal of the guaranteed loans
+// (在保贷款余额), the guaranteed basis the guarantor's part of it, balance ×
+// guarantee ratio (担保责任余额).
+const (
+	BasisLoan       = "loan"
+	BasisGuaranteed = "guaranteed"
+)
+
+// Fee definitions of the fee_max target.
+const (
+	// FeeCharged is the fee rate the guarantor charges (before the
+	// county's fee subsidy): fee income / guaranteed balance-years.
+	FeeCharged = "charged"
+	// FeeBorrowerNet is the rate the borrower pays after the county's fee
+	// subsidy (at most policy.fee_subsidy.borrower_max).
+	FeeBorrowerNet = "borrower_net"
+)
+
+// Definitions named by the other targets' results.
+const (
+	CompRateReleased      = "released"                      // compensation paid / guarantees released in the year
+	CapitalBoth           = "net_assets+registered_capital" // both at or above the minimum
+	CapitalRegistered     = "registered_capital"
+	CapitalNetAssets      = "net_assets"
+	ConcentrationBorrower = "borrower" // one borrower_id's guaranteed balance / net assets
+	ConcentrationGroup    = "group"    // one group_id's guaranteed balance / net assets
+	BankSharePolicy       = "policy"   // the policy's bank share
+	BankShareLoans        = "loans"    // the smallest bank share of a guarantor's loans
+)
+
+// LeverageLabel names a leverage definition with its balance basis where
+// it has one: "performance/loan", "performance/guaranteed"; regulatory
+// leverage is on the risk-weighted liability and fiscal on the guaranteed
+// balance, whatever the basis.
+func LeverageLabel(def, basis string) string {
+	if def == LeveragePerformance {
+		if basis == "" {
+			basis = BasisLoan
+		}
+		return def + "/" + basis
+	}
+	return def
+}
+
 // Target is one threshold; Off disables it.
 type Target struct {
 	Threshold  float64 `yaml:"threshold" json:"threshold"`
@@ -26,7 +71,11 @@ type Target struct {
 
 // Targets are the policy targets of DESIGN.md, each changeable by scenario.
 type Targets struct {
-	// BalanceMin: small/micro + agri guaranteed balance > threshold yuan, city-wide. Default 2×10¹⁰ (200亿).
+	// Basis is the balance basis of balance_min and of performance
+	// leverage: BasisLoan (default) or BasisGuaranteed. Both are always
+	// reported side by side; this chooses the one the targets judge.
+	Basis string `yaml:"basis" json:"basis"`
+	// BalanceMin: small/micro + agri balance on Basis > threshold yuan, city-wide. Default 2×10¹⁰ (200亿).
 	BalanceMin Target `yaml:"balance_min" json:"balance_min"`
 	// LeverageMin: leverage ≥ threshold, city and each guarantor. Default 5, performance.
 	LeverageMin Target `yaml:"leverage_min" json:"leverage_min"`
@@ -35,7 +84,8 @@ type Targets struct {
 	FocusedThreshold float64 `yaml:"leverage_max_focused" json:"leverage_max_focused"`
 	// CompensationRateMax: compensation rate ≤ threshold, each guarantor and year. Default 0.05.
 	CompensationRateMax Target `yaml:"compensation_rate_max" json:"compensation_rate_max"`
-	// FeeMax: average guarantee fee < threshold, each guarantor and city. Default 0.01.
+	// FeeMax: average guarantee fee < threshold, each guarantor and city.
+	// Default 0.01, definition FeeCharged (or FeeBorrowerNet).
 	FeeMax Target `yaml:"fee_max" json:"fee_max"`
 	// CapitalMin: registered capital ≥ the county's minimum, and net assets
 	// staying above it. ByCounty overrides the seed's minimums (WenzhouCounties).
@@ -68,12 +118,13 @@ func (c CapitalMin) MinimumFor(county string) Cents {
 // DefaultTargets returns the seed's targets.
 func DefaultTargets() Targets {
 	return Targets{
+		Basis:               BasisLoan,
 		BalanceMin:          Target{Threshold: 2e10},
 		LeverageMin:         Target{Threshold: 5, Definition: LeveragePerformance},
 		LeverageMax:         Target{Threshold: 10, Definition: LeverageRegulatory},
 		FocusedThreshold:    15,
 		CompensationRateMax: Target{Threshold: 0.05},
-		FeeMax:              Target{Threshold: 0.01},
+		FeeMax:              Target{Threshold: 0.01, Definition: FeeCharged},
 		BankShareMin:        Target{Threshold: BankShareFloor},
 		ConcentrationMax:    Target{Threshold: 0.10},
 	}
@@ -100,8 +151,34 @@ func (t *Targets) Validate() error {
 			errs = append(errs, fmt.Sprintf("targets.%s.definition: %q must be regulatory, performance or fiscal", path, d))
 		}
 	}
+	switch t.Basis {
+	case "", BasisLoan, BasisGuaranteed:
+	default:
+		errs = append(errs, fmt.Sprintf("targets.basis: %q must be loan or guaranteed", t.Basis))
+	}
+	switch t.FeeMax.Definition {
+	case "", FeeCharged, FeeBorrowerNet:
+	default:
+		errs = append(errs, fmt.Sprintf("targets.fee_max.definition: %q must be charged or borrower_net", t.FeeMax.Definition))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// BasisOr returns the balance basis, BasisLoan when unset.
+func (t *Targets) BasisOr() string {
+	if t.Basis == "" {
+		return BasisLoan
+	}
+	return t.Basis
+}
+
+// FeeDefinition returns fee_max's definition, FeeCharged when unset.
+func (t *Targets) FeeDefinition() string {
+	if t.FeeMax.Definition == "" {
+		return FeeCharged
+	}
+	return t.FeeMax.Definition
 }

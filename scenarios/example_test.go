@@ -47,6 +47,6 @@ func ExampleSet() {
 	budget, _ := scenarios.Get(&sc, "policy.county_fund.budget.330382")
 	fmt.Println(sc.Policy.BankShare, budget, sc.Recovery.Lag)
 	// Output:
-	// --set: policy.bank_sahre: unknown key "bank_sahre" in policy (did you mean "bank_share"?); valid keys: template, bank_share, allow_below_floor, grace_days, interest_in_scope, reguarantee, national_fund, county_fund, fee, fee_subsidy, reserves, opex_rate, investment_yield
+	// --set: policy.bank_sahre: unknown key "bank_sahre" in policy (did you mean "bank_share"?); valid keys: template, bank_share, allow_below_floor, bank_share_applies, grace_days, interest_in_scope, reguarantee, national_fund, county_fund, fee, fee_subsidy, reserves, opex_rate, investment_yield
 	// 0.3 20000000.00 [0.3 0.4 0.3]
 }

@@ -125,10 +125,11 @@ func parse(src layerSource, data []byte) (models.Scenario, error) {
 	for i := len(chain) - 1; i >= 0; i-- {
 		l := chain[i]
 		if i == 0 {
-			// Name, description, rationale and sources belong to the file
-			// that states them: a child does not inherit its parent's.
-			sc.Name, sc.Description, sc.Rationale, sc.Sources = "", "", "", nil
-			for _, k := range []string{"name", "description", "rationale", "sources"} {
+			// Name, description, rationale, sources and the figures it
+			// reproduces belong to the file that states them: a child does
+			// not inherit its parent's.
+			sc.Name, sc.Description, sc.Rationale, sc.Sources, sc.Reproduces = "", "", "", nil, nil
+			for _, k := range []string{"name", "description", "rationale", "sources", "reproduces"} {
 				seen.clear(k)
 			}
 		}

@@ -385,3 +385,29 @@ func TestMarshalKeepsEveryString(t *testing.T) {
 		t.Errorf("Set with a path that is not UTF-8: got %v", err)
 	}
 }
+
+// TestWhereCounterGuarantee: a shock can select loans by their
+// counter_guarantee column, to stress the removal of counter-guarantees.
+func TestWhereCounterGuarantee(t *testing.T) {
+	sc, err := Parse("cg.yaml", []byte("name: no-counter-guarantees\nshocks:\n  - lgd_add_on: 0.15\n    where: {counter_guarantee: [true]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sc.Shocks[0].Where
+	with, without := models.NewLoan(), models.NewLoan()
+	with.CounterGuarantee = true
+	if !w.Matches(&with) || w.Matches(&without) {
+		t.Errorf("where.counter_guarantee [true]: matches a loan with one %v, without %v; want true, false", w.Matches(&with), w.Matches(&without))
+	}
+	if !(models.Selector{}).Matches(&without) {
+		t.Error("an empty selector must match every loan")
+	}
+	out, err := Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("back.yaml", out)
+	if err != nil || !reflect.DeepEqual(back.Shocks, sc.Shocks) {
+		t.Errorf("round trip: %v, %+v\n%s", err, back.Shocks, out)
+	}
+}

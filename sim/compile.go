@@ -103,6 +103,11 @@ func (m *Model) Bands(t int) int { return len(m.years[t].bands) }
 // LossFen returns loan i's ultimate loss in year t (0-based) if it defaults, in fen.
 func (m *Model) LossFen(t, i int) int64 { return m.loss[t*m.n+i] }
 
+// ClaimFen returns loan i's claim in year t (0-based) if it defaults, in
+// fen: EAD, principal plus normal interest to the claim date. The
+// recovery on it is ClaimFen − LossFen.
+func (m *Model) ClaimFen(t, i int) int64 { return m.claim[t*m.n+i] }
+
 // Compile prepares pf under sc for simulation. pf must have passed
 // Validate; sc must have passed Validate.
 //

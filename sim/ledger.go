@@ -24,25 +24,31 @@ var PartyNames = [NParties]string{"bank", "guarantor", "reguarantor", "national_
 
 // Metrics projected per path, guarantor (or city) and year.
 const (
-	MetricBalance          = iota // guaranteed balance at year end, yuan
-	MetricNetAssets               // net assets at year end, yuan
-	MetricLeveragePerf            // guaranteed balance / net assets
-	MetricLeverageReg             // risk-weighted balance / (net assets − equity in other guarantors)
-	MetricLeverageFiscal          // guaranteed balance / government capital
-	MetricCompRate                // compensation paid / guarantees released in the year
-	MetricCompRateBalance         // compensation paid / guaranteed balance at the start of the year
-	MetricCompPaid                // compensation paid in the year, yuan
-	MetricRecoveries              // recoveries received in the year, yuan
-	MetricFeeRate                 // average fee rate borrowers pay in the year
-	MetricSmallAgriBalance        // small/micro + agri guaranteed balance at year end, yuan
-	MetricReleased                // guarantees released (matured or compensated) in the year, yuan
+	MetricBalance              = iota // guaranteed balance at year end, yuan
+	MetricNetAssets                   // net assets at year end, yuan
+	MetricLeveragePerf                // guaranteed balance / net assets
+	MetricLeverageReg                 // risk-weighted balance / (net assets − equity in other guarantors)
+	MetricLeverageFiscal              // guaranteed balance / government capital
+	MetricCompRate                    // compensation paid / guarantees released in the year
+	MetricCompRateBalance             // compensation paid / guaranteed balance at the start of the year
+	MetricCompPaid                    // compensation paid in the year, yuan
+	MetricRecoveries                  // recoveries received in the year, yuan
+	MetricFeeRate                     // average fee rate borrowers pay in the year, after the county's fee subsidy
+	MetricSmallAgriBalance            // small/micro + agri guaranteed balance at year end, yuan
+	MetricReleased                    // guarantees released (matured or compensated) in the year, yuan
+	MetricLoanBalance                 // loan balance (principal of the guaranteed loans) at year end, yuan
+	MetricSmallAgriLoanBalance        // small/micro + agri loan balance at year end, yuan
+	MetricLeveragePerfLoan            // loan balance / net assets (performance leverage on the loan basis)
+	MetricFeeRateCharged              // average fee rate the guarantor charges (before the county's subsidy)
+	MetricReserves                    // unearned-fee + compensation reserves at year end, yuan
 	NMetrics
 )
 
 // MetricNames are the metrics' names in the result document.
 var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage_performance", "leverage_regulatory",
 	"leverage_fiscal", "compensation_rate", "compensation_rate_balance", "compensation_paid", "recoveries",
-	"fee_rate", "small_agri_balance", "released"}
+	"fee_rate", "small_agri_balance", "released", "loan_balance", "small_agri_loan_balance", "leverage_performance_loan",
+	"fee_rate_charged", "reserves"}
 
 // Ledger is the compiled policy and balance-sheet projection of DESIGN.md
 // "Policy: who pays a loss" and "Projection and targets". It observes every
@@ -57,7 +63,9 @@ var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage
 //	bank (1 − g_i)·C, re-guarantor s_r·C, national fund s_n·C, county fund s_c·C,
 //	guarantor the rest,
 //
-// with g_i the loan's guarantee ratio (default 1 − policy.bank_share) and
+// with g_i the loan's guarantee ratio (models.Policy.GuaranteeRatio: its
+// own, or 1 − policy.bank_share when it has none or under
+// policy.bank_share_applies: all) and
 // s_r = s_n = 0 for loans not eligible for re-guarantee. Compensation is
 // paid at t + u + grace_days/365; claims paid in the same year are taken in
 // time order. The county fund pays its part while its yearly budget lasts.
@@ -76,8 +84,13 @@ var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage
 //
 //	NA_t = NA_{t−1} + fees + fee subsidy + y·NA_{t−1} − opex·B_{t−1}
 //	       − re-guarantee fee − retained compensation + retained recoveries + injections
+//	       − ΔU_t − ΔR_t   (with policy.reserves.deduct)
 //
-// with fees accrued on each loan's guaranteed balance while it is alive.
+// with fees accrued on each loan's guaranteed balance while it is alive,
+// U_t = unearned_fee × (fees + fee subsidy of year t) the unearned-fee
+// reserve and R_t = min(R_{t−1} + compensation_add·B_t, compensation_cap·B_t)
+// the compensation reserve (U_0 on year 1's scheduled fees, R_0 the rest of
+// the guarantor's reserves in the snapshot, at least 0).
 type Ledger struct {
 	m   *Model
 	pol models.Policy
@@ -103,6 +116,7 @@ type Ledger struct {
 	yield        []float64 // [g]
 	capMax       []float64 // [g] regulatory leverage cap
 	minCap       []int64   // [g] capital minimum, 0 if none
+	resInit      []int64   // [g] reserves in the snapshot, fen
 	govCap       []int64   // [g]
 	parent       []int32   // [g] parent index or −1
 	stake        []float64 // [g]
@@ -152,6 +166,7 @@ type loanYear struct {
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
 type gyDet struct {
 	startBal, endBal, rwEnd, smallAgEnd int64
+	endLoan, smallAgLoanEnd             int64 // on the loan basis
 	matured, maturedEligLoan            int64 // guaranteed; eligible loan principal
 	feeB, feeS, reFee                   int64
 	feeBase                             float64 // Σ gb × alive fraction (for the average fee rate)
@@ -175,6 +190,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	}
 	L.opex, L.yield, L.capMax = make([]float64, G), make([]float64, G), make([]float64, G)
 	L.minCap, L.govCap, L.parent, L.stake = make([]int64, G), make([]int64, G), make([]int32, G), make([]float64, G)
+	L.resInit = make([]int64, G)
 	L.inject, L.largest = make([]int64, G*(H+1)), make([]int64, G)
 	for g, gr := range pf.Guarantors {
 		L.opex[g], L.yield[g] = pol.OpexRate, pol.InvestmentYield
@@ -191,6 +207,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		if gr.Level == models.LevelCounty {
 			L.minCap[g] = int64(sc.Targets.CapitalMin.MinimumFor(gr.County))
 		}
+		L.resInit[g] = int64(gr.Reserves)
 		L.govCap[g] = int64(gr.GovernmentCapital)
 		if L.govCap[g] < 0 {
 			L.govCap[g] = int64(gr.RegisteredCapital)
@@ -234,10 +251,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		gr := &pf.Guarantors[g]
 		ll.g, ll.cty = int32(g), int32(cidx[l.County])
 		ll.from, ll.maturity = m.from[i], m.maturity[i]
-		ratio := l.GuaranteeRatio
-		if math.IsNaN(ratio) {
-			ratio = 1 - pol.BankShare
-		}
+		ratio := pol.GuaranteeRatio(l)
 		ll.eligible = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
 		ll.gb = int64(math.Round(float64(l.Balance) * ratio))
 		ll.bal = int64(l.Balance)
@@ -300,9 +314,11 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			L.subsDet[int(ll.cty)*H+t] += feeS
 			if ll.maturity > float64(t+1) {
 				d.endBal += ll.gb
+				d.endLoan += ll.bal
 				d.rwEnd += ll.rw
 				if ll.smallAg {
 					d.smallAgEnd += ll.gb
+					d.smallAgLoanEnd += ll.bal
 				}
 			} else {
 				d.matured += ll.gb
@@ -407,6 +423,7 @@ type claimEvent struct {
 // gyPath is a guarantor-year's path-dependent figures.
 type gyPath struct {
 	endBalAdj, rwAdj, smallAgAdj, maturedAdj, maturedEligLoanAdj int64
+	endLoanAdj, smallAgLoanAdj                                   int64
 	feeBLost, feeSLost, reFeeLost                                int64
 	feeBaseLost                                                  float64
 	claims, recover                                              int64 // claims paid in the year and their eventual recoveries
@@ -598,9 +615,11 @@ func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, g, t int, u float
 		gp.feeBaseLost += lostBase
 		if ll.maturity > float64(y+1) {
 			gp.endBalAdj += ll.gb
+			gp.endLoanAdj += ll.bal
 			gp.rwAdj += ll.rw
 			if ll.smallAg {
 				gp.smallAgAdj += ll.gb
+				gp.smallAgLoanAdj += ll.bal
 			}
 		} else if ll.maturity > float64(y) {
 			gp.maturedAdj += ll.gb
@@ -615,20 +634,33 @@ func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, g, t int, u float
 // outlays and capital needs.
 func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 	H, G, C := L.H, len(L.Guarantors), len(L.Counties)
+	rs := L.pol.Reserves
 	for g := range G {
 		na := int64(L.Guarantors[g].NetAssets) + L.inject[g*(H+1)]
 		prevEnd := L.det[g*H].startBal
+		// Reserves today: the unearned-fee reserve on year 1's fees as
+		// scheduled, the rest of the snapshot's reserves the compensation
+		// reserve.
+		unearned := roundFen(rs.UnearnedFee * float64(L.det[g*H].feeB+L.det[g*H].feeS))
+		compRes := max(0, L.resInit[g]-unearned)
 		for t := range H {
 			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
 			feeB, feeS, reFee := d.feeB-gp.feeBLost, d.feeS-gp.feeSLost, d.reFee-gp.reFeeLost
 			startBal := prevEnd
+			endBal := d.endBal - gp.endBalAdj
+			prevEnd = endBal
 			inv := roundFen(L.yield[g] * float64(na))
 			opex := roundFen(L.opex[g] * float64(startBal))
 			na += feeB + feeS + inv - opex - reFee - gp.paid[PartyGuarantor] + s.recIn[g*H+t] + L.inject[g*(H+1)+t+1]
+			u := roundFen(rs.UnearnedFee * float64(feeB+feeS))
+			c := min(compRes+roundFen(rs.CompensationAdd*float64(endBal)), roundFen(rs.CompensationCap*float64(endBal)))
+			if rs.Deduct {
+				na -= (u - unearned) + (c - compRes)
+			}
+			unearned, compRes = u, c
 			s.na[g*H+t] = na
-			endBal := d.endBal - gp.endBalAdj
-			prevEnd = endBal
 			released := d.matured - gp.maturedAdj + gp.releasedComp
+			loanEnd := d.endLoan - gp.endLoanAdj
 			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
 			mt[MetricBalance] = float64(endBal) / 100
 			mt[MetricNetAssets] = float64(na) / 100
@@ -641,6 +673,11 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			mt[MetricFeeRate] = ratio0(float64(feeB), d.feeBase-gp.feeBaseLost)
 			mt[MetricSmallAgriBalance] = float64(d.smallAgEnd-gp.smallAgAdj) / 100
 			mt[MetricReleased] = float64(released) / 100
+			mt[MetricLoanBalance] = float64(loanEnd) / 100
+			mt[MetricSmallAgriLoanBalance] = float64(d.smallAgLoanEnd-gp.smallAgLoanAdj) / 100
+			mt[MetricLeveragePerfLoan] = ratio(float64(loanEnd), float64(na))
+			mt[MetricFeeRateCharged] = ratio0(float64(feeB+feeS), d.feeBase-gp.feeBaseLost)
+			mt[MetricReserves] = float64(unearned+compRes) / 100
 		}
 	}
 	// Regulatory leverage needs the children's net assets (equity held).
@@ -655,7 +692,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 	// The city: sums, with net assets consolidated (equity stakes in county
 	// guarantors are not counted twice).
 	for t := range H {
-		var bal, na, rw, comp, rel, rec, feeB, feeBase, sa, gov float64
+		var bal, na, rw, comp, rel, rec, feeB, feeS, feeBase, sa, gov, loan, saLoan, reserves float64
 		for g := range G {
 			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
 			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
@@ -669,6 +706,10 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			rel += mt[MetricReleased]
 			rec += mt[MetricRecoveries]
 			feeB += float64(d.feeB-gp.feeBLost) / 100
+			feeS += float64(d.feeS-gp.feeSLost) / 100
+			loan += mt[MetricLoanBalance]
+			saLoan += mt[MetricSmallAgriLoanBalance]
+			reserves += mt[MetricReserves]
 			feeBase += (d.feeBase - gp.feeBaseLost) / 100
 			sa += mt[MetricSmallAgriBalance]
 			gov += float64(L.govCap[g]) / 100
@@ -691,6 +732,10 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 		mt[MetricCompPaid], mt[MetricRecoveries], mt[MetricReleased] = comp, rec, rel
 		mt[MetricFeeRate] = ratio0(feeB, feeBase)
 		mt[MetricSmallAgriBalance] = sa
+		mt[MetricLoanBalance], mt[MetricSmallAgriLoanBalance] = loan, saLoan
+		mt[MetricLeveragePerfLoan] = ratio(loan, na)
+		mt[MetricFeeRateCharged] = ratio0(feeB+feeS, feeBase)
+		mt[MetricReserves] = reserves
 	}
 	for c := range C {
 		for t := range H {

@@ -67,7 +67,8 @@ func MoneyQuantilesOf(x []float64) Quantiles {
 
 // moneyMetric says which metrics are amounts of money.
 var moneyMetric = [NMetrics]bool{MetricBalance: true, MetricNetAssets: true, MetricCompPaid: true,
-	MetricRecoveries: true, MetricSmallAgriBalance: true, MetricReleased: true}
+	MetricRecoveries: true, MetricSmallAgriBalance: true, MetricReleased: true, MetricLoanBalance: true,
+	MetricSmallAgriLoanBalance: true, MetricReserves: true}
 
 // QuantilesOf summarizes x (modified: sorted in place). NaN for an empty x.
 func QuantilesOf(x []float64) Quantiles {
@@ -220,20 +221,20 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 		}
 		out = append(out, tr)
 	}
-	levMetric := func(def string) int {
-		switch def {
-		case models.LeverageRegulatory:
-			return MetricLeverageReg
-		case models.LeverageFiscal:
-			return MetricLeverageFiscal
-		}
-		return MetricLeveragePerf
+	basis := tg.BasisOr()
+	balMetric := MetricSmallAgriLoanBalance
+	if basis == models.BasisGuaranteed {
+		balMetric = MetricSmallAgriBalance
+	}
+	feeMetric := MetricFeeRateCharged
+	if tg.FeeDefinition() == models.FeeBorrowerNet {
+		feeMetric = MetricFeeRate
 	}
 	for t := range H {
 		year := t + 1
 		if !tg.BalanceMin.Off {
-			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, "", func(q int) float64 {
-				v := b.Metric(q, G, t, MetricSmallAgriBalance)
+			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, basis, func(q int) float64 {
+				v := b.Metric(q, G, t, balMetric)
 				if v > tg.BalanceMin.Threshold {
 					return 0
 				}
@@ -250,8 +251,8 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 				if def == "" {
 					def = models.LeveragePerformance
 				}
-				k := levMetric(def)
-				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, def, func(q int) float64 {
+				k := levMetric(def, basis)
+				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, models.LeverageLabel(def, basis), func(q int) float64 {
 					if b.Metric(q, g, t, MetricNetAssets) <= 0 {
 						return tg.LeverageMin.Threshold // insolvent: no leverage to speak of
 					}
@@ -259,15 +260,15 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 				})
 			}
 			if !tg.CompensationRateMax.Off {
-				add(TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, "", func(q int) float64 {
+				add(TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, models.CompRateReleased, func(q int) float64 {
 					return b.Metric(q, g, t, MetricCompRate) - tg.CompensationRateMax.Threshold
 				})
 			}
 			if !tg.FeeMax.Off {
-				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, "", func(q int) float64 {
+				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, tg.FeeDefinition(), func(q int) float64 {
 					// Strict ("< 1 %"); fees are rounded to the fen loan by
 					// loan, so a rate within 1e-9 of the threshold counts as on it.
-					v := b.Metric(q, g, t, MetricFeeRate)
+					v := b.Metric(q, g, t, feeMetric)
 					if v < tg.FeeMax.Threshold-1e-9 {
 						return 0
 					}
@@ -283,7 +284,7 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 				if def == "" {
 					def = models.LeverageRegulatory
 				}
-				k := levMetric(def)
+				k := levMetric(def, models.BasisGuaranteed)
 				add(TargetLeverageMax, scope, year, cap, def, func(q int) float64 {
 					return b.Metric(q, g, t, k) - cap
 				})
@@ -291,13 +292,13 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			if !tg.CapitalMin.Off && L.minCap[g] > 0 {
 				minYuan := float64(L.minCap[g]) / 100
 				reg := float64(L.regCap[g*H+t]) / 100 // injections count as capital
-				add(TargetCapitalMin, scope, year, minYuan, "", func(q int) float64 {
+				add(TargetCapitalMin, scope, year, minYuan, models.CapitalBoth, func(q int) float64 {
 					return max(minYuan-b.Metric(q, g, t, MetricNetAssets), minYuan-reg)
 				})
 			}
 			if !tg.ConcentrationMax.Off && L.largest[g] > 0 {
 				lg := float64(L.largest[g]) / 100
-				add(TargetConcentrationMax, scope, year, tg.ConcentrationMax.Threshold, "", func(q int) float64 {
+				add(TargetConcentrationMax, scope, year, tg.ConcentrationMax.Threshold, models.ConcentrationBorrower, func(q int) float64 {
 					na := b.Metric(q, g, t, MetricNetAssets)
 					if na <= 0 {
 						return math.Inf(1)
@@ -307,10 +308,25 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			}
 		}
 		if !tg.BankShareMin.Off {
-			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, "", func(int) float64 {
+			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, models.BankSharePolicy, func(int) float64 {
 				return tg.BankShareMin.Threshold - L.pol.BankShare
 			})
 		}
 	}
 	return out
+}
+
+// levMetric is the metric of a leverage definition; performance leverage
+// is on the balance basis given.
+func levMetric(def, basis string) int {
+	switch def {
+	case models.LeverageRegulatory:
+		return MetricLeverageReg
+	case models.LeverageFiscal:
+		return MetricLeverageFiscal
+	}
+	if basis == models.BasisGuaranteed {
+		return MetricLeveragePerf
+	}
+	return MetricLeveragePerfLoan
 }

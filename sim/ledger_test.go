@@ -11,6 +11,11 @@ import (
 // handWorked is the example of testdata/ledger/README.md: two guarantors, three
 // loans, two years, two defaults placed by hand.
 func handWorked(t *testing.T) (*Ledger, *LedgerResult) {
+	return handWorkedReserves(t, false)
+}
+
+// handWorkedReserves is handWorked with policy.reserves.deduct set to deduct.
+func handWorkedReserves(t *testing.T, deduct bool) (*Ledger, *LedgerResult) {
 	t.Helper()
 	nan := math.NaN()
 	pf := &models.Portfolio{AsOf: asOf, Guarantors: []models.Guarantor{
@@ -38,6 +43,7 @@ func handWorked(t *testing.T) (*Ledger, *LedgerResult) {
 	sc.Growth.RunOff = true // the example runs off: no new business
 	sc.Policy.OpexRate, sc.Policy.InvestmentYield = 0.01, 0.02
 	sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 5 * models.Wan}
+	sc.Policy.Reserves.Deduct = deduct
 	m := mustCompile(t, pf, &sc)
 	L, err := NewLedger(m, pf, &sc)
 	if err != nil {
@@ -105,6 +111,36 @@ func TestLedgerHandWorked(t *testing.T) {
 	}
 	if got := r.CountyComp[(0*r.C+c)*r.H+0]; got != 5_000_000 {
 		t.Errorf("330382 risk compensation y1 = %d fen, want 5,000,000", got)
+	}
+}
+
+// TestReservesHandWorked: the hand-worked example with reserves deducted
+// from net assets (testdata/ledger/README.md "Reserves"), guarantor GB:
+// reserves 0 in the snapshot; year 1 fees 4,000 → unearned-fee reserve
+// 2,000 (as today: no change), compensation reserve 1 % × 400,000 = 4,000;
+// year 2 fees 3,800 → unearned 1,900 (−100), balance 0 → compensation
+// reserve capped at 10 % × 0 = 0 (−4,000, released).
+func TestReservesHandWorked(t *testing.T) {
+	_, r := handWorkedReserves(t, true)
+	const GB = 1
+	for _, c := range []struct {
+		name string
+		y, k int
+		want float64
+	}{
+		{"GB net assets y1", 0, MetricNetAssets, 5_100_000 - 4_000},
+		{"GB reserves y1", 0, MetricReserves, 2_000 + 4_000},
+		{"GB net assets y2", 1, MetricNetAssets, 5_096_000 + 3_800 + 101_920 - 4_000 + 100 + 4_000},
+		{"GB reserves y2", 1, MetricReserves, 1_900},
+	} {
+		if got := r.Metric(0, GB, c.y, c.k); got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Not deducted: the same reserves are reported, net assets untouched.
+	_, r = handWorked(t)
+	if got := r.Metric(0, GB, 0, MetricReserves); got != 6_000 {
+		t.Errorf("GB reserves y1 (not deducted) = %v, want 6,000", got)
 	}
 }
 

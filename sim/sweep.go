@@ -65,6 +65,12 @@ type SweepResult struct {
 	Workers        int      `json:"workers"`
 	ElapsedSeconds float64  `json:"elapsed_seconds"` // set by the caller
 	Confidence     Number   `json:"confidence"`      // of the top-ups
+	// BankShareApplies (policy.bank_share_applies: "unset" or "all") and
+	// BookMoves (the share of today's loan balance whose guarantee ratio
+	// follows policy.bank_share) say how much of the book a bank-share
+	// sweep moves; set only when Param is policy.bank_share.
+	BankShareApplies string `json:"bank_share_applies,omitempty"`
+	BookMoves        Number `json:"book_moves,omitempty"`
 	// Response is the behavioural response, absent when off.
 	Response *SweepResponse `json:"response,omitempty"`
 	// Notes says what the sweep changed beyond Param (allow_below_floor,
@@ -177,14 +183,20 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 			"; the points' defaults then differ, and common random numbers only keep them close")
 	}
 	if opt.Param == BankSharePath {
-		own := 0
-		for i := range pf.Loans {
-			if !math.IsNaN(pf.Loans[i].GuaranteeRatio) {
-				own++
+		res.BankShareApplies, res.BookMoves = bookMoves(pf, &base.Policy)
+		if res.BankShareApplies == models.BankShareAll {
+			res.Notes = append(res.Notes, fmt.Sprintf("policy.bank_share_applies: all — the bank share applies to every loan, "+
+				"overriding their own guarantee_ratio: %.1f %% of the loan balance moves with it", 100*res.BookMoves))
+		} else {
+			own := 0
+			for i := range pf.Loans {
+				if !math.IsNaN(pf.Loans[i].GuaranteeRatio) {
+					own++
+				}
 			}
-		}
-		if own > 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("%d of %d loans carry their own guarantee_ratio; policy.bank_share changes only the others", own, len(pf.Loans)))
+			res.Notes = append(res.Notes, fmt.Sprintf("policy.bank_share_applies: unset — %d of %d loans carry their own guarantee_ratio "+
+				"and keep it; policy.bank_share moves the others and all new business: %.1f %% of today's loan balance "+
+				"(set policy.bank_share_applies=all to move every loan)", own, len(pf.Loans), 100*res.BookMoves))
 		}
 	}
 
@@ -310,4 +322,26 @@ func sweepDiffs(from, to float64, a, b []int64, P int) []SweepDiff {
 			SEPaired: Money(sdd / rp), SEIndependent: Money(math.Hypot(sdx, sdy) / rp)})
 	}
 	return out
+}
+
+// bookMoves returns which loans policy.bank_share applies to and the share
+// of today's loan balance whose guarantee ratio follows it: every loan
+// under "all", the loans without their own guarantee_ratio otherwise.
+func bookMoves(pf *models.Portfolio, pol *models.Policy) (string, Number) {
+	applies := pol.BankShareApplies
+	if applies == "" {
+		applies = models.BankShareUnset
+	}
+	var moves, total float64
+	for i := range pf.Loans {
+		b := float64(pf.Loans[i].Balance)
+		total += b
+		if applies == models.BankShareAll || math.IsNaN(pf.Loans[i].GuaranteeRatio) {
+			moves += b
+		}
+	}
+	if total == 0 {
+		return applies, 0
+	}
+	return applies, Number(moves / total)
 }

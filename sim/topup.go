@@ -360,14 +360,7 @@ func newLevCheck(L *Ledger, b *LedgerResult) *levCheck {
 	if lv.def == "" {
 		lv.def = models.LeveragePerformance
 	}
-	switch lv.def {
-	case models.LeverageRegulatory:
-		lv.k = MetricLeverageReg
-	case models.LeverageFiscal:
-		lv.k = MetricLeverageFiscal
-	default:
-		lv.k = MetricLeveragePerf
-	}
+	lv.k = levMetric(lv.def, L.tg.BasisOr())
 	lv.gw = make([][]float64, b.G)
 	for g := range b.G {
 		lv.gw[g] = make([]float64, b.H)
@@ -407,6 +400,8 @@ func (lv *levCheck) after(p, g, t int, add, netAssets, held float64) float64 {
 	switch lv.k {
 	case MetricLeveragePerf:
 		return ratio(lv.b.Metric(p, g, t, MetricBalance), netAssets+add)
+	case MetricLeveragePerfLoan:
+		return ratio(lv.b.Metric(p, g, t, MetricLoanBalance), netAssets+add)
 	default: // regulatory: RW = lev·D with D = net assets less equity held
 		d := netAssets - held
 		if d <= 0 || math.IsInf(lev, 0) {

@@ -161,15 +161,20 @@ var metricNames = map[string]name{
 	"fee_rate":                  {"Average fee rate", "平均担保费率"},
 	"small_agri_balance":        {"Small/micro + agri balance", "小微三农在保余额"},
 	"released":                  {"Guarantees released", "解保额"},
+	"loan_balance":              {"Loan balance", "在保贷款余额"},
+	"small_agri_loan_balance":   {"Small/micro + agri loan balance", "小微三农在保贷款余额"},
+	"leverage_performance_loan": {"Leverage (performance, loan basis)", "放大倍数（业务，贷款口径）"},
+	"fee_rate_charged":          {"Average fee rate charged", "平均担保费率（收取）"},
+	"reserves":                  {"Reserves", "准备金"},
 }
 
 // metricKind says how a metric is formatted: money (yuan), a ratio
 // (leverage) or a rate (a fraction shown in %).
 func metricKind(metric string) string {
 	switch metric {
-	case "leverage_performance", "leverage_regulatory", "leverage_fiscal":
+	case "leverage_performance", "leverage_regulatory", "leverage_fiscal", "leverage_performance_loan":
 		return "ratio"
-	case "compensation_rate", "compensation_rate_balance", "fee_rate":
+	case "compensation_rate", "compensation_rate_balance", "fee_rate", "fee_rate_charged":
 		return "rate"
 	}
 	return "money"

@@ -486,8 +486,9 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 
 // cityMetrics lists the city's projected metrics by year.
 func cityMetrics(doc *sim.Document) []metricRow {
-	order := []string{"guaranteed_balance", "small_agri_balance", "net_assets", "leverage_performance", "leverage_regulatory",
-		"leverage_fiscal", "compensation_rate", "compensation_paid", "recoveries", "fee_rate"}
+	order := []string{"loan_balance", "guaranteed_balance", "small_agri_loan_balance", "small_agri_balance", "net_assets",
+		"leverage_performance_loan", "leverage_performance", "leverage_regulatory", "leverage_fiscal", "compensation_rate",
+		"compensation_paid", "recoveries", "fee_rate_charged", "fee_rate", "reserves"}
 	var rows []metricRow
 	for _, m := range order {
 		r := metricRow{Name: metricNames[m]}
@@ -563,11 +564,14 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 		{name{"Loans", "笔数"}, fmtNum(float64(pos.Loans), 0)},
 		{name{"Loan balance", "贷款余额"}, fmtYi(pos.Balance.Yuan()) + " 亿"},
 		{name{"Guaranteed balance", "在保余额"}, fmtYi(pos.Guaranteed.Yuan()) + " 亿"},
-		{name{"Small/micro + agri", "小微三农在保"}, fmtYi(pos.SmallMicroAgriGuaranteed.Yuan()) + " 亿"},
+		{name{"Small/micro + agri, loan basis", "小微三农在保贷款"}, fmtYi(pos.SmallMicroAgriBalance.Yuan()) + " 亿"},
+		{name{"Small/micro + agri, guaranteed basis", "小微三农在保"}, fmtYi(pos.SmallMicroAgriGuaranteed.Yuan()) + " 亿"},
 		{name{"Net assets, consolidated", "合并净资产"}, fmtYi(pos.City.NetAssets.Yuan()) + " 亿"},
-		{name{"Leverage, performance", "放大倍数"}, fmtNum(float64(pos.City.Leverage.Performance), 2)},
+		{name{"Leverage, performance, loan basis", "放大倍数（贷款口径）"}, fmtNum(float64(pos.City.Leverage.PerformanceLoan), 2)},
+		{name{"Leverage, performance, guaranteed basis", "放大倍数"}, fmtNum(float64(pos.City.Leverage.Performance), 2)},
 		{name{"Leverage, regulatory", "监管放大倍数"}, fmtNum(float64(pos.City.Leverage.Regulatory), 2)},
-		{name{"Average fee", "平均费率"}, fmtPct(float64(pos.AverageFee), 2)},
+		{name{"Average fee, charged", "平均费率"}, fmtPct(float64(pos.AverageFee), 2)},
+		{name{"Expected compensation rate (PDs)", "预期代偿率"}, fmtPct(float64(pos.ExpectedCompensationRate), 2)},
 	}
 	gn := guarantorNames(pos)
 	for _, g := range pos.Guarantors {

@@ -86,15 +86,19 @@ func printPosition(w io.Writer, source string, p *models.Position) {
 
 	t := newTextTable("", "amount (亿 yuan)")
 	t.add("loan balance", fmtYi(p.Balance))
-	t.add("guaranteed balance", fmtYi(p.Guaranteed))
+	t.add("  of which small/micro + agri", fmtYi(p.SmallMicroAgriBalance))
+	t.add("guaranteed balance (balance × guarantee ratio)", fmtYi(p.Guaranteed))
 	t.add("  of which small/micro + agri", fmtYi(p.SmallMicroAgriGuaranteed))
 	t.add("risk-weighted guarantee liability", fmtYi(p.RiskWeighted))
 	t.add("net assets, consolidated", fmtYi(p.City.NetAssets))
 	t.add("government capital, consolidated", fmtYi(p.City.GovernmentCapital))
 	t.print(w, 1)
 	fmt.Fprintf(w, "\nCity-wide leverage (consolidated: the city institution's equity in county ones counted once):\n")
-	fmt.Fprintf(w, "  regulatory %s   performance %s   fiscal %s   average fee %s\n\n",
-		fmtMultiple(p.City.Leverage.Regulatory), fmtMultiple(p.City.Leverage.Performance), fmtMultiple(p.City.Leverage.Fiscal), fmtPct(p.AverageFee))
+	fmt.Fprintf(w, "  regulatory %s   performance %s (loan basis) %s (guaranteed basis)   fiscal %s\n",
+		fmtMultiple(p.City.Leverage.Regulatory), fmtMultiple(p.City.Leverage.PerformanceLoan), fmtMultiple(p.City.Leverage.Performance), fmtMultiple(p.City.Leverage.Fiscal))
+	fmt.Fprintf(w, "  average fee %s charged, %s borrower net of the county subsidy   expected year-1 compensation rate %s (from the PDs)\n",
+		fmtPct(p.AverageFee), fmtPct(p.AverageFeeBorrowerNet), fmtPct(p.ExpectedCompensationRate))
+	fmt.Fprintf(w, "  targets judge balance_min and performance leverage on the %s basis (targets.basis)\n\n", p.Basis)
 
 	fmt.Fprintln(w, "Guarantors (amounts in 亿 yuan)")
 	t = newTextTable("guarantor", "name", "county", "loans", "balance", "guaranteed", "net assets", "registered", "gov. capital", "equity in others")
@@ -105,14 +109,14 @@ func printPosition(w io.Writer, source string, p *models.Position) {
 	t.print(w, 3)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Guarantors: leverage, fee, concentration (largest borrower and limit in 万 yuan)")
-	t = newTextTable("guarantor", "focused", "regulatory", "performance", "fiscal", "avg fee", "largest borrower", "guaranteed", "limit", "share of NA")
+	t = newTextTable("guarantor", "focused", "regulatory", "perf. loan", "perf. guar.", "fiscal", "fee charged", "fee net", "exp. comp. rate", "largest borrower", "guaranteed", "limit", "share of NA")
 	for _, g := range p.Guarantors {
 		focused := ""
 		if g.Focused {
 			focused = "yes"
 		}
-		t.add(g.ID, focused, fmtMultiple(g.Leverage.Regulatory), fmtMultiple(g.Leverage.Performance), fmtMultiple(g.Leverage.Fiscal),
-			fmtPct(g.AverageFee), g.LargestBorrower, fmtWan(g.LargestBorrowerGuaranteed), fmtWan(g.ConcentrationLimit),
+		t.add(g.ID, focused, fmtMultiple(g.Leverage.Regulatory), fmtMultiple(g.Leverage.PerformanceLoan), fmtMultiple(g.Leverage.Performance),
+			fmtMultiple(g.Leverage.Fiscal), fmtPct(g.AverageFee), fmtPct(g.AverageFeeBorrowerNet), fmtPct(g.ExpectedCompensationRate), g.LargestBorrower, fmtWan(g.LargestBorrowerGuaranteed), fmtWan(g.ConcentrationLimit),
 			fmtPct(shareOf(g.LargestBorrowerGuaranteed, g.NetAssets)))
 	}
 	t.print(w, 2)

@@ -98,10 +98,11 @@ func TestDescribeExample(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Portfolio embedded example, as of 2022-12-31: 20000 loans",
-		"  of which small/micro + agri                180.82", // just short of the seed's 200亿
+		"  of which small/micro + agri                             227.40", // loan basis: above the seed's 200亿
+		"  of which small/micro + agri                             180.82", // guaranteed basis: just short of it
 		"330382 乐清市",
-		"✗  balance_min        city",
-		"✓  leverage_min       G-330382  performance             5.20  ≥       5.00",
+		"✓  balance_min        city      loan                227.40亿  >   200.00亿",
+		"✓  leverage_min       G-330382  performance/loan        6.55  ≥       5.00",
 		"✗  capital_min        G-330329  registered_capital",
 		"checks hold.",
 	} {

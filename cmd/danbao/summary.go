@@ -195,6 +195,21 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	// Each target's definition (the same in every scope and year).
+	defs := map[string]string{}
+	var ids []string
+	for _, t := range d.Targets {
+		if _, ok := defs[t.ID]; !ok {
+			ids = append(ids, t.ID)
+		}
+		defs[t.ID] = t.Definition
+	}
+	fmt.Fprint(w, "  definitions:")
+	for _, id := range ids {
+		fmt.Fprintf(w, " %s=%s", id, defs[id])
+	}
+	fmt.Fprintln(w)
+	printBases(w, d)
 	for _, id := range []string{sim.TargetBalanceMin, sim.TargetBankShareMin} {
 		for _, t := range d.Targets {
 			if t.ID == id {
@@ -234,4 +249,21 @@ func printOutlays(w io.Writer, d *sim.Document) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// printBases prints the city's small/micro + agri balance and performance
+// leverage on both bases side by side (means by year): the loan basis
+// (outstanding principal) and the guaranteed basis (balance × guarantee
+// ratio). targets.basis chooses which one the targets judge.
+func printBases(w io.Writer, d *sim.Document) {
+	if len(d.Years) == 0 || d.Years[0].Metrics == nil {
+		return
+	}
+	fmt.Fprintln(w, "  city, both bases (mean): small/micro + agri balance 亿 loan / guaranteed; performance leverage loan / guaranteed")
+	for y, yr := range d.Years {
+		m := yr.Metrics[sim.CityScope]
+		fmt.Fprintf(w, "    year %d: %.2f / %.2f 亿; %.2f / %.2f\n", y+1,
+			float64(m["small_agri_loan_balance"].Mean)/1e8, float64(m["small_agri_balance"].Mean)/1e8,
+			float64(m["leverage_performance_loan"].Mean), float64(m["leverage_performance"].Mean))
+	}
 }

@@ -226,7 +226,7 @@ func (g *gen) loan(i int) models.Loan {
 	if same {
 		l.PD = g.prev.PD
 	} else {
-		pd := pdBase[l.Segment] * pdInd[l.Industry] * pdProduct[l.Product] *
+		pd := pdCalibration * pdBase[l.Segment] * pdInd[l.Industry] * pdProduct[l.Product] *
 			math.Exp(pdSigma*g.r.NormFloat64()-pdSigma*pdSigma/2)
 		l.PD = math.Round(math.Min(math.Max(pd, pdMin), pdMax)*1e5) / 1e5
 	}

@@ -171,7 +171,10 @@ func TestStatistics(t *testing.T) {
 		check("share of loans ≤ 500万", s.le500Share, 0.5, 1)
 		check("loans above the 1000万 re-guarantee cap", float64(s.above1000), 20, 400)
 		check("loans above 2000万", float64(s.max), 0, 0)
-		check("balance-weighted PD", s.pdBal, 0.015, 0.02)
+		// pdCalibration puts the baseline year-1 compensation rate (compensation
+		// / guarantees released) at about 1.8 % (TestExampleCalibration); the
+		// balance-weighted PD that gives is about 1.26 %.
+		check("balance-weighted PD", s.pdBal, 0.011, 0.014)
 		check("mean LGD", s.lgd, 0.6, 0.75)
 		check("consolidated leverage", s.leverage, 3, 4)
 		// Just short of the seed's 200亿 (the target is interesting, not met).
