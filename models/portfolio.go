@@ -9,8 +9,11 @@ import (
 // Loan is one guarantee contract (one row of loans.arrow). Columns and
 // defaults follow DESIGN.md "Data".
 type Loan struct {
-	LoanID      string // unique
-	BorrowerID  string // default LoanID; used for concentration limits
+	LoanID     string // unique
+	BorrowerID string // default LoanID; used for concentration limits
+	// GroupID is the related-party group (关联方) of the borrower, or ""
+	// for none; the concentration limit per group is 15 % of net assets.
+	GroupID     string
 	GuarantorID string // must exist among the guarantors
 	BankID      string // default "unknown"
 	County      string // GB/T 2260 code (e.g. "330382" 乐清市) or name

@@ -141,6 +141,12 @@ type GuarantorPosition struct {
 	LargestBorrower           string `json:"largest_borrower,omitempty"`
 	LargestBorrowerGuaranteed Cents  `json:"largest_borrower_guaranteed"`
 	ConcentrationLimit        Cents  `json:"concentration_limit"`
+	// LargestGroup is the group_id with the largest guaranteed balance at
+	// this guarantor ("" when no loan has a group), and
+	// GroupConcentrationLimit is targets.ConcentrationGroupMax × net assets.
+	LargestGroup            string `json:"largest_group,omitempty"`
+	LargestGroupGuaranteed  Cents  `json:"largest_group_guaranteed"`
+	GroupConcentrationLimit Cents  `json:"group_concentration_limit"`
 
 	// MinBankShare is the smallest share a bank keeps on any of the
 	// guarantor's loans, 1 − the largest guarantee ratio (NaN: no loans).
@@ -285,19 +291,19 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 	}
 
 	type agg struct {
-		loans            int
-		balance, guar    Cents
-		rw               Cents
-		feeW, feeNetW    float64 // Σ guaranteed × fee (charged, borrower's net), in fen
-		compE, relE      float64 // expected year-1 compensation and guarantees released, fen
-		maxRatio         float64 // largest guarantee ratio (smallest bank share)
-		borrowers        map[string]Cents
-		largest          string
-		largestGuarantee Cents
+		loans             int
+		balance, guar     Cents
+		rw                Cents
+		feeW, feeNetW     float64 // Σ guaranteed × fee (charged, borrower's net), in fen
+		compE, relE       float64 // expected year-1 compensation and guarantees released, fen
+		maxRatio          float64 // largest guarantee ratio (smallest bank share)
+		borrowers, groups map[string]Cents
+		largest           string
+		largestGuarantee  Cents
 	}
 	per := make([]agg, len(pf.Guarantors))
 	for i := range per {
-		per[i].borrowers = map[string]Cents{}
+		per[i].borrowers, per[i].groups = map[string]Cents{}, map[string]Cents{}
 	}
 	var cityFeeW, cityFeeNetW, cityCompE, cityRelE float64
 	buckets := [4]map[string]*Bucket{{}, {}, {}, {}}
@@ -359,6 +365,9 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		a.relE += relE
 		a.maxRatio = math.Max(a.maxRatio, l.guaranteeRatio(&pol))
 		a.borrowers[borrower] += guar
+		if l.GroupID != "" {
+			a.groups[l.GroupID] += guar
+		}
 	}
 	pos.Borrowers = len(borrowers)
 	pos.AverageFee = Ratio(cityFeeW / float64(pos.Guaranteed))
@@ -398,6 +407,8 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 			}
 		}
 		gp.LargestBorrower, gp.LargestBorrowerGuaranteed = a.largest, a.largestGuarantee
+		gp.LargestGroup, gp.LargestGroupGuaranteed = largestOf(a.groups)
+		gp.GroupConcentrationLimit = gp.NetAssets.MulRate(tg.ConcentrationGroupMax.Threshold)
 		gp.MinBankShare = Ratio(math.NaN())
 		if a.loans > 0 {
 			// Rounded to 12 decimals so that 1 − 0.8 reads 0.2, not 0.19999999999999996.
@@ -454,7 +465,8 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 //	leverage_max       each       leverage (default regulatory) ≤ threshold, focused ≤ FocusedThreshold
 //	fee_max            city, each average fee (charged, or borrower_net) < threshold (guarantors with business)
 //	capital_min        each county guarantor with a minimum: registered capital ≥ it, net assets ≥ it
-//	concentration_max  each       largest borrower's guaranteed balance ≤ threshold × net assets
+//	concentration_max  each       largest borrower's guaranteed balance ≤ threshold × net assets (definition
+//	                              "borrower"), largest group's ≤ concentration_group_max × net assets ("group")
 //	bank_share_min     policy     policy bank share ≥ threshold;
 //	                   each       smallest bank share of its loans (1 − largest guarantee ratio) ≥ threshold
 //
@@ -533,6 +545,17 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 			out = append(out, c)
 		}
 	}
+	if t := tg.ConcentrationGroupMax; !t.Off {
+		for _, g := range pos.Guarantors {
+			if g.LargestGroup == "" {
+				continue
+			}
+			out = append(out, Check{ID: "concentration_max", Scope: g.ID, Definition: ConcentrationGroup, Unit: "rate",
+				Value: ratioOf(g.LargestGroupGuaranteed, g.NetAssets), Threshold: Ratio(t.Threshold),
+				Amount: &g.LargestGroupGuaranteed, Limit: &g.GroupConcentrationLimit,
+				Holds: g.LargestGroupGuaranteed <= g.GroupConcentrationLimit})
+		}
+	}
 	if t := tg.BankShareMin; !t.Off {
 		ratio("bank_share_min", "policy", BankSharePolicy, "rate", pol.BankShare, t.Threshold, pol.BankShare >= t.Threshold-ratioTolerance)
 		for _, g := range pos.Guarantors {
@@ -582,4 +605,17 @@ func (l *Loan) expectedYearOne(asOf Date, pol *Policy, guar Cents) (comp, releas
 		}
 	}
 	return l.PD * claim, float64(guar) * (m + l.PD)
+}
+
+// largestOf returns the key with the largest amount (ties: the smallest
+// key), or "" and 0 for an empty map.
+func largestOf(m map[string]Cents) (string, Cents) {
+	var best string
+	var v Cents
+	for k, x := range m {
+		if x > v || (x == v && (best == "" || k < best)) {
+			best, v = k, x
+		}
+	}
+	return best, v
 }

@@ -308,3 +308,31 @@ func TestDescribeEdges(t *testing.T) {
 		t.Errorf("unknown guarantor: total %v, G-CITY loans %d, borrowers %d", p.Guaranteed, p.Guarantors[0].Loans, p.Borrowers)
 	}
 }
+
+// TestDescribeGroups: concentration per related-party group (group_id) at
+// 15 % of net assets, beside the per-borrower limit. L2 and L3 (G-A, 645万
+// guaranteed) form group R1: limit 15 % × 400万 = 60万, fails; L1 (G-CITY,
+// 240万) is group R2: limit 15 % × 1200万 = 180万, fails. A guarantor
+// without groups gets no group check.
+func TestDescribeGroups(t *testing.T) {
+	pf := threeLoans()
+	pf.Loans[0].GroupID, pf.Loans[1].GroupID, pf.Loans[2].GroupID = "R2", "R1", "R1"
+	p := models.Describe(pf, models.Policy4321(), models.DefaultTargets())
+	var got []string
+	for _, c := range p.Targets {
+		if c.ID == "concentration_max" && c.Definition == models.ConcentrationGroup {
+			got = append(got, renderChecks([]models.Check{c})...)
+		}
+	}
+	want := []string{"concentration_max G-CITY group 240万 vs 180万: ✗", "concentration_max G-A group 645万 vs 60万: ✗"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("group checks:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	pf.Loans[0].GroupID = ""
+	p = models.Describe(pf, models.Policy4321(), models.DefaultTargets())
+	for _, c := range p.Targets {
+		if c.Definition == models.ConcentrationGroup && c.Scope == "G-CITY" {
+			t.Errorf("G-CITY has no group but got a group check: %+v", c)
+		}
+	}
+}

@@ -92,8 +92,13 @@ type Targets struct {
 	CapitalMin CapitalMin `yaml:"capital_min" json:"capital_min"`
 	// BankShareMin: the policy's bank share ≥ threshold. Default 0.20.
 	BankShareMin Target `yaml:"bank_share_min" json:"bank_share_min"`
-	// ConcentrationMax: largest single borrower ≤ threshold × net assets. Default 0.10.
+	// ConcentrationMax: largest single borrower (borrower_id) ≤ threshold ×
+	// net assets. Default 0.10.
 	ConcentrationMax Target `yaml:"concentration_max" json:"concentration_max"`
+	// ConcentrationGroupMax: largest related-party group (group_id) ≤
+	// threshold × net assets; reported under the id concentration_max with
+	// definition "group". Default 0.15.
+	ConcentrationGroupMax Target `yaml:"concentration_group_max" json:"concentration_group_max"`
 }
 
 // CapitalMin is the capital-minimum target per county.
@@ -118,15 +123,16 @@ func (c CapitalMin) MinimumFor(county string) Cents {
 // DefaultTargets returns the seed's targets.
 func DefaultTargets() Targets {
 	return Targets{
-		Basis:               BasisLoan,
-		BalanceMin:          Target{Threshold: 2e10},
-		LeverageMin:         Target{Threshold: 5, Definition: LeveragePerformance},
-		LeverageMax:         Target{Threshold: 10, Definition: LeverageRegulatory},
-		FocusedThreshold:    15,
-		CompensationRateMax: Target{Threshold: 0.05},
-		FeeMax:              Target{Threshold: 0.01, Definition: FeeCharged},
-		BankShareMin:        Target{Threshold: BankShareFloor},
-		ConcentrationMax:    Target{Threshold: 0.10},
+		Basis:                 BasisLoan,
+		BalanceMin:            Target{Threshold: 2e10},
+		LeverageMin:           Target{Threshold: 5, Definition: LeveragePerformance},
+		LeverageMax:           Target{Threshold: 10, Definition: LeverageRegulatory},
+		FocusedThreshold:      15,
+		CompensationRateMax:   Target{Threshold: 0.05},
+		FeeMax:                Target{Threshold: 0.01, Definition: FeeCharged},
+		BankShareMin:          Target{Threshold: BankShareFloor},
+		ConcentrationMax:      Target{Threshold: 0.10, Definition: ConcentrationBorrower},
+		ConcentrationGroupMax: Target{Threshold: 0.15, Definition: ConcentrationGroup},
 	}
 }
 
@@ -144,6 +150,7 @@ func (t *Targets) Validate() error {
 	pos("compensation_rate_max", t.CompensationRateMax.Threshold)
 	pos("fee_max", t.FeeMax.Threshold)
 	pos("concentration_max", t.ConcentrationMax.Threshold)
+	pos("concentration_group_max", t.ConcentrationGroupMax.Threshold)
 	for path, d := range map[string]string{"leverage_min": t.LeverageMin.Definition, "leverage_max": t.LeverageMax.Definition} {
 		switch d {
 		case "", LeverageRegulatory, LeveragePerformance, LeverageFiscal:

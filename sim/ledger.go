@@ -112,19 +112,21 @@ type Ledger struct {
 	// finiteBudget is true when some county fund's budget can run out, so
 	// that the order of the claims within a year matters.
 	finiteBudget bool
-	opex         []float64 // [g]
-	yield        []float64 // [g]
-	capMax       []float64 // [g] regulatory leverage cap
-	minCap       []int64   // [g] capital minimum, 0 if none
-	resInit      []int64   // [g] reserves in the snapshot, fen
-	govCap       []int64   // [g]
-	parent       []int32   // [g] parent index or −1
-	stake        []float64 // [g]
-	inject       []int64   // [g*(H+1) + t] injection at the start (t = 0) or end of year t
-	regCap       []int64   // [g*H + t] registered capital at the end of year t, injections included
-	largest      []int64   // [g] largest borrower's guaranteed balance, fen
-	grace        float64   // years
-	lagCum       []float64 // cumulative recovery lag fractions
+	opex         []float64     // [g]
+	yield        []float64     // [g]
+	capMax       []float64     // [g] regulatory leverage cap
+	minCap       []int64       // [g] capital minimum, 0 if none
+	resInit      []int64       // [g] reserves in the snapshot, fen
+	govCap       []int64       // [g]
+	parent       []int32       // [g] parent index or −1
+	stake        []float64     // [g]
+	inject       []int64       // [g*(H+1) + t] injection at the start (t = 0) or end of year t
+	regCap       []int64       // [g*H + t] registered capital at the end of year t, injections included
+	largest      []int64       // [g] largest borrower's guaranteed balance, fen
+	largestGroup []int64       // [g] largest related-party group's guaranteed balance, fen (0: no groups)
+	conc         [][]concLimit // [g] concentration limits on (concentrationLimits)
+	grace        float64       // years
+	lagCum       []float64     // cumulative recovery lag fractions
 }
 
 // ledgerLoan is loan i as the ledger books it: its static fields, in one
@@ -191,7 +193,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	L.opex, L.yield, L.capMax = make([]float64, G), make([]float64, G), make([]float64, G)
 	L.minCap, L.govCap, L.parent, L.stake = make([]int64, G), make([]int64, G), make([]int32, G), make([]float64, G)
 	L.resInit = make([]int64, G)
-	L.inject, L.largest = make([]int64, G*(H+1)), make([]int64, G)
+	L.inject, L.largest, L.largestGroup = make([]int64, G*(H+1)), make([]int64, G), make([]int64, G)
 	for g, gr := range pf.Guarantors {
 		L.opex[g], L.yield[g] = pol.OpexRate, pol.InvestmentYield
 		if !math.IsNaN(gr.OpexRate) {
@@ -243,7 +245,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	L.ly = make([]loanYear, n*H)
 	L.det = make([]gyDet, G*H)
 	L.subsDet = make([]int64, len(L.Counties)*H)
-	borrowers := map[[2]string]int64{}
+	borrowers, groups := map[[2]string]int64{}, map[[2]string]int64{}
 	var parts [NParties]models.Cents
 	for i := range m.Loans {
 		l, ll := &m.Loans[i], &L.loans[i]
@@ -259,6 +261,9 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		ll.smallAg = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
 		if i < len(pf.Loans) { // today's book; new business is new borrowers
 			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += ll.gb
+			if l.GroupID != "" {
+				groups[[2]string{l.GuarantorID, l.GroupID}] += ll.gb
+			}
 		}
 		// Nominal shares of the claim; the guarantor's is what is left of
 		// its ratio, and never negative (the others shrink pro rata).
@@ -337,6 +342,11 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		g := gidx[key[0]]
 		L.largest[g] = max(L.largest[g], v)
 	}
+	for key, v := range groups {
+		g := gidx[key[0]]
+		L.largestGroup[g] = max(L.largestGroup[g], v)
+	}
+	L.compileConcentration()
 	return L, nil
 }
 
@@ -750,9 +760,11 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 // with X invested at the guarantor's yield y, the capital-linked targets
 // that are on hold in every year t:
 //
-//	leverage_max: X ≥ (RW_t/cap − NA_t + held_t) / (1+y)^(t+1)   (regulatory; with the
-//	              performance definition, balance_t/cap − NA_t)
-//	capital_min:  X ≥ (min − NA_t) / (1+y)^(t+1)   and   X ≥ min − registered_t
+//	leverage_max:      X ≥ (RW_t/cap − NA_t + held_t) / (1+y)^(t+1)   (regulatory; with the
+//	                   performance definition, balance_t/cap − NA_t)
+//	capital_min:       X ≥ (min − NA_t) / (1+y)^(t+1)   and   X ≥ min − registered_t
+//	concentration_max: X ≥ (largest/c − NA_t) / (1+y)^(t+1), for the largest borrower
+//	                   (c = 0.10) and the largest related-party group (c = 0.15)
 //
 // where registered_t is registered capital with the scenario's injections
 // to the end of year t (an injection at t = 0 adds to it one for one). A
@@ -779,6 +791,9 @@ func (L *Ledger) capitalNeed(s *ledgerScratch, g int) float64 {
 		}
 		if capOn {
 			need = max(need, (minCap-na)/grow, minCap-float64(L.regCap[g*H+t])/100)
+		}
+		for _, c := range L.concentrationLimits(g) {
+			need = max(need, (c.largest/c.share-na)/grow)
 		}
 	}
 	return need
@@ -807,4 +822,26 @@ func ratio0(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// concLimit is one concentration limit of a guarantor: its largest
+// exposure (yuan) may be at most share × net assets.
+type concLimit struct{ largest, share float64 }
+
+// concentrationLimits returns guarantor g's concentration limits that are
+// on: the largest borrower's (concentration_max) and the largest related-
+// party group's (concentration_group_max), when it has one. NewLedger
+// computes them once; booking a path only reads them.
+func (L *Ledger) concentrationLimits(g int) []concLimit { return L.conc[g] }
+
+func (L *Ledger) compileConcentration() {
+	L.conc = make([][]concLimit, len(L.Guarantors))
+	for g := range L.Guarantors {
+		if !L.tg.ConcentrationMax.Off && L.largest[g] > 0 {
+			L.conc[g] = append(L.conc[g], concLimit{float64(L.largest[g]) / 100, L.tg.ConcentrationMax.Threshold})
+		}
+		if !L.tg.ConcentrationGroupMax.Off && L.largestGroup[g] > 0 {
+			L.conc[g] = append(L.conc[g], concLimit{float64(L.largestGroup[g]) / 100, L.tg.ConcentrationGroupMax.Threshold})
+		}
+	}
 }

@@ -306,6 +306,16 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 					return lg/na - tg.ConcentrationMax.Threshold
 				})
 			}
+			if !tg.ConcentrationGroupMax.Off && L.largestGroup[g] > 0 {
+				lg := float64(L.largestGroup[g]) / 100
+				add(TargetConcentrationMax, scope, year, tg.ConcentrationGroupMax.Threshold, models.ConcentrationGroup, func(q int) float64 {
+					na := b.Metric(q, g, t, MetricNetAssets)
+					if na <= 0 {
+						return math.Inf(1)
+					}
+					return lg/na - tg.ConcentrationGroupMax.Threshold
+				})
+			}
 		}
 		if !tg.BankShareMin.Off {
 			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, models.BankSharePolicy, func(int) float64 {

@@ -17,6 +17,22 @@ func handWorked(t *testing.T) (*Ledger, *LedgerResult) {
 // handWorkedReserves is handWorked with policy.reserves.deduct set to deduct.
 func handWorkedReserves(t *testing.T, deduct bool) (*Ledger, *LedgerResult) {
 	t.Helper()
+	pf, sc := handWorkedInputs(t)
+	sc.Policy.Reserves.Deduct = deduct
+	m := mustCompile(t, pf, sc)
+	L, err := NewLedger(m, pf, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, res := L.NewObserver(1, 1)
+	obs.Observe(0, 0, []Event{{Loan: 0, Year: 0, Time: 0.5}, {Loan: 2, Year: 1, Time: 0.95}})
+	return L, res
+}
+
+// handWorkedInputs returns the portfolio and scenario of
+// testdata/ledger/README.md (reserves not deducted).
+func handWorkedInputs(t *testing.T) (*models.Portfolio, *models.Scenario) {
+	t.Helper()
 	nan := math.NaN()
 	pf := &models.Portfolio{AsOf: asOf, Guarantors: []models.Guarantor{
 		{GuarantorID: "GA", Level: "county", County: "330382", RegisteredCapital: 1000 * models.Wan, NetAssets: 1000 * models.Wan,
@@ -43,15 +59,8 @@ func handWorkedReserves(t *testing.T, deduct bool) (*Ledger, *LedgerResult) {
 	sc.Growth.RunOff = true // the example runs off: no new business
 	sc.Policy.OpexRate, sc.Policy.InvestmentYield = 0.01, 0.02
 	sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 5 * models.Wan}
-	sc.Policy.Reserves.Deduct = deduct
-	m := mustCompile(t, pf, &sc)
-	L, err := NewLedger(m, pf, &sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs, res := L.NewObserver(1, 1)
-	obs.Observe(0, 0, []Event{{Loan: 0, Year: 0, Time: 0.5}, {Loan: 2, Year: 1, Time: 0.95}})
-	return L, res
+	sc.Policy.Reserves.Deduct = false
+	return pf, &sc
 }
 
 // TestLedgerHandWorked reproduces every figure of testdata/ledger/README.md to

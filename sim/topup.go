@@ -26,8 +26,9 @@ const IdleShare = 0.5
 // TopupResult answers the finance bureau's question of DESIGN.md
 // "Questions built on the simulation": how much capital to inject at t = 0,
 // and where, so that the capital-linked targets (regulatory leverage ≤ cap,
-// net assets ≥ the capital minimum, registered capital ≥ the minimum) hold in
-// every year with confidence α.
+// net assets ≥ the capital minimum, registered capital ≥ the minimum, the
+// largest borrower ≤ 10 % and the largest related-party group ≤ 15 % of net
+// assets) hold in every year with confidence α.
 //
 // Path p of a run gives each guarantor g the smallest injection X_{p,g} at
 // t = 0 that keeps those targets on that path (LedgerResult.NeedX: net
@@ -489,8 +490,9 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 }
 
 // CapitalHold returns the share of o's paths on which guarantor g's
-// capital-linked targets hold in every year — regulatory leverage ≤ its cap
-// and, where a capital minimum applies, net assets ≥ the minimum and
+// capital-linked targets hold in every year — regulatory leverage ≤ its cap,
+// the largest borrower and related-party group within their shares of net
+// assets (concentration_max) and, where a capital minimum applies, net assets ≥ the minimum and
 // registered capital plus the injections made so far (the scenario's
 // injections, at t = 0 and at year ends) ≥ the minimum — with its binomial
 // standard error √(p(1−p)/P). It is the figure a top-up at confidence α
@@ -505,6 +507,7 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 		r += float64(L.inject[g*(H+1)+t+1])
 		reg[t] = r / 100
 	}
+	conc := L.concentrationLimits(g)
 	hold := 0
 	for q := range b.Paths {
 		ok := true
@@ -515,6 +518,14 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 			}
 			if L.minCap[g] > 0 && (b.Metric(q, g, t, MetricNetAssets) < minYuan || reg[t] < minYuan) {
 				ok = false
+				break
+			}
+			for _, c := range conc {
+				if !(c.largest <= c.share*b.Metric(q, g, t, MetricNetAssets)) {
+					ok = false
+				}
+			}
+			if !ok {
 				break
 			}
 		}

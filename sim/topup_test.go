@@ -44,11 +44,14 @@ func thinCapital(n int) *models.Portfolio {
 }
 
 // thinScenario is a two-year run of thinCapital with GC's capital minimum
-// at 70 % of its net assets.
+// at 70 % of its net assets. The concentration limits are off: with net
+// assets this thin a single loan is over 10 % of them, and the fixture is
+// about leverage and capital minimums (TestTopupConcentration covers them).
 func thinScenario(pf *models.Portfolio) *models.Scenario {
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 2
 	sc.Targets.CapitalMin.ByCounty = map[string]models.Cents{"330399": pf.Guarantors[1].NetAssets * 7 / 10}
+	sc.Targets.ConcentrationMax.Off, sc.Targets.ConcentrationGroupMax.Off = true, true
 	return &sc
 }
 
@@ -252,6 +255,7 @@ func TestTopupIdleCapital(t *testing.T) {
 	sc.HorizonYears = 2
 	sc.Shocks = []models.Shock{{PDMultiplier: 0.1}} // few losses: leverage stays near 6
 	sc.Targets.CapitalMin.ByCounty = map[string]models.Cents{"330399": pf.Guarantors[0].RegisteredCapital * 2}
+	sc.Targets.ConcentrationMax.Off, sc.Targets.ConcentrationGroupMax.Off = true, true // as in thinScenario
 	o := mustExecute(t, pf, &sc, Params{Seed: 5, Paths: 500})
 	gt := mustTopup(t, o, 0.95).Guarantors[0]
 	l := gt.At[0]
@@ -266,5 +270,52 @@ func TestTopupIdleCapital(t *testing.T) {
 	l = mustTopup(t, o, 0.95).Guarantors[0].At[0]
 	if l.Amount != 0 || l.Idle {
 		t.Errorf("without a minimum: top-up %v, idle %v", l.Amount, l.Idle)
+	}
+}
+
+// TestTopupConcentration: the capital need includes the concentration
+// limits. The hand-worked example's GB (net assets 5,000,000, capital
+// minimum switched off, regulatory leverage far below its cap) has one borrower, L3,
+// with 400,000 guaranteed: 8 % of net assets, within 10 %. With
+// concentration_max at 0.05 it needs net assets of 400,000 / 0.05 =
+// 8,000,000 in every year; its largest shortfall, discounted at its 2 %
+// yield, is year 1's: (8,000,000 − 5,100,000) / 1.02. With L3 and a
+// related-party group partner at 15 % the group limit binds instead.
+func TestTopupConcentration(t *testing.T) {
+	run := func(mutate func(*models.Portfolio, *models.Scenario)) (*Ledger, *LedgerResult) {
+		t.Helper()
+		pf, sc := handWorkedInputs(t)
+		sc.Targets.CapitalMin.Off = true // 瑞安's 2亿 would dwarf the rest
+		mutate(pf, sc)
+		m := mustCompile(t, pf, sc)
+		L, err := NewLedger(m, pf, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs, res := L.NewObserver(1, 1)
+		obs.Observe(0, 0, nil) // no defaults
+		return L, res
+	}
+	const GB = 1
+	_, r := run(func(pf *models.Portfolio, sc *models.Scenario) { sc.Targets.ConcentrationMax.Threshold = 0.05 })
+	na1 := r.Metric(0, GB, 0, MetricNetAssets)
+	if na1 != 5_100_000 {
+		t.Fatalf("GB net assets y1 = %v, want 5,100,000", na1)
+	}
+	if want := (8_000_000 - na1) / 1.02; math.Abs(r.NeedX[GB]-want) > 1e-6 {
+		t.Errorf("GB need with the borrower limit at 5 %% = %v, want %v", r.NeedX[GB], want)
+	}
+	// L3 (GB, 400,000) and a new loan L4 of another borrower (GB, 400,000
+	// guaranteed) in one group: 800,000 ≤ 15 % × NA needs 5,333,333.33.
+	_, r = run(func(pf *models.Portfolio, sc *models.Scenario) {
+		l4 := pf.Loans[2]
+		l4.LoanID, l4.BorrowerID = "L4", "L4"
+		pf.Loans = append(pf.Loans, l4)
+		pf.Loans[2].GroupID, pf.Loans[3].GroupID = "R1", "R1"
+	})
+	na1 = r.Metric(0, GB, 0, MetricNetAssets)
+	want := max((800_000/0.15-na1)/1.02, (800_000/0.15-r.Metric(0, GB, 1, MetricNetAssets))/(1.02*1.02))
+	if math.Abs(r.NeedX[GB]-want) > 1e-6 || !(want > 0) {
+		t.Errorf("GB need with a group of 800,000 = %v, want %v (> 0)", r.NeedX[GB], want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/wenzhou/danbao/models"
@@ -161,7 +162,12 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 			}
 		}
 		if t.Year >= 1 && t.Year <= d.HorizonYears {
-			p[k][t.Year-1] = float64(t.PHold)
+			// Two results share an id when the target has two
+			// definitions (concentration: borrower and group): the cell
+			// shows the lower P(hold).
+			if v := p[k][t.Year-1]; math.IsNaN(v) || float64(t.PHold) < v {
+				p[k][t.Year-1] = float64(t.PHold)
+			}
 		}
 		if !seen[t.Scope] && t.Scope != "policy" {
 			seen[t.Scope] = true
@@ -199,10 +205,13 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 	defs := map[string]string{}
 	var ids []string
 	for _, t := range d.Targets {
-		if _, ok := defs[t.ID]; !ok {
+		d, ok := defs[t.ID]
+		if !ok {
 			ids = append(ids, t.ID)
 		}
-		defs[t.ID] = t.Definition
+		if !ok || (d != t.Definition && !strings.Contains("|"+d+"|", "|"+t.Definition+"|")) {
+			defs[t.ID] = strings.TrimPrefix(d+"|"+t.Definition, "|")
+		}
 	}
 	fmt.Fprint(w, "  definitions:")
 	for _, id := range ids {

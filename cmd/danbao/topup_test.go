@@ -76,7 +76,10 @@ func TestTopupExample(t *testing.T) {
 		for _, c := range r.Counties {
 			sum += c.At[k].Amount
 		}
-		if total := r.City.At[k].Total; math.Abs(float64(sum-total)) > 0.01 {
+		// Each amount is rounded to the fen in the JSON: the sum of the
+		// rounded county amounts is within half a fen per county of the
+		// rounded total.
+		if total := r.City.At[k].Total; math.Abs(float64(sum-total)) > 0.005*float64(len(r.Counties))+1e-9 {
 			t.Errorf("at %v: counties %v, city %v", r.Confidences[k], sum, total)
 		}
 	}
@@ -142,7 +145,8 @@ func TestTopupHoldsOnExample(t *testing.T) {
 // TestWenzhou2011Compensation is issue 5's acceptance test of the 2011
 // replay: it drives every county guarantor's compensation rate well above
 // the 5 % target — in its worst year each averages more than twice the
-// target (measured: 19–26 % in year 2 at 1,000 paths) — and the summary of
+// target (the replay puts the city's worst year at about 12 %, the figure
+// it states it reproduces; TestWenzhou2011Reproduces) — and the summary of
 // danbao run says so.
 func TestWenzhou2011Compensation(t *testing.T) {
 	o := runOptions{simOptions: simOptions{scenario: "wenzhou-2011", paths: 300, seed: 1, workers: 2, sampler: "fast", json: true}}

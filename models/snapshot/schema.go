@@ -112,6 +112,8 @@ var loanColumns = []column[models.Loan]{
 	{name: "lgd", kind: kFloat, required: true, num: func(l *models.Loan) *float64 { return &l.LGD }},
 	{name: "reguarantee_eligible", kind: kBool, flag: func(l *models.Loan) *bool { return &l.ReguaranteeEligible }},
 	{name: "counter_guarantee", kind: kBool, flag: func(l *models.Loan) *bool { return &l.CounterGuarantee }},
+	{name: "group_id", kind: kString, str: func(l *models.Loan) *string { return &l.GroupID },
+		unset: func(l *models.Loan) bool { return l.GroupID == "" }},
 }
 
 // guarantorColumns are the columns of guarantors.arrow, in file order.

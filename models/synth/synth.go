@@ -12,8 +12,10 @@ package synth
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/wenzhou/danbao/models"
@@ -41,15 +43,17 @@ type Options struct {
 
 // Business-mix shares (estimates) not tied to a segment table.
 const (
-	sameBorrowerProb = 0.08 // a loan is another loan of the previous borrower (at most 3 each)
-	maxLoansPerBorr  = 3
-	amortizingProb   = 0.12 // loans of 24+ months amortizing quarterly (the rest are bullet, 先息后本)
-	ratioUnsetProb   = 0.60 // guarantee_ratio not given (policy: 1 − bank share = 0.8)
-	ratio80Prob      = 0.35 // 0.8 given explicitly; the rest (5 %) 0.7: the bank keeps 30 %
-	feeUnsetProb     = 0.20 // fee_rate not given (policy schedule: 1 %, 1.5 % above 500万)
-	ineligibleProb   = 0.04 // not re-guarantee eligible (other segment: otherIneligible)
-	otherIneligible  = 0.25
-	reservesRate     = 0.015 // guarantee reserves / guaranteed balance (estimate; national rules add 1 % a year up to 10 %)
+	sameBorrowerProb  = 0.08 // a loan is another loan of the previous borrower (at most 3 each)
+	maxLoansPerBorr   = 3
+	amortizingProb    = 0.12 // loans of 24+ months amortizing quarterly (the rest are bullet, 先息后本)
+	ratioUnsetProb    = 0.60 // guarantee_ratio not given (policy: 1 − bank share = 0.8)
+	ratio80Prob       = 0.35 // 0.8 given explicitly; the rest (5 %) 0.7: the bank keeps 30 %
+	feeUnsetProb      = 0.20 // fee_rate not given (policy schedule: 1 %, 1.5 % above 500万)
+	ineligibleProb    = 0.04 // not re-guarantee eligible (other segment: otherIneligible)
+	otherIneligible   = 0.25
+	groupStartPer1000 = 4     // of 1,000 borrowers, about 4 start a related-party group (estimate)
+	groupSize         = 4     // borrowers per group, at one guarantor (estimate)
+	reservesRate      = 0.015 // guarantee reserves / guaranteed balance (estimate; national rules add 1 % a year up to 10 %)
 )
 
 // Generate returns a synthetic Wenzhou portfolio. The loans are drawn one
@@ -75,6 +79,7 @@ func Generate(opts Options) (*models.Portfolio, error) {
 	for i := range n {
 		pf.Loans = append(pf.Loans, g.loan(i))
 	}
+	relatedParties(pf.Loans)
 	pf.Guarantors = balanceSheets(pf.Loans)
 	if err := pf.Validate(models.DefaultFiles); err != nil {
 		return nil, fmt.Errorf("synth: generated portfolio is invalid (a bug): %w", err)
@@ -344,4 +349,38 @@ func balanceSheets(loans []models.Loan) []models.Guarantor {
 		g.GovernmentCapital = roundTo(g.RegisteredCapital.MulRate(s.govShare), 100*models.Wan)
 	}
 	return out
+}
+
+// relatedParties puts a few borrowers into related-party groups (关联方,
+// group_id), without drawing from the stream (so the loans are those of a
+// portfolio without groups): a borrower whose number hashes into the
+// bottom groupStartPer1000/1000 starts group "R<number>", and the next
+// groupSize−1 new borrowers of the same guarantor join it. Every loan of a
+// borrower carries its group.
+func relatedParties(loans []models.Loan) {
+	type open struct {
+		id   string
+		left int
+	}
+	pending := map[string]*open{} // guarantor → group still taking members
+	group := map[string]string{}  // borrower → group
+	for i := range loans {
+		l := &loans[i]
+		if gid, ok := group[l.BorrowerID]; ok {
+			l.GroupID = gid
+			continue
+		}
+		if o := pending[l.GuarantorID]; o != nil && o.left > 0 {
+			o.left--
+			group[l.BorrowerID], l.GroupID = o.id, o.id
+			continue
+		}
+		h := fnv.New64a()
+		h.Write([]byte(l.BorrowerID))
+		if h.Sum64()%1000 < groupStartPer1000 {
+			id := "R" + strings.TrimPrefix(l.BorrowerID, "B")
+			pending[l.GuarantorID] = &open{id: id, left: groupSize - 1}
+			group[l.BorrowerID], l.GroupID = id, id
+		}
+	}
 }
