@@ -3,101 +3,51 @@ package web
 import (
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 )
 
-// Yuan per 万 and per 亿.
-const (
-	wanYuan = 1e4
-	yiYuan  = 1e8
-)
+// The formatting itself lives in internal/format, shared with the CLI and
+// the workbooks; these short names keep the view code readable.
+
+const yiYuan = format.YiYuan
 
 // unit is a money unit for an axis or a table column.
-type unit struct {
-	Yuan float64 // yuan per unit
-	ZH   string  // "亿" or "万"
-	EN   string  // "100 million yuan" or "10,000 yuan"
-}
+type unit = format.Unit
 
 var (
-	unitYi  = unit{Yuan: yiYuan, ZH: "亿元", EN: "100m yuan"}
-	unitWan = unit{Yuan: wanYuan, ZH: "万元", EN: "10k yuan"}
+	unitYi  = format.Yi
+	unitWan = format.Wan
 )
 
-// unitFor picks 亿 when the largest amount is at least 1亿, else 万.
-func unitFor(maxYuan float64) unit {
-	if math.Abs(maxYuan) >= yiYuan {
-		return unitYi
-	}
-	return unitWan
-}
-
-// label is "English 中文 (unit)" style text for axis titles and headers.
-func (u unit) label() string { return u.ZH + " / " + u.EN }
+// unitFor picks the unit of a column from its amounts (format.Column): 亿
+// when the largest reaches 1亿, else 万.
+func unitFor(yuan ...float64) unit { return format.Column(yuan...) }
 
 // finite reports whether x is a usable number.
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+func finite(x float64) bool { return format.Finite(x) }
 
 // fmtIn formats yuan in unit u with two decimals and digit groups; "–"
 // when x is not finite.
-func fmtIn(x float64, u unit) string {
-	if !finite(x) {
-		return "–"
-	}
-	return GroupDigits(strconv.FormatFloat(x/u.Yuan, 'f', 2, 64))
-}
+func fmtIn(x float64, u unit) string { return format.In(x, u) }
 
 // fmtWan formats yuan in 万 yuan; fmtYi in 亿 yuan.
 func fmtWan(x float64) string { return fmtIn(x, unitWan) }
 func fmtYi(x float64) string  { return fmtIn(x, unitYi) }
 
-// fmtMoney formats yuan with its unit, 亿 or 万 by size: "12.34亿".
-func fmtMoney(x float64) string {
-	if !finite(x) {
-		return "–"
-	}
-	u := unitFor(x)
-	return fmtIn(x, u) + u.ZH[:len(u.ZH)-len("元")]
-}
+// fmtMoney formats a lone amount with its unit, 亿 or 万 by size: "12.34亿".
+func fmtMoney(x float64) string { return format.Money(x) }
 
 // fmtPct formats a fraction as a percentage with d decimals.
-func fmtPct(x float64, d int) string {
-	if !finite(x) {
-		return "–"
-	}
-	return strconv.FormatFloat(x*100, 'f', d, 64) + " %"
-}
+func fmtPct(x float64, d int) string { return format.Pct(x, d) }
 
 // fmtNum formats x with d decimals and digit groups.
-func fmtNum(x float64, d int) string {
-	if !finite(x) {
-		return "–"
-	}
-	return GroupDigits(strconv.FormatFloat(x, 'f', d, 64))
-}
+func fmtNum(x float64, d int) string { return format.Num(x, d) }
 
 // GroupDigits puts a comma between groups of three digits of the
 // integer part: 1234567.89 → 1,234,567.89.
-func GroupDigits(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if hasFrac {
-		b.WriteString("." + frac)
-	}
-	return sign + b.String()
-}
+func GroupDigits(s string) string { return format.GroupDigits(s) }
 
 // levelPct formats a confidence level key "0.999" as "99.9 %".
 func levelPct(key string) string {

@@ -23,17 +23,20 @@ import (
 // (danbao.sweep/v1): every party's loss and every target's probability
 // along the swept values, the top-up, and what common random numbers buy.
 type sweepView struct {
-	Res     *sim.SweepResult
-	Unit    unit
-	Values  []string
-	Losses  chart // expected loss per party
-	Tails   chart // ES 99 % per party
-	Targets chart // P(hold) per target
-	Topup   chart
-	Rows    []sweepRow
-	Heat    sweepHeat
-	Diffs   []diffRow
-	Elapsed string
+	Res  *sim.SweepResult
+	Unit unit // of the losses
+	// TopupUnit is the unit of both top-up columns, OutlaysUnit of the
+	// outlays column: one unit per column, from the whole column.
+	TopupUnit, OutlaysUnit unit
+	Values                 []string
+	Losses                 chart // expected loss per party
+	Tails                  chart // ES 99 % per party
+	Targets                chart // P(hold) per target
+	Topup                  chart
+	Rows                   []sweepRow
+	Heat                   sweepHeat
+	Diffs                  []diffRow
+	Elapsed                string
 }
 
 type sweepRow struct {
@@ -166,11 +169,15 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 
 	// Top-up.
 	var tu, tp []float64
-	thi := 0.0
+	var tall, oall []float64
 	for _, p := range res.Points {
-		thi = max(thi, float64(p.Topup))
+		tall = append(tall, float64(p.Topup), float64(p.TopupPooled))
+		if tot, ok := p.Outlays["total"]; ok && len(tot) > 0 {
+			oall = append(oall, float64(tot[0]))
+		}
 	}
-	tuu := unitFor(thi)
+	tuu := unitFor(tall...)
+	v.TopupUnit, v.OutlaysUnit = tuu, unitFor(oall...)
 	for _, p := range res.Points {
 		tu, tp = append(tu, float64(p.Topup)/tuu.Yuan), append(tp, float64(p.TopupPooled)/tuu.Yuan)
 	}
@@ -183,8 +190,8 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 
 	// Table of points.
 	for i, p := range res.Points {
-		r := sweepRow{Value: v.Values[i], PDMult: fmtNum(float64(p.PDMultiplier), 3), Topup: fmtMoney(float64(p.Topup)),
-			TopupPooled: fmtMoney(float64(p.TopupPooled))}
+		r := sweepRow{Value: v.Values[i], PDMult: fmtNum(float64(p.PDMultiplier), 3), Topup: fmtIn(float64(p.Topup), tuu),
+			TopupPooled: fmtIn(float64(p.TopupPooled), tuu)}
 		for _, key := range sweepParties {
 			st, ok := p.Loss[key]
 			if !ok {
@@ -194,7 +201,7 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 			r.Mean, r.ES99 = append(r.Mean, fmtIn(float64(st.Mean), u)), append(r.ES99, fmtIn(float64(st.ES["0.99"]), u))
 		}
 		if tot, ok := p.Outlays["total"]; ok && len(tot) > 0 {
-			r.OutlaysY1 = fmtMoney(float64(tot[0]))
+			r.OutlaysY1 = fmtIn(float64(tot[0]), v.OutlaysUnit)
 		}
 		v.Rows = append(v.Rows, r)
 	}
@@ -298,6 +305,8 @@ type topupView struct {
 	Guarantors []topupGuarantorRow
 	Counties   []topupCountyRow
 	Elapsed    string
+	// One money unit per table, from all its amounts.
+	CityUnit, GuarantorUnit, CountyUnit unit
 }
 
 type topupCityRow struct {
@@ -407,16 +416,33 @@ func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
 		return nil, err
 	}
 
+	var call, gall, kall []float64
+	for _, l := range res.City.At {
+		call = append(call, float64(l.Total), float64(l.Pooled))
+	}
+	for _, g := range res.Guarantors {
+		gall = append(gall, float64(g.MeanNeed), float64(g.RegisteredGap))
+		for _, a := range g.At {
+			gall = append(gall, float64(a.Amount), float64(a.Low), float64(a.High))
+		}
+	}
+	for _, c := range res.Counties {
+		for _, a := range c.At {
+			kall = append(kall, float64(a.Amount))
+		}
+	}
+	cu, gu, ku := unitFor(call...), unitFor(gall...), unitFor(kall...)
+	v.CityUnit, v.GuarantorUnit, v.CountyUnit = cu, gu, ku
 	for _, l := range res.City.At {
 		v.City = append(v.City, topupCityRow{Level: levelPct(strconv.FormatFloat(float64(l.Confidence), 'g', -1, 64)),
-			Total: fmtMoney(float64(l.Total)), Pooled: fmtMoney(float64(l.Pooled)), PCapitalAll: fmtPct(float64(l.PCapitalAll), 1),
+			Total: fmtIn(float64(l.Total), cu), Pooled: fmtIn(float64(l.Pooled), cu), PCapitalAll: fmtPct(float64(l.PCapitalAll), 1),
 			PLevMin: fmtPct(float64(l.PLeverageMin), 1)})
 	}
 	for _, g := range res.Guarantors {
 		r := topupGuarantorRow{Name: g.Name, ID: g.Guarantor, County: countyLabel(g.County), PNeed: fmtPct(float64(g.PNeed), 1),
-			MeanNeed: fmtMoney(float64(g.MeanNeed)), Gap: fmtMoney(float64(g.RegisteredGap)), PLevBefore: fmtPct(float64(g.PLeverageMinBefore), 1)}
+			MeanNeed: fmtIn(float64(g.MeanNeed), gu), Gap: fmtIn(float64(g.RegisteredGap), gu), PLevBefore: fmtPct(float64(g.PLeverageMinBefore), 1)}
 		for _, a := range g.At {
-			r.At = append(r.At, topupCell{Amount: fmtMoney(float64(a.Amount)), CI: fmtMoney(float64(a.Low)) + " – " + fmtMoney(float64(a.High)),
+			r.At = append(r.At, topupCell{Amount: fmtIn(float64(a.Amount), gu), CI: fmtIn(float64(a.Low), gu) + " – " + fmtIn(float64(a.High), gu),
 				PCapital: fmtPct(float64(a.PCapital), 1), PLevMin: fmtPct(float64(a.PLeverageMin), 1), Idle: a.Idle})
 		}
 		v.Guarantors = append(v.Guarantors, r)
@@ -424,7 +450,7 @@ func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
 	for _, c := range res.Counties {
 		r := topupCountyRow{County: countyLabel(c.County)}
 		for _, a := range c.At {
-			r.At = append(r.At, fmtMoney(float64(a.Amount)))
+			r.At = append(r.At, fmtIn(float64(a.Amount), ku))
 		}
 		v.Counties = append(v.Counties, r)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -54,6 +55,7 @@ type yearRow struct {
 
 type metricRow struct {
 	Name  name
+	Unit  string   // the money unit of the row ("亿元"), "" for ratios and rates
 	Cells []string // per year: "median (5 %–95 %)"
 }
 
@@ -314,6 +316,7 @@ func fmtThreshold(id string, v float64) string {
 type outlaysView struct {
 	Chart chart
 	Rows  []outlayRow
+	Unit  unit // of the table and the chart's axis
 }
 
 type outlayRow struct {
@@ -346,6 +349,7 @@ func newOutlaysView(cf *chartFonts, doc *sim.Document) (outlaysView, error) {
 		}
 	}
 	u := unitFor(hi)
+	ov.Unit = u
 	var cats []string
 	H := doc.HorizonYears
 	mean := make([][]float64, H)
@@ -354,8 +358,8 @@ func newOutlaysView(cf *chartFonts, doc *sim.Document) (outlaysView, error) {
 		cats = append(cats, cf.zhOr(models.CountyName(c), c))
 		for i, o := range outlays[c] {
 			ov.Rows = append(ov.Rows, outlayRow{County: countyLabel(c), Year: o.Year, FirstOfCounty: i == 0, CountyRows: len(outlays[c]),
-				Mean: fmtWan(float64(o.Total.Mean)), Q95: fmtWan(float64(o.Total.Q95)), RiskComp: fmtWan(float64(o.RiskCompensation.Mean)),
-				Subsidy: fmtWan(float64(o.FeeSubsidyMean)), Exhausted: fmtPct(float64(o.BudgetExhaustedShare), 1)})
+				Mean: fmtIn(float64(o.Total.Mean), u), Q95: fmtIn(float64(o.Total.Q95), u), RiskComp: fmtIn(float64(o.RiskCompensation.Mean), u),
+				Subsidy: fmtIn(float64(o.FeeSubsidyMean), u), Exhausted: fmtPct(float64(o.BudgetExhaustedShare), 1)})
 			if t := o.Year - 1; t >= 0 && t < H {
 				mean[t] = append(mean[t], float64(o.Total.Mean)/u.Yuan)
 			}
@@ -385,6 +389,7 @@ type contribView struct {
 	Dimension name
 	Level     string
 	ES        string
+	Unit      unit // of the whole section: the ES, every table and every chart
 	Chart     chart
 	Rows      []contribRow
 }
@@ -408,6 +413,15 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 		return nil, fmt.Errorf("web: contributions of the result document: %w", err)
 	}
 	es := float64(c.ES)
+	// One unit for the section: the ES and the largest contribution of any
+	// dimension (a segment's can exceed the ES when others are negative).
+	all := []float64{es}
+	for _, by := range c.By {
+		for _, v := range by {
+			all = append(all, float64(v))
+		}
+	}
+	u := unitFor(all...)
 	var out []contribView
 	for _, dim := range dimensionOrder {
 		by, ok := c.By[dim]
@@ -426,15 +440,18 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 			case "guarantor":
 				return gn.scope(k)
 			}
+			if n, ok := codeNames(dim, k); ok {
+				return n.ZH + " " + n.EN
+			}
 			return k
 		}
-		cv := contribView{Dimension: dimensionNames[dim], Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtWan(es)}
+		cv := contribView{Dimension: dimensionNames[dim], Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtIn(es, u), Unit: u}
 		for _, k := range keys {
 			share := math.NaN()
 			if es != 0 {
 				share = m[k] / es
 			}
-			cv.Rows = append(cv.Rows, contribRow{Segment: label(k), Amount: fmtWan(m[k]), Share: fmtPct(share, 1)})
+			cv.Rows = append(cv.Rows, contribRow{Segment: label(k), Amount: fmtIn(m[k], u), Share: fmtPct(share, 1)})
 		}
 		// Chart: largest first from the top, the rest as "other".
 		shown := keys
@@ -445,11 +462,6 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 				other += m[k]
 			}
 		}
-		hi := 0.0
-		for _, k := range shown {
-			hi = max(hi, math.Abs(m[k]))
-		}
-		u := unitFor(hi)
 		var cats []string
 		var vals []float64
 		for _, k := range shown {
@@ -460,6 +472,10 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 			case "guarantor":
 				if n := gn[k]; cf.cjk && n != "" {
 					l = shortName(n)
+				}
+			default:
+				if n, ok := codeNames(dim, k); ok {
+					l = cf.zhOr(n.ZH, n.EN)
 				}
 			}
 			cats = append(cats, l)
@@ -492,6 +508,18 @@ func cityMetrics(doc *sim.Document) []metricRow {
 	var rows []metricRow
 	for _, m := range order {
 		r := metricRow{Name: metricNames[m]}
+		f := func(v float64) string { return fmtMetric(m, v) }
+		if metricKind(m) == "money" {
+			var xs []float64
+			for _, y := range doc.Years {
+				if q, ok := y.Metrics[sim.CityScope][m]; ok {
+					xs = append(xs, float64(q.Q05), float64(q.Q50), float64(q.Q95))
+				}
+			}
+			u := unitFor(xs...)
+			r.Unit = u.ZH
+			f = func(v float64) string { return fmtIn(v, u) }
+		}
 		any := false
 		for _, y := range doc.Years {
 			q, ok := y.Metrics[sim.CityScope][m]
@@ -500,7 +528,7 @@ func cityMetrics(doc *sim.Document) []metricRow {
 				continue
 			}
 			any = true
-			r.Cells = append(r.Cells, fmt.Sprintf("%s (%s – %s)", fmtMetric(m, float64(q.Q50)), fmtMetric(m, float64(q.Q05)), fmtMetric(m, float64(q.Q95))))
+			r.Cells = append(r.Cells, format.Range(f(float64(q.Q50)), f(float64(q.Q05)), f(float64(q.Q95))))
 		}
 		if any {
 			rows = append(rows, r)
@@ -544,6 +572,7 @@ type checkCol struct {
 	Key  string // id, or id/definition
 	Name name
 	Def  string
+	Unit string // the money unit of the column ("亿元"), "" when it is not money
 }
 
 type checkMatrixRow struct {
@@ -687,29 +716,48 @@ func newCheckMatrix(checks []models.Check, gn names) checkMatrix {
 	for i := range cells {
 		cells[i] = make([]checkCell, len(m.Cols))
 	}
-	for _, c := range checks {
-		key := c.ID
-		if c.Definition != "" {
-			key += "/" + c.Definition
+	// One money unit per column, from the column's largest amount.
+	amounts := func(c models.Check) (val, lim float64) {
+		val, lim = float64(c.Value), float64(c.Threshold)
+		if c.Amount != nil {
+			val = c.Amount.Yuan()
 		}
+		if c.Limit != nil {
+			lim = c.Limit.Yuan()
+		}
+		return val, lim
+	}
+	colAmounts := make([][]float64, len(m.Cols))
+	for _, c := range checks {
+		if c.Unit == "yuan" {
+			val, lim := amounts(c)
+			i := col[checkKey(c)]
+			colAmounts[i] = append(colAmounts[i], val, lim)
+		}
+	}
+	colUnit := make([]unit, len(m.Cols))
+	for i, xs := range colAmounts {
+		if xs != nil {
+			colUnit[i] = unitFor(xs...)
+			m.Cols[i].Unit = colUnit[i].ZH
+		}
+	}
+	for _, c := range checks {
+		key := checkKey(c)
 		var val, lim string
 		switch c.Unit {
 		case "yuan":
-			val, lim = fmtMoney(float64(c.Value)), fmtMoney(float64(c.Threshold))
-			if c.Amount != nil {
-				val = fmtMoney(c.Amount.Yuan())
-			}
-			if c.Limit != nil {
-				lim = fmtMoney(c.Limit.Yuan())
-			}
+			v, l := amounts(c)
+			u := colUnit[col[key]]
+			val, lim = fmtIn(v, u), fmtIn(l, u)+u.Short()
 		case "multiple":
-			val, lim = fmtNum(float64(c.Value), 2), fmtNum(float64(c.Threshold), 2)
+			val, lim = format.NumVersus(float64(c.Value), float64(c.Threshold), 2), fmtNum(float64(c.Threshold), 2)
 		default:
-			val, lim = fmtPct(float64(c.Value), 1), fmtPct(float64(c.Threshold), 1)
+			val, lim = format.PctVersus(float64(c.Value), float64(c.Threshold), 1), fmtPct(float64(c.Threshold), 1)
 		}
-		verdict := "misses"
+		verdict := "未达标 misses"
 		if c.Holds {
-			verdict = "holds"
+			verdict = "达标 holds"
 		}
 		cells[row[c.Scope]][col[key]] = checkCell{Present: true, Holds: c.Holds, Value: val,
 			Title: fmt.Sprintf("%s, %s: %s against %s, %s", c.ID, c.Scope, val, lim, verdict)}
@@ -723,4 +771,29 @@ func newCheckMatrix(checks []models.Check, gn names) checkMatrix {
 		m.Rows = append(m.Rows, checkMatrixRow{Scope: gn.scope(scopes[i]), Cells: cells[i]})
 	}
 	return m
+}
+
+// checkKey is the column of a check: its target id, and its definition
+// when it has one.
+func checkKey(c models.Check) string {
+	if c.Definition != "" {
+		return c.ID + "/" + c.Definition
+	}
+	return c.ID
+}
+
+// codeNames names an industry, product or segment code in Chinese and
+// English (format.Industries, …); ok is false for a code it does not know.
+func codeNames(dim, code string) (format.Name, bool) {
+	var m map[string]format.Name
+	switch dim {
+	case "industry":
+		m = format.Industries
+	case "product":
+		m = format.Products
+	case "segment":
+		m = format.Segments
+	}
+	n, ok := m[code]
+	return n, ok
 }
