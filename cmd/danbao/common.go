@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ type simOptions struct {
 	workers   int
 	sampler   string // fast or dense
 	json      bool
-	report    string // self-contained HTML file of the result; "" for none
+	report    string // report file of the result: .xlsx a workbook, else self-contained HTML; "" for none
 	progress  bool   // draw a progress bar on stderr
 }
 
@@ -47,7 +48,7 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
-	f.StringVar(&o.report, "report", "", "also write the result as one self-contained HTML file (charts inline, opens offline)")
+	f.StringVar(&o.report, "report", "", "also write the result to FILE: .xlsx a workbook (one sheet per table), else one self-contained HTML file (charts inline, opens offline)")
 }
 
 // track runs job, with a progress bar over total paths on a terminal
@@ -68,10 +69,10 @@ func (o *simOptions) track(ctx context.Context, stderr io.Writer, total int, job
 	return err
 }
 
-// deliver writes the --report file through render, then prints v as JSON
-// with --json, or for people through print.
-func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v any, render func(io.Writer) error, print func()) error {
-	if err := o.writeReport(ctx, render); err != nil {
+// deliver writes the --report file through render (HTML) or book (a
+// workbook), then prints v as JSON with --json, or for people through print.
+func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v any, render, book func(io.Writer) error, print func()) error {
+	if err := o.writeReport(ctx, render, book); err != nil {
 		return err
 	}
 	if o.report != "" {
@@ -86,10 +87,14 @@ func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v an
 	return nil
 }
 
-// writeReport writes o.report, when asked for, through render (atomically).
-func (o *simOptions) writeReport(ctx context.Context, render func(io.Writer) error) error {
+// writeReport writes o.report, when asked for, atomically: through book
+// when its name ends in .xlsx, else through render.
+func (o *simOptions) writeReport(ctx context.Context, render, book func(io.Writer) error) error {
 	if o.report == "" {
 		return nil
+	}
+	if strings.EqualFold(filepath.Ext(o.report), ".xlsx") {
+		render = book
 	}
 	if err := writeFileAtomic(ctx, o.report, render); err != nil {
 		if ctx.Err() != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mattn/go-runewidth"
+	"github.com/xuri/excelize/v2"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
@@ -233,5 +234,35 @@ func TestReportFiles(t *testing.T) {
 		if n := strings.Count(string(b), "<svg"); n == 0 || strings.Contains(string(b), "<script") {
 			t.Errorf("%s report: %d charts, script %v", tt.cmd, n, strings.Contains(string(b), "<script"))
 		}
+	}
+}
+
+// TestReportWorkbooks: --report FILE.xlsx writes a workbook, on run,
+// sweep and topup, with the sheets of each.
+func TestReportWorkbooks(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		cmd    string
+		args   []string
+		sheets string
+	}{
+		{"run", []string{"--paths", "200", "--horizon", "1"}, "损失 Losses|分年度 By year|目标 Targets|财政支出 Outlays|风险贡献 Contributions"},
+		{"sweep", []string{"--param", "policy.bank_share", "--values", "0.2,0.3", "--paths", "200", "--horizon", "1"},
+			"各取值 Points|补充资本 Top-ups|目标 Targets|相邻差异 Differences"},
+		{"topup", []string{"--confidence", "0.9,0.95", "--paths", "200", "--horizon", "1"}, "全市 City|担保机构 Guarantors|区县 Counties"},
+	} {
+		resetAfter(t, tt.cmd, "report")
+		file := filepath.Join(dir, tt.cmd+".xlsx")
+		if _, err := run(t, append(append([]string{tt.cmd}, tt.args...), "--report", file)...); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenFile(file)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.cmd, err)
+		}
+		if got := strings.Join(f.GetSheetList(), "|"); got != tt.sheets {
+			t.Errorf("%s: sheets %s, want %s", tt.cmd, got, tt.sheets)
+		}
+		f.Close()
 	}
 }

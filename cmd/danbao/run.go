@@ -22,6 +22,7 @@ import (
 
 	"github.com/wenzhou/danbao/api"
 	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -63,7 +64,9 @@ defaults_total, loss_y1…, defaults_y1…; money as decimal128(18,2) yuan) as
 an Arrow IPC file, or as an Arrow IPC stream when FILE ends in .arrows, or
 as CSV when it ends in .csv. The file appears complete or not at all.
 
---report FILE.html writes the result as one self-contained HTML file
+--report FILE.xlsx writes the result as a workbook (losses by party, by
+year, targets, outlays, contributions; one sheet each); --report FILE.html
+writes it as one self-contained HTML file
 (charts as inline SVG, no script, nothing fetched) that opens offline and
 can be mailed, written the same way.
 
@@ -141,7 +144,11 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		pos := models.Describe(pf, sc.Policy, sc.Targets)
 		return web.RenderReport(w, doc, res, web.ReportOptions{Position: &pos, Portfolio: o.portfolio})
 	}
-	if err := o.writeReport(ctx, render); err != nil {
+	book := func(w io.Writer) error {
+		pos := models.Describe(pf, sc.Policy, sc.Targets)
+		return web.RunWorkbook(w, doc, &pos)
+	}
+	if err := o.writeReport(ctx, render, book); err != nil {
 		return err
 	}
 	if o.json {
@@ -248,29 +255,29 @@ func (b *progressBar) finish(ok bool) {
 // printRun prints the document for people: amounts in 万 yuan, each
 // estimate ± one Monte Carlo standard error.
 func printRun(w io.Writer, source string, d *sim.Document) {
-	years := "years"
-	if d.HorizonYears == 1 {
-		years = "year"
-	}
 	fmt.Fprintf(w, "Scenario %s, portfolio %s: %d loans, %d guarantors, balance %s亿 yuan\n",
 		d.Scenario, source, d.Portfolio.Loans, d.Portfolio.Guarantors, groupDigits(fmt.Sprintf("%.2f", d.Portfolio.Balance.Yuan()/1e8)))
-	fmt.Fprintf(w, "%d paths (seed %d, %s sampler, %d workers), horizon %d %s, %.2f s\n\n",
-		d.Paths, d.Seed, d.Sampler, d.Workers, d.HorizonYears, years, d.ElapsedSeconds)
+	fmt.Fprintf(w, "%s (seed %d, %s sampler, %s), horizon %s, %.2f s\n\n",
+		format.Count(d.Paths, "path", "paths"), d.Seed, d.Sampler, format.Count(d.Workers, "worker", "workers"),
+		format.Count(d.HorizonYears, "year", "years"), d.ElapsedSeconds)
 
 	tot := d.Loss[sim.PartyTotal]
-	fmt.Fprintf(w, "Loss over the horizon (万 yuan, ± one standard error)\n")
-	fmt.Fprintf(w, "  expected loss  %s ± %s    sd %s\n", wan(tot.Mean), wan(tot.SE.Mean), wan(tot.SD))
+	// One unit for every loss table, chosen as the dashboard chooses it:
+	// 亿 when the total's ES 99.9 % reaches 1亿.
+	u := format.Column(float64(tot.ES["0.999"]))
+	fmt.Fprintf(w, "Loss over the horizon (%s, ± one standard error)\n", u.Label())
+	fmt.Fprintf(w, "  expected loss  %s ± %s    sd %s\n", money(tot.Mean, u), money(tot.SE.Mean, u), money(tot.SD, u))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  level\tVaR\t± se\tES\t± se\t")
 	for k := range sim.Levels {
 		key := sim.LevelKey(k)
 		fmt.Fprintf(tw, "  %s %%\t%s\t%s\t%s\t%s\t\n", pct(sim.Levels[k]),
-			wan(tot.VaR[key]), wan(tot.SE.VaR[key]), wan(tot.ES[key]), wan(tot.SE.ES[key]))
+			money(tot.VaR[key], u), money(tot.SE.VaR[key], u), money(tot.ES[key], u), money(tot.SE.ES[key], u))
 	}
 	tw.Flush()
 
 	if len(d.Loss) > 1 {
-		fmt.Fprintf(w, "\nLoss by party over the horizon (万 yuan)\n")
+		fmt.Fprintf(w, "\nLoss by party over the horizon (%s)\n", u.Label())
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "  party\texpected loss\t± se\tVaR 99 %\tES 99 %\t± se\t")
 		for _, party := range sim.PartyNames {
@@ -279,7 +286,7 @@ func printRun(w io.Writer, source string, d *sim.Document) {
 				continue
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", party,
-				wan(l.Mean), wan(l.SE.Mean), wan(l.VaR["0.99"]), wan(l.ES["0.99"]), wan(l.SE.ES["0.99"]))
+				money(l.Mean, u), money(l.SE.Mean, u), money(l.VaR["0.99"], u), money(l.ES["0.99"], u), money(l.SE.ES["0.99"], u))
 		}
 		tw.Flush()
 	}
@@ -292,13 +299,13 @@ func printRun(w io.Writer, source string, d *sim.Document) {
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "\nBy year (万 yuan)\n")
+	fmt.Fprintf(w, "\nBy year (%s)\n", u.Label())
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  year\texpected loss\t± se\tVaR 99 %\t± se\tES 99 %\t± se\tdefaults\t± se\t")
 	for _, y := range d.Years {
 		l := y.Loss[sim.PartyTotal]
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", y.Year,
-			wan(l.Mean), wan(l.SE.Mean), wan(l.VaR["0.99"]), wan(l.SE.VaR["0.99"]), wan(l.ES["0.99"]), wan(l.SE.ES["0.99"]),
+			money(l.Mean, u), money(l.SE.Mean, u), money(l.VaR["0.99"], u), money(l.SE.VaR["0.99"], u), money(l.ES["0.99"], u), money(l.SE.ES["0.99"], u),
 			num(y.Defaults.Mean, 1), num(y.Defaults.SE.Mean, 1))
 	}
 	tw.Flush()
@@ -336,12 +343,10 @@ func printTargets(w io.Writer, targets []sim.TargetResult) {
 
 // wan formats yuan in 万 yuan with two decimals and digit groups; "–" when
 // the value is not known.
-func wan(m sim.Money) string {
-	if math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
-		return "–"
-	}
-	return groupDigits(strconv.FormatFloat(float64(m)/1e4, 'f', 2, 64))
-}
+func wan(m sim.Money) string { return format.In(float64(m), format.Wan) }
+
+// money formats yuan in unit u (format.In).
+func money(m sim.Money, u format.Unit) string { return format.In(float64(m), u) }
 
 func num(n sim.Number, decimals int) string {
 	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {

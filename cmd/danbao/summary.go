@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -58,7 +59,7 @@ func printCompensation(w io.Writer, d *sim.Document, guarantors []models.Guarant
 	row := func(scope, level string) {
 		r := []string{"  " + scope, level}
 		for y := range d.Years {
-			r = append(r, pctRate(mean(scope, y)))
+			r = append(r, pctVersus(mean(scope, y), thr))
 		}
 		p, ok := pLow[scope]
 		if !ok {
@@ -118,6 +119,15 @@ func pctRate(r float64) string {
 		return "–"
 	}
 	return strconv.FormatFloat(100*r, 'f', 1, 64) + " %"
+}
+
+// pctVersus is pctRate with as many more decimals as keep a rate on its
+// side of the threshold thr (format.PctVersus): 4.96 % against 5 % is not "5.0 %".
+func pctVersus(r, thr float64) string {
+	if math.IsNaN(thr) {
+		return pctRate(r)
+	}
+	return format.PctVersus(r, thr, 1)
 }
 
 // targetColumns are the per-guarantor targets of the summary matrix, in order.
@@ -229,7 +239,7 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 }
 
 // printOutlays prints each county's budget outlays (risk compensation plus
-// fee subsidy) by year: the mean and the 95 % quantile, in 万 yuan.
+// fee subsidy) by year: the mean and the 95 % quantile, in one unit.
 func printOutlays(w io.Writer, d *sim.Document) {
 	if len(d.Outlays) == 0 {
 		return
@@ -243,7 +253,14 @@ func printOutlays(w io.Writer, d *sim.Document) {
 		counties = append(counties, c)
 	}
 	sort.Strings(counties)
-	fmt.Fprintf(w, "\nCounty outlays: risk compensation + fee subsidy (万 yuan, mean / 95 %% quantile)\n")
+	var all []float64
+	for _, c := range counties {
+		for _, o := range outlays[c] {
+			all = append(all, float64(o.Total.Mean), float64(o.Total.Q95))
+		}
+	}
+	u := format.Column(all...)
+	fmt.Fprintf(w, "\nCounty outlays: risk compensation + fee subsidy (%s, mean / 95 %% quantile)\n", u.Label())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "  county\t")
 	for y := 1; y <= d.HorizonYears; y++ {
@@ -253,7 +270,7 @@ func printOutlays(w io.Writer, d *sim.Document) {
 	for _, c := range counties {
 		fmt.Fprintf(tw, "  %s %s\t", c, models.CountyName(c))
 		for _, o := range outlays[c] {
-			fmt.Fprintf(tw, "%s / %s\t", wan(sim.Money(o.Total.Mean)), wan(sim.Money(o.Total.Q95)))
+			fmt.Fprintf(tw, "%s / %s\t", money(sim.Money(o.Total.Mean), u), money(sim.Money(o.Total.Q95), u))
 		}
 		fmt.Fprintln(tw)
 	}

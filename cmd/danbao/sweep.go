@@ -127,6 +127,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 			pos := models.Describe(pf, sc.Policy, sc.Targets)
 			return web.RenderSweep(w, res, &pos)
 		},
+		func(w io.Writer) error { return web.SweepWorkbook(w, res) },
 		func() { printSweep(stdout, o.source(), res) })
 }
 
