@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/mattn/go-runewidth"
-	"github.com/xuri/excelize/v2"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/spf13/pflag"
 )
