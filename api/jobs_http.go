@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 )
 
@@ -278,6 +279,13 @@ func (s *Server) getJobResult(w http.ResponseWriter, r *http.Request, k *jobKind
 	rec, err := s.jobOf(r, k)
 	if err != nil {
 		return err
+	}
+	switch negotiate(r.Header.Get("Accept"), "application/json", web.XLSXType) {
+	case web.XLSXType:
+		return s.serveWorkbook(w, rec, k)
+	case "":
+		return &Error{Message: "Results come as application/json or as an Excel workbook.", err: errNotAcceptable,
+			Fixes: []string{"Send Accept: application/json, or Accept: " + web.XLSXType + "."}}
 	}
 	return s.serveJobFile(w, r, rec, resultFile, "application/json", "")
 }
