@@ -204,9 +204,16 @@ func loadKeys(file string) ([]api.Key, error) {
 
 // localAdminKey returns the admin key kept in DIR/admin.key, creating it
 // (mode 0600) on first use, so notebooks keep working across restarts.
+// The file holds the bare key and a newline, so that
+// curl -H "Authorization: Bearer $(cat DIR/admin.key)" works; a file in
+// the keys-file format ("admin SECRET NAME") of earlier versions is read too.
 func localAdminKey(dir string) (api.Key, error) {
 	path := filepath.Join(dir, "admin.key")
 	if b, err := os.ReadFile(path); err == nil {
+		text := strings.TrimSpace(string(b))
+		if len(text) >= 16 && !strings.ContainsAny(text, " \t\n:#") { // a bare key
+			return api.Key{Secret: text, Role: api.RoleAdmin, Name: "local-admin"}, nil
+		}
 		keys, err := api.ParseKeys(strings.NewReader(string(b)), path)
 		if err == nil && len(keys) == 1 {
 			return keys[0], nil
@@ -220,7 +227,7 @@ func localAdminKey(dir string) (api.Key, error) {
 	}
 	k := api.Key{Secret: api.NewKeySecret(), Role: api.RoleAdmin, Name: "local-admin"}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("# created by danbao serve\nadmin %s %s\n", k.Secret, k.Name)), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(k.Secret+"\n"), 0o600); err != nil {
 		return api.Key{}, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
