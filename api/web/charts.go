@@ -213,17 +213,11 @@ func histogram(x []float64, n int) (bins []plotter.HistogramBin, width float64, 
 	return bins, width, drawn
 }
 
-// lossHistogram draws the distribution of per-path losses (yuan) with
-// VaR and ES at 95 % and 99 % marked.
-func lossHistogram(cf *chartFonts, id string, losses []float64, st sim.LossStats, caption name) (chart, error) {
+// lossHistogram draws the distribution of per-path losses (yuan) in unit
+// u (the unit of the section it is drawn in) with VaR and ES at 95 % and
+// 99 % marked.
+func lossHistogram(cf *chartFonts, id string, losses []float64, st sim.LossStats, caption name, u unit) (chart, error) {
 	ch := chart{ID: id, Caption: caption}
-	hi := 0.0
-	for _, v := range losses {
-		if finite(v) {
-			hi = max(hi, v)
-		}
-	}
-	u := unitFor(hi)
 	x := make([]float64, len(losses))
 	for i, v := range losses {
 		x[i] = v / u.Yuan

@@ -70,6 +70,7 @@ func TestSweepAndTopupPages(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("GET %s = %d\n%s", loc, resp.StatusCode, body)
 			}
+			checkReadable(t, tt.kind+" page", body)
 			for id, want := range tt.charts {
 				if n := marks(body, id); n < want {
 					t.Errorf("chart %s has %d marks, want ≥ %d", id, n, want)

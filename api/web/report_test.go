@@ -48,6 +48,7 @@ func TestRenderReport(t *testing.T) {
 			}
 			html := buf.String()
 			checkSelfContained(t, html)
+			checkReadable(t, "report "+tt.name, html)
 			for _, w := range tt.want {
 				if !strings.Contains(html, w) {
 					t.Errorf("report lacks %q", w)
@@ -88,6 +89,7 @@ func TestRenderSweep(t *testing.T) {
 	}
 	html := buf.String()
 	checkSelfContained(t, html)
+	checkReadable(t, "sweep report", html)
 	for id, want := range map[string]int{"sweep-loss": 4 * 6, "sweep-es": 4 * 6, "sweep-targets": 4 * 3, "sweep-topup": 4} {
 		if n := marks(html, id); n < want {
 			t.Errorf("chart %s has %d marks, want ≥ %d", id, n, want)
@@ -113,6 +115,7 @@ func TestRenderTopup(t *testing.T) {
 	}
 	html := buf.String()
 	checkSelfContained(t, html)
+	checkReadable(t, "top-up report", html)
 	if n := marks(html, "topup-curve"); n < len(sim.TopupCurveLevels)*2 {
 		t.Errorf("top-up curve has %d marks", n)
 	}

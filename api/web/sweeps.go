@@ -15,6 +15,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -37,6 +38,9 @@ type sweepView struct {
 	Heat                   sweepHeat
 	Diffs                  []diffRow
 	Elapsed                string
+	// Years is the horizon in words: "期限 3 年 · horizon 3 years";
+	// ParamName the swept parameter's Chinese name.
+	Years, ParamName string
 }
 
 type sweepRow struct {
@@ -72,7 +76,7 @@ type diffRow struct {
 var sweepParties = []string{"bank", "guarantor", "reguarantor", "national_fund", "county_fund", "total"}
 
 func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, error) {
-	v := &sweepView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1)}
+	v := &sweepView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1), Years: horizonText(res.HorizonYears), ParamName: paramZH(res.Param)}
 	x := make([]float64, len(res.Points))
 	hi := 0.0
 	for i, p := range res.Points {
@@ -307,6 +311,7 @@ type topupView struct {
 	Elapsed    string
 	// One money unit per table, from all its amounts.
 	CityUnit, GuarantorUnit, CountyUnit unit
+	Years                               string // the horizon in words (horizonText)
 }
 
 type topupCityRow struct {
@@ -329,7 +334,7 @@ type topupCountyRow struct {
 }
 
 func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
-	v := &topupView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1)}
+	v := &topupView{Res: res, Elapsed: fmtNum(res.ElapsedSeconds, 1), Years: horizonText(res.HorizonYears)}
 	for _, c := range res.Confidences {
 		v.Levels = append(v.Levels, levelPct(strconv.FormatFloat(float64(c), 'g', -1, 64)))
 	}
@@ -548,4 +553,9 @@ func (h *Handler) jobPage(kind string) http.HandlerFunc {
 		title := map[string]string{"sweeps": "Sweep 参数扫描 ", "topups": "Top-up 资本金补充 "}[kind] + st.ID
 		h.render(w, r, http.StatusOK, jobPages[kind], page{Title: title, Nav: "runs", Refresh: !st.Finished(), Data: d})
 	}
+}
+
+// horizonText is "期限 3 年 · horizon 3 years" ("1 year" for one).
+func horizonText(years int) string {
+	return "期限 " + strconv.Itoa(years) + " 年 · horizon " + format.Count(years, "year", "years")
 }

@@ -35,6 +35,8 @@ type resultView struct {
 	Contribs   []contribView
 	City       []metricRow
 	Notes      []string // what the view could not show, and why
+	Years      string   // the horizon in words (horizonText)
+	Workers    string   // "1 worker", "2 workers"
 	FontNote   string   // set when charts are drawn without a CJK font
 }
 
@@ -91,7 +93,8 @@ func guarantorNames(pos *models.Position) names {
 // yuan keyed by party ("total", "bank", …; nil or partial if not
 // available); pos (optional) names the guarantors.
 func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float64, pos *models.Position) (*resultView, error) {
-	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(doc.ElapsedSeconds, 1)}
+	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(doc.ElapsedSeconds, 1),
+		Years: horizonText(doc.HorizonYears), Workers: format.Count(doc.Workers, "worker", "workers")}
 	if !cf.cjk {
 		v.FontNote = "No CJK font was found (install fonts-noto-cjk), so the charts carry English labels only; the captions give the Chinese."
 	}
@@ -120,7 +123,7 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 	var err error
 	total := doc.Loss[sim.PartyTotal]
 	if x := losses[sim.PartyTotal]; x != nil {
-		v.LossHist, err = lossHistogram(cf, "loss-hist", x, total, name{"Distribution of the total credit loss", "总损失分布"})
+		v.LossHist, err = lossHistogram(cf, "loss-hist", x, total, name{"Distribution of the total credit loss", "总损失分布"}, v.Unit)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +136,7 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 		if pn.Key == sim.PartyTotal || x == nil || !ok {
 			continue
 		}
-		c, err := lossHistogram(cf, "loss-hist-"+pn.Key, x, st, name{"Loss of the " + strings.ToLower(pn.EN), pn.ZH + "损失分布"})
+		c, err := lossHistogram(cf, "loss-hist-"+pn.Key, x, st, name{"Loss of the " + strings.ToLower(pn.EN), pn.ZH + "损失分布"}, v.Unit)
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +145,7 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 	if losses[sim.PartyTotal] != nil && len(v.PartyHists) == 0 {
 		v.Notes = append(v.Notes, "Per-path losses of the parties are not recorded for this run, so only the total's histogram is drawn.")
 	}
-	if v.Parties, err = partyChart(cf, doc); err != nil {
+	if v.Parties, err = partyChart(cf, doc, v.Unit); err != nil {
 		return nil, err
 	}
 	v.Heat = newHeatTable(doc, gn)
@@ -156,11 +159,11 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 	return v, nil
 }
 
-// partyChart compares the parties' expected loss, VaR 99 % and ES 99 %.
-func partyChart(cf *chartFonts, doc *sim.Document) (chart, error) {
+// partyChart compares the parties' expected loss, VaR 99 % and ES 99 %,
+// in u (the loss section's unit).
+func partyChart(cf *chartFonts, doc *sim.Document, u unit) (chart, error) {
 	var cats []string
 	var mean, var99, es99 []float64
-	hi := 0.0
 	for _, pn := range partyNames {
 		st, ok := doc.Loss[pn.Key]
 		if !ok || pn.Key == sim.PartyTotal {
@@ -168,9 +171,7 @@ func partyChart(cf *chartFonts, doc *sim.Document) (chart, error) {
 		}
 		cats = append(cats, cf.zhOr(pn.ZH, pn.EN))
 		mean, var99, es99 = append(mean, float64(st.Mean)), append(var99, float64(st.VaR["0.99"])), append(es99, float64(st.ES["0.99"]))
-		hi = max(hi, float64(st.ES["0.99"]))
 	}
-	u := unitFor(hi)
 	scale := func(x []float64) []float64 {
 		out := make([]float64, len(x))
 		for i, v := range x {
@@ -186,8 +187,9 @@ func partyChart(cf *chartFonts, doc *sim.Document) (chart, error) {
 		}, cf.zhOr(u.ZH, u.EN), false, nil, chartH)
 }
 
-// heatTable is the probability that each target holds, by scope (rows)
-// and target and year (columns).
+// heatTable is the probability that each target holds, by scope and year
+// (rows: each scope's years under it) and target (columns), so that the
+// table keeps one column per target and fits the page for any horizon.
 type heatTable struct {
 	Targets []heatTarget
 	Years   []int
@@ -201,7 +203,10 @@ type heatTarget struct {
 
 type heatRow struct {
 	Scope string
-	Cells []heatCell // len(Targets) × len(Years), target-major
+	Year  int
+	First bool       // first row (year) of its scope
+	N     int        // rows of its scope
+	Cells []heatCell // one per target
 }
 
 type heatCell struct {
@@ -249,9 +254,9 @@ func newHeatTable(doc *sim.Document, gn names) heatTable {
 	// City and policy first, then the guarantors in document order.
 	slices.SortStableFunc(scopes, func(a, b string) int { return scopeRank(a) - scopeRank(b) })
 	for _, s := range scopes {
-		row := heatRow{Scope: gn.scope(s)}
-		for _, tg := range ht.Targets {
-			for _, y := range ht.Years {
+		for i, y := range ht.Years {
+			row := heatRow{Scope: gn.scope(s), Year: y, First: i == 0, N: len(ht.Years)}
+			for _, tg := range ht.Targets {
 				t, ok := cells[[2]string{s, tg.ID}][y]
 				if !ok {
 					row.Cells = append(row.Cells, heatCell{})
@@ -259,8 +264,8 @@ func newHeatTable(doc *sim.Document, gn names) heatTable {
 				}
 				row.Cells = append(row.Cells, heatOf(t))
 			}
+			ht.Rows = append(ht.Rows, row)
 		}
-		ht.Rows = append(ht.Rows, row)
 	}
 	return ht
 }

@@ -124,6 +124,7 @@ func New(api http.Handler, opts Options) *Handler {
 	post("/ui/login", h.login)
 	post("/ui/logout", h.logout)
 	h.mux.HandleFunc("GET /ui/runs", h.runsPage)
+	h.mux.HandleFunc("GET /ui/glossary", h.glossaryPage)
 	for _, kind := range []string{"runs", "sweeps", "topups"} {
 		h.mux.HandleFunc("GET /ui/"+kind+"/new", h.newJobPage(kind))
 		post("/ui/"+kind, h.startJob(kind))
@@ -413,7 +414,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // pageNames are the page templates; each defines "content" for layout.html.
-var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html"}
+var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html"}
 
 func parsePages() map[string]*template.Template {
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
@@ -446,7 +447,10 @@ var funcs = template.FuncMap{
 		}
 		return out
 	},
-	"css": func(s string) template.CSS { return template.CSS(s) },
+	"css":      func(s string) template.CSS { return template.CSS(s) },
+	"term":     term,
+	"bi":       bi,
+	"glossary": func() []glossaryTerm { return glossary },
 }
 
 // localPath returns next if it is a path on this server, else "/". A

@@ -145,6 +145,7 @@ func TestDashboard(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET / = %d\n%s", resp.StatusCode, body)
 	}
+	checkReadable(t, "dashboard", body)
 	for _, want := range []string{"Portfolio today", "Targets today", `id="run-form"`, `<svg role="img"`, "Guarantors"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
@@ -478,6 +479,7 @@ func TestRunPages(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s = %d\n%s", loc, resp.StatusCode, body)
 	}
+	checkReadable(t, "result page", body)
 	for _, want := range []string{"policy.bank_share=0.3", "2,000 paths", `id="heat"`, "County outlays", "Risk contributions",
 		"City projection", "report.html", "paths.csv", "targets.csv"} {
 		if !strings.Contains(body, want) {
@@ -510,6 +512,7 @@ func TestRunPages(t *testing.T) {
 		t.Fatalf("report.html = %d, %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
 	}
 	checkSelfContained(t, rep)
+	checkReadable(t, "run report", rep)
 	if n := marks(rep, "loss-hist"); n <= 0 {
 		t.Errorf("report histogram has %d marks", n)
 	}
