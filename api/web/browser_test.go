@@ -134,6 +134,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="key"]`), analystKey),
 		chromedp.Click(chromedp.CSS(`form.stack button`)),
 		chromedp.WaitVisible(chromedp.ID("run-form")))
+	// The bureau's screens: 1,280 px wide. Every table fits its container.
+	step("set a 1,280 px viewport", 10*time.Second, chromedp.EmulateViewport(1280, 1000))
+	tablesFit(t, ctx, "dashboard")
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +188,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	save("3-result.png", png)
+	tablesFit(t, ctx, "result")
 	for id, want := range map[string]int{"loss-hist": 20, "party-loss": 10, "outlays": 12, "contrib-county": 10, "contrib-guarantor": 8, "contrib-industry": 8} {
 		if n := svgMarks(t, ctx, id); n < want {
 			t.Errorf("result chart %s: %d SVG paths, want ≥ %d", id, n, want)
@@ -237,6 +241,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		save(job.shot, png)
+		tablesFit(t, ctx, job.kind)
 		for id, want := range job.charts {
 			if n := svgMarks(t, ctx, id); n < want {
 				t.Errorf("%s chart %s: %d SVG paths, want ≥ %d", job.kind, id, n, want)
@@ -260,4 +265,30 @@ func count(t *testing.T, ctx context.Context, sel string) int {
 		t.Fatalf("count %s: %v", sel, err)
 	}
 	return n
+}
+
+// tablesFit fails for every table on the page that is wider than its
+// container (it would be cut off or need sideways scrolling), with the
+// widths in CSS pixels. Tables in closed <details> are opened first.
+func tablesFit(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	const js = `(() => {
+  document.querySelectorAll('details').forEach(d => d.open = true);
+  const out = [];
+  document.querySelectorAll('table').forEach((tb, i) => {
+    const box = tb.parentElement;
+    const w = tb.getBoundingClientRect().width, cw = box.clientWidth;
+    if (w > cw + 1 || box.scrollWidth > box.clientWidth + 1) {
+      out.push((tb.id || ('table ' + (i + 1))) + ': ' + Math.round(w) + ' px in ' + Math.round(cw) + ' px');
+    }
+  });
+  return out;
+})()`
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
+	if err != nil {
+		t.Fatalf("%s: measure tables: %v", page, err)
+	}
+	for _, w := range wide {
+		t.Errorf("%s at 1,280 px: table wider than its container: %s", page, w)
+	}
 }

@@ -447,7 +447,11 @@ func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
 		r := topupGuarantorRow{Name: g.Name, ID: g.Guarantor, County: countyLabel(g.County), PNeed: fmtPct(float64(g.PNeed), 1),
 			MeanNeed: fmtIn(float64(g.MeanNeed), gu), Gap: fmtIn(float64(g.RegisteredGap), gu), PLevBefore: fmtPct(float64(g.PLeverageMinBefore), 1)}
 		for _, a := range g.At {
-			r.At = append(r.At, topupCell{Amount: fmtIn(float64(a.Amount), gu), CI: fmtIn(float64(a.Low), gu) + " – " + fmtIn(float64(a.High), gu),
+			ci := fmtIn(float64(a.Low), gu) + " – " + fmtIn(float64(a.High), gu)
+			if a.Low == 0 && a.High == 0 {
+				ci = "" // no need on any path: no wall of "0.00 – 0.00"
+			}
+			r.At = append(r.At, topupCell{Amount: fmtIn(float64(a.Amount), gu), CI: ci,
 				PCapital: fmtPct(float64(a.PCapital), 1), PLevMin: fmtPct(float64(a.PLeverageMin), 1), Idle: a.Idle})
 		}
 		v.Guarantors = append(v.Guarantors, r)
