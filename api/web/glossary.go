@@ -106,3 +106,29 @@ func bi(zh, en string) template.HTML {
 func (h *Handler) glossaryPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "glossary.html", page{Title: "术语 Glossary", Nav: "glossary", Data: glossary})
 }
+
+// ZH is the Chinese headline of a problem shown on a page, by its status:
+// what went wrong in a word, before the API's English message.
+func (e *apiError) ZH() string {
+	switch {
+	case e == nil:
+		return ""
+	case e.Code == "invalid_form" || e.Status == http.StatusUnprocessableEntity || e.Status == http.StatusBadRequest:
+		return "输入有误，请按提示修改"
+	case e.Status == http.StatusUnauthorized:
+		return "请先登录"
+	case e.Status == http.StatusForbidden:
+		return "无此权限"
+	case e.Status == http.StatusNotFound:
+		return "未找到"
+	case e.Status == http.StatusConflict:
+		return "当前状态下无法执行"
+	case e.Status == http.StatusTooManyRequests:
+		return "排队已满，请稍后再试"
+	case e.Status == http.StatusRequestEntityTooLarge:
+		return "文件过大"
+	case e.Status >= 500:
+		return "服务出错"
+	}
+	return "未能完成"
+}

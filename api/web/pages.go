@@ -373,22 +373,22 @@ func (f runForm) request() (map[string]any, *apiError) {
 		}
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			bad.Message = "Some fields are not whole numbers."
-			bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a whole number ≥ 0.", field, s))
+			bad.Message = "有些字段不是整数 · Some fields are not whole numbers."
+			bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a whole number ≥ 0（应为非负整数）.", field, s))
 			return
 		}
 		req[key] = n
 	}
-	num("Paths", f.Paths, "paths")
-	num("Seed", f.Seed, "seed")
-	num("Horizon", f.Horizon, "horizon_years")
+	num("路径数 Paths", f.Paths, "paths")
+	num("随机种子 Seed", f.Seed, "seed")
+	num("年限 Horizon", f.Horizon, "horizon_years")
 	floats := func(field, s string) []float64 {
 		var out []float64
 		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\n' }) {
 			v, err := strconv.ParseFloat(part, 64)
 			if err != nil {
-				bad.Message = "Some fields are not numbers."
-				bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a number.", field, part))
+				bad.Message = "有些字段不是数字 · Some fields are not numbers."
+				bad.Fixes = append(bad.Fixes, fmt.Sprintf("%s: %q is not a number（应为数字）.", field, part))
 				continue
 			}
 			out = append(out, v)
@@ -400,17 +400,17 @@ func (f runForm) request() (map[string]any, *apiError) {
 		if p := strings.TrimSpace(f.Param); p != "" {
 			req["param"] = p
 		}
-		if vs := floats("Values", f.Values); len(vs) > 0 {
+		if vs := floats("取值 Values", f.Values); len(vs) > 0 {
 			req["values"] = vs
 		}
-		if cs := floats("Confidence", f.Confidence); len(cs) == 1 {
+		if cs := floats("置信水平 Confidence", f.Confidence); len(cs) == 1 {
 			req["confidence"] = cs[0]
 		} else if len(cs) > 1 {
-			bad.Message = "A sweep takes one confidence level."
-			bad.Fixes = append(bad.Fixes, "Confidence: give one level, e.g. 0.95.")
+			bad.Message = "参数扫描只取一个置信水平 · A sweep takes one confidence level."
+			bad.Fixes = append(bad.Fixes, "置信水平 Confidence: give one level, e.g. 0.95.")
 		}
 	case "topups":
-		if cs := floats("Confidence", f.Confidence); len(cs) > 0 {
+		if cs := floats("置信水平 Confidence", f.Confidence); len(cs) > 0 {
 			req["confidence"] = cs
 		}
 	}
