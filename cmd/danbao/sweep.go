@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -131,7 +132,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 		func() { printSweep(stdout, o.source(), res) })
 }
 
-// printSweep prints a sweep for people: amounts in 万 yuan, estimates ± one
+// printSweep prints a sweep for people: amounts in one unit per table (亿 or 万 yuan), estimates ± one
 // standard error.
 func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 	name := r.Param
@@ -148,9 +149,25 @@ func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 	if allRound(r.Values, 2) {
 		val = func(v sim.Number) string { return num(v, 2) }
 	}
+	// Units as on the sweep page: the losses in one unit from the largest
+	// ES 99 % of any party at any value; the top-ups and the outlays each in
+	// their own, from their whole column.
+	hi := 0.0
+	var tall, oall []float64
+	for _, pt := range r.Points {
+		for _, l := range pt.Loss {
+			hi = max(hi, float64(l.ES["0.99"]))
+		}
+		tall = append(tall, float64(pt.Topup), float64(pt.TopupPooled))
+		for _, m := range pt.Outlays["total"] {
+			oall = append(oall, float64(m))
+		}
+	}
+	u, tu, ou := format.Column(hi), format.Column(tall...), format.Column(oall...)
+	wan := func(m sim.Money) string { return money(m, u) }
 	pm := func(l sim.LossStats) string { return wan(l.Mean) + " ± " + wan(l.SE.Mean) }
 
-	fmt.Fprintf(w, "\nExpected loss over the horizon by party (万 yuan, ± one standard error)\n")
+	fmt.Fprintf(w, "\nExpected loss over the horizon by party (%s, ± one standard error)\n", u.Label())
 	head := []string{"  " + name}
 	if r.Response != nil {
 		head = append(head, "PD ×")
@@ -171,7 +188,7 @@ func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 	}
 	t.print(w, 1)
 
-	fmt.Fprintf(w, "\nTail of the guarantor's and the bank's loss (万 yuan, ± one standard error)\n")
+	fmt.Fprintf(w, "\nTail of the guarantor's and the bank's loss (%s, ± one standard error)\n", u.Label())
 	t = newTextTable("  "+name, "guarantor VaR 99 %", "ES 99 %", "bank VaR 99 %", "ES 99 %")
 	for _, pt := range r.Points {
 		g, b := pt.Loss["guarantor"], pt.Loss["bank"]
@@ -181,7 +198,7 @@ func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 	t.print(w, 1)
 
 	if len(r.Differences) > 0 {
-		fmt.Fprintf(w, "\nChange between adjacent values (万 yuan): mean difference, its standard error on common random\n")
+		fmt.Fprintf(w, "\nChange between adjacent values (%s): mean difference, its standard error on common random\n", u.Label())
 		fmt.Fprintf(w, "numbers (paired, sd of the per-path differences / √P) and as two independent runs would give it\n")
 		t = newTextTable("  step", "guarantor Δ", "se paired", "se independent", "bank Δ", "se paired", "se independent")
 		for i := 0; i+1 < len(r.Points); i++ {
@@ -197,16 +214,16 @@ func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 		years = len(r.Points[0].Outlays["total"])
 	}
 	fmt.Fprintf(w, "\nCapital top-up at t = 0 with %s %% confidence (city: Σ of the guarantors'; pooled: quantile of the city-wide need)\n", pct(float64(r.Confidence)))
-	fmt.Fprintf(w, "and county outlays (risk compensation + fee subsidy, all counties, mean per year), 万 yuan\n")
+	fmt.Fprintf(w, "and county outlays (risk compensation + fee subsidy, all counties, mean per year); top-ups in %s, outlays in %s\n", tu.Label(), ou.Label())
 	head = []string{"  " + name, "top-up", "pooled"}
 	for y := 1; y <= years; y++ {
 		head = append(head, fmt.Sprintf("outlays y%d", y))
 	}
 	t = newTextTable(head...)
 	for _, pt := range r.Points {
-		row := []string{"  " + val(pt.Value), wan(pt.Topup), wan(pt.TopupPooled)}
+		row := []string{"  " + val(pt.Value), money(pt.Topup, tu), money(pt.TopupPooled, tu)}
 		for _, m := range pt.Outlays["total"] {
-			row = append(row, wan(m))
+			row = append(row, money(m, ou))
 		}
 		t.add(row...)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -107,7 +108,7 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 		func() { printTopup(stdout, o.source(), res) })
 }
 
-// printTopup prints the top-ups for people, in 万 yuan.
+// printTopup prints the top-ups for people, in one unit per table (亿 or 万 yuan).
 func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 	fmt.Fprintf(w, "Capital top-up at t = 0, scenario %s, portfolio %s\n", r.Scenario, source)
 	fmt.Fprintf(w, "%d paths (seed %d, %d workers), horizon %d %s, %.2f s\n", r.Paths, r.Seed, r.Workers,
@@ -119,13 +120,33 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 	for k, a := range r.Confidences {
 		levels[k] = pct(float64(a)) + " %"
 	}
-	fmt.Fprintf(w, "\nBy guarantor (万 yuan; P(need): share of paths needing capital without a top-up)\n")
+	// One unit per table, as on the top-up page: from all its amounts.
+	var gall, kall, call []float64
+	for _, g := range r.Guarantors {
+		gall = append(gall, float64(g.RegisteredGap))
+		for _, l := range g.At {
+			gall = append(gall, float64(l.Amount), float64(l.Low), float64(l.High))
+		}
+	}
+	for _, c := range r.Counties {
+		for _, l := range c.At {
+			kall = append(kall, float64(l.Amount))
+		}
+	}
+	for _, c := range r.City.Curve {
+		call = append(call, float64(c.Total), float64(c.Pooled))
+	}
+	for _, c := range r.City.At {
+		call = append(call, float64(c.Total), float64(c.Pooled))
+	}
+	gu, ku, cu := format.Column(gall...), format.Column(kall...), format.Column(call...)
+	fmt.Fprintf(w, "\nBy guarantor (%s; P(need): share of paths needing capital without a top-up)\n", gu.Label())
 	head := append([]string{"  guarantor", "county", "P(need)", "registered gap"}, levels...)
 	t := newTextTable(head...)
 	for _, g := range r.Guarantors {
-		row := []string{"  " + g.Guarantor, countyLabel(g.County), num(g.PNeed, 3), wan(g.RegisteredGap)}
+		row := []string{"  " + g.Guarantor, countyLabel(g.County), num(g.PNeed, 3), money(g.RegisteredGap, gu)}
 		for _, l := range g.At {
-			row = append(row, wan(l.Amount))
+			row = append(row, money(l.Amount, gu))
 		}
 		t.add(row...)
 	}
@@ -135,7 +156,7 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 		fmt.Fprintf(w, "  95 %% interval of the %s top-up (order statistics):", levels[k])
 		for _, g := range r.Guarantors {
 			if g.At[k].High > 0 {
-				fmt.Fprintf(w, " %s [%s, %s];", g.Guarantor, wan(g.At[k].Low), wan(g.At[k].High))
+				fmt.Fprintf(w, " %s [%s, %s];", g.Guarantor, money(g.At[k].Low, gu), money(g.At[k].High, gu))
 			}
 		}
 		fmt.Fprintln(w)
@@ -182,18 +203,18 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 		}
 	}
 
-	fmt.Fprintf(w, "\nBy county (万 yuan; the guarantors serving it)\n")
+	fmt.Fprintf(w, "\nBy county (%s; the guarantors serving it)\n", ku.Label())
 	t = newTextTable(append([]string{"  county", "guarantors"}, levels...)...)
 	for _, c := range r.Counties {
 		row := []string{"  " + countyLabel(c.County), strings.Join(c.Guarantors, ", ")}
 		for _, l := range c.At {
-			row = append(row, wan(l.Amount))
+			row = append(row, money(l.Amount, ku))
 		}
 		t.add(row...)
 	}
 	t.print(w, 2)
 
-	fmt.Fprintf(w, "\nCity (万 yuan): total = Σ of the guarantors' top-ups; pooled = quantile of the city-wide need;\n")
+	fmt.Fprintf(w, "\nCity (%s): total = Σ of the guarantors' top-ups; pooled = quantile of the city-wide need;\n", cu.Label())
 	fmt.Fprintf(w, "P(all hold) = share of paths on which every guarantor's capital targets hold with its top-up\n")
 	// The curve, with the requested levels merged in and marked.
 	rows := slices.Clone(r.City.Curve)
@@ -209,7 +230,7 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 		if slices.Contains(r.Confidences, c.Confidence) {
 			mark = "* "
 		}
-		t.add(mark+pct(float64(c.Confidence))+" %", wan(c.Total), wan(c.Pooled), num(c.PCapitalAll, 3))
+		t.add(mark+pct(float64(c.Confidence))+" %", money(c.Total, cu), money(c.Pooled, cu), num(c.PCapitalAll, 3))
 	}
 	t.print(w, 1)
 }
