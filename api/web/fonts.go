@@ -36,6 +36,7 @@ type chartFonts struct {
 	cjk     bool      // font has Chinese glyphs
 	family  string    // the CJK font's family name, e.g. "Noto Sans CJK SC"
 	path    string    // the CJK font's file
+	face    *sfnt.Font // the CJK face, for drawing report labels as outlines (outlines.go)
 	err     error     // why no CJK font was loaded, if one was looked for
 }
 
@@ -53,7 +54,7 @@ func newChartFonts(path string, face *sfnt.Font, family string) *chartFonts {
 	if face != nil {
 		tf := font.Typeface(family)
 		cache.Add(font.Collection{{Font: font.Font{Typeface: tf}, Face: face}})
-		cf.font, cf.cjk, cf.family, cf.path = font.Font{Typeface: tf}, true, family, path
+		cf.font, cf.cjk, cf.family, cf.path, cf.face = font.Font{Typeface: tf}, true, family, path, face
 	}
 	cf.handler = text.Plain{Fonts: cache}
 	return cf

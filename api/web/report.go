@@ -24,8 +24,10 @@ type ReportOptions struct {
 }
 
 // RenderReport writes the result of a run as one self-contained HTML file:
-// the style sheet inline, every chart an inline SVG, no script and no
-// external asset, so it opens offline and can be mailed. res gives the
+// the style sheet inline, every chart an inline SVG whose labels are glyph
+// outlines of the CJK font (outlines.go), no script and no external asset,
+// so it opens offline, reads the same without a Chinese font, and can be
+// mailed. res gives the
 // per-path losses for the histograms (the total, and each party's when the
 // run had the policy ledger); with res nil they are left out (and the
 // report says so).
@@ -33,7 +35,8 @@ func RenderReport(w io.Writer, doc *sim.Document, res *sim.Result, opts ReportOp
 	if doc == nil {
 		return errors.New("web: RenderReport: nil document")
 	}
-	return renderReport(w, loadFonts(), doc, pathLosses(res), opts)
+	cf := loadFonts()
+	return writeOutlined(w, cf, func(w io.Writer) error { return renderReport(w, cf, doc, pathLosses(res), opts) })
 }
 
 type reportData struct {

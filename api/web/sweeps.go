@@ -503,8 +503,10 @@ func renderStandalone(w io.Writer, name string, view any) error {
 	if err != nil {
 		return err
 	}
-	return reportTemplate.ExecuteTemplate(w, name, standaloneData{View: view, CSS: template.CSS(css),
-		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC")})
+	return writeOutlined(w, loadFonts(), func(w io.Writer) error {
+		return reportTemplate.ExecuteTemplate(w, name, standaloneData{View: view, CSS: template.CSS(css),
+			Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC")})
+	})
 }
 
 // jobKinds are the asynchronous job kinds the pages show besides runs:
