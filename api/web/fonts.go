@@ -32,12 +32,12 @@ var CJKFontPaths = []string{
 // lists fallbacks for readers without Noto.
 type chartFonts struct {
 	handler text.Handler
-	font    font.Font // the font of every label
-	cjk     bool      // font has Chinese glyphs
-	family  string    // the CJK font's family name, e.g. "Noto Sans CJK SC"
-	path    string    // the CJK font's file
+	font    font.Font  // the font of every label
+	cjk     bool       // font has Chinese glyphs
+	family  string     // the CJK font's family name, e.g. "Noto Sans CJK SC"
+	path    string     // the CJK font's file
 	face    *sfnt.Font // the CJK face, for drawing report labels as outlines (outlines.go)
-	err     error     // why no CJK font was loaded, if one was looked for
+	err     error      // why no CJK font was loaded, if one was looked for
 }
 
 var loadFonts = sync.OnceValue(func() *chartFonts {
