@@ -634,7 +634,7 @@ func safeName(s string) string {
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in 登录", Data: localPath(r.URL.Query().Get("next"))})
+	h.render(w, r, http.StatusOK, "login.html", page{Title: "Sign in 登录", Nav: "login", Data: localPath(r.URL.Query().Get("next"))})
 }
 
 // login checks the key against the API and starts a session with it: the
@@ -653,13 +653,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			case http.StatusUnauthorized:
 				ae.Message = "The server does not know this key."
 				ae.Fixes = []string{"danbao serve prints an admin key when it starts (it is kept in DATA/admin.key)."}
-				h.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
+				h.render(w, r, http.StatusUnauthorized, "login.html", page{Title: "Sign in 登录", Nav: "login", Error: ae, Data: next})
 				return
 			case http.StatusTooManyRequests:
 				if ae.RetryAfter != "" {
 					w.Header().Set("Retry-After", ae.RetryAfter)
 				}
-				h.render(w, r, http.StatusTooManyRequests, "login.html", page{Title: "Sign in 登录", Error: ae, Data: next})
+				h.render(w, r, http.StatusTooManyRequests, "login.html", page{Title: "Sign in 登录", Nav: "login", Error: ae, Data: next})
 				return
 			}
 		}

@@ -239,6 +239,10 @@ func TestLogin(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "does not know this key") {
 		t.Errorf("login with a wrong key = %d", resp.StatusCode)
 	}
+	if strings.Contains(body, "/ui/logout") {
+		t.Error("the login page offers to sign out")
+	}
+	checkReadable(t, "login page", body)
 	resp, _ = postForm(t, c, ts.URL+"/ui/login", url.Values{"key": {viewerKey}, "next": {"//evil.example/"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Errorf("login = %d, Location %q; want 303 to / (never off-site)", resp.StatusCode, resp.Header.Get("Location"))
