@@ -104,8 +104,10 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 			ym, yt = append(ym, float64(st.Mean)/u.Yuan), append(yt, float64(st.ES["0.99"])/u.Yuan)
 		}
 		c := partyColor[key]
-		mean = append(mean, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: ym, Color: c, Dashed: key == "total"})
-		tail = append(tail, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: yt, Color: c, Dashed: key == "total"})
+		// The national fund is dashed: under the default policy its loss
+		// equals the re-guarantor's, and a solid line would hide that one.
+		mean = append(mean, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: ym, Color: c, Dashed: key == "total" || key == "national_fund"})
+		tail = append(tail, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: yt, Color: c, Dashed: key == "total" || key == "national_fund"})
 	}
 	var err error
 	ul := cf.zhOr(u.ZH, u.EN)
