@@ -176,9 +176,10 @@ func Count(n int, singular, plural string) string {
 
 // Range is "5.12 (3.56 – 7.01)": a central value with its interval; the
 // interval is left out when either end is missing, rather than shown as
-// "(3.56 – –)".
+// "(3.56 – –)", and when it is a single point, rather than as a wall of
+// "0.00 (0.00 – 0.00)".
 func Range(mid, lo, hi string) string {
-	if lo == Dash || hi == Dash || lo == "" || hi == "" {
+	if lo == Dash || hi == Dash || lo == "" || hi == "" || (lo == mid && hi == mid) {
 		return mid
 	}
 	return mid + " (" + lo + " – " + hi + ")"

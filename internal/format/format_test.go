@@ -46,6 +46,8 @@ func TestFormat(t *testing.T) {
 		{Count(1, "year", "years"), "1 year"},
 		{Range("5.12", "3.56", "–"), "5.12"},
 		{Range("5.12", "3.56", "7.01"), "5.12 (3.56 – 7.01)"},
+		{Range("0.00", "0.00", "0.00"), "0.00"},
+		{Range("0.00", "0.00", "1.00"), "0.00 (0.00 – 1.00)"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
