@@ -1,56 +1,43 @@
+// Command loadtest holds concurrent clients against a running danbao
+// server and reports latencies. It is a development tool, not part of the
+// product binary; scripts/loadtest.sh starts a server on loopback and runs
+// it against it.
+//
+//	go run ./cmd/loadtest --url http://127.0.0.1:8080 [--key KEY] [--clients 50] [--duration 30s]
+//
+// Each of --clients clients loops for --duration the way notebooks do:
+// start a run (POST /v1/runs), poll its status every --poll until it ends,
+// fetch the result document, and start again. A 429 or 503 is
+// back-pressure, not an error: the client waits Retry-After (1–10 s) and
+// retries. Anything else that is not the expected status, and every
+// transport error, is an error.
+//
+// It prints the number of requests, errors and runs completed, and the
+// nearest-rank percentiles of the latencies of status calls
+// (GET /v1/runs/{id}), run submissions and result fetches. It exits with
+// status 1 if there was any error, 2 on bad flags.
 package main
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/spf13/cobra"
 )
 
-func init() {
+func main() {
 	var o loadOptions
-	cmd := &cobra.Command{
-		Use:   "loadtest --url URL [--key KEY] [--clients 50] [--duration 30s]",
-		Short: "Hold concurrent clients against a running danbao serve and report latencies",
-		Long: `loadtest drives a running danbao server the way notebooks do: each of
---clients clients loops for --duration: start a run (POST /v1/runs), poll its
-status every --poll until it ends, fetch the result document, and start
-again. A 429 or 503 is back-pressure, not an error: the client waits
-Retry-After and retries. Anything else that is not the expected status,
-and every transport error, is an error.
-
-It prints the number of requests, errors and runs completed, and the
-latency percentiles of status calls (GET /v1/runs/{id}), run submissions and
-result fetches. It exits with status 1 if there was any error.
-
-scripts/loadtest.sh starts a server on loopback and runs this against it.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.key == "" {
-				o.key = os.Getenv("DANBAO_API_KEY")
-			}
-			rep, err := runLoad(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			rep.print(cmd.OutOrStdout(), o)
-			if rep.errors > 0 {
-				return &exitError{1, fmt.Errorf("%d errors", rep.errors)}
-			}
-			return nil
-		},
-	}
-	f := cmd.Flags()
+	f := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	f.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL")
 	f.StringVar(&o.key, "key", "", "API key with the analyst role (default: env DANBAO_API_KEY)")
 	f.IntVar(&o.clients, "clients", 50, "concurrent clients")
@@ -59,7 +46,31 @@ scripts/loadtest.sh starts a server on loopback and runs this against it.`,
 	f.StringVar(&o.portfolio, "portfolio", "example", "portfolio of the runs")
 	f.IntVar(&o.paths, "paths", 1000, "paths per run")
 	f.IntVar(&o.horizon, "horizon", 1, "horizon of the runs, years")
-	rootCmd.AddCommand(cmd)
+	if err := f.Parse(os.Args[1:]); err != nil {
+		if err == flag.ErrHelp {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	if f.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "loadtest: unexpected arguments %q\n", f.Args())
+		os.Exit(2)
+	}
+	if o.key == "" {
+		o.key = os.Getenv("DANBAO_API_KEY")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := runLoad(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(2)
+	}
+	rep.print(os.Stdout, o)
+	if rep.errors > 0 {
+		fmt.Fprintf(os.Stderr, "loadtest: %d errors\n", rep.errors)
+		os.Exit(1)
+	}
 }
 
 type loadOptions struct {
