@@ -20,7 +20,7 @@ import (
 // (add --force) when the generator changes on purpose.
 const (
 	ExampleSeed  uint64 = 20231231
-	ExampleLoans        = 20000
+	ExampleLoans int    = 20000
 	// ExampleDir is the snapshot's folder, in the module and in ExampleFS.
 	ExampleDir = "testdata/example"
 )

@@ -61,7 +61,6 @@ var (
 	errQuota            = errors.New("job quota of the key reached")
 	errRateLimited      = errors.New("too many failed attempts")
 	errBusy             = errors.New("server busy")
-	errGone             = errors.New("gone")
 )
 
 // statusTable maps errors to HTTP statuses and problem codes. It is the

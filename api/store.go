@@ -528,13 +528,6 @@ func (s *store) interruptInFlight(ctx context.Context, at time.Time) (int64, err
 	return res.RowsAffected()
 }
 
-// integrityCheck runs PRAGMA integrity_check and returns its first line.
-func (s *store) integrityCheck(ctx context.Context) (string, error) {
-	var r string
-	err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&r)
-	return r, err
-}
-
 // timeLayout is RFC 3339 in UTC with a fixed nine-digit fraction, so that
 // times sort as text in the database.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"

@@ -60,7 +60,7 @@ func TestStreamKeys(t *testing.T) {
 			seen[v] = [2]uint64{seed, path}
 		}
 	}
-	if first(3, 5) != first(3, 5) {
+	if a, b := first(3, 5), first(3, 5); a != b {
 		t.Fatal("same key, different streams")
 	}
 }

@@ -435,12 +435,3 @@ func sortedKeys(m map[string]float64) []string {
 
 // ptr returns a pointer to v.
 func ptr[T any](v T) *T { return &v }
-
-// parseFloat reads a decimal string; NaN when it is not a number.
-func parseFloat(s string) float64 {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return math.NaN()
-	}
-	return v
-}

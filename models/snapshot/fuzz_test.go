@@ -230,7 +230,7 @@ func FuzzReadArrow(f *testing.F) {
 // the same problems Validate reports.
 func FuzzArrowRoundTrip(f *testing.F) {
 	f.Add("L1", "B1", "G-1", "330382", "鞋", int64(123456), 0.02, 0.5, math.NaN(), int32(19000), true, "")
-	f.Add("", "", "G-x", "", "\xff", int64(-1), 1.5, math.Inf(1), -0.0, int32(0), false, "2024-01-01")
+	f.Add("", "", "G-x", "", "\xff", int64(-1), 1.5, math.Inf(1), math.Copysign(0, -1), int32(0), false, "2024-01-01")
 	f.Fuzz(func(t *testing.T, id, borrower, gid, county, industry string, balance int64, pd, lgd, ratio float64, start int32, flag bool, name string) {
 		mem := checkedMem(t)
 		pf := &models.Portfolio{AsOf: models.Date(start / 2)}
