@@ -54,7 +54,7 @@ func TestOneFactorExact(t *testing.T) {
 			continue
 		}
 		r := mustRun(t, m, Params{Seed: 7, Paths: paths, Sampler: s})
-		sum := Summarize(totalsYuan(r), 0)
+		sum := Summarize(totalsYuan(r))
 		if z := (sum.Mean - ref.EL) / sum.SEMean; math.Abs(z) > 4 {
 			t.Errorf("%v: EL %.4f, exact %.4f, z = %.2f", s, sum.Mean, ref.EL, z)
 		}
@@ -129,18 +129,16 @@ func TestOneFactorExactCDF(t *testing.T) {
 	}
 }
 
-// TestStandardErrors compares the reported batch-means standard errors with
-// the spread of the estimates across 60 seeds (the issue asks for 20; more
-// seeds make the check sharper). The sample sd of 60 estimates is itself
-// uncertain by about ±9 % (χ² with 59 df), the batch SE by about ±16 %
-// (20 batches), so a ratio outside [1/1.5, 1.5] means the SE is wrong.
+// TestStandardErrors compares the reported standard errors with the
+// spread of the estimates across 60 seeds at 0.95, 0.99 and 0.999. The
+// sample sd of 60 estimates is itself uncertain by about ±9 % (χ² with 59
+// df), so a ratio outside [1/1.5, 1.5] means the SE is wrong.
 //
-// VaR here lives on a lattice (whole numbers of defaults of one unit each),
-// and batch means understate its spread: over five sets of 60 seeds the
-// VaR 0.95 ratio was 0.70, 0.77, 0.66, 0.86 and 0.79 (mean 0.76) while EL,
-// ES and VaR 0.99 were 0.88–1.11. So this check passes with its seeds but
-// sits near its bound for VaR 0.95; with 20 seeds one set of streams gave
-// 0.62.
+// VaR here lives on a lattice (whole numbers of defaults of one unit
+// each); batch means (the former method) understated its spread at 0.95
+// by about a quarter and made VaR's and ES's SEs equal at 0.999. The
+// order-statistic SE (the exact bootstrap of the sample quantile) and the
+// influence-function SE of ES replace them (SummarizeAt).
 func TestStandardErrors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 runs")
@@ -149,15 +147,15 @@ func TestStandardErrors(t *testing.T) {
 	m := mustCompile(t, homogeneous(ref.N, ref.PD), oneFactor(ref.Rho))
 	const seeds, paths = 60, 50_000
 	var means, ses []float64
-	vars := [2][]float64{}
-	ess := [2][]float64{}
-	seVar := [2][]float64{}
-	seES := [2][]float64{}
+	vars := [3][]float64{}
+	ess := [3][]float64{}
+	seVar := [3][]float64{}
+	seES := [3][]float64{}
 	for seed := range uint64(seeds) {
 		r := mustRun(t, m, Params{Seed: 100 + seed, Paths: paths})
-		s := Summarize(totalsYuan(r), 0)
+		s := Summarize(totalsYuan(r))
 		means, ses = append(means, s.Mean), append(ses, s.SEMean)
-		for k := range 2 {
+		for k := range 3 {
 			vars[k] = append(vars[k], s.VaR[k])
 			ess[k] = append(ess[k], s.ES[k])
 			seVar[k] = append(seVar[k], s.SEVaR[k])
@@ -174,7 +172,7 @@ func TestStandardErrors(t *testing.T) {
 		}
 	}
 	check("EL", means, ses)
-	for k, key := range []string{"0.95", "0.99"} {
+	for k, key := range []string{"0.95", "0.99", "0.999"} {
 		check("ES "+key, ess[k], seES[k])
 		check("VaR "+key, vars[k], seVar[k])
 	}

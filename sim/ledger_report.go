@@ -134,7 +134,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 		for q := range P {
 			x[q] = float64(b.PartyLoss[q*NParties+k]) / 100
 		}
-		d.Loss[PartyNames[k]] = StatsOf[Money](Summarize(x, 0))
+		d.Loss[PartyNames[k]] = StatsOf[Money](r.summarize(x))
 	}
 	scopes := make([]string, G+1)
 	for g := range G {

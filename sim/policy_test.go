@@ -112,7 +112,7 @@ func TestContributionsAddUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := totalsYuan(o.Paths)
-	s := Summarize(x, 0)
+	s := Summarize(x)
 	if math.Abs(float64(c.ES)-s.ES[1]) > 1e-6*s.ES[1] {
 		t.Errorf("contributions' ES %.2f ≠ the run's ES(0.99) %.2f", c.ES, s.ES[1])
 	}

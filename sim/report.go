@@ -114,16 +114,16 @@ type (
 	CountStats = Stats[Number]
 )
 
-// LevelKey returns the document's key for confidence level Levels[k]:
-// "0.95", "0.99", "0.999".
-func LevelKey(k int) string { return strconv.FormatFloat(Levels[k], 'g', -1, 64) }
+// LevelKey returns the document's key for the default confidence level
+// Levels[k]: "0.95", "0.99", "0.999".
+func LevelKey(k int) string { return LevelString(Levels[k]) }
 
 // StatsOf converts s into the document's shape.
 func StatsOf[V Money | Number](s Summary) Stats[V] {
-	levels := func(x [3]float64) map[string]V {
+	levels := func(x []float64) map[string]V {
 		m := make(map[string]V, len(x))
 		for k, v := range x {
-			m[LevelKey(k)] = V(v)
+			m[LevelString(s.Levels[k])] = V(v)
 		}
 		return m
 	}
@@ -195,6 +195,16 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// summarize is SummarizeAt of x, one value per path of r, with r's
+// weights and levels.
+func (r *Result) summarize(x []float64) Summary {
+	levels := r.Levels
+	if levels == nil {
+		levels = Levels
+	}
+	return SummarizeAt(x, r.Weight, levels)
+}
+
 // PartyTotal is the key of the total loss in Document.Loss.
 const PartyTotal = "total"
 
@@ -223,7 +233,7 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 				defs[p] = float64(r.Defaults[p*H+t])
 			}
 		}
-		return StatsOf[Money](Summarize(loss, 0)), StatsOf[Number](Summarize(defs, 0))
+		return StatsOf[Money](r.summarize(loss)), StatsOf[Number](r.summarize(defs))
 	}
 	total, defaults := summarize(-1)
 	d.Loss = map[string]LossStats{PartyTotal: total}

@@ -27,6 +27,9 @@ type Params struct {
 	Progress func(done int)
 	// Observer, if not nil, is given every path's defaults (see PathObserver).
 	Observer PathObserver
+	// Levels are the confidence levels of VaR and ES in the document, each
+	// in (0, MaxLevel]; nil means Levels (0.95, 0.99, 0.999).
+	Levels []float64
 }
 
 // DefaultBlockSize is the number of paths a worker takes at a time.
@@ -61,6 +64,12 @@ type Result struct {
 	// the horizon, in fen (PartyNames[k]); nil when the run had no policy
 	// ledger (SimulateLosses).
 	PartyLoss []int64
+	// Levels are the confidence levels the document reports (Params.Levels).
+	Levels []float64
+	// Weight[p] is path p's likelihood ratio under importance sampling
+	// (dP/dQ of its draws); nil for plain Monte Carlo, where every path
+	// weighs 1. Every statistic of the document is weighted by it.
+	Weight []float64
 }
 
 // TotalLoss returns path p's loss over the whole horizon, in fen.
@@ -97,8 +106,11 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	if p.BlockSize <= 0 {
 		p.BlockSize = DefaultBlockSize
 	}
+	if err := checkLevels(p.Levels); err != nil {
+		return nil, err
+	}
 	H := m.Horizon
-	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler,
+	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler, Levels: p.Levels,
 		Loss: make([]int64, p.Paths*H), Defaults: make([]int32, p.Paths*H)}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
 	var next, done atomic.Int64
@@ -132,4 +144,21 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
 	}
 	return res, nil
+}
+
+// checkLevels rejects levels outside (0, MaxLevel], unsorted or repeated
+// levels, and more than MaxLevels of them.
+func checkLevels(levels []float64) error {
+	if len(levels) > MaxLevels {
+		return fmt.Errorf("%w: %d levels; at most %d", models.ErrInvalid, len(levels), MaxLevels)
+	}
+	for k, a := range levels {
+		if !(a > 0 && a <= MaxLevel) {
+			return fmt.Errorf("%w: level %v not in (0, %v]", models.ErrInvalid, a, MaxLevel)
+		}
+		if k > 0 && !(a > levels[k-1]) {
+			return fmt.Errorf("%w: levels must increase: %v after %v", models.ErrInvalid, a, levels[k-1])
+		}
+	}
+	return nil
 }
