@@ -24,15 +24,18 @@ const Schema = "danbao.result/v1"
 // A Document is plain data: Simulate fills everything but ElapsedSeconds,
 // which the caller measures (sim reads no clock).
 type Document struct {
-	Schema         string  `json:"schema"`   // Schema
-	Scenario       string  `json:"scenario"` // the scenario's name
-	Paths          int     `json:"paths"`
-	FirstPath      int     `json:"first_path,omitempty"` // shards only
-	Seed           uint64  `json:"seed"`
-	HorizonYears   int     `json:"horizon_years"`
-	Workers        int     `json:"workers"`
-	Sampler        string  `json:"sampler"` // "fast" or "dense"
-	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	Schema       string `json:"schema"`   // Schema
+	Scenario     string `json:"scenario"` // the scenario's name
+	Paths        int    `json:"paths"`
+	FirstPath    int    `json:"first_path,omitempty"` // shards only
+	Seed         uint64 `json:"seed"`
+	HorizonYears int    `json:"horizon_years"`
+	Workers      int    `json:"workers"`
+	Sampler      string `json:"sampler"` // "fast" or "dense"
+	// Levels are the confidence levels of every var and es map: 0.95,
+	// 0.99, 0.999 and those asked for (--levels), ascending.
+	Levels         []float64 `json:"levels"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"`
 
 	Portfolio PortfolioInfo `json:"portfolio"`
 
@@ -199,7 +202,7 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 // weights and levels.
 func (r *Result) summarize(x []float64) Summary {
 	levels := r.Levels
-	if levels == nil {
+	if levels == nil { // a Result made by hand
 		levels = Levels
 	}
 	return SummarizeAt(x, r.Weight, levels)
@@ -214,8 +217,11 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 	d := &Document{
 		Schema: Schema, Scenario: sc.Name,
 		Paths: r.Paths, FirstPath: r.FirstPath, Seed: r.Seed, HorizonYears: r.Horizon,
-		Workers: workers, Sampler: r.Sampler.String(),
+		Workers: workers, Sampler: r.Sampler.String(), Levels: r.Levels,
 		Portfolio: PortfolioInfo{Loans: len(pf.Loans), Guarantors: len(pf.Guarantors)},
+	}
+	if d.Levels == nil {
+		d.Levels = Levels
 	}
 	for i := range pf.Loans {
 		d.Portfolio.Balance += pf.Loans[i].Balance

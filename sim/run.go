@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -27,8 +28,9 @@ type Params struct {
 	Progress func(done int)
 	// Observer, if not nil, is given every path's defaults (see PathObserver).
 	Observer PathObserver
-	// Levels are the confidence levels of VaR and ES in the document, each
-	// in (0, MaxLevel]; nil means Levels (0.95, 0.99, 0.999).
+	// Levels are confidence levels of VaR and ES the document reports in
+	// addition to Levels (0.95, 0.99, 0.999, which the document always
+	// has: they are part of its contract), each in (0, MaxLevel].
 	Levels []float64
 }
 
@@ -64,7 +66,8 @@ type Result struct {
 	// the horizon, in fen (PartyNames[k]); nil when the run had no policy
 	// ledger (SimulateLosses).
 	PartyLoss []int64
-	// Levels are the confidence levels the document reports (Params.Levels).
+	// Levels are the confidence levels the document reports: Levels and
+	// Params.Levels, ascending.
 	Levels []float64
 	// Weight[p] is path p's likelihood ratio under importance sampling
 	// (dP/dQ of its draws); nil for plain Monte Carlo, where every path
@@ -106,11 +109,12 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	if p.BlockSize <= 0 {
 		p.BlockSize = DefaultBlockSize
 	}
-	if err := checkLevels(p.Levels); err != nil {
+	levels, err := withDefaultLevels(p.Levels)
+	if err != nil {
 		return nil, err
 	}
 	H := m.Horizon
-	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler, Levels: p.Levels,
+	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler, Levels: levels,
 		Loss: make([]int64, p.Paths*H), Defaults: make([]int32, p.Paths*H)}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
 	var next, done atomic.Int64
@@ -146,19 +150,20 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	return res, nil
 }
 
-// checkLevels rejects levels outside (0, MaxLevel], unsorted or repeated
-// levels, and more than MaxLevels of them.
-func checkLevels(levels []float64) error {
-	if len(levels) > MaxLevels {
-		return fmt.Errorf("%w: %d levels; at most %d", models.ErrInvalid, len(levels), MaxLevels)
-	}
-	for k, a := range levels {
+// withDefaultLevels returns Levels and extra, ascending without
+// repeats. A level outside (0, MaxLevel], or more than MaxLevels in all,
+// is an error.
+func withDefaultLevels(extra []float64) ([]float64, error) {
+	for _, a := range extra {
 		if !(a > 0 && a <= MaxLevel) {
-			return fmt.Errorf("%w: level %v not in (0, %v]", models.ErrInvalid, a, MaxLevel)
-		}
-		if k > 0 && !(a > levels[k-1]) {
-			return fmt.Errorf("%w: levels must increase: %v after %v", models.ErrInvalid, a, levels[k-1])
+			return nil, fmt.Errorf("%w: level %v not in (0, %v]", models.ErrInvalid, a, MaxLevel)
 		}
 	}
-	return nil
+	all := append(slices.Clone(Levels), extra...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	if len(all) > MaxLevels {
+		return nil, fmt.Errorf("%w: %d levels; at most %d", models.ErrInvalid, len(all), MaxLevels)
+	}
+	return all, nil
 }

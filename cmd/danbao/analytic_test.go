@@ -20,6 +20,8 @@ func TestAnalyticBesideMonteCarlo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 20,000-path run of the example")
 	}
+	resetAfter(t, "run", "set", "losses-only", "horizon")
+	resetAfter(t, "analytic", "set", "levels")
 	oneFactor := []string{"--set", "model.r2.macro=0.2", "--set", "model.r2.industry=0", "--set", "model.r2.county=0"}
 	out, err := run(t, append([]string{"analytic", "--json", "--levels", "0.95,0.99,0.999", "--portfolio", "", "--scenario", "baseline"}, oneFactor...)...)
 	if err != nil {

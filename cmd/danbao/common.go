@@ -32,6 +32,7 @@ type simOptions struct {
 	sampler   string // fast or dense
 	json      bool
 	report    string // report file of the result: .xlsx a workbook, else self-contained HTML; "" for none
+	levels    string // --levels: VaR and ES levels beyond the default three
 	progress  bool   // draw a progress bar on stderr
 }
 
@@ -48,6 +49,7 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "parallel workers (speed only; results do not depend on it)")
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+	f.StringVar(&o.levels, "levels", defaultLevels, "VaR and ES levels, comma-separated, up to "+sim.LevelString(sim.MaxLevel)+" (0.95, 0.99 and 0.999 are always reported)")
 	f.StringVar(&o.report, "report", "", "also write the result to FILE: .xlsx a workbook (one sheet per table), else one self-contained HTML file (charts inline, opens offline)")
 }
 
@@ -140,7 +142,11 @@ func (o *simOptions) params() (sim.Params, error) {
 	default:
 		return sim.Params{}, fmt.Errorf("--sampler %q: must be fast or dense", o.sampler)
 	}
-	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers}, nil
+	levels, err := parseLevels(o.levels)
+	if err != nil {
+		return sim.Params{}, err
+	}
+	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers, Levels: levels}, nil
 }
 
 // load reads the portfolio and the scenario with --set and --horizon applied.

@@ -11,8 +11,11 @@ import (
 const defaultLevels = "0.95,0.99,0.999"
 
 // parseLevels reads --levels: comma-separated confidence levels, each in
-// [0.5, sim.MaxLevel], returned sorted without duplicates.
+// [0.5, sim.MaxLevel], returned sorted without duplicates. "" is none.
 func parseLevels(list string) ([]float64, error) {
+	if list == "" {
+		return nil, nil
+	}
 	ls, err := parseFloats("--levels", list)
 	if err != nil {
 		return nil, err
