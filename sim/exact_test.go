@@ -143,19 +143,31 @@ func TestStandardErrors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 runs")
 	}
+	checkSEs(t, 0, 50_000, []float64{0.95, 0.99, 0.999})
+}
+
+// TestStandardErrorsIS is TestStandardErrors for importance sampling
+// (ISLevel 0.9999, 10,000 paths a seed) at 0.999 and 0.9999, the levels
+// it is for, and at 0.99.
+func TestStandardErrorsIS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("60 runs")
+	}
+	checkSEs(t, 0.9999, 10_000, []float64{0.99, 0.999, 0.9999})
+}
+
+func checkSEs(t *testing.T, isLevel float64, paths int, levels []float64) {
 	ref := loadReference(t).Cases[0]
 	m := mustCompile(t, homogeneous(ref.N, ref.PD), oneFactor(ref.Rho))
-	const seeds, paths = 60, 50_000
+	const seeds = 60
 	var means, ses []float64
-	vars := [3][]float64{}
-	ess := [3][]float64{}
-	seVar := [3][]float64{}
-	seES := [3][]float64{}
+	L := len(levels)
+	vars, ess, seVar, seES := make([][]float64, L), make([][]float64, L), make([][]float64, L), make([][]float64, L)
 	for seed := range uint64(seeds) {
-		r := mustRun(t, m, Params{Seed: 100 + seed, Paths: paths})
-		s := Summarize(totalsYuan(r))
+		r := mustRun(t, m, Params{Seed: 100 + seed, Paths: paths, ISLevel: isLevel})
+		s := SummarizeAt(totalsYuan(r), r.Weight, levels)
 		means, ses = append(means, s.Mean), append(ses, s.SEMean)
-		for k := range 3 {
+		for k := range L {
 			vars[k] = append(vars[k], s.VaR[k])
 			ess[k] = append(ess[k], s.ES[k])
 			seVar[k] = append(seVar[k], s.SEVaR[k])
@@ -171,8 +183,11 @@ func TestStandardErrors(t *testing.T) {
 			t.Errorf("%s: reported SE %.4f vs spread %.4f (ratio %.2f)", name, reported, spread, ratio)
 		}
 	}
-	check("EL", means, ses)
-	for k, key := range []string{"0.95", "0.99", "0.999"} {
+	if isLevel == 0 { // under IS the mean's SE rests on a few heavy weights
+		check("EL", means, ses)
+	}
+	for k, a := range levels {
+		key := LevelString(a)
 		check("ES "+key, ess[k], seES[k])
 		check("VaR "+key, vars[k], seVar[k])
 	}

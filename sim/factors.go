@@ -39,6 +39,21 @@ type factorState struct {
 	// shifted values used by the latent variable this year
 	macroS     float64
 	indS, ctyS []float64
+	// Importance sampling: isShift is the mean shift μ of every year's
+	// independent normal draws (year t's macro, industries, counties at
+	// [t·d, (t+1)·d), d = 1 + nInd + nCty); nil for plain Monte Carlo.
+	// logW accumulates the path's log likelihood ratio Σ (−μ·z' + μ²/2)
+	// over the shifted draws z' = z + μ.
+	isShift []float64
+	logW    float64
+}
+
+// tilt shifts the standard normal draw z by mu and accounts for it in
+// the likelihood ratio: z' = z + μ, log dP/dQ(z') = −μ·z' + μ²/2.
+func (st *factorState) tilt(z, mu float64) float64 {
+	z += mu
+	st.logW += mu * (mu/2 - z)
+	return z
 }
 
 func (f *factorModel) newState() *factorState {
@@ -57,16 +72,30 @@ func (f *factorModel) draw(s *Stream, t int, st *factorState) {
 	if t > 0 {
 		a, b = f.phi, math.Sqrt(1-f.phi*f.phi)
 	}
-	st.macro = a*st.macro + b*s.Norm()
+	zm := s.Norm()
+	var isInd, isCty []float64
+	if st.isShift != nil {
+		d := 1 + f.nInd + f.nCty
+		is := st.isShift[t*d : (t+1)*d]
+		zm = st.tilt(zm, is[0])
+		isInd, isCty = is[1:1+f.nInd], is[1+f.nInd:]
+	}
+	st.macro = a*st.macro + b*zm
 	st.macroS = st.macro + f.shiftMacro[t]
-	f.drawGroup(s, st.ind, st.indS, f.cholInd, f.shiftInd[t*f.nInd:(t+1)*f.nInd], st.z, a, b)
-	f.drawGroup(s, st.cty, st.ctyS, f.cholCty, f.shiftCty[t*f.nCty:(t+1)*f.nCty], st.z, a, b)
+	f.drawGroup(s, st, st.ind, st.indS, f.cholInd, f.shiftInd[t*f.nInd:(t+1)*f.nInd], isInd, a, b)
+	f.drawGroup(s, st, st.cty, st.ctyS, f.cholCty, f.shiftCty[t*f.nCty:(t+1)*f.nCty], isCty, a, b)
 }
 
-func (f *factorModel) drawGroup(s *Stream, state, shifted, chol, shift, z []float64, a, b float64) {
+// drawGroup draws one group's independent normals (shifted by is under
+// importance sampling), correlates them by chol and advances the AR(1).
+func (f *factorModel) drawGroup(s *Stream, st *factorState, state, shifted, chol, shift, is []float64, a, b float64) {
 	n := len(state)
+	z := st.z
 	for k := range n {
 		z[k] = s.Norm()
+		if is != nil {
+			z[k] = st.tilt(z[k], is[k])
+		}
 	}
 	for k := range n {
 		v := z[k]

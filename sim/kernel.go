@@ -89,6 +89,7 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		w.dead[e.Loan] = false
 	}
 	w.events = w.events[:0]
+	w.f.logW = 0
 	w.s.Reset(seed, p)
 	for t := range m.Horizon {
 		m.factors.draw(w.s, t, w.f)

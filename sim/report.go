@@ -39,6 +39,10 @@ type Document struct {
 
 	Portfolio PortfolioInfo `json:"portfolio"`
 
+	// ImportanceSampling describes the change of measure of an --is run;
+	// absent for plain Monte Carlo.
+	ImportanceSampling *ISInfo `json:"importance_sampling,omitempty"`
+
 	// Loss maps a party to the distribution of its loss over the whole
 	// horizon. "total" is the ultimate credit loss Σ EAD × lgd over the
 	// defaults; the policy ledger adds "bank", "guarantor", "reguarantor",
@@ -54,6 +58,21 @@ type Document struct {
 	Targets       []TargetResult  `json:"targets,omitempty"`
 	Contributions json.RawMessage `json:"contributions,omitempty"`
 	Outlays       json.RawMessage `json:"outlays,omitempty"`
+}
+
+// ISInfo describes an importance-sampling run (docs/tails.md): every
+// path's factor innovations were drawn from N(μ, I) and every statistic
+// is weighted by the likelihood ratio w = exp(−μ·z + |μ|²/2).
+type ISInfo struct {
+	Level     Number `json:"level"`      // the shift's level α: |μ| = Φ⁻¹(α)
+	ShiftNorm Number `json:"shift_norm"` // |μ|
+	// Shift is μ by year (1-based) and factor ("macro", "industry/<name>",
+	// "county/<name>"), the components larger than 0.01 in absolute value.
+	Shift map[string]Number `json:"shift"`
+	// ESS is the effective sample size (Σw)²/Σw²; MeanWeight is (1/N)Σw,
+	// whose expectation is 1.
+	ESS        Number `json:"ess"`
+	MeanWeight Number `json:"mean_weight"`
 }
 
 // PortfolioInfo describes the portfolio a run simulated.
@@ -223,6 +242,23 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 	if d.Levels == nil {
 		d.Levels = Levels
 	}
+	if r.Weight != nil {
+		var sw, sw2, norm float64
+		for _, w := range r.Weight {
+			sw += w
+			sw2 += w * w
+		}
+		is := &ISInfo{Level: Number(r.ISLevel), ESS: Number(sw * sw / sw2), MeanWeight: Number(sw / float64(len(r.Weight))),
+			Shift: map[string]Number{}}
+		for k, mu := range r.ISShift {
+			norm += mu * mu
+			if math.Abs(mu) > 0.01 && k < len(r.isNames) {
+				is.Shift[r.isNames[k]] = Number(math.Round(mu*1e4) / 1e4)
+			}
+		}
+		is.ShiftNorm = Number(math.Sqrt(norm))
+		d.ImportanceSampling = is
+	}
 	for i := range pf.Loans {
 		d.Portfolio.Balance += pf.Loans[i].Balance
 	}
@@ -302,6 +338,9 @@ type Outcome struct {
 // the full document (losses per party, projected metrics, targets, county
 // outlays, ES contributions). Sweeps and top-ups use the Outcome directly.
 func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
+	if p.ISLevel != 0 {
+		return nil, fmt.Errorf("%w: importance sampling weighs the credit-loss figures only (loss.total and defaults); its weights do not reach the policy ledger's figures yet (party losses, targets, metrics, outlays, contributions, top-ups): use the losses-only run", models.ErrInvalid)
+	}
 	m, err := Compile(pf, sc)
 	if err != nil {
 		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)

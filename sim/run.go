@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -28,6 +29,10 @@ type Params struct {
 	Progress func(done int)
 	// Observer, if not nil, is given every path's defaults (see PathObserver).
 	Observer PathObserver
+	// ISLevel, if not 0, turns on importance sampling: the factor
+	// innovations are shifted by TailShift(ISLevel) and each path carries
+	// its likelihood ratio (Result.Weight). 0 is plain Monte Carlo.
+	ISLevel float64
 	// Levels are confidence levels of VaR and ES the document reports in
 	// addition to Levels (0.95, 0.99, 0.999, which the document always
 	// has: they are part of its contract), each in (0, MaxLevel].
@@ -73,6 +78,11 @@ type Result struct {
 	// (dP/dQ of its draws); nil for plain Monte Carlo, where every path
 	// weighs 1. Every statistic of the document is weighted by it.
 	Weight []float64
+	// ISLevel and ISShift are the importance sampling's level and mean
+	// shift (TailShift); 0 and nil for plain Monte Carlo.
+	ISLevel float64
+	ISShift []float64
+	isNames []string // ISShift's components: "y1/macro", "y1/industry/<name>", …
 }
 
 // TotalLoss returns path p's loss over the whole horizon, in fen.
@@ -116,12 +126,30 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	H := m.Horizon
 	res := &Result{Seed: p.Seed, FirstPath: p.FirstPath, Paths: p.Paths, Horizon: H, Sampler: p.Sampler, Levels: levels,
 		Loss: make([]int64, p.Paths*H), Defaults: make([]int32, p.Paths*H)}
+	if p.ISLevel != 0 {
+		res.ISLevel = p.ISLevel
+		if res.ISShift, err = m.TailShift(p.ISLevel); err != nil {
+			return nil, err
+		}
+		res.Weight = make([]float64, p.Paths)
+		for t := range H {
+			y := fmt.Sprintf("y%d/", t+1)
+			res.isNames = append(res.isNames, y+"macro")
+			for _, k := range m.Industries {
+				res.isNames = append(res.isNames, y+"industry/"+k)
+			}
+			for _, j := range m.Counties {
+				res.isNames = append(res.isNames, y+"county/"+j)
+			}
+		}
+	}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	for wk := range min(p.Workers, nblocks) {
 		wg.Go(func() {
 			w := m.newWorker()
+			w.f.isShift = res.ISShift
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
@@ -132,6 +160,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
 					copy(res.Loss[path*H:], w.pathLoss)
 					copy(res.Defaults[path*H:], w.pathDef)
+					if res.Weight != nil {
+						res.Weight[path] = math.Exp(w.f.logW)
+					}
 					if p.Observer != nil {
 						p.Observer.Observe(wk, path, w.events)
 					}

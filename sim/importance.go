@@ -1,0 +1,208 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// Importance sampling (docs/tails.md). Every path draws its independent
+// standard normal factor innovations z (H years × (macro, industries,
+// counties)) from N(μ, I) instead of N(0, I) and carries the likelihood
+// ratio
+//
+//	w = dP/dQ = exp(−μ·z + |μ|²/2)
+//
+// (z the shifted draws), which every statistic of the result document
+// weighs it by. The shift μ is the point of the sphere |z| = Φ⁻¹(α) where
+// the conditional expected loss over the horizon is largest: the most
+// adverse factor scenario at "confidence" α, which in the one-factor model
+// is the α-quantile of the factor itself (Glasserman and Li 2005,
+// "Importance sampling for portfolio credit risk", Management Science 51,
+// first step; their second step, exponential twisting of the conditional
+// PDs, is not done: see docs/tails.md).
+
+// shiftIterations bounds the fixed-point search of TailShift.
+const shiftIterations = 200
+
+// TailShift returns the importance-sampling mean shift for level α: the
+// maximiser of the conditional expected loss μ(z) over the horizon on the
+// sphere |z| = r, r = Φ⁻¹(α), where z are the factors' independent
+// innovations (year by year: macro, industries, counties) and
+//
+//	μ(z) = Σ_t Σ_{i alive in t} l_{t,i} · life_{t,i} · Φ((thr_{t,i} − sys_{t,i}(z)) / σ_i)
+//
+// (life the part of year t the loan is on the books; earlier defaults are
+// ignored, which only makes the proposal approximate, never the
+// estimator biased). At a maximiser ∇μ is parallel to z, so TailShift
+// iterates u ← (u + ∇μ(r·u)/|∇μ(r·u)|)/|…| from the direction of ∇μ(0)
+// until u moves less than 1e-9. The t copula is refused: its mixing
+// variable would need its own change of measure.
+func (m *Model) TailShift(alpha float64) ([]float64, error) {
+	if m.copulaT {
+		return nil, fmt.Errorf("%w: importance sampling shifts the Gaussian factors only; this scenario sets model.copula: t (its χ² mixing variable is not shifted)", models.ErrInvalid)
+	}
+	if !(alpha >= 0.5 && alpha <= MaxLevel) {
+		return nil, fmt.Errorf("%w: importance-sampling level %v not in [0.5, %v]", models.ErrInvalid, alpha, MaxLevel)
+	}
+	r := PhiInv(alpha)
+	d := m.innovations()
+	z := make([]float64, d)
+	g := make([]float64, d)
+	u := make([]float64, d)
+	m.condEL(z, g)
+	if !normalize(u, g) {
+		return nil, fmt.Errorf("%w: the expected loss does not depend on the factors (all r2 are 0), nothing to shift", models.ErrInvalid)
+	}
+	for range shiftIterations {
+		for k := range z {
+			z[k] = r * u[k]
+		}
+		m.condEL(z, g)
+		if !normalize(g, g) {
+			break
+		}
+		var moved float64
+		for k := range u {
+			g[k] += u[k] // g becomes u + ∇μ/|∇μ|, normalised next
+		}
+		normalize(g, g)
+		for k := range u {
+			moved += (g[k] - u[k]) * (g[k] - u[k])
+			u[k] = g[k]
+		}
+		if moved < 1e-18 {
+			break
+		}
+	}
+	for k := range z {
+		z[k] = r * u[k]
+	}
+	return z, nil
+}
+
+// innovations returns the number of independent normals a path draws for
+// the factors: H·(1 + industries + counties).
+func (m *Model) innovations() int {
+	return m.Horizon * (1 + m.factors.nInd + m.factors.nCty)
+}
+
+// normalize sets dst = x/|x| and reports whether |x| > 0.
+func normalize(dst, x []float64) bool {
+	var n float64
+	for _, v := range x {
+		n += v * v
+	}
+	n = math.Sqrt(n)
+	if !(n > 0) {
+		return false
+	}
+	for k, v := range x {
+		dst[k] = v / n
+	}
+	return true
+}
+
+// condEL returns μ(z) (see TailShift) in fen and writes ∂μ/∂z into grad.
+// The factors follow factorModel: F_t = a_t·F_{t−1} + b_t·C·z_t (a_0 = 0,
+// b_0 = 1, a_t = φ, b_t = √(1 − φ²); C the group's Cholesky factor), plus
+// the scenario's stress shift; the gradient goes back through both.
+func (m *Model) condEL(z, grad []float64) float64 {
+	f := &m.factors
+	H, nI, nC := m.Horizon, f.nInd, f.nCty
+	d := 1 + nI + nC
+	F := make([]float64, H*d) // factor values, stress shift included
+	prev := make([]float64, d)
+	cur := make([]float64, d)
+	for t := range H {
+		a, b := 0.0, 1.0
+		if t > 0 {
+			a, b = f.phi, math.Sqrt(1-f.phi*f.phi)
+		}
+		zt := z[t*d : (t+1)*d]
+		cur[0] = a*prev[0] + b*zt[0]
+		correlate(cur[1:1+nI], prev[1:1+nI], zt[1:1+nI], f.cholInd, a, b)
+		correlate(cur[1+nI:], prev[1+nI:], zt[1+nI:], f.cholCty, a, b)
+		copy(prev, cur)
+		Ft := F[t*d : (t+1)*d]
+		copy(Ft, cur)
+		Ft[0] += f.shiftMacro[t]
+		for k := range nI {
+			Ft[1+k] += f.shiftInd[t*nI+k]
+		}
+		for j := range nC {
+			Ft[1+nI+j] += f.shiftCty[t*nC+j]
+		}
+	}
+	gF := make([]float64, H*d) // ∂μ/∂F_t, direct
+	var mu float64
+	for t := range H {
+		Ft := F[t*d : (t+1)*d]
+		g := gF[t*d : (t+1)*d]
+		start := float64(t)
+		for _, i := range m.years[t].alive {
+			life := min(m.maturity[i], start+1) - max(m.from[i], start)
+			if life <= 0 {
+				continue
+			}
+			ld := &m.loadings[m.loanCell[t*m.n+int(i)]]
+			sys := ld.m*Ft[0] + ld.i*Ft[1+ld.ind] + ld.c*Ft[1+nI+int(ld.cty)]
+			x := (m.thr[t*m.n+int(i)] - sys) / ld.sigma
+			l := float64(m.loss[t*m.n+int(i)]) * min(life, 1)
+			mu += l * Phi(x)
+			dsys := -l * math.Exp(-x*x/2) / (math.Sqrt(2*math.Pi) * ld.sigma)
+			g[0] += dsys * ld.m
+			g[1+ld.ind] += dsys * ld.i
+			g[1+nI+int(ld.cty)] += dsys * ld.c
+		}
+	}
+	// Back through the AR(1): G_t = g_t + φ·G_{t+1}; ∂μ/∂z_t = b_t·Cᵀ·G_t.
+	G := make([]float64, d)
+	for t := H - 1; t >= 0; t-- {
+		for k := range d {
+			G[k] = gF[t*d+k] + f.phi*G[k] // G starts at 0 after the last year
+		}
+		b := 1.0
+		if t > 0 {
+			b = math.Sqrt(1 - f.phi*f.phi)
+		}
+		gz := grad[t*d : (t+1)*d]
+		gz[0] = b * G[0]
+		correlateT(gz[1:1+nI], G[1:1+nI], f.cholInd, b)
+		correlateT(gz[1+nI:], G[1+nI:], f.cholCty, b)
+	}
+	return mu
+}
+
+// correlate sets dst = a·prev + b·C·z (C lower triangular n×n row-major;
+// nil is the identity).
+func correlate(dst, prev, z, chol []float64, a, b float64) {
+	n := len(dst)
+	for k := range n {
+		v := z[k]
+		if chol != nil {
+			v = 0
+			for l, c := range chol[k*n : k*n+k+1] {
+				v += c * z[l]
+			}
+		}
+		dst[k] = a*prev[k] + b*v
+	}
+}
+
+// correlateT sets dst = b·Cᵀ·G.
+func correlateT(dst, G, chol []float64, b float64) {
+	n := len(dst)
+	for l := range n {
+		if chol == nil {
+			dst[l] = b * G[l]
+			continue
+		}
+		var v float64
+		for k := l; k < n; k++ {
+			v += chol[k*n+l] * G[k]
+		}
+		dst[l] = b * v
+	}
+}
