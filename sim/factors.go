@@ -44,14 +44,20 @@ type factorState struct {
 	// [t·d, (t+1)·d), d = 1 + nInd + nCty); nil for plain Monte Carlo.
 	// logW accumulates the path's log likelihood ratio Σ (−μ·z' + μ²/2)
 	// over the shifted draws z' = z + μ.
+	// isApply says whether this path draws from the shifted component of
+	// the defensive mixture (see Run).
 	isShift []float64
+	isApply bool
 	logW    float64
 }
 
-// tilt shifts the standard normal draw z by mu and accounts for it in
-// the likelihood ratio: z' = z + μ, log dP/dQ(z') = −μ·z' + μ²/2.
+// tilt shifts the standard normal draw z by μ when the path draws from the
+// shifted component, and accumulates log(φ(z')/φ(z' − μ)) = −μ·z' + μ²/2
+// for the draw z' it returns, whichever component drew it.
 func (st *factorState) tilt(z, mu float64) float64 {
-	z += mu
+	if st.isApply {
+		z += mu
+	}
 	st.logW += mu * (mu/2 - z)
 	return z
 }

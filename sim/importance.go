@@ -9,19 +9,35 @@ import (
 
 // Importance sampling (docs/tails.md). Every path draws its independent
 // standard normal factor innovations z (H years × (macro, industries,
-// counties)) from N(μ, I) instead of N(0, I) and carries the likelihood
-// ratio
+// counties)) from the defensive mixture (Hesterberg 1995, "Weighted
+// average importance sampling and defensive mixture distributions",
+// Technometrics 37)
 //
-//	w = dP/dQ = exp(−μ·z + |μ|²/2)
+//	Q = (1 − β)·N(μ, I) + β·N(0, I),   β = DefensiveShare
 //
-// (z the shifted draws), which every statistic of the result document
-// weighs it by. The shift μ is the point of the sphere |z| = Φ⁻¹(α) where
+// instead of N(0, I), and carries the likelihood ratio
+//
+//	w = dP/dQ = 1 / ((1 − β)·exp(μ·z − |μ|²/2) + β)  ≤ 1/β
+//
+// which every statistic of the result document weighs it by. The plain
+// component bounds the weights, so the body of the distribution (the
+// mean, VaR 0.95) stays estimable; the shifted one puts most paths in
+// the tail. The shift μ is the point of the sphere |z| = Φ⁻¹(α) where
 // the conditional expected loss over the horizon is largest: the most
 // adverse factor scenario at "confidence" α, which in the one-factor model
 // is the α-quantile of the factor itself (Glasserman and Li 2005,
 // "Importance sampling for portfolio credit risk", Management Science 51,
 // first step; their second step, exponential twisting of the conditional
 // PDs, is not done: see docs/tails.md).
+
+// DefensiveShare is β, the share of paths drawn without the shift.
+const DefensiveShare = 0.1
+
+// defensiveWeight returns w = 1/((1 − β)·e^(−logW) + β) from the
+// accumulated logW = Σ (−μ·z + μ²/2).
+func defensiveWeight(logW float64) float64 {
+	return 1 / ((1-DefensiveShare)*math.Exp(-logW) + DefensiveShare)
+}
 
 // shiftIterations bounds the fixed-point search of TailShift.
 const shiftIterations = 200

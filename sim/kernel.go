@@ -91,6 +91,10 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 	w.events = w.events[:0]
 	w.f.logW = 0
 	w.s.Reset(seed, p)
+	if w.f.isShift != nil {
+		// Importance sampling: the first draw picks the mixture's component.
+		w.f.isApply = w.s.Float64() >= DefensiveShare
+	}
 	for t := range m.Horizon {
 		m.factors.draw(w.s, t, w.f)
 		// Under the t copula the latent variable is X/√(W/ν) with one

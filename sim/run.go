@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -161,7 +160,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					copy(res.Loss[path*H:], w.pathLoss)
 					copy(res.Defaults[path*H:], w.pathDef)
 					if res.Weight != nil {
-						res.Weight[path] = math.Exp(w.f.logW)
+						res.Weight[path] = defensiveWeight(w.f.logW)
 					}
 					if p.Observer != nil {
 						p.Observer.Observe(wk, path, w.events)

@@ -31,9 +31,10 @@ type simOptions struct {
 	workers   int
 	sampler   string // fast or dense
 	json      bool
-	report    string // report file of the result: .xlsx a workbook, else self-contained HTML; "" for none
-	levels    string // --levels: VaR and ES levels beyond the default three
-	progress  bool   // draw a progress bar on stderr
+	report    string  // report file of the result: .xlsx a workbook, else self-contained HTML; "" for none
+	levels    string  // --levels: VaR and ES levels beyond the default three
+	is        float64 // --is: importance sampling toward this level; 0 is off
+	progress  bool    // draw a progress bar on stderr
 }
 
 // addSimFlags registers the shared flags on cmd, with paths as the default
@@ -50,6 +51,7 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.StringVar(&o.levels, "levels", defaultLevels, "VaR and ES levels, comma-separated, up to "+sim.LevelString(sim.MaxLevel)+" (0.95, 0.99 and 0.999 are always reported)")
+	f.Float64Var(&o.is, "is", 0, "importance sampling toward level α (e.g. 0.999): factor mean shift with likelihood-ratio weights; credit-loss figures only (run --losses-only)")
 	f.StringVar(&o.report, "report", "", "also write the result to FILE: .xlsx a workbook (one sheet per table), else one self-contained HTML file (charts inline, opens offline)")
 }
 
@@ -146,7 +148,10 @@ func (o *simOptions) params() (sim.Params, error) {
 	if err != nil {
 		return sim.Params{}, err
 	}
-	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers, Levels: levels}, nil
+	if o.is != 0 && !(o.is >= 0.5 && o.is <= sim.MaxLevel) {
+		return sim.Params{}, fmt.Errorf("--is %v: must be a level in [0.5, %v] (0: off)", o.is, sim.MaxLevel)
+	}
+	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers, Levels: levels, ISLevel: o.is}, nil
 }
 
 // load reads the portfolio and the scenario with --set and --horizon applied.

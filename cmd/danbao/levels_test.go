@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +42,38 @@ func TestLevels(t *testing.T) {
 		_, err := run(t, "run", "--json", "--losses-only", "--paths", "10", "--levels", bad)
 		if err == nil || !strings.Contains(err.Error(), "--levels") {
 			t.Errorf("--levels %s: err %v", bad, err)
+		}
+	}
+}
+
+// TestImportanceSamplingFlag: --is gives the importance_sampling block and
+// the credit-loss figures with --losses-only; without it, and with --out,
+// it is refused saying why.
+func TestImportanceSamplingFlag(t *testing.T) {
+	resetAfter(t, "run", "is", "losses-only", "horizon", "out")
+	out, err := run(t, "run", "--json", "--losses-only", "--is", "0.999", "--paths", "400", "--seed", "2", "--horizon", "1", "--workers", "1",
+		"--portfolio", "", "--scenario", "baseline", "--out", "", "--report", "", "--levels", "")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	var d sim.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ImportanceSampling == nil || d.ImportanceSampling.Level != 0.999 || !(d.ImportanceSampling.ESS > 0) {
+		t.Errorf("importance_sampling %+v", d.ImportanceSampling)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--losses-only=false"}, "add --losses-only"},
+		{[]string{"--losses-only", "--out", filepath.Join(t.TempDir(), "p.arrow")}, "no weight column"},
+		{[]string{"--losses-only", "--is", "0.3"}, "--is 0.3"},
+	} {
+		args := append([]string{"run", "--json", "--is", "0.999", "--paths", "50", "--out", ""}, tt.args...)
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: err %v, want %q", tt.args, err, tt.want)
 		}
 	}
 }
