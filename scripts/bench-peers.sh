@@ -125,7 +125,7 @@ for k in ("0.95", "0.99", "0.999"):
 for k in ("0.95", "0.99", "0.999"):
     rows.append((f"ES {k}", f(tot["es"][k]), f(tot["se"]["es"][k]),
                  peer["es_acerbi_tasche"][k], peer["es_acerbi_tasche_se_batch"][k]))
-print("\nmillions of yuan; se = batch means (20 blocks), the peer's EL se = sd/√P;"
+print("\nmillions of yuan; danbao se as in docs/tails.md, the peer's EL se = sd/√P;"
       " ES = Acerbi–Tasche on both sides")
 print(f"{'':10s} {'danbao':>10s} {'± se':>7s} {'numpy_mc':>10s} {'± se':>7s} {'z':>6s}")
 for name, a, sa, b, sb in rows:

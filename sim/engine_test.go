@@ -156,7 +156,7 @@ func expectedLoss(m *Model, pf *models.Portfolio, sc *models.Scenario) float64 {
 }
 
 // TestExpectedLossClosedForm checks E[loss] against the closed form for
-// several models. Tolerance 4 SE of the run's mean (batch means).
+// several models. Tolerance 4 SE of the run's mean (sd/√paths).
 func TestExpectedLossClosedForm(t *testing.T) {
 	for _, tt := range []struct {
 		name   string

@@ -39,9 +39,8 @@ func loadReference(t *testing.T) reference {
 // TestOneFactorExact holds both samplers to the exact finite-N distribution.
 //
 // Tolerance: |MC − exact| ≤ 4·SE for EL and ES, where SE is the run's own
-// batch-means standard error (20 batches; an SE estimated from 20 batches is
-// itself uncertain by about ±16 %, and 4 SE leaves room for that and for
-// the ~10 comparisons made here). VaR lives on the integer lattice, so it is
+// standard error (sd/√P for EL, the influence-function SE for ES; 4 SE
+// leaves room for the ~10 comparisons made here). VaR lives on the integer lattice, so it is
 // checked with the distribution-free order-statistic bound instead: the MC
 // VaR is L_(k), k = ⌈αP⌉, and must lie within the exact quantiles at levels
 // α ± 4·√(α(1−α)/P).

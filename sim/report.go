@@ -114,7 +114,7 @@ type TargetResult struct {
 //	 "es": {…}, "se": {"mean": …, "var": {…}, "es": {…}}}
 //
 // V is Money for amounts and Number for counts. VaR and ES follow
-// TailStats; standard errors are Summarize's batch means.
+// SummarizeAt (weighted under importance sampling), with its standard errors.
 type Stats[V Money | Number] struct {
 	Mean V            `json:"mean"`
 	SD   V            `json:"sd"`
