@@ -350,6 +350,22 @@ func TestKernelDoesNotAllocate(t *testing.T) {
 			t.Errorf("%v: %v allocations per path", s, allocs)
 		}
 	}
+	// Importance sampling (Gaussian copula): the shift and the weight add nothing.
+	sc.Model.Copula = models.CopulaGaussian
+	m = mustCompile(t, pf, &sc)
+	shift, err := m.TailShift(0.999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.newWorker()
+	w.f.isShift = shift
+	for p := range 100 {
+		m.simulatePath(w, Fast, 1, uint64(p))
+	}
+	p := uint64(0)
+	if allocs := testing.AllocsPerRun(200, func() { m.simulatePath(w, Fast, 1, p%100); p++ }); allocs != 0 {
+		t.Errorf("importance sampling: %v allocations per path", allocs)
+	}
 }
 
 func TestRunErrors(t *testing.T) {
