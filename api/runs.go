@@ -27,6 +27,8 @@ type simRequest struct {
 	Seed         *uint64 `json:"seed"`                    // default 1
 	HorizonYears int     `json:"horizon_years,omitempty"` // default: the scenario's
 	Sampler      string  `json:"sampler,omitempty"`       // "fast" (default) or "dense"
+	// Levels are VaR/ES levels beyond 0.95, 0.99, 0.999 (each ≤ 0.9999).
+	Levels []float64 `json:"levels,omitempty"`
 }
 
 // Defaults of a simulation request.
@@ -75,6 +77,14 @@ func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*s
 	if r.HorizonYears != 0 && !(r.HorizonYears >= 1 && r.HorizonYears <= models.MaxHorizonYears) {
 		return nil, &Error{Message: fmt.Sprintf("horizon_years %d is not in 1..%d.", r.HorizonYears, models.MaxHorizonYears), err: models.ErrInvalid}
 	}
+	if len(r.Levels) > sim.MaxLevels {
+		return nil, &Error{Message: fmt.Sprintf("levels has %d values; give at most %d.", len(r.Levels), sim.MaxLevels), err: models.ErrInvalid}
+	}
+	for _, a := range r.Levels {
+		if !(a > 0 && a <= sim.MaxLevel) {
+			return nil, &Error{Message: fmt.Sprintf("level %v is not in (0, %v].", a, sim.MaxLevel), err: models.ErrInvalid}
+		}
+	}
 	var extra []string
 	if r.HorizonYears != 0 {
 		extra = append(extra, "horizon_years="+strconv.Itoa(r.HorizonYears))
@@ -91,7 +101,7 @@ func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*s
 			Fixes: []string{"GET /v1/portfolios lists them; upload one with POST /v1/portfolios."}}
 	}
 	return &simSetup{portfolio: prec, scenario: sc,
-		params: sim.Params{Seed: *r.Seed, Paths: r.Paths, Sampler: sampler, Workers: s.runWorkers()}}, nil
+		params: sim.Params{Seed: *r.Seed, Paths: r.Paths, Sampler: sampler, Workers: s.runWorkers(), Levels: r.Levels}}, nil
 }
 
 // runRequest is the body of POST /v1/runs.

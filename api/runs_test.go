@@ -304,6 +304,8 @@ func TestRunRequestErrors(t *testing.T) {
 		{"too many paths", j, `{"paths":100000000}`, true, 422},
 		{"horizon 9", j, `{"horizon_years":9}`, true, 422},
 		{"bad sampler", j, `{"sampler":"slow"}`, true, 422},
+		{"level 0.99999", j, `{"levels":[0.99999]}`, true, 422},
+		{"level 0", j, `{"levels":[0]}`, true, 422},
 		{"unknown portfolio", j, `{"portfolio":"nope"}`, false, 422},
 		{"unknown scenario", j, `{"scenario":"nope"}`, false, 422},
 		{"bad override path", j, `{"overrides":["policy.bank_shar=0.3"]}`, false, 422},
@@ -489,5 +491,25 @@ func TestBookLoansCoversNewBusiness(t *testing.T) {
 	sc.Growth.RunOff = true
 	if est := bookLoans(len(pf.Loans), &sc); est != int64(len(pf.Loans)) {
 		t.Errorf("run-off estimate %d, want %d", est, len(pf.Loans))
+	}
+}
+
+// TestRunLevels: a run's levels reach every var/es map of its result.
+func TestRunLevels(t *testing.T) {
+	e := newEnv(t, nil)
+	st := e.startRun(map[string]any{"portfolio": "small", "paths": 300, "levels": []float64{0.9999, 0.9}})
+	st = waitRun(t, e.base, st.ID, 30*time.Second)
+	if st.State != stateSucceeded {
+		t.Fatalf("run: %+v", st)
+	}
+	var doc sim.Document
+	e.do(req{method: "GET", path: st.Links["result"], role: RoleViewer}).json(t, &doc)
+	if want := []float64{0.9, 0.95, 0.99, 0.999, 0.9999}; fmt.Sprint(doc.Levels) != fmt.Sprint(want) {
+		t.Errorf("levels %v, want %v", doc.Levels, want)
+	}
+	for _, party := range []string{"total", "guarantor"} {
+		if _, ok := doc.Loss[party].ES["0.9999"]; !ok {
+			t.Errorf("loss.%s.es has no 0.9999", party)
+		}
 	}
 }
