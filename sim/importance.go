@@ -50,10 +50,12 @@ const shiftIterations = 200
 //	μ(z) = Σ_t Σ_{i alive in t} l_{t,i} · life_{t,i} · Φ((thr_{t,i} − sys_{t,i}(z)) / σ_i)
 //
 // (life the part of year t the loan is on the books; earlier defaults are
-// ignored, which only makes the proposal approximate, never the
-// estimator biased). At a maximiser ∇μ is parallel to z, so TailShift
+// ignored, and each PD band stands for its loans, which only makes the
+// proposal approximate, never the estimator biased). At a maximiser ∇μ is parallel to z, so TailShift
 // iterates u ← (u + ∇μ(r·u)/|∇μ(r·u)|)/|…| from the direction of ∇μ(0)
-// until u moves less than 1e-9. The t copula is refused: its mixing
+// until u moves less than 1e-7. μ is evaluated per PD band of the fast
+// sampler (shiftTerms), not per loan: the shift only shapes the sampling
+// law, and the estimator is unbiased whatever it is. The t copula is refused: its mixing
 // variable would need its own change of measure.
 func (m *Model) TailShift(alpha float64) ([]float64, error) {
 	if m.copulaT {
@@ -67,7 +69,8 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 	z := make([]float64, d)
 	g := make([]float64, d)
 	u := make([]float64, d)
-	m.condEL(z, g)
+	terms := m.shiftTerms()
+	m.condEL(terms, z, g)
 	if !normalize(u, g) {
 		return nil, fmt.Errorf("%w: the expected loss does not depend on the factors (all r2 are 0), nothing to shift", models.ErrInvalid)
 	}
@@ -75,7 +78,7 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 		for k := range z {
 			z[k] = r * u[k]
 		}
-		m.condEL(z, g)
+		m.condEL(terms, z, g)
 		if !normalize(g, g) {
 			break
 		}
@@ -88,7 +91,7 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 			moved += (g[k] - u[k]) * (g[k] - u[k])
 			u[k] = g[k]
 		}
-		if moved < 1e-18 {
+		if moved < 1e-14 {
 			break
 		}
 	}
@@ -120,11 +123,49 @@ func normalize(dst, x []float64) bool {
 	return true
 }
 
-// condEL returns μ(z) (see TailShift) in fen and writes ∂μ/∂z into grad.
-// The factors follow factorModel: F_t = a_t·F_{t−1} + b_t·C·z_t (a_0 = 0,
-// b_0 = 1, a_t = φ, b_t = √(1 − φ²); C the group's Cholesky factor), plus
-// the scenario's stress shift; the gradient goes back through both.
-func (m *Model) condEL(z, grad []float64) float64 {
+// shiftTerm is one PD band of one cell in one year, as TailShift's μ(z)
+// sees it: the band's loans weighted by loss × life, at the threshold of
+// their loss-weighted mean PD (the band's PDs are within BandRatio of each
+// other).
+type shiftTerm struct {
+	t, load int32
+	thr, l  float64 // threshold; Σ l·life over the band, fen
+}
+
+// shiftTerms lists the bands of every year with their weight and
+// threshold (see shiftTerm).
+func (m *Model) shiftTerms() []shiftTerm {
+	var out []shiftTerm
+	for t := range m.Horizon {
+		y := &m.years[t]
+		start := float64(t)
+		for _, cp := range y.cells {
+			for _, bd := range y.bands[cp.bandLo:cp.bandHi] {
+				var l, lpd float64
+				for k := bd.lo; k < bd.hi; k++ {
+					life := min(y.memberMat[k], start+1) - max(y.memberFrom[k], start)
+					if life <= 0 {
+						continue
+					}
+					w := float64(y.memberLoss[k]) * min(life, 1)
+					l += w
+					lpd += w * m.pdOf(y.memberThr[k])
+				}
+				if l > 0 {
+					out = append(out, shiftTerm{t: int32(t), load: cp.load, thr: m.thrOf(lpd / l), l: l})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// condEL returns μ(z) (see TailShift) over terms in fen and writes ∂μ/∂z
+// into grad. The factors follow factorModel: F_t = a_t·F_{t−1} + b_t·C·z_t
+// (a_0 = 0, b_0 = 1, a_t = φ, b_t = √(1 − φ²); C the group's Cholesky
+// factor), plus the scenario's stress shift; the gradient goes back
+// through both.
+func (m *Model) condEL(terms []shiftTerm, z, grad []float64) float64 {
 	f := &m.factors
 	H, nI, nC := m.Horizon, f.nInd, f.nCty
 	d := 1 + nI + nC
@@ -153,25 +194,18 @@ func (m *Model) condEL(z, grad []float64) float64 {
 	}
 	gF := make([]float64, H*d) // ∂μ/∂F_t, direct
 	var mu float64
-	for t := range H {
+	for _, tm := range terms {
+		t := int(tm.t)
 		Ft := F[t*d : (t+1)*d]
 		g := gF[t*d : (t+1)*d]
-		start := float64(t)
-		for _, i := range m.years[t].alive {
-			life := min(m.maturity[i], start+1) - max(m.from[i], start)
-			if life <= 0 {
-				continue
-			}
-			ld := &m.loadings[m.loanCell[t*m.n+int(i)]]
-			sys := ld.m*Ft[0] + ld.i*Ft[1+ld.ind] + ld.c*Ft[1+nI+int(ld.cty)]
-			x := (m.thr[t*m.n+int(i)] - sys) / ld.sigma
-			l := float64(m.loss[t*m.n+int(i)]) * min(life, 1)
-			mu += l * Phi(x)
-			dsys := -l * math.Exp(-x*x/2) / (math.Sqrt(2*math.Pi) * ld.sigma)
-			g[0] += dsys * ld.m
-			g[1+ld.ind] += dsys * ld.i
-			g[1+nI+int(ld.cty)] += dsys * ld.c
-		}
+		ld := &m.loadings[tm.load]
+		sys := ld.m*Ft[0] + ld.i*Ft[1+ld.ind] + ld.c*Ft[1+nI+int(ld.cty)]
+		x := (tm.thr - sys) / ld.sigma
+		mu += tm.l * Phi(x)
+		dsys := -tm.l * math.Exp(-x*x/2) / (math.Sqrt(2*math.Pi) * ld.sigma)
+		g[0] += dsys * ld.m
+		g[1+ld.ind] += dsys * ld.i
+		g[1+nI+int(ld.cty)] += dsys * ld.c
 	}
 	// Back through the AR(1): G_t = g_t + φ·G_{t+1}; ∂μ/∂z_t = b_t·Cᵀ·G_t.
 	G := make([]float64, d)
