@@ -58,6 +58,9 @@ type Document struct {
 	Targets       []TargetResult  `json:"targets,omitempty"`
 	Contributions json.RawMessage `json:"contributions,omitempty"`
 	Outlays       json.RawMessage `json:"outlays,omitempty"`
+	// Analytic holds the closed-form approximations of the year-1 loss
+	// (`danbao run --analytic`; schema danbao.analytic/v1, docs/analytic.md).
+	Analytic json.RawMessage `json:"analytic,omitempty"`
 }
 
 // ISInfo describes an importance-sampling run (docs/tails.md): every

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/wenzhou/danbao/sim"
@@ -51,5 +52,33 @@ func TestAnalyticBesideMonteCarlo(t *testing.T) {
 	for _, k := range []string{"0.95", "0.99", "0.999"} {
 		check("VaR "+k, a.Granularity.VaR[k], mc.VaR[k], mc.SE.VaR[k])
 		check("ES "+k, a.ASRF.ES[k], mc.ES[k], mc.SE.ES[k])
+	}
+}
+
+// TestRunAnalytic: run --analytic puts the closed forms in the document
+// (schema danbao.analytic/v1, the run's levels) and beside year 1 in the
+// text.
+func TestRunAnalytic(t *testing.T) {
+	resetAfter(t, "run", "analytic", "losses-only", "horizon", "levels")
+	args := []string{"run", "--analytic", "--losses-only", "--paths", "200", "--seed", "4", "--horizon", "1", "--workers", "1",
+		"--portfolio", "", "--scenario", "baseline", "--out", "", "--report", "", "--levels", "0.9999"}
+	out, err := run(t, append(args, "--json")...)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	var d sim.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	var a analyticDoc
+	if err := json.Unmarshal(d.Analytic, &a); err != nil || a.Schema != AnalyticSchema {
+		t.Fatalf("analytic %s (%v)", d.Analytic, err)
+	}
+	if _, ok := a.ASRF.VaR["0.9999"]; !ok || !(a.EL > 0) {
+		t.Errorf("analytic %+v", a)
+	}
+	out, err = run(t, append(args, "--json=false")...)
+	if err != nil || !strings.Contains(out, "Year 1 beside the closed forms") {
+		t.Errorf("text output (%v):\n%s", err, out)
 	}
 }

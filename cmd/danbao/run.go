@@ -34,6 +34,8 @@ type runOptions struct {
 	out string // per-path results file; "" for none
 	// lossesOnly skips the policy ledger: the credit-loss distribution only.
 	lossesOnly bool
+	// analytic adds the closed-form approximations of the year-1 loss.
+	analytic bool
 }
 
 func init() {
@@ -66,6 +68,10 @@ defaults_total, loss_y1…, defaults_y1…; money as decimal128(18,2) yuan) as
 an Arrow IPC file, or as an Arrow IPC stream when FILE ends in .arrows, or
 as CSV when it ends in .csv. The file appears complete or not at all.
 
+--analytic adds the closed-form approximations of the year-1 loss (the
+Vasicek limit, granularity adjustments and CreditRisk+ of danbao analytic;
+docs/analytic.md) beside the simulated year 1, and as "analytic" in --json.
+
 --report FILE.xlsx writes the result as a workbook (losses by party, by
 year, targets, outlays, contributions; one sheet each); --report FILE.html
 writes it as one self-contained HTML file
@@ -89,6 +95,7 @@ is written and the exit status is 130.`,
 	addSimFlags(cmd, &o.simOptions, 10000)
 	f := cmd.Flags()
 	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
+	f.BoolVar(&o.analytic, "analytic", false, "also compute the closed forms of the year-1 loss (danbao analytic) and show them beside the simulation")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
 	rootCmd.AddCommand(cmd)
 }
@@ -138,6 +145,15 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	doc.ElapsedSeconds = time.Since(start).Seconds()
+	var closed *analyticDoc
+	if o.analytic {
+		if closed, err = closedForms(pf, &sc, doc.Levels); err != nil {
+			return fmt.Errorf("--analytic: %w", err)
+		}
+		if doc.Analytic, err = json.Marshal(closed); err != nil {
+			return err
+		}
+	}
 
 	if o.out != "" {
 		err := writeFileAtomic(ctx, o.out, func(w io.Writer) error { return api.WritePathsArrow(w, res, format) })
@@ -169,6 +185,9 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		source = "embedded example"
 	}
 	printRun(stdout, source, doc)
+	if closed != nil {
+		printBeside(stdout, doc, closed)
+	}
 	printCompensation(stdout, doc, pf.Guarantors)
 	printTargetMatrix(stdout, doc)
 	printOutlays(stdout, doc)
