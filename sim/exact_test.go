@@ -146,13 +146,13 @@ func TestStandardErrors(t *testing.T) {
 }
 
 // TestStandardErrorsIS is TestStandardErrors for importance sampling
-// (ISLevel 0.9999, 10,000 paths a seed) at 0.999 and 0.9999, the levels
-// it is for, at 0.99, and for the mean.
+// (ISLevel 0.9999, 10,000 paths a seed) at 0.95, 0.99, 0.999 and 0.9999,
+// and for the mean.
 func TestStandardErrorsIS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 runs")
 	}
-	checkSEs(t, 0.9999, 10_000, []float64{0.99, 0.999, 0.9999})
+	checkSEs(t, 0.9999, 10_000, []float64{0.95, 0.99, 0.999, 0.9999})
 }
 
 func checkSEs(t *testing.T, isLevel float64, paths int, levels []float64) {
