@@ -1,0 +1,88 @@
+package calibrate
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+func TestReadHistoryRefusesBadRows(t *testing.T) {
+	const csv = `year,county,industry,loans,defaults,compensation
+2012,330382,footwear,100,3,300000.00
+2013,330382,footwear,-5,0,
+2013,330381,apparel,10,12,
+2014,330381,,10,1,
+x,330381,apparel,10,1,
+2015,330381,apparel,10,1.5,
+2016,330381,apparel,10,1,12.345
+2012,330382,footwear,100,3,
+`
+	_, _, err := ReadHistory("hist.csv", strings.NewReader(csv))
+	var pe *models.ProblemsError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *models.ProblemsError", err)
+	}
+	for _, want := range []string{
+		`hist.csv: row 3, column "loans" = "-5": is negative`,
+		`hist.csv: row 4, column "defaults" = "12": is more than loans (10)`,
+		`hist.csv: row 5, column "industry" = "": is empty`,
+		`hist.csv: row 6, column "year" = "x": is not a year`,
+		`hist.csv: row 7, column "defaults" = "1.5": is not a whole number`,
+		`hist.csv: row 8, column "compensation" = "12.345": has more than two decimals`,
+		`hist.csv: row 9, repeats year 2012, county "330382", industry "footwear", segment "" of row 2`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q; got:\n%v", want, err)
+		}
+	}
+	if len(pe.Problems) != 7 {
+		t.Errorf("%d problems, want 7:\n%v", len(pe.Problems), err)
+	}
+}
+
+func TestReadHistoryMissingColumn(t *testing.T) {
+	_, _, err := ReadHistory("h.csv", strings.NewReader("year,county,loans,defaults\n2012,A,10,1\n"))
+	if err == nil || !strings.Contains(err.Error(), `h.csv: row 1, column "industry"`) || !strings.Contains(err.Error(), "required column") {
+		t.Fatalf("err = %v, want the missing industry column named at row 1", err)
+	}
+	if !errors.Is(err, models.ErrMissing) {
+		t.Errorf("err is not models.ErrMissing: %v", err)
+	}
+}
+
+func TestReadHistoryXLSX(t *testing.T) {
+	f := excelize.NewFile()
+	rows := [][]any{
+		{"Year", "County", "Industry", "Loans", "Defaults", "recovered_lag1", "compensation", "note"},
+		{2020, "A", "x", 100, 2, "1000.50", "5000"},
+		{2021, "A", "x", 120, 3, nil, "6000"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	h, warnings, err := ReadHistory("h.xlsx", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"note"`) {
+		t.Errorf("warnings = %q, want one about the column note", warnings)
+	}
+	if len(h.Records) != 2 || h.Records[1].Loans != 120 || h.Records[1].Defaults != 3 || h.Records[1].Row != 3 {
+		t.Fatalf("records = %+v", h.Records)
+	}
+	if !h.Records[0].HasLag[0] || h.Records[0].RecoveredLag[0].String() != "1000.5" || h.Records[1].HasLag[0] {
+		t.Errorf("recovered_lag1 read as %v/%v, %v", h.Records[0].RecoveredLag[0], h.Records[0].HasLag[0], h.Records[1].HasLag[0])
+	}
+}
