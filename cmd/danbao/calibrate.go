@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/calibrate"
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/sim"
 )
 
 // calibrateOptions are the flags of danbao calibrate.
@@ -114,6 +117,9 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		if err != nil {
 			return err
 		}
+		if err := matchDefaultRate(ctx, pf, &sc, res.DefaultRate); err != nil {
+			return err
+		}
 		b, err := scenarios.Marshal(sc)
 		if err != nil {
 			return err
@@ -130,6 +136,49 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 	}
 	printCalibration(stdout, res)
 	return nil
+}
+
+// pilotPaths is the number of paths of the pilot run behind the PD
+// multiplier: with independent defaults its mean default count has a
+// relative standard error of about 1/√(paths·E[defaults]) (0.1 % for the
+// example).
+const pilotPaths = 2000
+
+// matchDefaultRate refines the pd_multiplier shock that Result.Scenario
+// appended (the last shock) so that danbao run's expected number of
+// defaults in year 1, divided by the portfolio's loans, is the history's
+// mean default rate: the expected count is linear in the multiplier (as
+// long as no PD reaches the cap), and a pilot run without factor loadings
+// measures it, including what maturities and new business do to a loan's
+// time at risk.
+func matchDefaultRate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, rate float64) error {
+	k := len(sc.Shocks) - 1
+	if k < 0 || sc.Shocks[k].PDMultiplier == 0 || len(pf.Loans) == 0 {
+		return nil
+	}
+	pilot := *sc
+	pilot.Model.R2 = models.R2{}
+	pilot.Model.R2BySegment = nil
+	pilot.HorizonYears = 1
+	pilot.Shocks = slices.Clone(sc.Shocks)
+	for i := range pilot.Shocks {
+		if pilot.Shocks[i].R2Multiplier != 0 || len(pilot.Shocks[i].Years) > 0 {
+			pilot.Shocks[i].Years = slices.DeleteFunc(slices.Clone(pilot.Shocks[i].Years), func(y int) bool { return y != 1 })
+		}
+	}
+	doc, _, err := sim.SimulateLosses(ctx, pf, &pilot, sim.Params{Seed: 1, Paths: pilotPaths, Sampler: sim.Fast, Workers: runtime.GOMAXPROCS(0)})
+	if err != nil {
+		return fmt.Errorf("calibrate: pilot run for the PD multiplier: %w", err)
+	}
+	got := float64(doc.Years[0].Defaults.Mean) / float64(len(pf.Loans))
+	if !(got > 0) {
+		return nil
+	}
+	m := sc.Shocks[k].PDMultiplier * rate / got
+	sc.Rationale += fmt.Sprintf("\nA pilot run (%d paths, no factor loadings) gave %.4f defaults per loan in year 1 at pd_multiplier %.4f; shocks[%d].pd_multiplier is set to %.4f so that the expected default rate is the history's %.4f.",
+		pilotPaths, got, sc.Shocks[k].PDMultiplier, k, math.Round(m*1e4)/1e4, rate)
+	sc.Shocks[k].PDMultiplier = math.Round(m*1e4) / 1e4
+	return sc.Validate()
 }
 
 // printCalibration writes res for people.
