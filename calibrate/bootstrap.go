@@ -115,4 +115,3 @@ func solvePiecewise(x, f []float64, y, none, hi float64) float64 {
 	}
 	return a.x + (y-a.f)*(b.x-a.x)/(b.f-a.f)
 }
-
