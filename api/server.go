@@ -255,6 +255,10 @@ func (s *Server) routes() chi.Router {
 		r.With(viewer).Get("/runs/{id}/paths", s.handle(s.getRunPaths))
 		s.mountJobs(r, kindSweep, json, viewer, analyst)
 		s.mountJobs(r, kindTopup, json, viewer, analyst)
+
+		// Calibration and backtest (api/calibrate.go): the table is the body.
+		r.With(analyst, s.limitBody(s.cfg.MaxUploadBytes)).Post("/calibrate", s.handle(s.postCalibrate))
+		r.With(analyst, s.limitBody(s.cfg.MaxUploadBytes)).Post("/backtest", s.handle(s.postBacktest))
 	})
 	return r
 }
