@@ -140,6 +140,8 @@ func New(api http.Handler, opts Options) *Handler {
 		post("/ui/"+kind+"/{id}/cancel", h.jobAction(kind, "cancel"))
 		post("/ui/"+kind+"/{id}/resubmit", h.jobAction(kind, "resubmit"))
 	}
+	h.mux.HandleFunc("GET /ui/calibration", h.calibrationPage) // calibration.go
+	post("/ui/calibration", h.calibrationPost)
 	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
 	})
@@ -414,7 +416,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // pageNames are the page templates; each defines "content" for layout.html.
-var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html"}
+var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html", "calibration.html"}
 
 func parsePages() map[string]*template.Template {
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
@@ -431,6 +433,7 @@ var funcs = template.FuncMap{
 	"num":    fmtNum,
 	"levels": func() []string { return []string{"95 %", "99 %", "99.9 %"} },
 	"inc":    func(i int) int { return i + 1 },
+	"deref":  func(p *float64) float64 { return *p },
 	"count": func(n any) string {
 		switch n := n.(type) {
 		case int:
