@@ -337,7 +337,10 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 			tr.r2[i] *= maxRho / s
 		}
 	}
-	if lag {
+	// Simulate persistence only when the data show it: the lag moment's
+	// z-score under φ = 0 must exceed 1.645 (one-sided 5 %). A spurious
+	// φ̂ > 0 in the simulation shifts every loading's interval upward.
+	if lag && mo.lagZ > 1.645 {
 		tr.phi = min(max(nanTo0(est.phi), 0), 0.95)
 	}
 	var sd, sn float64

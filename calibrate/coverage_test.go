@@ -28,14 +28,14 @@ func historyOf(p *panel) *History {
 //
 //   - the 95 % intervals cover each true r2 in 90–98 % of the replications
 //     (with DANBAO_LONG=1: 200 replications, 199 bootstrap draws each;
-//     otherwise 8 replications with 99 draws, and each factor must be
+//     otherwise 8 replications with 49 draws, and each factor must be
 //     covered at least 6 times: at a true coverage of 95 % that fails with
 //     probability 0.6 % per factor);
 //   - the pooled PD estimate is unbiased: |mean − true| ≤ 2 SE over the
 //     replications, SE = sd/√reps; the true pooled PD is the loan-weighted
 //     mean of the groups' PDs, which is E[Σd/Σn] exactly.
 func TestCoverage(t *testing.T) {
-	reps, B := 8, 99
+	reps, B := 8, 49
 	long := os.Getenv("DANBAO_LONG") == "1"
 	if long {
 		reps, B = 200, 199

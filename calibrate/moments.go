@@ -29,6 +29,9 @@ type moments struct {
 	// pair type; lag is Σ over all ordered pairs (g, h) of
 	// w_g·w_h·Ĉov(r_{g,t}, r_{h,t−1}).
 	all, ind, cty, lag float64
+	// lagZ is S_lag's z-score under no persistence: Σ_t a_t·a_{t−1} ÷
+	// √(Σ_t a_t²·a_{t−1}²), a_t = Σ_g e_gt.
+	lagZ float64
 	// scratch: per-industry and per-county sums
 	ai, ac []float64
 }
@@ -73,7 +76,7 @@ func (mo *moments) observe(p *panel, d []float64) {
 		mo.c[g] = phiInv(mo.pd[g])
 	}
 	mo.all, mo.ind, mo.cty, mo.lag = 0, 0, 0, 0
-	prev := 0.0
+	prev, lagSS := 0.0, 0.0
 	for t := range T {
 		clear(mo.ai)
 		clear(mo.ac)
@@ -94,8 +97,13 @@ func (mo *moments) observe(p *panel, d []float64) {
 		mo.cty += sumSq(mo.ac) - b
 		if t > 0 {
 			mo.lag += a * prev
+			lagSS += a * a * prev * prev
 		}
 		prev = a
+	}
+	mo.lagZ = 0
+	if lagSS > 0 {
+		mo.lagZ = mo.lag / math.Sqrt(lagSS)
 	}
 	div := float64(T - 1)
 	mo.all /= div

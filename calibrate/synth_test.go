@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/stat"
 	"testing"
 )
 
@@ -38,30 +40,38 @@ func synthPanel(years, counties, industries int, loans float64) (*panel, []float
 	return p, pd
 }
 
+// TestMomentsBias: the moment estimator is close to unbiased on the
+// coverage design. Over 100 histories its mean is within 10 % of the
+// true loading plus 3 SE (SE = sd/√100); the 10 % allows the small
+// downward bias from estimating each group's threshold from its own
+// 15 years (measured: about −4 % for each loading).
 func TestMomentsBias(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 fits: skipped with -short")
+	}
 	p, pd := synthPanel(15, 12, 10, 300)
 	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
 	rng := rand.New(rand.NewPCG(1, 2))
 	ik, cj := make([]float64, 10), make([]float64, 12)
 	var mo moments
-	const reps = 300
-	var sum, sq [3]float64
+	const reps = 100
 	var all [3][]float64
 	for range reps {
 		p.simulateTo(p.d, tr, rng, ik, cj)
 		mo.observe(p, p.d)
 		e := mo.fit(p, [3]bool{true, true, true}, false)
 		for i := range 3 {
-			sum[i] += e.r2[i]
-			sq[i] += e.r2[i] * e.r2[i]
 			all[i] = append(all[i], e.r2[i])
 		}
 	}
 	for i := range 3 {
-		m := sum[i] / reps
-		sd := sq[i]/reps - m*m
+		m, sd := stat.MeanStdDev(all[i], nil)
+		se := sd / math.Sqrt(reps)
 		slices.Sort(all[i])
-		t.Logf("r2[%d]: mean %.4f sd %.4f (true %.3f) q: %.4f %.4f %.4f %.4f %.4f", i, m, math.Sqrt(sd), tr.r2[i], all[i][7], all[i][75], all[i][150], all[i][225], all[i][292])
+		t.Logf("r2[%d]: true %.3f, mean %.4f ± %.4f (SE), sd %.4f, 2.5/50/97.5 %%: %.4f %.4f %.4f", i, tr.r2[i], m, se, sd, all[i][2], all[i][50], all[i][97])
+		if math.Abs(m-tr.r2[i]) > 0.1*tr.r2[i]+3*se {
+			t.Errorf("r2[%d]: mean estimate %.4f, true %.3f: bias beyond 10 %% + 3 SE", i, m, tr.r2[i])
+		}
 	}
 }
 
