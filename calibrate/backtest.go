@@ -33,7 +33,9 @@ type Outcomes struct {
 	Rows []Outcome
 }
 
-var outcomeColumns = []string{"year", "county", "guarantor_id", "loans", "defaults", "compensation", "released"}
+// outcomeColumns lists the columns of an outcomes table; the first three
+// are required, and one of county and guarantor_id.
+var outcomeColumns = []string{"year", "loans", "defaults", "county", "guarantor_id", "compensation", "released"}
 
 // ReadOutcomesFile reads and validates an outcomes table (see ReadOutcomes).
 func ReadOutcomesFile(path string) (*Outcomes, []string, error) {
@@ -55,7 +57,7 @@ func ReadOutcomes(name string, r io.Reader) (*Outcomes, []string, error) {
 		return nil, nil, probs.Err()
 	}
 	// year, loans, defaults are required; one of county and guarantor_id
-	col, warnings := mapHeader(name, t.header, []string{"year", "loans", "defaults", "county", "guarantor_id", "compensation", "released"}, 3, &probs)
+	col, warnings := mapHeader(name, t.header, outcomeColumns, 3, &probs)
 	by := ""
 	switch {
 	case col["county"] >= 0 && col["guarantor_id"] >= 0:

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/wenzhou/danbao/models"
@@ -84,5 +88,54 @@ func TestReadHistoryXLSX(t *testing.T) {
 	}
 	if !h.Records[0].HasLag[0] || h.Records[0].RecoveredLag[0].String() != "1000.5" || h.Records[1].HasLag[0] {
 		t.Errorf("recovered_lag1 read as %v/%v, %v", h.Records[0].RecoveredLag[0], h.Records[0].HasLag[0], h.Records[1].HasLag[0])
+	}
+}
+
+func TestReadHistoryParquet(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "year", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "county", Type: arrow.BinaryTypes.String},
+		{Name: "industry", Type: arrow.BinaryTypes.String},
+		{Name: "loans", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "defaults", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int32Builder).AppendValues([]int32{2020, 2021}, nil)
+	b.Field(1).(*array.StringBuilder).AppendValues([]string{"A", "A"}, nil)
+	b.Field(2).(*array.StringBuilder).AppendValues([]string{"x", "x"}, nil)
+	b.Field(3).(*array.Int64Builder).AppendValues([]int64{100, 5}, nil)
+	b.Field(4).(*array.Int64Builder).AppendValues([]int64{2, 7}, nil)
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
+	defer tbl.Release()
+	var buf bytes.Buffer
+	if err := pqarrow.WriteTable(tbl, &buf, 1024, nil, pqarrow.DefaultWriterProps()); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := ReadHistory("h.parquet", bytes.NewReader(buf.Bytes()))
+	// row 3 (the second data row) has 7 defaults of 5 loans
+	if err == nil || !strings.Contains(err.Error(), `h.parquet: row 3, column "defaults" = "7": is more than loans (5)`) {
+		t.Fatalf("err = %v, want row 3's defaults named", err)
+	}
+}
+
+func TestReadOutcomes(t *testing.T) {
+	for _, tt := range []struct{ name, csv, want string }{
+		{"both groups", "year,county,guarantor_id,loans,defaults\n2020,A,G,10,1\n", "give one"},
+		{"no group", "year,loans,defaults\n2020,10,1\n", "need a county or a guarantor_id"},
+		{"bad row", "year,county,loans,defaults\n2020,A,10,-1\n2020,A,10,1\n", `row 2, column "defaults" = "-1": is negative`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := ReadOutcomes("o.csv", strings.NewReader(tt.csv))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	o, _, err := ReadOutcomes("o.csv", strings.NewReader("year,guarantor_id,loans,defaults\n2020,G-1,10,1\n"))
+	if err != nil || o.By != "guarantor_id" || o.Rows[0].Group != "G-1" {
+		t.Errorf("guarantor outcomes: %+v, %v", o, err)
 	}
 }
