@@ -74,7 +74,7 @@ type bar struct{ x, lo, hi float64 }
 // plot.Thumbnailer.
 type plotterErrors []bar
 
-var barColor = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xa0}
+var barColor = color.NRGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xa0}
 
 func (b plotterErrors) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, trY := plt.Transforms(&c)
