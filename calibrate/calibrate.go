@@ -94,7 +94,8 @@ type Result struct {
 	Loans       int64          `json:"loans"`    // loan-years
 	Defaults    int64          `json:"defaults"` // defaults
 	// DefaultRate is the history's mean yearly default rate Σd ÷ Σn with
-	// its standard error from the spread of the yearly rates.
+	// its standard error from the spread of the yearly rates (0 with one
+	// year).
 	DefaultRate   float64  `json:"default_rate"`
 	DefaultRateSE float64  `json:"default_rate_se"`
 	Warnings      []string `json:"warnings"`
@@ -187,7 +188,7 @@ func pooledRate(p *panel) (r, se float64) {
 	}
 	r = sd / sn
 	if T < 2 {
-		return r, math.NaN()
+		return r, 0 // no spread to measure; groupPDs warns
 	}
 	nbar := sn / float64(T)
 	var s float64
@@ -266,7 +267,7 @@ func groupPDs(h *History, by []string, res *Result) PDResult {
 		out.By[k] = gp
 	}
 	se := res.DefaultRateSE
-	if math.IsNaN(se) {
+	if res.NYears < 2 {
 		out.Pooled = Estimate{Estimate: &mu}
 		res.Warnings = append(res.Warnings, "one year of history: the pooled PD has no interval")
 	} else {

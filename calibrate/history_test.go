@@ -2,6 +2,7 @@ package calibrate
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -137,5 +138,46 @@ func TestReadOutcomes(t *testing.T) {
 	o, _, err := ReadOutcomes("o.csv", strings.NewReader("year,guarantor_id,loans,defaults\n2020,G-1,10,1\n"))
 	if err != nil || o.By != "guarantor_id" || o.Rows[0].Group != "G-1" {
 		t.Errorf("guarantor outcomes: %+v, %v", o, err)
+	}
+}
+
+// TestCalibrateWarnsWhenNotIdentified: too few years, or groups that never
+// differ in both county and industry, give warnings and null loadings
+// rather than estimates.
+func TestCalibrateWarnsWhenNotIdentified(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		years       int
+		counties    []string
+		industries  []string
+		wantWarning string
+	}{
+		{"one year", 1, []string{"A", "B"}, []string{"x", "y"}, "at least 5"},
+		{"three years", 3, []string{"A", "B"}, []string{"x", "y"}, "at least 5"},
+		{"one industry", 10, []string{"A", "B", "C"}, []string{"x"}, "cannot be told apart"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &History{File: "h.csv"}
+			for y := range tt.years {
+				for _, c := range tt.counties {
+					for _, i := range tt.industries {
+						h.Records = append(h.Records, Record{Year: 2010 + y, County: c, Industry: i, Loans: 1000, Defaults: int64(10 + y%3)})
+					}
+				}
+			}
+			res, err := Calibrate(h, Options{Bootstrap: 19})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.R2.Macro.Estimate != nil || res.R2.Industry.Estimate != nil || res.R2.County.Estimate != nil {
+				t.Errorf("loadings estimated: %+v", res.R2)
+			}
+			if !strings.Contains(strings.Join(res.Warnings, "; "), tt.wantWarning) {
+				t.Errorf("warnings %q lack %q", res.Warnings, tt.wantWarning)
+			}
+			if _, err := json.Marshal(res); err != nil {
+				t.Errorf("JSON: %v", err)
+			}
+		})
 	}
 }
