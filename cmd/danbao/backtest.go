@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/calibrate"
 	"github.com/wenzhou/danbao/scenarios"
 )
@@ -75,7 +74,7 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	pf, err := danbao.LoadPortfolio(o.portfolio)
+	pf, err := loadPortfolio(o.portfolio)
 	if err != nil {
 		return err
 	}

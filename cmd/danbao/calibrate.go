@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wenzhou/danbao"
 	"github.com/wenzhou/danbao/calibrate"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
@@ -104,7 +103,7 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		return err
 	}
 	if o.out != "" {
-		pf, err := danbao.LoadPortfolio(o.portfolio)
+		pf, err := loadPortfolio(o.portfolio)
 		if err != nil {
 			return err
 		}
