@@ -52,6 +52,12 @@ func swatch(c color.Color, dashed bool) template.CSS {
 	return template.CSS(fmt.Sprintf("border-top: 3px %s #%02x%02x%02x", kind, r>>8, g>>8, b>>8))
 }
 
+// barSwatch is the legend swatch of a bar series: a filled block.
+func barSwatch(c color.Color) template.CSS {
+	r, g, b, _ := c.RGBA()
+	return template.CSS(fmt.Sprintf("height: .7rem; background: #%02x%02x%02x", r>>8, g>>8, b>>8))
+}
+
 // Chart sizes, in points (1/72 inch); pages scale them to their column.
 const (
 	chartW = 520
@@ -274,7 +280,9 @@ type barSeries struct {
 }
 
 // barChart draws grouped bars: one group per category, one bar per
-// series. Horizontal bars suit long category names.
+// series. Horizontal bars suit long category names. With reference lines
+// the legend is drawn in HTML under the chart (chart.Legend): inside the
+// plot it would sit on a line near the top of the axis (the leverage cap).
 func barChart(cf *chartFonts, id string, caption name, categories []string, series []barSeries,
 	valueLabel string, horizontal bool, refs []refLine, h vg.Length) (chart, error) {
 	ch := chart{ID: id, Caption: caption}
@@ -312,7 +320,10 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		b.Horizontal = horizontal
 		b.Offset = vg.Length(float64(i)-float64(n-1)/2) * bw
 		p.Add(b)
-		if n > 1 || s.Label != "" {
+		switch {
+		case len(refs) > 0:
+			ch.Legend = append(ch.Legend, legendItem{Label: s.Label, Style: barSwatch(s.Color)})
+		case n > 1 || s.Label != "":
 			p.Legend.Add(s.Label, b)
 		}
 	}
@@ -329,7 +340,7 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		l.Width = vg.Points(1.2)
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add(r.Label, l)
+		ch.Legend = append(ch.Legend, legendItem{Label: r.Label, Style: swatch(r.Color, true)})
 	}
 	if horizontal {
 		p.NominalY(categories...)
@@ -340,7 +351,10 @@ func barChart(cf *chartFonts, id string, caption name, categories []string, seri
 		p.NominalX(categories...)
 		p.Y.Label.Text = valueLabel
 		p.Y.Min = min(p.Y.Min, 0)
-		if n > 1 || len(refs) > 0 {
+		switch {
+		case len(refs) > 0:
+			p.Y.Max = max(p.Y.Max, top*1.05) // the lines clear the frame
+		case n > 1:
 			p.Y.Max = max(p.Y.Max, top*1.28) // room for the legend
 		}
 		p.X.Tick.Marker = nominal(categories)
@@ -378,17 +392,26 @@ type lineSeries struct {
 }
 
 // lineChart draws lines with points, for sweeps and the top-up curve.
+// A series whose points lie on an earlier series' (under the 4321 policy
+// the national fund's loss is the re-guarantor's) would hide behind it: it
+// is drawn first, as a wide band with rings around its points, the earlier
+// line runs on top of it, and its legend entry names the line it
+// coincides with.
 func lineChart(cf *chartFonts, id string, caption name, xLabel, yLabel string, series []lineSeries, yMin, yMax *float64) (chart, error) {
 	ch := chart{ID: id, Caption: caption}
 	p := newPlot(cf, cf.bi(caption.EN, caption.ZH))
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
-	for _, s := range series {
-		var xy plotter.XYs
+	xys := make([]plotter.XYs, len(series))
+	for k, s := range series {
 		for i := range s.X {
 			if i < len(s.Y) && finite(s.X[i]) && finite(s.Y[i]) {
-				xy = append(xy, plotter.XY{X: s.X[i], Y: s.Y[i]})
+				xys[k] = append(xys[k], plotter.XY{X: s.X[i], Y: s.Y[i]})
 			}
 		}
+	}
+	var under, over []plot.Plotter
+	for k, s := range series {
+		xy := xys[k]
 		if len(xy) == 0 {
 			continue
 		}
@@ -398,15 +421,27 @@ func lineChart(cf *chartFonts, id string, caption name, xLabel, yLabel string, s
 		}
 		l.Color, pts.Color = s.Color, s.Color
 		l.Width = vg.Points(1.6)
-		if s.Dashed {
-			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		}
 		pts.Shape = draw.CircleGlyph{}
 		pts.Radius = vg.Points(2.5)
-		p.Add(l, pts)
-		ch.Legend = append(ch.Legend, legendItem{Label: s.Label, Style: swatch(s.Color, s.Dashed)})
+		item := legendItem{Label: s.Label, Style: swatch(s.Color, s.Dashed)}
+		if j := coincides(xys, k); j >= 0 {
+			l.Width = vg.Points(5)
+			pts.Shape = draw.RingGlyph{}
+			pts.Radius = vg.Points(4.5)
+			item.Label += " = " + series[j].Label + "（重合 coincide）"
+			item.Style = swatch(s.Color, false) + "; border-top-width: 6px"
+			under = append(under, l, pts)
+		} else {
+			if s.Dashed {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			over = append(over, l, pts)
+		}
+		ch.Legend = append(ch.Legend, item)
 		ch.Marks += len(xy)
 	}
+	p.Add(under...)
+	p.Add(over...)
 	if yMin != nil {
 		p.Y.Min = *yMin
 	}
@@ -416,6 +451,36 @@ func lineChart(cf *chartFonts, id string, caption name, xLabel, yLabel string, s
 	svg, err := render(p, chartW, chartH, caption.EN)
 	ch.SVG = svg
 	return ch, err
+}
+
+// coincides returns the index of the first series before k that would
+// hide series k: same X, and every Y within 0.5 % of the Y range of all
+// series (less than a line's width on the chart); -1 when there is none.
+func coincides(xys []plotter.XYs, k int) int {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, xy := range xys {
+		for _, p := range xy {
+			lo, hi = min(lo, p.Y), max(hi, p.Y)
+		}
+	}
+	tol := 0.005 * (hi - lo)
+	for j := range k {
+		if len(xys[j]) != len(xys[k]) || len(xys[j]) == 0 {
+			continue
+		}
+		same := true
+		for i, a := range xys[k] {
+			b := xys[j][i]
+			if a.X != b.X || math.Abs(a.Y-b.Y) > tol {
+				same = false
+				break
+			}
+		}
+		if same {
+			return j
+		}
+	}
+	return -1
 }
 
 // sortedKeys returns m's keys ordered by value, largest first (ties by key).

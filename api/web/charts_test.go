@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,64 @@ func TestChartFonts(t *testing.T) {
 	}
 	if !strings.Contains(cjk, "font-family:"+cf.family) {
 		t.Errorf("chart does not name the CJK font %q", cf.family)
+	}
+}
+
+// Two parties with the same losses (the re-guarantor and the national fund
+// under the 4321 policy) must not hide each other: the later one is drawn
+// as a band under the earlier and its legend names the line it lies on; a
+// line 10 % of the range away is drawn normally.
+func TestLineChartCoincidentSeries(t *testing.T) {
+	cf := newChartFonts("", nil, "")
+	x := []float64{0, 0.1, 0.2}
+	red, teal, green := paletteColor(2), paletteColor(3), paletteColor(4)
+	ch, err := lineChart(cf, "t", name{"T", "T"}, "x", "y", []lineSeries{
+		{Label: "reguarantor", X: x, Y: []float64{1, 1, 1}, Color: red},
+		{Label: "national_fund", X: x, Y: []float64{1, 1.001, 1}, Color: teal, Dashed: true},
+		{Label: "bank", X: x, Y: []float64{0, 0.1, 0.2}, Color: green},
+		{Label: "county", X: x, Y: []float64{1.1, 1.1, 1.1}, Color: green},
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Legend) != 4 {
+		t.Fatalf("legend has %d entries, want 4", len(ch.Legend))
+	}
+	if got, want := ch.Legend[1].Label, "national_fund = reguarantor（重合 coincide）"; got != want {
+		t.Errorf("coincident legend %q, want %q", got, want)
+	}
+	for _, i := range []int{0, 2, 3} {
+		if strings.Contains(ch.Legend[i].Label, "=") {
+			t.Errorf("legend %d %q marked coincident", i, ch.Legend[i].Label)
+		}
+	}
+	// The band (5 pt wide) is drawn before the red line (1.6 pt) that runs
+	// on top of it.
+	band := strings.Index(string(ch.SVG), "stroke:#76B7B2;stroke-width:5\"")
+	line := strings.Index(string(ch.SVG), "stroke:#E15759;stroke-width:1.6\"")
+	if band < 0 || line < 0 || band > line {
+		t.Errorf("band at %d, red line at %d: want the band drawn first", band, line)
+	}
+}
+
+// With reference lines (the leverage bounds) a bar chart's legend is HTML
+// under the chart, not drawn in the plot where it covered the top line.
+func TestBarChartReferenceLegendOutside(t *testing.T) {
+	cf := newChartFonts("", nil, "")
+	ch, err := barChart(cf, "t", name{"T", "T"}, []string{"a", "b"},
+		[]barSeries{{"Performance", []float64{3, 4}, paletteColor(0)}, {"Regulatory", []float64{2, 3}, paletteColor(3)}},
+		"x", false, []refLine{{"Cap 15", 15, paletteColor(2)}}, chartH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, l := range ch.Legend {
+		labels = append(labels, l.Label)
+	}
+	if want := []string{"Performance", "Regulatory", "Cap 15"}; !slices.Equal(labels, want) {
+		t.Errorf("HTML legend %q, want %q", labels, want)
+	}
+	if strings.Contains(string(ch.SVG), "Cap 15") || strings.Contains(string(ch.SVG), "Performance") {
+		t.Error("the SVG still draws a legend")
 	}
 }

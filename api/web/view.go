@@ -656,12 +656,16 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 	}
 	var refs []refLine
 	seen := map[string]bool{}
+	caps := 0
 	for _, c := range pos.Targets {
 		if c.ID != "leverage_min" && c.ID != "leverage_max" {
 			continue
 		}
-		label := fmt.Sprintf("%s %s %s", map[string]string{"leverage_min": "Target ≥", "leverage_max": "Cap"}[c.ID],
-			fmtNum(float64(c.Threshold), 0), c.Definition)
+		th := fmtNum(float64(c.Threshold), 0)
+		label := fmt.Sprintf("下限 ≥ %s · Target ≥ %s (%s)", th, th, c.Definition)
+		if c.ID == "leverage_max" {
+			label = fmt.Sprintf("上限 ≤ %s · Cap %s (%s)", th, th, c.Definition)
+		}
 		if seen[label] || len(refs) >= 3 {
 			continue
 		}
@@ -669,6 +673,9 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 		col := color.RGBA{0x59, 0xa1, 0x4f, 0xff}
 		if c.ID == "leverage_max" {
 			col = color.RGBA{0xe1, 0x57, 0x59, 0xff}
+			if caps++; caps > 1 {
+				col = color.RGBA{0x8b, 0x1a, 0x1a, 0xff} // a second cap (10 and 15) in dark red
+			}
 		}
 		refs = append(refs, refLine{label, float64(c.Threshold), col})
 	}
