@@ -155,7 +155,10 @@ var svgStart = regexp.MustCompile(`<svg width="[^"]*" height="[^"]*"`)
 // through its viewBox) titled aria.
 func render(p *plot.Plot, w, h vg.Length, aria string) (template.HTML, error) {
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	// gonum/plot sets the X label's baseline one descent above the bottom
+	// edge, and descenders (p, y, _) of the CJK font reach past it: keep a
+	// 3 pt margin below.
+	p.Draw(draw.Crop(draw.New(c), 0, 0, vg.Points(3), 0))
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("web: draw chart %q: %w", aria, err)
