@@ -14,7 +14,10 @@ import (
 // each table as an upload (the XLSX also as a workbook), the 64k-deep
 // YAML as a scenario to validate, as a run's scenario_yaml and as an
 // override. Each must be a 4xx problem document that says why, the server
-// must keep serving, and peak RSS must stay under 512 MB.
+// must keep serving, and the input may raise the process's resident set
+// by at most 512 MB (PeakRSSGrowth: the test process has already served
+// the package's other tests, so its absolute size says little; CI saw a
+// 430 MiB baseline under go test ./... where a lone run starts at 80).
 func TestHostileInputs(t *testing.T) {
 	e := newEnv(t, nil)
 	tables, err := hostile.Tables()
@@ -57,7 +60,7 @@ func TestHostileInputs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var r *resp
-			peak, ok := hostile.PeakRSS(func() { r = e.do(c.rq) })
+			peak, base, ok := hostile.PeakRSSGrowth(func() { r = e.do(c.rq) })
 			if r.status < 400 || r.status >= 500 {
 				t.Fatalf("status %d, want 4xx: %s", r.status, clip(r.body))
 			}
@@ -71,9 +74,9 @@ func TestHostileInputs(t *testing.T) {
 					t.Errorf("%d errors listed, total_errors %d; want 1000 and more than a million", len(p.Errors), p.Total)
 				}
 			}
-			t.Logf("status %d, peak RSS %d MiB", r.status, peak>>20)
+			t.Logf("status %d, resident set rose %d MiB above %d MiB", r.status, peak>>20, base>>20)
 			if ok && peak > hostile.MaxPeakRSS {
-				t.Errorf("peak RSS %d MiB, want under %d MiB", peak>>20, hostile.MaxPeakRSS>>20)
+				t.Errorf("resident set rose %d MiB (from %d MiB), want under %d MiB", peak>>20, base>>20, hostile.MaxPeakRSS>>20)
 			}
 			if h := e.do(req{method: "GET", path: "/v1/portfolios", role: RoleViewer}); h.status != http.StatusOK {
 				t.Errorf("after it, GET /v1/portfolios: %d", h.status)

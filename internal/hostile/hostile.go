@@ -237,6 +237,42 @@ func PeakRSS(f func()) (peak int64, ok bool) {
 	return 0, false
 }
 
+// PeakRSSGrowth runs f and returns how far the process's resident set
+// rose above its size when f started (VmHWM after f − VmRSS before it,
+// VmHWM reset through /proc/self/clear_refs), and the size it started
+// at, in bytes. A server test measures this rather than PeakRSS: the
+// process has already served other tests, whose memory the Go runtime
+// may keep, and the question is what the hostile input costs on top.
+func PeakRSSGrowth(f func()) (growth, base int64, ok bool) {
+	var peak int64
+	peak, ok = PeakRSS(func() {
+		base, ok = statusKB("VmRSS:")
+		f()
+	})
+	if !ok || base == 0 {
+		return 0, 0, false
+	}
+	return peak - base, base, true
+}
+
+// statusKB reads one "Name: N kB" line of /proc/self/status, in bytes.
+func statusKB(name string) (int64, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, found := strings.CutPrefix(line, name); found {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			return kb << 10, true
+		}
+	}
+	return 0, false
+}
+
 // MaxPeakRSS is the most memory the process may hold while refusing any
 // file of the corpus (issue 18: "peak RSS stays under 512 MB").
 const MaxPeakRSS = 512 << 20
