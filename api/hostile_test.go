@@ -16,8 +16,8 @@ import (
 // override. Each must be a 4xx problem document that says why, the server
 // must keep serving, and the input may raise the process's resident set
 // by at most 512 MB (PeakRSSGrowth: the test process has already served
-// the package's other tests, so its absolute size says little; CI saw a
-// 430 MiB baseline under go test ./... where a lone run starts at 80).
+// the package's other tests, so its absolute size says little: a loaded
+// CI run read a 536 MiB peak on the CSV upload, which alone adds 11–20 MiB).
 func TestHostileInputs(t *testing.T) {
 	e := newEnv(t, nil)
 	tables, err := hostile.Tables()
