@@ -97,7 +97,7 @@ func (s *Server) postCalibrate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &Error{Message: err.Error(), err: models.ErrInvalid}
 	}
-	res.Warnings = append(warnings, res.Warnings...)
+	res.Warnings = append(append([]string{}, warnings...), res.Warnings...) // [] rather than null when there are none
 	return writeJSON(w, http.StatusOK, res)
 }
 
