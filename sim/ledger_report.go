@@ -158,7 +158,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 			d.Years[t].Metrics[scope] = ms
 		}
 	}
-	d.Targets = L.targets(b)
+	d.Targets, d.Joint = L.targets(b)
 
 	outlays := map[string][]Outlay{}
 	y := make([]float64, P)
@@ -197,19 +197,28 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 
 // targets evaluates every target of DESIGN.md's table for every scope and
 // year: P(hold) is the share of paths where it holds, with the binomial
-// standard error √(p(1 − p)/P) (paths are independent).
-func (L *Ledger) targets(b *LedgerResult) []TargetResult {
+// standard error √(p(1 − p)/P) (paths are independent). The guarantor rows
+// are also tallied together: rows of scope "all" and the joint block
+// (jointTally, docs/decisions.md).
+func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 	P, G, H := b.Paths, b.G, b.H
 	tg := L.tg
 	var out []TargetResult
 	short := make([]float64, 0, P)
+	jt := newJointTally(P)
+	failed := make([]bool, P)
 	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
 		money := id == TargetBalanceMin || id == TargetCapitalMin // shortfalls in yuan
 		short = short[:0]
 		for q := range P {
-			if m := miss(q); m > 0 {
+			m := miss(q)
+			failed[q] = m > 0
+			if m > 0 {
 				short = append(short, m)
 			}
+		}
+		if scope != CityScope && scope != "policy" {
+			jt.note(id, def, year, thr, failed)
 		}
 		ph := 1 - float64(len(short))/float64(P)
 		tr := TargetResult{ID: id, Scope: scope, Year: year, Threshold: Number(thr), Definition: def,
@@ -323,7 +332,7 @@ func (L *Ledger) targets(b *LedgerResult) []TargetResult {
 			})
 		}
 	}
-	return out
+	return append(out, jt.rows()...), jt.joint()
 }
 
 // levMetric is the metric of a leverage definition; performance leverage

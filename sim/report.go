@@ -61,6 +61,9 @@ type Document struct {
 	// Analytic holds the closed-form approximations of the year-1 loss
 	// (`danbao run --analytic`; schema danbao.analytic/v1, docs/analytic.md).
 	Analytic json.RawMessage `json:"analytic,omitempty"`
+	// Joint holds the probabilities that targets hold together for every
+	// guarantor (docs/decisions.md); with the policy ledger.
+	Joint *JointResult `json:"joint,omitempty"`
 }
 
 // ISInfo describes an importance-sampling run (docs/tails.md): every

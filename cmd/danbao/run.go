@@ -340,6 +340,17 @@ func printRun(w io.Writer, source string, d *sim.Document) {
 	}
 	tw.Flush()
 	printTargets(w, d.Targets)
+	printJoint(w, d.Joint)
+}
+
+// printJoint prints the probability that every capital-linked target holds
+// for every guarantor in every year (docs/decisions.md).
+func printJoint(w io.Writer, j *sim.JointResult) {
+	if j == nil {
+		return
+	}
+	fmt.Fprintf(w, "Joint: all capital targets (%s) hold for every guarantor in every year: P = %s ± %s\n",
+		strings.Join(j.Capital.Targets, ", "), num(j.Capital.PHold, 3), num(j.Capital.SE, 3))
 }
 
 // printTargets prints, for each target, the scope and year where it is
@@ -352,6 +363,9 @@ func printTargets(w io.Writer, targets []sim.TargetResult) {
 	worst := map[string]sim.TargetResult{}
 	count := map[string]int{}
 	for _, t := range targets {
+		if t.Scope == sim.AllScope {
+			continue // the joint rows: in --json
+		}
 		cur, seen := worst[t.ID]
 		if !seen {
 			order = append(order, t.ID)
