@@ -69,6 +69,8 @@ type TopupResult struct {
 	// institution under the city's code); their amounts add up to the city's.
 	Counties []CountyTopup `json:"counties"`
 	City     CityTopup     `json:"city"`
+	// Joint is the joint top-up (danbao topup --joint; JointTopupOf).
+	Joint *JointTopup `json:"joint,omitempty"`
 }
 
 // LeverageMinRule is the leverage_min target as the top-up checks it.
@@ -115,6 +117,10 @@ type TopupLevel struct {
 	PLeverageMinByYear []Number `json:"p_leverage_min_by_year,omitempty"`
 	// Idle is true when the amount is positive and PLeverageMin < IdleShare.
 	Idle bool `json:"idle_capital"`
+	// Certain is the part of Amount needed on every path today
+	// (TopupSplit with CertainGap), Risk the rest.
+	Certain Money `json:"certain"`
+	Risk    Money `json:"risk"`
 }
 
 // CountyTopup is the top-up of the guarantor(s) serving a county.
@@ -151,6 +157,9 @@ type CityLevel struct {
 	// capital-linked targets hold in every year with all top-ups in (below
 	// α when the guarantors' needs are not perfectly dependent).
 	PCapitalAll Number `json:"p_capital_all"`
+	// Certain is Σ_g of the guarantors' certain parts, Risk the rest of Total.
+	Certain Money `json:"certain"`
+	Risk    Money `json:"risk"`
 	// PLeverageMin: the consolidated city leverage_min in every year with
 	// all top-ups in; PLeverageMinByYear per year (At only).
 	PLeverageMin       Number   `json:"p_leverage_min"`
@@ -231,6 +240,8 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 				PCapital: Number(shareAtMost(sorted[g], x))}
 			tl.PLeverageMin, tl.PLeverageMinByYear = lv.guarantor(g, x, byYear)
 			tl.Idle = x > 0 && !lv.off && float64(tl.PLeverageMin) < IdleShare
+			c, r := TopupSplit(x, o.CertainGap(g))
+			tl.Certain, tl.Risk = Money(c), Money(r)
 			return tl
 		}
 		for _, a := range confidences {
@@ -281,6 +292,11 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 			total += v
 		}
 		cl := CityLevel{Confidence: Number(a), Total: Money(total), Pooled: Money(QuantileSorted(pooled, a))}
+		for g, v := range x {
+			c, _ := TopupSplit(v, o.CertainGap(g))
+			cl.Certain += Money(c)
+		}
+		cl.Risk = cl.Total - cl.Certain
 		all := 0
 		for p := range P {
 			ok := true

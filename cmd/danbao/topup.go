@@ -13,6 +13,8 @@ import (
 
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/internal/format"
+	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -20,6 +22,12 @@ import (
 type topupOptions struct {
 	simOptions
 	confidence string // comma-separated levels
+	confSet    bool   // --confidence given
+	// joint asks for the joint top-up (docs/decisions.md) at the one
+	// --confidence level (0.95 when not given); writeScenario, a file to
+	// write the scenario with its injections to.
+	joint         bool
+	writeScenario string
 }
 
 func init() {
@@ -51,20 +59,37 @@ half of the paths. The whole curve, α from 0.5 to 0.999, is in --json (the
 city's is printed).
 
 --json prints the top-up document (schema "` + sim.TopupSchema + `"): money as
-decimal strings of yuan.`,
+decimal strings of yuan.
+
+Every top-up is split into its certain part, needed on every path today
+(the gap of registered capital to the capital minimum, or of net assets to
+the largest borrower / 10 % and group / 15 %), and the risk part, the rest.
+
+--joint adds the joint top-up at one --confidence level α (0.95 when not
+given): per-guarantor injections of least total such that every
+guarantor's capital targets hold together on a share ≥ α of the paths.
+Search: the least common stand-alone level β whose top-ups reach α jointly
+(bisection), then each injection, largest first, lowered as far as the
+joint share allows. --write-scenario FILE writes the scenario with these
+injections (t = 0, rounded up to the fen) for danbao run --scenario FILE.
+docs/decisions.md has the formulas.`,
 		Example: `  danbao topup
   danbao topup --scenario wenzhou-2011 --confidence 0.95 --paths 20000
-  danbao topup --set targets.leverage_max.threshold=8 --json > topup.json`,
+  danbao topup --set targets.leverage_max.threshold=8 --json > topup.json
+  danbao topup --joint --confidence 0.9 --write-scenario joint.yaml && danbao run --scenario joint.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.fromFlags(cmd); err != nil {
 				return err
 			}
+			o.confSet = cmd.Flags().Changed("confidence")
 			return runTopup(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	addSimFlags(cmd, &o.simOptions, 10000)
 	cmd.Flags().StringVar(&o.confidence, "confidence", "0.9,0.95,0.99", "comma-separated confidence levels, each in (0, 1)")
+	cmd.Flags().BoolVar(&o.joint, "joint", false, "add the joint top-up at the one --confidence level (default 0.95)")
+	cmd.Flags().StringVar(&o.writeScenario, "write-scenario", "", "with --joint: write the scenario with the joint injections to `FILE`")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -78,6 +103,15 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 		if !(a > 0 && a < 1) {
 			return fmt.Errorf("--confidence %v: each level must be in (0, 1)", a)
 		}
+	}
+	if o.joint && !o.confSet {
+		levels = []float64{0.95}
+	}
+	if o.joint && len(levels) != 1 {
+		return fmt.Errorf("--joint takes one --confidence level, not %d (%s)", len(levels), o.confidence)
+	}
+	if o.writeScenario != "" && !o.joint {
+		return fmt.Errorf("--write-scenario %s needs --joint", o.writeScenario)
 	}
 	p, err := o.params()
 	if err != nil {
@@ -101,11 +135,60 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if o.joint {
+		if res.Joint, err = sim.JointTopupOf(out, levels[0]); err != nil {
+			return err
+		}
+		if o.writeScenario != "" {
+			if err := writeJointScenario(ctx, o.writeScenario, sc, res.Joint); err != nil {
+				return err
+			}
+		}
+	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	return o.deliver(ctx, stdout, stderr, res,
 		func(w io.Writer) error { return web.RenderTopup(w, res) },
 		func(w io.Writer) error { return web.TopupWorkbook(w, res) },
-		func() { printTopup(stdout, o.source(), res) })
+		func() { printTopup(stdout, o.source(), res); printJointTopup(stdout, res) })
+}
+
+// writeJointScenario writes sc, fully resolved, with the joint top-up's
+// injections added at t = 0, to path (all or nothing).
+func writeJointScenario(ctx context.Context, path string, sc models.Scenario, jt *sim.JointTopup) error {
+	sc.Injections = append(slices.Clone(sc.Injections), jt.Injections()...)
+	sc.Extends = "" // every field is written out
+	out, err := scenarios.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("# scenario %s with the joint top-up at confidence %s (danbao topup --joint): total %s\n",
+		sc.Name, pct(float64(jt.Confidence))+" %", wan(jt.Total)+" 万")
+	return writeFileAtomic(ctx, path, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s%s", header, out)
+		return err
+	})
+}
+
+// printJointTopup prints the joint top-up beside the stand-alone amounts.
+func printJointTopup(w io.Writer, r *sim.TopupResult) {
+	jt := r.Joint
+	if jt == nil {
+		return
+	}
+	var all []float64
+	for _, g := range jt.Guarantors {
+		all = append(all, float64(g.Amount), float64(g.Standalone), float64(g.AtCommon))
+	}
+	u := format.Column(all...)
+	a := pct(float64(jt.Confidence)) + " %"
+	fmt.Fprintf(w, "\nJoint top-up at %s (%s; %s): every guarantor's capital targets hold together\n", a, u.Label(), jt.Method)
+	t := newTextTable("  guarantor", "joint", "certain", "risk", "stand-alone "+a, "common level "+pct(float64(jt.CommonLevel))+" %")
+	for _, g := range jt.Guarantors {
+		t.add("  "+g.Guarantor, money(g.Amount, u), money(g.Certain, u), money(g.Risk, u), money(g.Standalone, u), money(g.AtCommon, u))
+	}
+	t.add("  total", money(jt.Total, u), money(jt.Certain, u), money(jt.Risk, u), money(jt.StandaloneTotal, u), money(jt.CommonTotal, u))
+	t.add("  P(all hold)", num(jt.PJoint, 3)+" ± "+num(jt.SE, 3), "", "", num(jt.PStandalone, 3), num(jt.PCommon, 3))
+	t.print(w, 1)
 }
 
 // printTopup prints the top-ups for people, in one unit per table (亿 or 万 yuan).

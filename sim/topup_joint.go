@@ -1,0 +1,208 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// JointTopupMethod names how JointTopupOf searches (docs/decisions.md).
+const JointTopupMethod = "common-level bisection, then greedy reduction of the largest"
+
+// JointTopup is the finance bureau's joint answer: per-guarantor injections
+// at t = 0, of least total found by JointTopupMethod, such that every
+// guarantor's capital-linked targets hold in every year together on a share
+// ≥ α of the paths (docs/decisions.md "Joint top-up").
+//
+// With need N_{p,g} = max(0, X_{p,g}) (LedgerResult.NeedX), injections x
+// make the capital targets hold jointly on path p iff N_{p,g} ≤ x_g for
+// every g, so the joint probability is J(x) = (1/P)·#{p : N_{p,·} ≤ x}.
+//
+//  1. Common level: the least order-statistic rank k (bisection over
+//     1..P) such that x_g = N_{(k),g} (each guarantor's stand-alone top-up
+//     at level β = k/P) gives J(x) ≥ α. J is non-decreasing in k.
+//  2. Greedy reduction: the guarantors in order of decreasing x_g
+//     (largest first, ties by index), each lowered to the least value
+//     keeping J ≥ α with the others fixed: the ⌈αP⌉-th smallest N_{p,g}
+//     over the paths on which every other guarantor holds. The result is
+//     coordinate-wise minimal: no single x_g can be lowered.
+type JointTopup struct {
+	Confidence Number `json:"confidence"`
+	Method     string `json:"method"` // JointTopupMethod
+	// CommonLevel is β; CommonTotal Σ_g N_{(k),g}; PCommon its J.
+	CommonLevel Number `json:"common_level"`
+	CommonTotal Money  `json:"common_total"`
+	PCommon     Number `json:"p_common"`
+	// StandaloneTotal is Σ_g T_g(α), the stand-alone top-ups at α, and
+	// PStandalone its J (below α unless the needs are comonotone).
+	StandaloneTotal Money  `json:"standalone_total"`
+	PStandalone     Number `json:"p_standalone"`
+	// Total is Σ_g x_g after the greedy reduction; PJoint = J(x) on this
+	// run's paths, SE = √(PJoint(1 − PJoint)/P).
+	Total  Money  `json:"total"`
+	PJoint Number `json:"p_joint"`
+	SE     Number `json:"se"`
+	// Certain and Risk split Total (TopupSplit).
+	Certain    Money                `json:"certain"`
+	Risk       Money                `json:"risk"`
+	Guarantors []JointGuarantorItem `json:"guarantors"`
+}
+
+// JointGuarantorItem is one guarantor's injection in a joint top-up.
+type JointGuarantorItem struct {
+	Guarantor  string `json:"guarantor"`
+	Amount     Money  `json:"amount"`     // x_g
+	Standalone Money  `json:"standalone"` // T_g(α)
+	AtCommon   Money  `json:"at_common"`  // N_{(k),g}
+	Certain    Money  `json:"certain"`
+	Risk       Money  `json:"risk"`
+}
+
+// CertainGap returns the part of guarantor g's capital need that is certain
+// today, on every path: the larger of the registered-capital gap (capital
+// minimum − registered capital) and the concentration gap (largest
+// borrower / 10 % − net assets, and the group's / 15 %, at t = 0), or 0.
+func (o *Outcome) CertainGap(g int) float64 {
+	L := o.Ledger
+	gr := L.Guarantors[g]
+	gap := 0.0
+	if !L.tg.CapitalMin.Off && L.minCap[g] > 0 {
+		gap = max(gap, float64(L.minCap[g]-int64(gr.RegisteredCapital))/100)
+	}
+	for _, c := range L.concentrationLimits(g) {
+		gap = max(gap, c.largest/c.share-float64(gr.NetAssets)/100)
+	}
+	return gap
+}
+
+// TopupSplit splits a top-up amount into its certain part min(amount,
+// gap) and the risk part, the rest (the capital needed only on the paths
+// where losses erode net assets).
+func TopupSplit(amount, gap float64) (certain, risk float64) {
+	certain = min(max(amount, 0), gap)
+	return certain, amount - certain
+}
+
+// JointTopupOf computes the joint top-up of run o at confidence α.
+func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
+	if !(alpha > 0 && alpha < 1) {
+		return nil, fmt.Errorf("%w: confidence %v is not in (0, 1)", models.ErrInvalid, alpha)
+	}
+	b := o.Book
+	P, G := b.Paths, b.G
+	if P == 0 || G == 0 {
+		return nil, fmt.Errorf("%w: the run has no paths or no guarantors", models.ErrInvalid)
+	}
+	need := make([][]float64, G)
+	sorted := make([][]float64, G)
+	for g := range G {
+		need[g] = make([]float64, P)
+		for p := range P {
+			need[g][p] = max(0, b.NeedX[p*G+g])
+		}
+		sorted[g] = slices.Clone(need[g])
+		slices.Sort(sorted[g])
+	}
+	required := int(math.Ceil(alpha * float64(P) * (1 - 1e-12))) // paths that must hold
+	x := make([]float64, G)
+	at := func(k int) []float64 {
+		for g := range G {
+			x[g] = sorted[g][k-1]
+		}
+		return x
+	}
+	// 1. Least rank k with J(x(k)) ≥ α; J(x(P)) = 1.
+	lo, hi := 1, P
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if jointHolds(need, at(mid)) >= required {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	common := slices.Clone(at(lo))
+	jt := &JointTopup{Confidence: Number(alpha), Method: JointTopupMethod, CommonLevel: Number(float64(lo) / float64(P)),
+		PCommon: Number(float64(jointHolds(need, common)) / float64(P))}
+	stand := make([]float64, G)
+	for g := range G {
+		stand[g] = QuantileSorted(sorted[g], alpha)
+		jt.CommonTotal += Money(common[g])
+		jt.StandaloneTotal += Money(stand[g])
+	}
+	jt.PStandalone = Number(float64(jointHolds(need, stand)) / float64(P))
+
+	// 2. Greedy reduction, largest first.
+	x = slices.Clone(common)
+	order := make([]int, G)
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, c int) int { return cmp.Compare(x[c], x[a]) })
+	cand := make([]float64, 0, P)
+	for _, g := range order {
+		cand = cand[:0]
+		for p := range P {
+			ok := true
+			for h := range G {
+				if h != g && need[h][p] > x[h] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				cand = append(cand, need[g][p])
+			}
+		}
+		if len(cand) < required { // cannot happen: x holds on ≥ required paths
+			continue
+		}
+		slices.Sort(cand)
+		x[g] = min(x[g], cand[required-1])
+	}
+	n := jointHolds(need, x)
+	ph := float64(n) / float64(P)
+	jt.PJoint, jt.SE = Number(ph), Number(math.Sqrt(ph*(1-ph)/float64(P)))
+	for g := range G {
+		c, r := TopupSplit(x[g], o.CertainGap(g))
+		jt.Total += Money(x[g])
+		jt.Certain += Money(c)
+		jt.Risk += Money(r)
+		jt.Guarantors = append(jt.Guarantors, JointGuarantorItem{Guarantor: o.Ledger.Guarantors[g].GuarantorID,
+			Amount: Money(x[g]), Standalone: Money(stand[g]), AtCommon: Money(common[g]), Certain: Money(c), Risk: Money(r)})
+	}
+	return jt, nil
+}
+
+// jointHolds counts the paths p with need[g][p] ≤ x[g] for every g.
+func jointHolds(need [][]float64, x []float64) int {
+	n := 0
+	for p := range need[0] {
+		ok := true
+		for g := range need {
+			if need[g][p] > x[g] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Injections returns the joint top-up as capital injections at t = 0, each
+// rounded up to the fen, the guarantors with nothing to inject left out.
+func (jt *JointTopup) Injections() []models.Injection {
+	var out []models.Injection
+	for _, g := range jt.Guarantors {
+		if c := models.Cents(math.Ceil(float64(g.Amount) * 100)); c > 0 {
+			out = append(out, models.Injection{Guarantor: g.Guarantor, Year: 0, Amount: c})
+		}
+	}
+	return out
+}
