@@ -298,6 +298,7 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 	t.print(w, 2)
 
 	fmt.Fprintf(w, "\nCity (%s): total = Σ of the guarantors' top-ups; pooled = quantile of the city-wide need;\n", cu.Label())
+	fmt.Fprintf(w, "certain = the part needed on every path today (registered-capital and concentration gaps), risk = the rest;\n")
 	fmt.Fprintf(w, "P(all hold) = share of paths on which every guarantor's capital targets hold with its top-up\n")
 	// The curve, with the requested levels merged in and marked.
 	rows := slices.Clone(r.City.Curve)
@@ -307,13 +308,13 @@ func printTopup(w io.Writer, source string, r *sim.TopupResult) {
 		}
 	}
 	slices.SortFunc(rows, func(a, b sim.CityLevel) int { return cmp.Compare(a.Confidence, b.Confidence) })
-	t = newTextTable("  confidence", "total", "pooled", "P(all hold)")
+	t = newTextTable("  confidence", "total", "certain", "risk", "pooled", "P(all hold)")
 	for _, c := range rows {
 		mark := "  "
 		if slices.Contains(r.Confidences, c.Confidence) {
 			mark = "* "
 		}
-		t.add(mark+pct(float64(c.Confidence))+" %", money(c.Total, cu), money(c.Pooled, cu), num(c.PCapitalAll, 3))
+		t.add(mark+pct(float64(c.Confidence))+" %", money(c.Total, cu), money(c.Certain, cu), money(c.Risk, cu), money(c.Pooled, cu), num(c.PCapitalAll, 3))
 	}
 	t.print(w, 1)
 }
