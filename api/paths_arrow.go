@@ -85,7 +85,10 @@ var moneyType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
 // pathsFields are the columns: path, loss_total, defaults_total,
 // loss_y1..H, defaults_y1..H and, when the run had the policy ledger,
 // loss_bank, loss_guarantor, loss_reguarantor, loss_national_fund,
-// loss_county_fund (each party's ultimate loss over the horizon).
+// loss_county_fund (each party's ultimate loss over the horizon) and,
+// under importance sampling, weight (float64: the path's likelihood ratio
+// w_p; every statistic over the paths is an average of w_p·value,
+// docs/tails.md).
 func pathsFields(r *sim.Result) []arrow.Field {
 	H := r.Horizon
 	fs := []arrow.Field{
@@ -103,6 +106,9 @@ func pathsFields(r *sim.Result) []arrow.Field {
 		for _, party := range sim.PartyNames {
 			fs = append(fs, arrow.Field{Name: "loss_" + party, Type: moneyType})
 		}
+	}
+	if r.Weight != nil {
+		fs = append(fs, arrow.Field{Name: "weight", Type: arrow.PrimitiveTypes.Float64})
 	}
 	return fs
 }
@@ -188,6 +194,10 @@ func pathsBatch(b *array.RecordBuilder, r *sim.Result, lo, hi int) arrow.RecordB
 			}
 		}
 	}
+	if r.Weight != nil {
+		wb := b.Field(b.Schema().NumFields() - 1).(*array.Float64Builder)
+		wb.AppendValues(r.Weight[lo:hi], nil)
+	}
 	return b.NewRecordBatch()
 }
 
@@ -222,6 +232,10 @@ func writePathsCSV(w io.Writer, r *sim.Result) error {
 				buf = append(buf, ',')
 				buf = append(buf, models.Cents(v).String()...)
 			}
+		}
+		if r.Weight != nil {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, r.Weight[p], 'g', -1, 64)
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {

@@ -29,6 +29,10 @@ type simRequest struct {
 	Sampler      string  `json:"sampler,omitempty"`       // "fast" (default) or "dense"
 	// Levels are VaR/ES levels beyond 0.95, 0.99, 0.999 (each ≤ 0.9999).
 	Levels []float64 `json:"levels,omitempty"`
+	// IS, if not 0, is the level importance sampling aims at (in
+	// [0.5, 0.9999]; docs/tails.md): the factors are shifted toward the
+	// loss tail and every figure is weighted by the paths' likelihood ratios.
+	IS float64 `json:"is,omitempty"`
 }
 
 // Defaults of a simulation request.
@@ -85,6 +89,9 @@ func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*s
 			return nil, &Error{Message: fmt.Sprintf("level %v is not in (0, %v].", a, sim.MaxLevel), err: models.ErrInvalid}
 		}
 	}
+	if r.IS != 0 && !(r.IS >= 0.5 && r.IS <= sim.MaxLevel) {
+		return nil, &Error{Message: fmt.Sprintf("is %v is not a level in [0.5, %v] (0 or absent: no importance sampling).", r.IS, sim.MaxLevel), err: models.ErrInvalid}
+	}
 	var extra []string
 	if r.HorizonYears != 0 {
 		extra = append(extra, "horizon_years="+strconv.Itoa(r.HorizonYears))
@@ -101,7 +108,7 @@ func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*s
 			Fixes: []string{"GET /v1/portfolios lists them; upload one with POST /v1/portfolios."}}
 	}
 	return &simSetup{portfolio: prec, scenario: sc,
-		params: sim.Params{Seed: *r.Seed, Paths: r.Paths, Sampler: sampler, Workers: s.runWorkers(), Levels: r.Levels}}, nil
+		params: sim.Params{Seed: *r.Seed, Paths: r.Paths, Sampler: sampler, Workers: s.runWorkers(), Levels: r.Levels, ISLevel: r.IS}}, nil
 }
 
 // runRequest is the body of POST /v1/runs.

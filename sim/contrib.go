@@ -15,6 +15,9 @@ import (
 //	contribution_s = ( Σ_{L_p > V} L_{p,s} + w · Σ_{L_p = V} L_{p,s} ) / ((1 − α)·P)
 //
 // so that, in each dimension, the segments' contributions add up to ES_α.
+// Under importance sampling each path's terms are multiplied by its weight
+// w_p, V and ES_α are the weighted ones (SummarizeAt) and
+// w = (N − Σ_{L_p > V} w_p − αN) / Σ_{L_p = V} w_p.
 // The tail paths are replayed from their streams (seed, path), which give
 // exactly the same defaults as in the run, so no per-path segment losses
 // need to be kept. L supplies the guarantor of each loan.
@@ -24,21 +27,40 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 	for q := range P {
 		total[q] = float64(r.TotalLoss(q))
 	}
-	sorted := slices.Clone(total)
-	sortFloats(sorted, nil)
-	V, ES := TailStats(sorted, alpha)
-	le, eq := 0, 0
-	for _, v := range total {
-		if v <= V {
-			le++
+	var V, ES, w float64
+	if r.Weight == nil {
+		sorted := slices.Clone(total)
+		sortFloats(sorted, nil)
+		V, ES = TailStats(sorted, alpha)
+		le, eq := 0, 0
+		for _, v := range total {
+			if v <= V {
+				le++
+			}
+			if v == V {
+				eq++
+			}
 		}
-		if v == V {
-			eq++
+		if eq > 0 {
+			w = (float64(le) - alpha*float64(P)) / float64(eq)
 		}
-	}
-	w := 0.0
-	if eq > 0 {
-		w = (float64(le) - alpha*float64(P)) / float64(eq)
+	} else {
+		// Weighted (importance sampling): the tail paths count w_p each and
+		// the paths at VaR share the mass N·(F̂(V) − α) in proportion to
+		// their weights: factor c = (N − Σ_{L > V} w − αN) / Σ_{L = V} w.
+		s := newWeightedSample(total, r.Weight, float64(P))
+		V, ES, _ = weightedTail(s.x, s.w, alpha)
+		var above, at float64
+		for q, v := range total {
+			if v > V {
+				above += r.Weight[q]
+			} else if v == V {
+				at += r.Weight[q]
+			}
+		}
+		if at > 0 {
+			w = (float64(P) - above - alpha*float64(P)) / at
+		}
 	}
 	dims := []struct {
 		name string
@@ -67,6 +89,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		sums[k] = make([]float64, len(names[k]))
 	}
 	wk := m.newWorker()
+	wk.f.isShift = r.ISShift // replay the shifted draws of an importance-sampling run
 	for q := range P {
 		weight := 0.0
 		switch {
@@ -78,6 +101,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		if weight == 0 {
 			continue
 		}
+		weight *= weightOf(r.Weight, q)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -379,6 +379,10 @@ type LedgerResult struct {
 	// the spare capital) keeping the capital-linked targets of guarantor g
 	// in every year on path p.
 	NeedX []float64
+	// Weight[p] is path p's likelihood ratio under importance sampling
+	// (Result.Weight); nil for plain Monte Carlo. Every figure over the
+	// paths weighs path p by it (sim/weights.go).
+	Weight []float64
 }
 
 // Metric returns metric k of guarantor g (G for the city) in year t on path p.

@@ -149,11 +149,9 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 				for q := range P {
 					x[q] = b.Metric(q, g, t, k)
 				}
-				if moneyMetric[k] {
-					ms[MetricNames[k]] = MoneyQuantilesOf(x)
-				} else {
-					ms[MetricNames[k]] = QuantilesOf(x)
-				}
+				q := weightedQuantiles(x, b.Weight, float64(P))
+				q.Money = moneyMetric[k]
+				ms[MetricNames[k]] = q
 			}
 			d.Years[t].Metrics[scope] = ms
 		}
@@ -164,19 +162,21 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 	y := make([]float64, P)
 	for c, code := range L.Counties {
 		for t := range H {
-			var subs float64
-			exhausted := 0
+			var subs, exhausted float64 // Σ w·subsidy, Σ w over paths where the budget ran out
 			for q := range P {
 				i := (q*C+c)*H + t
+				wq := weightOf(b.Weight, q)
 				x[q] = float64(b.Outlays[i]) / 100
 				y[q] = float64(b.CountyComp[i]) / 100
-				subs += float64(b.Outlays[i]-b.CountyComp[i]) / 100
+				subs += wq * float64(b.Outlays[i]-b.CountyComp[i]) / 100
 				if L.budget[c] >= 0 && b.CountyComp[i] >= L.budget[c] && L.budget[c] > 0 {
-					exhausted++
+					exhausted += wq
 				}
 			}
-			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: MoneyQuantilesOf(x), RiskCompensation: MoneyQuantilesOf(y),
-				FeeSubsidyMean: Money(subs / float64(P)), BudgetExhaustedShare: Number(float64(exhausted) / float64(P))})
+			tot, comp := weightedQuantiles(x, b.Weight, float64(P)), weightedQuantiles(y, b.Weight, float64(P))
+			tot.Money, comp.Money = true, true
+			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: tot, RiskCompensation: comp,
+				FeeSubsidyMean: Money(subs / float64(P)), BudgetExhaustedShare: Number(exhausted / float64(P))})
 		}
 	}
 	raw, err := json.Marshal(outlays)
@@ -207,24 +207,43 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 	short := make([]float64, 0, P)
 	jt := newJointTally(P)
 	failed := make([]bool, P)
+	var shortW []float64 // the failing paths' weights (importance sampling)
+	if b.Weight != nil {
+		shortW = make([]float64, 0, P)
+	}
 	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
 		money := id == TargetBalanceMin || id == TargetCapitalMin // shortfalls in yuan
 		short = short[:0]
+		var sw, sw2 float64 // Σ w, Σ w² over the failing paths
+		if shortW != nil {
+			shortW = shortW[:0]
+		}
 		for q := range P {
 			m := miss(q)
 			failed[q] = m > 0
 			if m > 0 {
 				short = append(short, m)
+				if shortW != nil {
+					shortW = append(shortW, b.Weight[q])
+					sw += b.Weight[q]
+					sw2 += b.Weight[q] * b.Weight[q]
+				}
 			}
 		}
 		if scope != CityScope && scope != "policy" {
 			jt.note(id, def, year, thr, failed)
 		}
-		ph := 1 - float64(len(short))/float64(P)
+		N := float64(P)
+		ph := 1 - float64(len(short))/N
+		se := math.Sqrt(ph * (1 - ph) / N)
+		if shortW != nil { // P(fail) = (1/N) Σ_fail w, SE = sd(w·1_fail)/√N
+			ph = 1 - sw/N
+			se = math.Sqrt(max(sw2/N-(sw/N)*(sw/N), 0) / N)
+		}
 		tr := TargetResult{ID: id, Scope: scope, Year: year, Threshold: Number(thr), Definition: def,
-			PHold: Number(ph), SE: Number(math.Sqrt(ph * (1 - ph) / float64(P)))}
+			PHold: Number(ph), SE: Number(se)}
 		if len(short) > 0 {
-			qs := QuantilesOf(short)
+			qs := weightedQuantiles(short, shortW, sw) // the shortfall's law given failure
 			qs.Money = money
 			tr.Shortfall = &qs
 		}

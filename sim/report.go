@@ -344,9 +344,6 @@ type Outcome struct {
 // the full document (losses per party, projected metrics, targets, county
 // outlays, ES contributions). Sweeps and top-ups use the Outcome directly.
 func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
-	if p.ISLevel != 0 {
-		return nil, fmt.Errorf("%w: importance sampling weighs the credit-loss figures only (loss.total and defaults); its weights do not reach the policy ledger's figures yet (party losses, targets, metrics, outlays, contributions, top-ups): use the losses-only run", models.ErrInvalid)
-	}
 	m, err := Compile(pf, sc)
 	if err != nil {
 		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
@@ -365,6 +362,7 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 		return nil, err
 	}
 	r.PartyLoss = book.PartyLoss
+	book.Weight = r.Weight
 	d := NewDocument(pf, sc, r, p.Workers)
 	if err := d.addLedger(ctx, L, r, book, p); err != nil {
 		return nil, err

@@ -201,6 +201,7 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 	}
 
 	var prev []int64 // previous point's per-path party losses, [p*(NParties+1) + k], total last
+	var prevW []float64 // its importance-sampling weights (nil: plain Monte Carlo)
 	for k, v := range opt.Values {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("sim: sweep cancelled at point %d of %d: %w", k+1, len(opt.Values), err)
@@ -246,9 +247,9 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 		}
 		res.Points = append(res.Points, pt)
 		if prev != nil {
-			res.Differences = append(res.Differences, sweepDiffs(opt.Values[k-1], v, prev, cur, o.Book.Paths)...)
+			res.Differences = append(res.Differences, sweepDiffs(opt.Values[k-1], v, prev, cur, prevW, o.Book.Weight, o.Book.Paths)...)
 		}
-		prev = cur
+		prev, prevW = cur, o.Book.Weight
 	}
 	return res, nil
 }
@@ -284,7 +285,7 @@ func sweepPoint(o *Outcome, v, m, conf float64) (SweepPoint, []int64, error) {
 		for t := range H {
 			var s float64
 			for q := range P {
-				s += float64(b.Outlays[(q*C+c)*H+t])
+				s += weightOf(b.Weight, q) * float64(b.Outlays[(q*C+c)*H+t])
 			}
 			mean[t] = Money(s / float64(P) / 100)
 			total[t] += mean[t]
@@ -303,15 +304,18 @@ func sweepPoint(o *Outcome, v, m, conf float64) (SweepPoint, []int64, error) {
 
 // sweepDiffs returns the paired and independent-runs standard errors of
 // the change of each party's loss (and the total) from point a to point b.
-func sweepDiffs(from, to float64, a, b []int64, P int) []SweepDiff {
+// Under importance sampling path p's losses count wa_p·a_p and wb_p·b_p
+// (the points' weights; nil is w ≡ 1), each point's mean being
+// (1/P) Σ w·loss, and the paired SE is sd(wb·b − wa·a)/√P.
+func sweepDiffs(from, to float64, a, b []int64, wa, wb []float64, P int) []SweepDiff {
 	const K = NParties + 1
 	names := append(PartyNames[:], PartyTotal)
 	out := make([]SweepDiff, 0, K)
 	d, x, y := make([]float64, P), make([]float64, P), make([]float64, P)
 	for k := range K {
 		for q := range P {
-			x[q] = float64(a[q*K+k]) / 100
-			y[q] = float64(b[q*K+k]) / 100
+			x[q] = weightOf(wa, q) * float64(a[q*K+k]) / 100
+			y[q] = weightOf(wb, q) * float64(b[q*K+k]) / 100
 			d[q] = y[q] - x[q]
 		}
 		md, sdd := meanSD(d)

@@ -200,7 +200,25 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		sorted[g] = slices.Clone(need[g])
 		slices.Sort(sorted[g])
 	}
+	// Importance sampling: the same samples with their weights (pooled
+	// last), whose quantiles are the weighted ones (sim/weights.go).
+	var ws []weightedSample
+	if b.Weight != nil {
+		for g := range G {
+			ws = append(ws, newWeightedSample(need[g], b.Weight, float64(P)))
+		}
+		ws = append(ws, newWeightedSample(pooled, b.Weight, float64(P)))
+	}
 	slices.Sort(pooled)
+	quantile := func(g int, a float64) float64 { // g == G: pooled
+		if ws != nil {
+			return ws[g].quantile(a)
+		}
+		if g == G {
+			return QuantileSorted(pooled, a)
+		}
+		return QuantileSorted(sorted[g], a)
+	}
 
 	amounts := map[float64][]float64{} // α → T_g(α)
 	amountsAt := func(a float64) []float64 {
@@ -209,7 +227,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		}
 		x := make([]float64, G)
 		for g := range G {
-			x[g] = QuantileSorted(sorted[g], a)
+			x[g] = quantile(g, a)
 		}
 		amounts[a] = x
 		return x
@@ -222,22 +240,29 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		if gap := float64(L.minCap[g]-int64(gr.RegisteredCapital)) / 100; L.minCap[g] > 0 && gap > 0 {
 			gt.RegisteredGap = Money(gap)
 		}
-		var pos int
-		var sum float64
-		for _, x := range need[g] {
+		var pos, sum float64 // Σ w over paths needing capital, Σ w·need
+		for p, x := range need[g] {
+			wp := weightOf(b.Weight, p)
 			if x > 0 {
-				pos++
+				pos += wp
 			}
-			sum += x
+			sum += wp * x
 		}
-		gt.PNeed, gt.MeanNeed = Number(float64(pos)/float64(P)), Money(sum/float64(P))
+		gt.PNeed, gt.MeanNeed = Number(pos/float64(P)), Money(sum/float64(P))
 		before, _ := lv.guarantor(g, 0, false)
 		gt.PLeverageMinBefore = before
 		level := func(a float64, byYear bool) TopupLevel {
 			x := amountsAt(a)[g]
-			lo, hi := quantileBounds(sorted[g], a)
+			var lo, hi, pc float64
+			if ws != nil {
+				lo, hi = ws[g].quantileBounds(a, x)
+				pc = ws[g].atMost(x)
+			} else {
+				lo, hi = quantileBounds(sorted[g], a)
+				pc = shareAtMost(sorted[g], x)
+			}
 			tl := TopupLevel{Confidence: Number(a), Amount: Money(x), Low: Money(lo), High: Money(hi),
-				PCapital: Number(shareAtMost(sorted[g], x))}
+				PCapital: Number(pc)}
 			tl.PLeverageMin, tl.PLeverageMinByYear = lv.guarantor(g, x, byYear)
 			tl.Idle = x > 0 && !lv.off && float64(tl.PLeverageMin) < IdleShare
 			c, r := TopupSplit(x, o.CertainGap(g))
@@ -291,13 +316,13 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		for _, v := range x {
 			total += v
 		}
-		cl := CityLevel{Confidence: Number(a), Total: Money(total), Pooled: Money(QuantileSorted(pooled, a))}
+		cl := CityLevel{Confidence: Number(a), Total: Money(total), Pooled: Money(quantile(G, a))}
 		for g, v := range x {
 			c, _ := TopupSplit(v, o.CertainGap(g))
 			cl.Certain += Money(c)
 		}
 		cl.Risk = cl.Total - cl.Certain
-		all := 0
+		var all float64 // Σ w over the paths where every guarantor's need is covered
 		for p := range P {
 			ok := true
 			for g := range G {
@@ -307,10 +332,10 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 				}
 			}
 			if ok {
-				all++
+				all += weightOf(b.Weight, p)
 			}
 		}
-		cl.PCapitalAll = Number(float64(all) / float64(P))
+		cl.PCapitalAll = Number(all / float64(P))
 		cl.PLeverageMin, cl.PLeverageMinByYear = lv.city(x, byYear)
 		return cl
 	}
@@ -477,13 +502,14 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 		}
 		return nan, by
 	}
-	every := 0
-	perYear := make([]int, H)
+	var every float64 // Σ w over paths (weights 1 without importance sampling)
+	perYear := make([]float64, H)
 	for p := range P {
+		wp := weightOf(lv.b.Weight, p)
 		ok := true
 		for t := range H {
 			if holds(p, t) {
-				perYear[t]++
+				perYear[t] += wp
 			} else {
 				ok = false
 				if !byYear {
@@ -492,17 +518,17 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 			}
 		}
 		if ok {
-			every++
+			every += wp
 		}
 	}
 	var by []Number
 	if byYear {
 		by = make([]Number, H)
 		for t := range H {
-			by[t] = Number(float64(perYear[t]) / float64(P))
+			by[t] = Number(perYear[t] / float64(P))
 		}
 	}
-	return Number(float64(every) / float64(P)), by
+	return Number(every / float64(P)), by
 }
 
 // CapitalHold returns the share of o's paths on which guarantor g's
@@ -511,7 +537,8 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 // assets (concentration_max) and, where a capital minimum applies, net assets ≥ the minimum and
 // registered capital plus the injections made so far (the scenario's
 // injections, at t = 0 and at year ends) ≥ the minimum — with its binomial
-// standard error √(p(1−p)/P). It is the figure a top-up at confidence α
+// standard error √(p(1−p)/P) (weighted under importance sampling:
+// sd(w·1_hold)/√P). It is the figure a top-up at confidence α
 // aims at: re-running with T_g(α) injected at t = 0 gives CapitalHold ≈ α.
 func (o *Outcome) CapitalHold(g int) (p, se float64) {
 	L, b := o.Ledger, o.Book
@@ -524,8 +551,7 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 		reg[t] = r / 100
 	}
 	conc := L.concentrationLimits(g)
-	hold := 0
-	for q := range b.Paths {
+	return weightedShare(b.Weight, b.Paths, func(q int) bool {
 		ok := true
 		for t := range H {
 			if !(b.Metric(q, g, t, MetricLeverageReg) <= L.capMax[g]) {
@@ -545,12 +571,8 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 				break
 			}
 		}
-		if ok {
-			hold++
-		}
-	}
-	p = float64(hold) / float64(b.Paths)
-	return p, math.Sqrt(p * (1 - p) / float64(b.Paths))
+		return ok
+	})
 }
 
 // GuarantorIndex returns the index of guarantor id in the run, or −1.

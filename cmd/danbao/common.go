@@ -51,7 +51,7 @@ func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f.StringVar(&o.sampler, "sampler", "fast", "default sampler: fast (cells and PD bands) or dense (every loan, every path-year)")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.StringVar(&o.levels, "levels", defaultLevels, "VaR and ES levels, comma-separated, up to "+sim.LevelString(sim.MaxLevel)+" (0.95, 0.99 and 0.999 are always reported)")
-	f.Float64Var(&o.is, "is", 0, "importance sampling toward level α (e.g. 0.999): factor mean shift with likelihood-ratio weights; credit-loss figures only (run --losses-only)")
+	f.Float64Var(&o.is, "is", 0, "importance sampling toward level α (e.g. 0.999): factor mean shift with likelihood-ratio weights through every figure; --out gains a weight column (docs/tails.md)")
 	f.StringVar(&o.report, "report", "", "also write the result to FILE: .xlsx a workbook (one sheet per table), else one self-contained HTML file (charts inline, opens offline)")
 }
 

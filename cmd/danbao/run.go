@@ -110,12 +110,6 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if o.is != 0 && !o.lossesOnly {
-		return fmt.Errorf("--is weighs the credit-loss figures only; its weights do not reach the loss sharing, targets and balance sheets yet: add --losses-only")
-	}
-	if o.is != 0 && o.out != "" {
-		return fmt.Errorf("--is with --out: the per-path file has no weight column yet, and its paths are not draws of the model without their weights")
-	}
 	format := api.PathsArrowFile
 	switch strings.ToLower(filepath.Ext(o.out)) {
 	case ".csv":
