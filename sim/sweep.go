@@ -200,7 +200,7 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 		}
 	}
 
-	var prev []int64 // previous point's per-path party losses, [p*(NParties+1) + k], total last
+	var prev []int64    // previous point's per-path party losses, [p*(NParties+1) + k], total last
 	var prevW []float64 // its importance-sampling weights (nil: plain Monte Carlo)
 	for k, v := range opt.Values {
 		if err := ctx.Err(); err != nil {
