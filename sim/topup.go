@@ -322,7 +322,9 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 			cl.Certain += Money(c)
 		}
 		cl.Risk = cl.Total - cl.Certain
-		var all float64 // Σ w over the paths where every guarantor's need is covered
+		// Σ w over the paths where every guarantor's need is covered, and
+		// over the others (P(all) = 1 − (1/P) Σ_{others} w under importance sampling).
+		var all, notAll float64
 		for p := range P {
 			ok := true
 			for g := range G {
@@ -332,10 +334,15 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 				}
 			}
 			if ok {
-				all += weightOf(b.Weight, p)
+				all++
+			} else {
+				notAll += weightOf(b.Weight, p)
 			}
 		}
 		cl.PCapitalAll = Number(all / float64(P))
+		if b.Weight != nil {
+			cl.PCapitalAll = Number(1 - notAll/float64(P))
+		}
 		cl.PLeverageMin, cl.PLeverageMinByYear = lv.city(x, byYear)
 		return cl
 	}
@@ -502,15 +509,18 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 		}
 		return nan, by
 	}
-	var every float64 // Σ w over paths (weights 1 without importance sampling)
-	perYear := make([]float64, H)
+	// P(hold) is the share of paths that hold; under importance sampling
+	// 1 − (1/P) Σ_{fail} w, the tail form (sim/weights.go).
+	var every, fail float64 // paths holding in every year; Σ w over the others
+	perYear, failYear := make([]float64, H), make([]float64, H)
 	for p := range P {
 		wp := weightOf(lv.b.Weight, p)
 		ok := true
 		for t := range H {
 			if holds(p, t) {
-				perYear[t] += wp
+				perYear[t]++
 			} else {
+				failYear[t] += wp
 				ok = false
 				if !byYear {
 					break
@@ -518,17 +528,25 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 			}
 		}
 		if ok {
-			every += wp
+			every++
+		} else {
+			fail += wp
 		}
+	}
+	share := func(hold, fail float64) Number {
+		if lv.b.Weight == nil {
+			return Number(hold / float64(P))
+		}
+		return Number(1 - fail/float64(P))
 	}
 	var by []Number
 	if byYear {
 		by = make([]Number, H)
 		for t := range H {
-			by[t] = Number(perYear[t] / float64(P))
+			by[t] = share(perYear[t], failYear[t])
 		}
 	}
-	return Number(every / float64(P)), by
+	return share(every, fail), by
 }
 
 // CapitalHold returns the share of o's paths on which guarantor g's
@@ -551,7 +569,7 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 		reg[t] = r / 100
 	}
 	conc := L.concentrationLimits(g)
-	return weightedShare(b.Weight, b.Paths, func(q int) bool {
+	fail, se := weightedShare(b.Weight, b.Paths, func(q int) bool {
 		ok := true
 		for t := range H {
 			if !(b.Metric(q, g, t, MetricLeverageReg) <= L.capMax[g]) {
@@ -571,8 +589,13 @@ func (o *Outcome) CapitalHold(g int) (p, se float64) {
 				break
 			}
 		}
-		return ok
+		return !ok
 	})
+	if b.Weight == nil { // the share of paths that hold, as counted
+		p = float64(b.Paths-int(math.Round(fail*float64(b.Paths)))) / float64(b.Paths)
+		return p, math.Sqrt(p * (1 - p) / float64(b.Paths))
+	}
+	return 1 - fail, se
 }
 
 // GuarantorIndex returns the index of guarantor id in the run, or −1.

@@ -30,15 +30,19 @@ func weightOf(w []float64, p int) float64 {
 	return w[p]
 }
 
-// weightedShare returns P̂ = (1/n) Σ_{p: in(p)} w_p and its standard error
-// sd(w·1)/√n = √(((1/n) Σ_{in} w² − P̂²)/n); with w nil, the binomial
-// √(P̂(1 − P̂)/n).
-func weightedShare(w []float64, n int, in func(p int) bool) (share, se float64) {
+// weightedShare returns the estimated probability (1/n) Σ_{p: bad(p)} w_p
+// of an event of the tail (a target failing, capital needed) and its
+// standard error sd(w·1_bad)/√n = √(((1/n) Σ_bad w² − P̂²)/n); with w nil,
+// the share of paths and the binomial √(P̂(1 − P̂)/n). The probability of
+// the complement (a target holding) is 1 − P̂ with the same SE: the tail
+// form, as in F̂ (under importance sampling (1/n) Σ_all w is only near 1,
+// and the tail event is the one the weights estimate well).
+func weightedShare(w []float64, n int, bad func(p int) bool) (share, se float64) {
 	N := float64(n)
 	if w == nil {
 		k := 0
 		for p := range n {
-			if in(p) {
+			if bad(p) {
 				k++
 			}
 		}
@@ -47,7 +51,7 @@ func weightedShare(w []float64, n int, in func(p int) bool) (share, se float64) 
 	}
 	var s, s2 float64
 	for p := range n {
-		if in(p) {
+		if bad(p) {
 			s += w[p]
 			s2 += w[p] * w[p]
 		}
