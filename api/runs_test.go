@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -306,6 +307,8 @@ func TestRunRequestErrors(t *testing.T) {
 		{"bad sampler", j, `{"sampler":"slow"}`, true, 422},
 		{"level 0.99999", j, `{"levels":[0.99999]}`, true, 422},
 		{"level 0", j, `{"levels":[0]}`, true, 422},
+		{"is 0.3", j, `{"is":0.3}`, true, 422},
+		{"is 1", j, `{"is":1}`, true, 422},
 		{"unknown portfolio", j, `{"portfolio":"nope"}`, false, 422},
 		{"unknown scenario", j, `{"scenario":"nope"}`, false, 422},
 		{"bad override path", j, `{"overrides":["policy.bank_shar=0.3"]}`, false, 422},
@@ -491,6 +494,39 @@ func TestBookLoansCoversNewBusiness(t *testing.T) {
 	sc.Growth.RunOff = true
 	if est := bookLoans(len(pf.Loans), &sc); est != int64(len(pf.Loans)) {
 		t.Errorf("run-off estimate %d, want %d", est, len(pf.Loans))
+	}
+}
+
+// TestRunImportanceSampling: "is" in a run's request gives the weighted
+// document (its importance_sampling block, targets and party losses) and
+// the per-path file a weight column.
+func TestRunImportanceSampling(t *testing.T) {
+	e := newEnv(t, nil)
+	st := e.startRun(map[string]any{"portfolio": "small", "paths": 300, "is": 0.99})
+	st = waitRun(t, e.base, st.ID, 30*time.Second)
+	if st.State != stateSucceeded {
+		t.Fatalf("run: %+v", st)
+	}
+	var doc sim.Document
+	e.do(req{method: "GET", path: st.Links["result"], role: RoleViewer}).json(t, &doc)
+	if doc.ImportanceSampling == nil || doc.ImportanceSampling.Level != 0.99 || len(doc.Targets) == 0 || doc.Loss["guarantor"].ES == nil {
+		t.Fatalf("importance_sampling %+v, %d targets", doc.ImportanceSampling, len(doc.Targets))
+	}
+	r := e.do(req{method: "GET", path: st.Links["paths"] + "?format=csv", role: RoleViewer})
+	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+	if r.status != 200 || len(lines) != 301 || !strings.HasSuffix(lines[0], ",weight") {
+		t.Fatalf("paths as CSV: %d, %d lines, header %q", r.status, len(lines), lines[0])
+	}
+	var sw float64
+	for _, l := range lines[1:] {
+		w, err := strconv.ParseFloat(l[strings.LastIndexByte(l, ',')+1:], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw += w
+	}
+	if math.Abs(sw/300-float64(doc.ImportanceSampling.MeanWeight)) > 1e-12 {
+		t.Errorf("mean of the weight column %v, document's mean weight %v", sw/300, doc.ImportanceSampling.MeanWeight)
 	}
 }
 

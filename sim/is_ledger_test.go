@@ -255,4 +255,3 @@ func nearJSON(a, b any, path string) string {
 	}
 	return ""
 }
-

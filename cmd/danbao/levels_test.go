@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,9 +49,8 @@ func TestLevels(t *testing.T) {
 	}
 }
 
-// TestImportanceSamplingFlag: --is gives the importance_sampling block and
-// the credit-loss figures with --losses-only; without it, and with --out,
-// it is refused saying why.
+// TestImportanceSamplingFlag: --is gives the importance_sampling block
+// with --losses-only, and a level below 0.5 is refused naming it.
 func TestImportanceSamplingFlag(t *testing.T) {
 	resetAfter(t, "run", "is", "losses-only", "horizon", "out")
 	out, err := run(t, "run", "--json", "--losses-only", "--is", "0.999", "--paths", "400", "--seed", "2", "--horizon", "1", "--workers", "1",
@@ -63,17 +65,48 @@ func TestImportanceSamplingFlag(t *testing.T) {
 	if d.ImportanceSampling == nil || d.ImportanceSampling.Level != 0.999 || !(d.ImportanceSampling.ESS > 0) {
 		t.Errorf("importance_sampling %+v", d.ImportanceSampling)
 	}
-	for _, tt := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--losses-only=false"}, "add --losses-only"},
-		{[]string{"--losses-only", "--out", filepath.Join(t.TempDir(), "p.arrow")}, "no weight column"},
-		{[]string{"--losses-only", "--is", "0.3"}, "--is 0.3"},
-	} {
-		args := append([]string{"run", "--json", "--is", "0.999", "--paths", "50", "--out", ""}, tt.args...)
-		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%v: err %v, want %q", tt.args, err, tt.want)
+	if _, err := run(t, "run", "--json", "--losses-only", "--is", "0.3", "--paths", "50"); err == nil || !strings.Contains(err.Error(), "--is 0.3") {
+		t.Errorf("--is 0.3: err %v", err)
+	}
+}
+
+// TestImportanceSamplingFullRun: --is with the policy ledger gives the
+// weighted targets and party losses, and --out a weight column whose mean
+// is the document's mean weight.
+func TestImportanceSamplingFullRun(t *testing.T) {
+	resetAfter(t, "run", "is", "losses-only", "horizon", "out")
+	csvPath := filepath.Join(t.TempDir(), "p.csv")
+	out, err := run(t, "run", "--json", "--losses-only=false", "--is", "0.99", "--paths", "300", "--seed", "2", "--horizon", "1", "--workers", "2",
+		"--portfolio", "", "--scenario", "baseline", "--out", csvPath, "--report", "", "--levels", "")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	var d sim.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.ImportanceSampling == nil || len(d.Targets) == 0 || d.Loss["guarantor"].ES == nil {
+		t.Fatalf("importance_sampling %+v, %d targets", d.ImportanceSampling, len(d.Targets))
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	head := strings.Split(lines[0], ",")
+	if head[len(head)-1] != "weight" || len(lines) != 301 {
+		t.Fatalf("header %v, %d lines", head, len(lines))
+	}
+	var sw float64
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		w, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil || !(w > 0 && w <= 10) {
+			t.Fatalf("weight %q: %v", f[len(f)-1], err)
 		}
+		sw += w
+	}
+	if got, want := sw/300, float64(d.ImportanceSampling.MeanWeight); math.Abs(got-want) > 1e-12 {
+		t.Errorf("mean of the weight column %v, document's mean weight %v", got, want)
 	}
 }
