@@ -129,6 +129,7 @@ type Outlay struct {
 // and contributions.
 func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *LedgerResult, p Params) error {
 	P, G, H, C := b.Paths, b.G, b.H, b.C
+	W := weightSum(b.Weight, P) // P without importance sampling
 	x := make([]float64, P)
 	for k := range NParties {
 		for q := range P {
@@ -149,7 +150,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 				for q := range P {
 					x[q] = b.Metric(q, g, t, k)
 				}
-				q := weightedQuantiles(x, b.Weight, float64(P))
+				q := weightedQuantiles(x, b.Weight, W)
 				q.Money = moneyMetric[k]
 				ms[MetricNames[k]] = q
 			}
@@ -173,10 +174,10 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 					exhausted += wq
 				}
 			}
-			tot, comp := weightedQuantiles(x, b.Weight, float64(P)), weightedQuantiles(y, b.Weight, float64(P))
+			tot, comp := weightedQuantiles(x, b.Weight, W), weightedQuantiles(y, b.Weight, W)
 			tot.Money, comp.Money = true, true
 			outlays[code] = append(outlays[code], Outlay{Year: t + 1, Total: tot, RiskCompensation: comp,
-				FeeSubsidyMean: Money(subs / float64(P)), BudgetExhaustedShare: Number(exhausted / float64(P))})
+				FeeSubsidyMean: Money(subs / W), BudgetExhaustedShare: Number(exhausted / W)})
 		}
 	}
 	raw, err := json.Marshal(outlays)
@@ -208,8 +209,13 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 	jt := newJointTally(P)
 	failed := make([]bool, P)
 	var shortW []float64 // the failing paths' weights (importance sampling)
+	var W, W2 float64    // Σ w, Σ w² over all paths
 	if b.Weight != nil {
 		shortW = make([]float64, 0, P)
+		for _, v := range b.Weight {
+			W += v
+			W2 += v * v
+		}
 	}
 	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
 		money := id == TargetBalanceMin || id == TargetCapitalMin // shortfalls in yuan
@@ -236,9 +242,10 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 		N := float64(P)
 		ph := 1 - float64(len(short))/N
 		se := math.Sqrt(ph * (1 - ph) / N)
-		if shortW != nil { // P(fail) = (1/N) Σ_fail w, SE = sd(w·1_fail)/√N
-			ph = 1 - sw/N
-			se = math.Sqrt(max(sw2/N-(sw/N)*(sw/N), 0) / N)
+		if shortW != nil { // P(fail) = Σ_fail w / W, SE = √(Σ w² (1_fail − P(fail))²)/W (sim/weights.go)
+			pf := sw / W
+			ph = 1 - pf
+			se = math.Sqrt(max(sw2*(1-2*pf)+pf*pf*W2, 0)) / W
 		}
 		tr := TargetResult{ID: id, Scope: scope, Year: year, Threshold: Number(thr), Definition: def,
 			PHold: Number(ph), SE: Number(se)}

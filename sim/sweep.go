@@ -259,6 +259,7 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 func sweepPoint(o *Outcome, v, m, conf float64) (SweepPoint, []int64, error) {
 	b := o.Book
 	P, H, C := b.Paths, b.H, b.C
+	W := weightSum(b.Weight, P) // P without importance sampling
 	pt := SweepPoint{Value: Number(v), PDMultiplier: Number(m), Loss: o.Doc.Loss, Outlays: map[string][]Money{}}
 	idx := map[[2]string]int{}
 	for _, tr := range o.Doc.Targets {
@@ -287,7 +288,7 @@ func sweepPoint(o *Outcome, v, m, conf float64) (SweepPoint, []int64, error) {
 			for q := range P {
 				s += weightOf(b.Weight, q) * float64(b.Outlays[(q*C+c)*H+t])
 			}
-			mean[t] = Money(s / float64(P) / 100)
+			mean[t] = Money(s / W / 100)
 			total[t] += mean[t]
 		}
 		pt.Outlays[code] = mean

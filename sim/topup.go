@@ -203,11 +203,12 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 	// Importance sampling: the same samples with their weights (pooled
 	// last), whose quantiles are the weighted ones (sim/weights.go).
 	var ws []weightedSample
+	W := weightSum(b.Weight, P) // P without importance sampling
 	if b.Weight != nil {
 		for g := range G {
-			ws = append(ws, newWeightedSample(need[g], b.Weight, float64(P)))
+			ws = append(ws, newWeightedSample(need[g], b.Weight, W))
 		}
-		ws = append(ws, newWeightedSample(pooled, b.Weight, float64(P)))
+		ws = append(ws, newWeightedSample(pooled, b.Weight, W))
 	}
 	slices.Sort(pooled)
 	quantile := func(g int, a float64) float64 { // g == G: pooled
@@ -248,7 +249,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 			}
 			sum += wp * x
 		}
-		gt.PNeed, gt.MeanNeed = Number(pos/float64(P)), Money(sum/float64(P))
+		gt.PNeed, gt.MeanNeed = Number(pos/W), Money(sum/W)
 		before, _ := lv.guarantor(g, 0, false)
 		gt.PLeverageMinBefore = before
 		level := func(a float64, byYear bool) TopupLevel {
@@ -323,7 +324,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		}
 		cl.Risk = cl.Total - cl.Certain
 		// Σ w over the paths where every guarantor's need is covered, and
-		// over the others (P(all) = 1 − (1/P) Σ_{others} w under importance sampling).
+		// over the others (P(all) = 1 − Σ_{others} w / W under importance sampling).
 		var all, notAll float64
 		for p := range P {
 			ok := true
@@ -341,7 +342,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		}
 		cl.PCapitalAll = Number(all / float64(P))
 		if b.Weight != nil {
-			cl.PCapitalAll = Number(1 - notAll/float64(P))
+			cl.PCapitalAll = Number(1 - notAll/W)
 		}
 		cl.PLeverageMin, cl.PLeverageMinByYear = lv.city(x, byYear)
 		return cl
@@ -510,7 +511,7 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 		return nan, by
 	}
 	// P(hold) is the share of paths that hold; under importance sampling
-	// 1 − (1/P) Σ_{fail} w, the tail form (sim/weights.go).
+	// 1 − Σ_{fail} w / W (sim/weights.go).
 	var every, fail float64 // paths holding in every year; Σ w over the others
 	perYear, failYear := make([]float64, H), make([]float64, H)
 	for p := range P {
@@ -533,11 +534,12 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 			fail += wp
 		}
 	}
+	W := weightSum(lv.b.Weight, P)
 	share := func(hold, fail float64) Number {
 		if lv.b.Weight == nil {
 			return Number(hold / float64(P))
 		}
-		return Number(1 - fail/float64(P))
+		return Number(1 - fail/W)
 	}
 	var by []Number
 	if byYear {
@@ -556,7 +558,7 @@ func (lv *levCheck) share(byYear bool, holds func(p, t int) bool) (Number, []Num
 // registered capital plus the injections made so far (the scenario's
 // injections, at t = 0 and at year ends) ≥ the minimum — with its binomial
 // standard error √(p(1−p)/P) (weighted under importance sampling:
-// sd(w·1_hold)/√P). It is the figure a top-up at confidence α
+// √(Σ w² (1_hold − p)²)/Σ w, sim/weights.go). It is the figure a top-up at confidence α
 // aims at: re-running with T_g(α) injected at t = 0 gives CapitalHold ≈ α.
 func (o *Outcome) CapitalHold(g int) (p, se float64) {
 	L, b := o.Ledger, o.Book

@@ -10,17 +10,23 @@ import (
 //
 // Under importance sampling path p carries its likelihood ratio w_p
 // (Result.Weight, copied to LedgerResult.Weight); plain Monte Carlo has
-// w ≡ 1 and a nil slice. Every figure over the paths is then an average
-// of w·(the path's figure): with N paths,
+// w ≡ 1 and a nil slice. The ledger's figures over the paths (targets'
+// P(hold), metrics, outlays, top-ups) use the self-normalised (ratio)
+// estimator, with W = Σ_p w_p:
 //
-//	share of paths where A holds  P̂(A)   = (1/N) Σ_{p ∈ A} w_p,  SE = sd(w·1_A)/√N
-//	mean of x                      x̄      = (1/N) Σ w_p x_p
-//	α-quantile of x                q̂_α    = the smallest x_p with 1 − (1/N) Σ_{x > x_p} w ≥ α
+//	probability of an event A   P̂(A) = Σ_{p ∈ A} w_p / W,  SE = √(Σ_p w_p² (1_A(p) − P̂)²) / W
+//	mean of x                   x̄    = Σ w_p x_p / W
+//	α-quantile of x             q̂_α  = the smallest x_p with F̂(x_p) = 1 − Σ_{x > x_p} w / W ≥ α
 //
-// The quantile uses the tail form of the estimated law (the one
-// SummarizeAt uses), which importance sampling estimates well. With w ≡ 1
-// these are the unweighted figures, and the code keeps the unweighted
-// arithmetic then so that plain runs are unchanged to the bit.
+// (the SE by the delta method). Dividing by W rather than N keeps every
+// probability in [0, 1] with P̂(A) + P̂(not A) = 1 and a constant's mean
+// exact: under the defensive mixture W/N is only near 1 (its SE on a small
+// book is a few per cent), and body figures — a P(hold) near 1, a
+// balance — would be off by that much. Its bias is O(1/N). The losses'
+// VaR/ES (SummarizeAt) and the ES contributions keep the tail form
+// 1 − (1/N)Σ w, which is unbiased in the tail. With w ≡ 1 both are the
+// unweighted figures, and the code keeps the unweighted arithmetic then so
+// that plain runs are unchanged to the bit.
 
 // weightOf returns w[p], or 1 when w is nil (plain Monte Carlo).
 func weightOf(w []float64, p int) float64 {
@@ -30,39 +36,49 @@ func weightOf(w []float64, p int) float64 {
 	return w[p]
 }
 
-// weightedShare returns the estimated probability (1/n) Σ_{p: bad(p)} w_p
-// of an event of the tail (a target failing, capital needed) and its
-// standard error sd(w·1_bad)/√n = √(((1/n) Σ_bad w² − P̂²)/n); with w nil,
-// the share of paths and the binomial √(P̂(1 − P̂)/n). The probability of
-// the complement (a target holding) is 1 − P̂ with the same SE: the tail
-// form, as in F̂ (under importance sampling (1/n) Σ_all w is only near 1,
-// and the tail event is the one the weights estimate well).
-func weightedShare(w []float64, n int, bad func(p int) bool) (share, se float64) {
+// weightSum returns W = Σ w (len(w) paths), or n when w is nil.
+func weightSum(w []float64, n int) float64 {
+	if w == nil {
+		return float64(n)
+	}
+	var W float64
+	for _, v := range w {
+		W += v
+	}
+	return W
+}
+
+// weightedShare returns P̂(A) = Σ_{p ∈ A} w_p / W over n paths, A the paths
+// where in(p), and its standard error √(Σ w² (1_A − P̂)²)/W; with w nil,
+// the share of paths and the binomial √(P̂(1 − P̂)/n).
+func weightedShare(w []float64, n int, in func(p int) bool) (share, se float64) {
 	N := float64(n)
 	if w == nil {
 		k := 0
 		for p := range n {
-			if bad(p) {
+			if in(p) {
 				k++
 			}
 		}
 		share = float64(k) / N
 		return share, math.Sqrt(share * (1 - share) / N)
 	}
-	var s, s2 float64
+	var W, W2, a, a2 float64 // Σ w, Σ w², and over A
 	for p := range n {
-		if bad(p) {
-			s += w[p]
-			s2 += w[p] * w[p]
+		W += w[p]
+		W2 += w[p] * w[p]
+		if in(p) {
+			a += w[p]
+			a2 += w[p] * w[p]
 		}
 	}
-	share = s / N
-	return share, math.Sqrt(max(s2/N-share*share, 0) / N)
+	share = a / W
+	// Σ w²(1_A − P̂)² = Σ_A w²(1 − 2P̂) + P̂² Σ w²
+	return share, math.Sqrt(max(a2*(1-2*share)+share*share*W2, 0)) / W
 }
 
 // weightedSample is a sample sorted ascending with its weights, and the
-// normaliser of its law (N for the law of all paths; Σw of the sample for
-// a conditional law, such as a target's shortfall given that it fails).
+// normaliser of its law, Σ w of the sample (W for all paths).
 type weightedSample struct {
 	x, w  []float64
 	total float64
@@ -128,7 +144,7 @@ func (s weightedSample) atMost(x float64) float64 {
 
 // weightedQuantiles is QuantilesOf for a sample with weights w (nil: w ≡ 1,
 // which is QuantilesOf itself; x is then sorted in place) and normaliser
-// total: mean (1/total) Σ w x and the weighted quantiles.
+// total (the sample's Σ w): mean Σ w x / total and the weighted quantiles.
 func weightedQuantiles(x, w []float64, total float64) Quantiles {
 	if w == nil || len(x) == 0 {
 		return QuantilesOf(x)
@@ -138,20 +154,24 @@ func weightedQuantiles(x, w []float64, total float64) Quantiles {
 }
 
 // quantileBounds bounds the α-quantile q (= s.quantile(α)) with about 95 %
-// confidence: the quantiles at α ∓ 1.96·σ, σ = sd(w·1{x > q})/√n the
-// standard error of F̂(q) (for w ≡ 1 this is quantileBounds' binomial
-// √(α(1 − α)/n) up to the difference between F̂(q) and α).
+// confidence: the quantiles at α ∓ 1.96·σ, σ = √(Σ w² (1{x > q} − t)²)/W
+// the standard error of t = Σ_{x > q} w / W = 1 − F̂(q) (for w ≡ 1 this is
+// quantileBounds' binomial √(α(1 − α)/n) up to the difference between
+// F̂(q) and α). total must be W.
 func (s weightedSample) quantileBounds(alpha, q float64) (lo, hi float64) {
 	n := len(s.x)
 	if n == 0 {
 		return math.NaN(), math.NaN()
 	}
-	N := float64(n)
-	var t, t2 float64
-	for p := n - 1; p >= 0 && s.x[p] > q; p-- {
-		t += s.w[p] / N
-		t2 += s.w[p] * s.w[p] / N
+	var W2, a, a2 float64
+	for p := range n {
+		W2 += s.w[p] * s.w[p]
+		if s.x[p] > q {
+			a += s.w[p]
+			a2 += s.w[p] * s.w[p]
+		}
 	}
-	h := 1.96 * math.Sqrt(max(t2-t*t, 0)/N)
+	t := a / s.total
+	h := 1.96 * math.Sqrt(max(a2*(1-2*t)+t*t*W2, 0)) / s.total
 	return s.quantile(max(alpha-h, 0)), s.quantile(min(alpha+h, 1))
 }
