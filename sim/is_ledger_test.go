@@ -22,10 +22,10 @@ func isLedgerTarget(t *testing.T, d *Document, id, scope string, year int) Targe
 // TestImportanceSamplingLedger: a full run (policy ledger) with --is 0.99
 // agrees with a plain run of ten times the paths within 4 combined SE on
 // the guarantor's loss ES 0.99 and mean, and on P(hold) of the capital
-// minimum of GC (thinCapital, where it binds on part of the paths), and
-// the weighted top-up quantile is within the plain run's 95 % bounds
-// widened by the IS run's own. The weights are those of a real shift:
-// the mean weight is within 4 SE of 1.
+// minimum of GC (thinCapital, where it binds on part of the paths), on
+// CapitalHold and P(need); the 95 % intervals of the 0.99 top-ups overlap;
+// the ES contributions add up to the document's (weighted) ES 0.99. The
+// weights are those of a real shift: the mean weight is within 4 SE of 1.
 func TestImportanceSamplingLedger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two ledger runs of 4,000 and 40,000 paths")
@@ -106,7 +106,7 @@ func TestImportanceSamplingLedger(t *testing.T) {
 }
 
 // TestImportanceSamplingLedgerWorkers: the weighted ledger figures (the
-// whole document, the top-ups) are bit-identical for 1 and 3 workers.
+// whole document, the top-ups, a sweep) are bit-identical for 1 and 3 workers.
 func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	pf := thinCapital(200)
 	sc := thinScenario(pf)
@@ -129,6 +129,18 @@ func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	}
 	if string(tops[0]) != string(tops[1]) {
 		t.Error("top-ups differ between 1 and 3 workers")
+	}
+	var sweeps [2][]byte
+	for k, workers := range []int{1, 3} {
+		r := mustSweep(t, pf, sc, SweepOptions{Values: []float64{0.2, 0.4}}, Params{Seed: 5, Paths: 300, ISLevel: 0.99, Workers: workers, BlockSize: 64})
+		r.Workers = 0
+		var err error
+		if sweeps[k], err = json.Marshal(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(sweeps[0]) != string(sweeps[1]) {
+		t.Error("sweeps differ between 1 and 3 workers")
 	}
 }
 
