@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -70,6 +71,17 @@ func TestImportanceSamplingLedger(t *testing.T) {
 	ci, si := is.CapitalHold(1)
 	cp, sp := plain.CapitalHold(1)
 	z("CapitalHold(GC)", ci, si, cp, sp)
+	if is.Doc.Joint == nil || plain.Doc.Joint == nil {
+		t.Fatal("no joint block")
+	}
+	ji, jp := is.Doc.Joint.Capital, plain.Doc.Joint.Capital
+	z("joint capital P(hold)", float64(ji.PHold), float64(ji.SE), float64(jp.PHold), float64(jp.SE))
+	if !(float64(ji.PHold) <= ci) {
+		t.Errorf("joint capital P(hold) %v above GC's own %v", ji.PHold, ci)
+	}
+	if _, err := JointTopupOf(is, 0.95); err == nil || !strings.Contains(err.Error(), "importance sampling") {
+		t.Errorf("JointTopupOf under --is: err %v", err)
+	}
 
 	// Top-up at 0.99: the quantile of the need; compare through the plain
 	// run's F̂ at the IS amount (it should be near 0.99).
@@ -185,6 +197,7 @@ func TestUnitWeightsLedger(t *testing.T) {
 		}
 	}
 	near("targets", d.Targets, plain.Doc.Targets)
+	near("joint", d.Joint, plain.Doc.Joint)
 	for y := range d.Years {
 		near("metrics", d.Years[y].Metrics, plain.Doc.Years[y].Metrics)
 	}

@@ -43,6 +43,9 @@ type jointTally struct {
 	thr     map[jointKey]float64 // NaN when the guarantors' thresholds differ
 	capFail []bool
 	capIDs  []string
+	// w are the paths' importance-sampling weights (nil: plain Monte
+	// Carlo); P(hold) is then 1 − Σ_fail w / Σ w (sim/weights.go).
+	w []float64
 }
 
 type jointKey struct {
@@ -89,7 +92,7 @@ func (j *jointTally) note(id, def string, year int, thr float64, failed []bool) 
 func (j *jointTally) rows() []TargetResult {
 	out := make([]TargetResult, 0, len(j.keys))
 	for _, k := range j.keys {
-		ph, se := holdShare(j.failAny[k])
+		ph, se := j.holdShare(j.failAny[k])
 		out = append(out, TargetResult{ID: k.id, Scope: AllScope, Year: k.year, Threshold: Number(j.thr[k]),
 			Definition: k.def, PHold: Number(ph), SE: Number(se)})
 	}
@@ -101,12 +104,17 @@ func (j *jointTally) joint() *JointResult {
 	if j.capFail == nil {
 		return nil
 	}
-	ph, se := holdShare(j.capFail)
+	ph, se := j.holdShare(j.capFail)
 	return &JointResult{Capital: JointTarget{Targets: j.capIDs, PHold: Number(ph), SE: Number(se)}}
 }
 
-// holdShare is the share p of paths not failing and √(p(1 − p)/P).
-func holdShare(failed []bool) (p, se float64) {
+// holdShare is the share p of paths not failing and √(p(1 − p)/P); under
+// importance sampling 1 − P̂(fail) with P̂ and its SE from weightedShare.
+func (j *jointTally) holdShare(failed []bool) (p, se float64) {
+	if j.w != nil {
+		f, se := weightedShare(j.w, len(failed), func(q int) bool { return failed[q] })
+		return 1 - f, se
+	}
 	n := 0
 	for _, x := range failed {
 		if !x {

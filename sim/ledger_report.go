@@ -207,6 +207,7 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 	var out []TargetResult
 	short := make([]float64, 0, P)
 	jt := newJointTally(P)
+	jt.w = b.Weight
 	failed := make([]bool, P)
 	var shortW []float64 // the failing paths' weights (importance sampling)
 	var W, W2 float64    // Σ w, Σ w² over all paths

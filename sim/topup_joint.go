@@ -96,6 +96,9 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 	if P == 0 || G == 0 {
 		return nil, fmt.Errorf("%w: the run has no paths or no guarantors", models.ErrInvalid)
 	}
+	if b.Weight != nil {
+		return nil, fmt.Errorf("%w: the joint top-up bisects on path ranks and counts paths; it is not weighted for importance sampling yet: run topup --joint without --is", models.ErrInvalid)
+	}
 	need := make([][]float64, G)
 	sorted := make([][]float64, G)
 	for g := range G {
