@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"strings"
 	"testing"
 )
 
@@ -79,9 +78,28 @@ func TestImportanceSamplingLedger(t *testing.T) {
 	if !(float64(ji.PHold) <= ci) {
 		t.Errorf("joint capital P(hold) %v above GC's own %v", ji.PHold, ci)
 	}
-	if _, err := JointTopupOf(is, 0.95); err == nil || !strings.Contains(err.Error(), "importance sampling") {
-		t.Errorf("JointTopupOf under --is: err %v", err)
+	// Joint top-up at 0.95: its weighted J is ≥ 0.95, and on the plain run
+	// of 40,000 paths the same injections hold jointly with P within 4 SE.
+	jti, err := JointTopupOf(is, 0.95)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if !(float64(jti.PJoint) >= 0.95) {
+		t.Errorf("joint top-up under --is: PJoint %v < 0.95", jti.PJoint)
+	}
+	xs := make([]float64, plain.Book.G)
+	for g, it := range jti.Guarantors {
+		xs[g] = float64(it.Amount)
+	}
+	pj, sj := weightedShare(nil, plain.Book.Paths, func(q int) bool {
+		for g, x := range xs {
+			if max(0, plain.Book.NeedX[q*plain.Book.G+g]) > x {
+				return false
+			}
+		}
+		return true
+	})
+	z("joint top-up 0.95: J on the plain paths", float64(jti.PJoint), float64(jti.SE), pj, sj)
 
 	// Top-up at 0.99: the quantile of the need; compare through the plain
 	// run's F̂ at the IS amount (it should be near 0.99).
@@ -118,7 +136,7 @@ func TestImportanceSamplingLedger(t *testing.T) {
 }
 
 // TestImportanceSamplingLedgerWorkers: the weighted ledger figures (the
-// whole document, the top-ups, a sweep) are bit-identical for 1 and 3 workers.
+// whole document, the top-ups, the joint top-up, a sweep) are bit-identical for 1 and 3 workers.
 func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	pf := thinCapital(200)
 	sc := thinScenario(pf)
@@ -132,6 +150,9 @@ func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 		}
 		tp := mustTopup(t, o, 0.9, 0.99)
 		tp.Workers = 0
+		if tp.Joint, err = JointTopupOf(o, 0.9); err != nil {
+			t.Fatal(err)
+		}
 		if tops[k], err = json.Marshal(tp); err != nil {
 			t.Fatal(err)
 		}

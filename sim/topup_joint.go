@@ -97,7 +97,7 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 		return nil, fmt.Errorf("%w: the run has no paths or no guarantors", models.ErrInvalid)
 	}
 	if b.Weight != nil {
-		return nil, fmt.Errorf("%w: the joint top-up bisects on path ranks and counts paths; it is not weighted for importance sampling yet: run topup --joint without --is", models.ErrInvalid)
+		return jointTopupWeighted(o, alpha), nil
 	}
 	need := make([][]float64, G)
 	sorted := make([][]float64, G)
@@ -208,4 +208,123 @@ func (jt *JointTopup) Injections() []models.Injection {
 		}
 	}
 	return out
+}
+
+// jointTopupWeighted is JointTopupOf under importance sampling, with the
+// self-normalised estimator of sim/weights.go: J(x) = Σ_{p: N_{p,·} ≤ x} w_p / W.
+//
+//  1. Common level: x_g = q̂_g(β), each guarantor's weighted stand-alone
+//     quantile at β, with β the least level (bisection on [0, 1] to 1e-9)
+//     such that J(x) ≥ α; J is non-decreasing in β.
+//  2. Greedy reduction as in JointTopupOf: each x_g, largest first, lowered
+//     to the least need c with Σ_{others hold, N_{p,g} ≤ c} w / W ≥ α.
+//
+// PJoint's SE is weightedShare's √(Σ w² (1_hold − J)²)/W.
+func jointTopupWeighted(o *Outcome, alpha float64) *JointTopup {
+	b := o.Book
+	P, G, w := b.Paths, b.G, b.Weight
+	W := weightSum(w, P)
+	need := make([][]float64, G)
+	ws := make([]weightedSample, G)
+	for g := range G {
+		need[g] = make([]float64, P)
+		for p := range P {
+			need[g][p] = max(0, b.NeedX[p*G+g])
+		}
+		ws[g] = newWeightedSample(need[g], w, W)
+	}
+	J := func(x []float64) float64 {
+		var h float64
+		for p := range P {
+			ok := true
+			for g := range G {
+				if need[g][p] > x[g] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				h += w[p]
+			}
+		}
+		return h / W
+	}
+	x := make([]float64, G)
+	at := func(beta float64) []float64 {
+		for g := range G {
+			x[g] = ws[g].quantile(beta)
+		}
+		return x
+	}
+	lo, hi := 0.0, 1.0 // J(x(1)) = 1: every guarantor at its largest need
+	for hi-lo > 1e-9 {
+		mid := (lo + hi) / 2
+		if J(at(mid)) >= alpha {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	common := slices.Clone(at(hi))
+	jt := &JointTopup{Confidence: Number(alpha), Method: JointTopupMethod + " (weighted: importance sampling)",
+		CommonLevel: Number(hi), PCommon: Number(J(common))}
+	stand := make([]float64, G)
+	for g := range G {
+		stand[g] = ws[g].quantile(alpha)
+		jt.CommonTotal += Money(common[g])
+		jt.StandaloneTotal += Money(stand[g])
+	}
+	jt.PStandalone = Number(J(stand))
+
+	x = slices.Clone(common)
+	order := make([]int, G)
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, c int) int { return cmp.Compare(x[c], x[a]) })
+	cand, candW := make([]float64, 0, P), make([]float64, 0, P)
+	for _, g := range order {
+		cand, candW = cand[:0], candW[:0]
+		for p := range P {
+			ok := true
+			for h := range G {
+				if h != g && need[h][p] > x[h] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				cand = append(cand, need[g][p])
+				candW = append(candW, w[p])
+			}
+		}
+		// The least c with Σ_{cand ≤ c} w / W ≥ α: walk the candidates up.
+		cs := newWeightedSample(cand, candW, W)
+		var acc float64
+		for i, v := range cs.x {
+			acc += cs.w[i]
+			if acc/W >= alpha && (i+1 == len(cs.x) || cs.x[i+1] != v) {
+				x[g] = min(x[g], v)
+				break
+			}
+		}
+	}
+	ph, se := weightedShare(w, P, func(p int) bool {
+		for g := range G {
+			if need[g][p] > x[g] {
+				return false
+			}
+		}
+		return true
+	})
+	jt.PJoint, jt.SE = Number(ph), Number(se)
+	for g := range G {
+		c, r := TopupSplit(x[g], o.CertainGap(g))
+		jt.Total += Money(x[g])
+		jt.Certain += Money(c)
+		jt.Risk += Money(r)
+		jt.Guarantors = append(jt.Guarantors, JointGuarantorItem{Guarantor: o.Ledger.Guarantors[g].GuarantorID,
+			Amount: Money(x[g]), Standalone: Money(stand[g]), AtCommon: Money(common[g]), Certain: Money(c), Risk: Money(r)})
+	}
+	return jt
 }

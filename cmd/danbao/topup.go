@@ -110,9 +110,6 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 	if o.joint && len(levels) != 1 {
 		return fmt.Errorf("--joint takes one --confidence level, not %d (%s)", len(levels), o.confidence)
 	}
-	if o.joint && o.is != 0 {
-		return fmt.Errorf("--joint with --is: the joint top-up bisects on path ranks and is not weighted for importance sampling yet; drop --is")
-	}
 	if o.writeScenario != "" && !o.joint {
 		return fmt.Errorf("--write-scenario %s needs --joint", o.writeScenario)
 	}
