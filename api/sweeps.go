@@ -102,9 +102,7 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	perPath += (sim.NParties + 1) * 8 // the previous point's losses, for the paired differences
 	id, p := set.portfolio.ID, set.params
 	opt := sim.SweepOptions{Param: req.Param, Values: req.Values, Confidence: req.Confidence, ResponseElasticity: req.ResponseElasticity,
-		Set: func(sc *models.Scenario, path, value string) error {
-			return scenarios.SetAll(sc, []string{path + "=" + value})
-		}}
+		Set: scenarios.SetValid}
 	job := &jobSpec{Kind: "sweep", PortfolioID: id, Request: canon, Units: int64(len(req.Values) * p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
 		start := time.Now()

@@ -46,6 +46,12 @@ func Set(sc *models.Scenario, path, value string) error {
 	return nil
 }
 
+// SetValid is Set followed by SetAll's validation: the setter sweeps and
+// solves apply at each value of their parameter. sc is unchanged on error.
+func SetValid(sc *models.Scenario, path, value string) error {
+	return SetAll(sc, []string{path + "=" + value})
+}
+
 // SetAll applies assignments of the form path=value in order (see Set)
 // and then validates the result. It reports every bad assignment, or every
 // problem of the resulting scenario, at once; sc is unchanged on error.

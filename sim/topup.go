@@ -327,14 +327,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		// over the others (P(all) = 1 − Σ_{others} w / W under importance sampling).
 		var all, notAll float64
 		for p := range P {
-			ok := true
-			for g := range G {
-				if need[g][p] > x[g] {
-					ok = false
-					break
-				}
-			}
-			if ok {
+			if coveredBut(need, x, p, -1) {
 				all++
 			} else {
 				notAll += weightOf(b.Weight, p)

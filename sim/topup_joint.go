@@ -99,13 +99,9 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 	if b.Weight != nil {
 		return jointTopupWeighted(o, alpha), nil
 	}
-	need := make([][]float64, G)
+	need := pathNeeds(b)
 	sorted := make([][]float64, G)
 	for g := range G {
-		need[g] = make([]float64, P)
-		for p := range P {
-			need[g][p] = max(0, b.NeedX[p*G+g])
-		}
 		sorted[g] = slices.Clone(need[g])
 		slices.Sort(sorted[g])
 	}
@@ -140,23 +136,12 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 
 	// 2. Greedy reduction, largest first.
 	x = slices.Clone(common)
-	order := make([]int, G)
-	for g := range order {
-		order[g] = g
-	}
-	slices.SortStableFunc(order, func(a, c int) int { return cmp.Compare(x[c], x[a]) })
+	order := largestFirst(x)
 	cand := make([]float64, 0, P)
 	for _, g := range order {
 		cand = cand[:0]
 		for p := range P {
-			ok := true
-			for h := range G {
-				if h != g && need[h][p] > x[h] {
-					ok = false
-					break
-				}
-			}
-			if ok {
+			if coveredBut(need, x, p, g) {
 				cand = append(cand, need[g][p])
 			}
 		}
@@ -169,14 +154,7 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 	n := jointHolds(need, x)
 	ph := float64(n) / float64(P)
 	jt.PJoint, jt.SE = Number(ph), Number(math.Sqrt(ph*(1-ph)/float64(P)))
-	for g := range G {
-		c, r := TopupSplit(x[g], o.CertainGap(g))
-		jt.Total += Money(x[g])
-		jt.Certain += Money(c)
-		jt.Risk += Money(r)
-		jt.Guarantors = append(jt.Guarantors, JointGuarantorItem{Guarantor: o.Ledger.Guarantors[g].GuarantorID,
-			Amount: Money(x[g]), Standalone: Money(stand[g]), AtCommon: Money(common[g]), Certain: Money(c), Risk: Money(r)})
-	}
+	jt.fill(o, x, stand, common)
 	return jt, nil
 }
 
@@ -184,18 +162,58 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 func jointHolds(need [][]float64, x []float64) int {
 	n := 0
 	for p := range need[0] {
-		ok := true
-		for g := range need {
-			if need[g][p] > x[g] {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if coveredBut(need, x, p, -1) {
 			n++
 		}
 	}
 	return n
+}
+
+// coveredBut reports whether on path p every guarantor h other than skip
+// has need[h][p] ≤ x[h] (skip −1: every guarantor).
+func coveredBut(need [][]float64, x []float64, p, skip int) bool {
+	for h := range need {
+		if h != skip && need[h][p] > x[h] {
+			return false
+		}
+	}
+	return true
+}
+
+// pathNeeds returns need[g][p] = max(0, NeedX[p·G+g]), each guarantor's
+// capital need on each path.
+func pathNeeds(b *LedgerResult) [][]float64 {
+	need := make([][]float64, b.G)
+	for g := range need {
+		need[g] = make([]float64, b.Paths)
+		for p := range need[g] {
+			need[g][p] = max(0, b.NeedX[p*b.G+g])
+		}
+	}
+	return need
+}
+
+// largestFirst returns the indices of x ordered by decreasing x (stable).
+func largestFirst(x []float64) []int {
+	order := make([]int, len(x))
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, c int) int { return cmp.Compare(x[c], x[a]) })
+	return order
+}
+
+// fill sets the joint top-up's totals and rows from the injections x, the
+// stand-alone amounts and the amounts at the common level.
+func (jt *JointTopup) fill(o *Outcome, x, stand, common []float64) {
+	for g := range x {
+		c, r := TopupSplit(x[g], o.CertainGap(g))
+		jt.Total += Money(x[g])
+		jt.Certain += Money(c)
+		jt.Risk += Money(r)
+		jt.Guarantors = append(jt.Guarantors, JointGuarantorItem{Guarantor: o.Ledger.Guarantors[g].GuarantorID,
+			Amount: Money(x[g]), Standalone: Money(stand[g]), AtCommon: Money(common[g]), Certain: Money(c), Risk: Money(r)})
+	}
 }
 
 // Injections returns the joint top-up as capital injections at t = 0, each
@@ -224,26 +242,15 @@ func jointTopupWeighted(o *Outcome, alpha float64) *JointTopup {
 	b := o.Book
 	P, G, w := b.Paths, b.G, b.Weight
 	W := weightSum(w, P)
-	need := make([][]float64, G)
+	need := pathNeeds(b)
 	ws := make([]weightedSample, G)
 	for g := range G {
-		need[g] = make([]float64, P)
-		for p := range P {
-			need[g][p] = max(0, b.NeedX[p*G+g])
-		}
 		ws[g] = newWeightedSample(need[g], w, W)
 	}
 	J := func(x []float64) float64 {
 		var h float64
 		for p := range P {
-			ok := true
-			for g := range G {
-				if need[g][p] > x[g] {
-					ok = false
-					break
-				}
-			}
-			if ok {
+			if coveredBut(need, x, p, -1) {
 				h += w[p]
 			}
 		}
@@ -277,23 +284,12 @@ func jointTopupWeighted(o *Outcome, alpha float64) *JointTopup {
 	jt.PStandalone = Number(J(stand))
 
 	x = slices.Clone(common)
-	order := make([]int, G)
-	for g := range order {
-		order[g] = g
-	}
-	slices.SortStableFunc(order, func(a, c int) int { return cmp.Compare(x[c], x[a]) })
+	order := largestFirst(x)
 	cand, candW := make([]float64, 0, P), make([]float64, 0, P)
 	for _, g := range order {
 		cand, candW = cand[:0], candW[:0]
 		for p := range P {
-			ok := true
-			for h := range G {
-				if h != g && need[h][p] > x[h] {
-					ok = false
-					break
-				}
-			}
-			if ok {
+			if coveredBut(need, x, p, g) {
 				cand = append(cand, need[g][p])
 				candW = append(candW, w[p])
 			}
@@ -309,22 +305,8 @@ func jointTopupWeighted(o *Outcome, alpha float64) *JointTopup {
 			}
 		}
 	}
-	ph, se := weightedShare(w, P, func(p int) bool {
-		for g := range G {
-			if need[g][p] > x[g] {
-				return false
-			}
-		}
-		return true
-	})
+	ph, se := weightedShare(w, P, func(p int) bool { return coveredBut(need, x, p, -1) })
 	jt.PJoint, jt.SE = Number(ph), Number(se)
-	for g := range G {
-		c, r := TopupSplit(x[g], o.CertainGap(g))
-		jt.Total += Money(x[g])
-		jt.Certain += Money(c)
-		jt.Risk += Money(r)
-		jt.Guarantors = append(jt.Guarantors, JointGuarantorItem{Guarantor: o.Ledger.Guarantors[g].GuarantorID,
-			Amount: Money(x[g]), Standalone: Money(stand[g]), AtCommon: Money(common[g]), Certain: Money(c), Risk: Money(r)})
-	}
+	jt.fill(o, x, stand, common)
 	return jt
 }

@@ -61,18 +61,20 @@ func levelPct(key string) string {
 // name is an English name with its Chinese one.
 type name struct{ EN, ZH string }
 
-// partyNames name the parties of a loss, in the order tables list them.
-var partyNames = []struct {
+// partyEntry is a party's key with its names (from format.Parties).
+type partyEntry struct {
 	Key string
 	name
-}{
-	{"total", name{"Total credit loss", "总损失"}},
-	{"bank", name{"Bank", "银行"}},
-	{"guarantor", name{"Guarantors", "担保机构"}},
-	{"reguarantor", name{"Provincial re-guarantor", "省再担保"}},
-	{"national_fund", name{"National fund", "国家融资担保基金"}},
-	{"county_fund", name{"County risk-compensation funds", "县风险补偿资金"}},
 }
+
+// partyNames name the parties of a loss, in the order tables list them.
+var partyNames = func() []partyEntry {
+	var out []partyEntry
+	for _, k := range []string{"total", "bank", "guarantor", "reguarantor", "national_fund", "county_fund"} {
+		out = append(out, partyEntry{k, partyName(k)})
+	}
+	return out
+}()
 
 // targetNames name the targets of DESIGN.md "Projection and targets".
 var targetNames = map[string]name{

@@ -262,11 +262,11 @@ func fmtGain(g float64) string {
 	return fmtNum(g, 1) + "×"
 }
 
+// partyName names a party by its key (format.Parties); an unknown key is
+// its own English name.
 func partyName(key string) name {
-	for _, p := range partyNames {
-		if p.Key == key {
-			return p.name
-		}
+	if n, ok := format.Parties[key]; ok {
+		return name{n.EN, n.ZH}
 	}
 	return name{key, ""}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -93,9 +94,7 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 		return fmt.Errorf("--param: %w", err)
 	}
 	opt := sim.SolveOptions{Param: o.param, Target: o.target, Scope: o.scope, Year: o.year, P: o.p, Tol: o.tol,
-		Set: func(sc *models.Scenario, path, value string) error {
-			return scenarios.SetAll(sc, []string{path + "=" + value})
-		}}
+		Set: scenarios.SetValid}
 	var cur float64
 	switch x := v.(type) {
 	case float64:
@@ -109,7 +108,7 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 			strings.Join(scenarios.NumericPaths(&sc), ", "))
 	}
 	if o.rng == "" {
-		opt.Lo, opt.Hi = cur-0.5*abs(cur), cur+0.5*abs(cur)
+		opt.Lo, opt.Hi = cur-0.5*math.Abs(cur), cur+0.5*math.Abs(cur)
 		if cur == 0 {
 			opt.Lo, opt.Hi = -1, 1
 		}
@@ -131,8 +130,6 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	return o.deliver(ctx, stdout, stderr, res, nil, nil, func() { printSolve(stdout, res) })
 }
-
-func abs(x float64) float64 { return max(x, -x) }
 
 // printSolve prints the answer with P(hold) on both sides.
 func printSolve(w io.Writer, r *sim.SolveResult) {

@@ -109,9 +109,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 		}
 	}
 	opt := sim.SweepOptions{Param: o.param, Values: values, Confidence: o.confidence, ResponseElasticity: o.elasticity,
-		Set: func(sc *models.Scenario, path, value string) error {
-			return scenarios.SetAll(sc, []string{path + "=" + value})
-		}}
+		Set: scenarios.SetValid}
 	start := time.Now()
 	var res *sim.SweepResult
 	err = o.track(ctx, stderr, len(values)*o.paths, func(progress func(int)) (err error) {
