@@ -69,18 +69,7 @@ func Arrow(rows int64) []byte {
 	defer col.Release()
 	rec := array.NewRecordBatch(schema, []arrow.Array{col}, rows)
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema))
-	if err != nil {
-		panic("hostile: " + err.Error())
-	}
-	if err := w.Write(rec); err != nil {
-		panic("hostile: " + err.Error())
-	}
-	if err := w.Close(); err != nil {
-		panic("hostile: " + err.Error())
-	}
-	return buf.Bytes()
+	return arrowFile(schema, rec)
 }
 
 // Parquet returns a Parquet file of three rows whose footer is rewritten
@@ -291,8 +280,13 @@ func CompressedArrow(rows, width int) []byte {
 	defer col.Release()
 	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(rows))
 	defer rec.Release()
+	return arrowFile(schema, rec, ipc.WithZstd())
+}
+
+// arrowFile writes rec as an Arrow IPC file with the writer options opts.
+func arrowFile(schema *arrow.Schema, rec arrow.RecordBatch, opts ...ipc.Option) []byte {
 	var buf bytes.Buffer
-	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(schema), ipc.WithZstd())
+	w, err := ipc.NewFileWriter(&buf, append([]ipc.Option{ipc.WithSchema(schema)}, opts...)...)
 	if err != nil {
 		panic("hostile: " + err.Error())
 	}
