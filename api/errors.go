@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/wenzhou/danbao/models"
-	"github.com/wenzhou/danbao/scenarios"
 )
 
 // Error is an error with a message meant for the client. Handlers return
@@ -100,8 +100,7 @@ func isMaxBytes(err error) bool {
 
 func isInputProblems(err error) bool {
 	var pe *models.ProblemsError
-	var se *scenarios.Error
-	return errors.As(err, &pe) || errors.As(err, &se)
+	return errors.As(err, &pe)
 }
 
 // problemDoc is an RFC 9457 problem document with danbao's extension
@@ -197,10 +196,6 @@ func publicText(err error) string {
 	if errors.As(err, &pe) {
 		return fmt.Sprintf("The input has %d problem(s); see errors.", pe.Total())
 	}
-	var se *scenarios.Error
-	if errors.As(err, &se) {
-		return fmt.Sprintf("The scenario has %d problem(s); see errors.", len(se.Problems))
-	}
 	s := trimDetail(err.Error())
 	if len(s) > 2000 {
 		s = s[:2000] + "…"
@@ -208,32 +203,23 @@ func publicText(err error) string {
 	return s
 }
 
-// problemsOf lists the rows and fields of input errors found in err's tree.
+// problemsOf lists the places and reasons of the input problems (models'
+// one problem type, from tables and scenario files alike) in err's tree.
 func problemsOf(err error) []Problem {
-	var out []Problem
+	var ps models.Problems
 	var pe *models.ProblemsError
-	if errors.As(err, &pe) {
-		for _, f := range pe.Problems {
-			out = append(out, Problem{File: f.File, Row: f.Row, Column: f.Field, Value: f.Value, Reason: f.Reason})
-		}
-		return out
-	}
-	var se *scenarios.Error
-	if errors.As(err, &se) {
-		for _, q := range se.Problems {
-			out = append(out, Problem{File: q.File, Line: q.Line, Column: q.Path, Reason: q.Message})
-		}
-		return out
-	}
-	var sp *scenarios.Problem
-	if errors.As(err, &sp) {
-		return []Problem{{File: sp.File, Line: sp.Line, Column: sp.Path, Reason: sp.Message}}
-	}
 	var fe *models.FieldError
-	if errors.As(err, &fe) {
-		return []Problem{{File: fe.File, Row: fe.Row, Column: fe.Field, Value: fe.Value, Reason: fe.Reason}}
+	switch {
+	case errors.As(err, &pe):
+		ps = pe.Problems
+	case errors.As(err, &fe):
+		ps = models.Problems{fe}
 	}
-	return nil
+	var out []Problem
+	for _, f := range ps {
+		out = append(out, Problem{File: f.File, Row: f.Row, Line: f.Line, Column: cmp.Or(f.Field, f.Path), Value: f.Value, Reason: f.Reason})
+	}
+	return out
 }
 
 // writeProblem writes err as a problem document and logs it: client errors

@@ -1,8 +1,9 @@
 package models
 
 import (
-	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -189,11 +190,18 @@ func (p *Policy) GuarantorShare() float64 {
 	return 1 - p.BankShare - p.Reguarantee.Share - p.NationalFund.Share - p.CountyFund.Share
 }
 
-// Validate rejects impossible policies.
+// Validate rejects impossible policies. It returns a *ProblemsError
+// whose paths start with "policy", or nil.
 func (p *Policy) Validate() error {
-	var errs []string
+	var ps Problems
+	p.check(&ps)
+	return ps.Err()
+}
+
+// check adds the problems of p to ps, in a fixed order.
+func (p *Policy) check(ps *Problems) {
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, "policy."+path+": "+fmt.Sprintf(format, args...))
+		ps.Invalid(strings.TrimSuffix("policy."+path, "."), format, args...)
 	}
 	share := func(path string, v float64) {
 		if !(v >= 0 && v <= 1) {
@@ -224,8 +232,8 @@ func (p *Policy) Validate() error {
 		bad("", "shares sum to %v > 1 (bank %v + re-guarantor %v + national fund %v + county fund %v)",
 			1-g, p.BankShare, p.Reguarantee.Share, p.NationalFund.Share, p.CountyFund.Share)
 	}
-	for county, b := range p.CountyFund.Budget {
-		if b < 0 {
+	for _, county := range slices.Sorted(maps.Keys(p.CountyFund.Budget)) {
+		if b := p.CountyFund.Budget[county]; b < 0 {
 			bad("county_fund.budget."+county, "%v is negative", b)
 		}
 	}
@@ -243,8 +251,4 @@ func (p *Policy) Validate() error {
 	if !(p.InvestmentYield > -1 && p.InvestmentYield < 1) || math.IsNaN(p.InvestmentYield) {
 		bad("investment_yield", "%v is not in (−1, 1)", p.InvestmentYield)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
-	}
-	return nil
 }

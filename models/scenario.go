@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -234,12 +235,12 @@ func DefaultScenario() Scenario {
 	}
 }
 
-// Validate reports every impossible value of s.
+// Validate reports every impossible value of s: a *ProblemsError listing
+// each problem by its dotted path (no file place), in a fixed order, or
+// nil.
 func (s *Scenario) Validate() error {
-	var errs []string
-	bad := func(path string, format string, args ...any) {
-		errs = append(errs, path+": "+fmt.Sprintf(format, args...))
-	}
+	var ps Problems
+	bad := ps.Invalid
 	if !(s.HorizonYears >= 1 && s.HorizonYears <= MaxHorizonYears) {
 		bad("horizon_years", "%d is not in 1..%d", s.HorizonYears, MaxHorizonYears)
 	}
@@ -257,8 +258,8 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	checkR2("model.r2", s.Model.R2)
-	for seg, r := range s.Model.R2BySegment {
-		checkR2("model.r2_by_segment."+seg, r)
+	for _, seg := range slices.Sorted(maps.Keys(s.Model.R2BySegment)) {
+		checkR2("model.r2_by_segment."+seg, s.Model.R2BySegment[seg])
 	}
 	switch s.Model.Copula {
 	case CopulaGaussian:
@@ -272,7 +273,11 @@ func (s *Scenario) Validate() error {
 	if !(s.Model.Persistence >= 0 && s.Model.Persistence < 1) {
 		bad("model.persistence", "%v is not in [0, 1)", s.Model.Persistence)
 	}
-	for name, c := range map[string]*Correlation{"model.industry_correlation": s.Model.IndustryCorrelation, "model.county_correlation": s.Model.CountyCorrelation} {
+	for _, nc := range []struct {
+		name string
+		c    *Correlation
+	}{{"model.industry_correlation", s.Model.IndustryCorrelation}, {"model.county_correlation", s.Model.CountyCorrelation}} {
+		name, c := nc.name, nc.c
 		if c == nil {
 			continue
 		}
@@ -373,14 +378,7 @@ func (s *Scenario) Validate() error {
 			bad(fmt.Sprintf("injections[%d].guarantor", i), "is empty")
 		}
 	}
-	if err := s.Policy.Validate(); err != nil {
-		errs = append(errs, err.Error())
-	}
-	if err := s.Targets.Validate(); err != nil {
-		errs = append(errs, err.Error())
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: scenario %q: %s", ErrInvalid, s.Name, strings.Join(errs, "; "))
-	}
-	return nil
+	s.Policy.check(&ps)
+	s.Targets.check(&ps)
+	return ps.Err()
 }

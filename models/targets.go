@@ -1,9 +1,6 @@
 package models
 
-import (
-	"fmt"
-	"strings"
-)
+import ()
 
 // Leverage definitions (DESIGN.md "Projection and targets").
 const (
@@ -136,12 +133,19 @@ func DefaultTargets() Targets {
 	}
 }
 
-// Validate rejects thresholds that cannot be meant.
+// Validate rejects thresholds that cannot be meant. It returns a
+// *ProblemsError whose paths start with "targets", or nil.
 func (t *Targets) Validate() error {
-	var errs []string
+	var ps Problems
+	t.check(&ps)
+	return ps.Err()
+}
+
+// check adds the problems of t to ps, in a fixed order.
+func (t *Targets) check(ps *Problems) {
 	pos := func(path string, v float64) {
 		if !(v > 0) {
-			errs = append(errs, fmt.Sprintf("targets.%s.threshold: %v must be positive", path, v))
+			ps.Invalid("targets."+path+".threshold", "%v must be positive", v)
 		}
 	}
 	pos("balance_min", t.BalanceMin.Threshold)
@@ -151,27 +155,26 @@ func (t *Targets) Validate() error {
 	pos("fee_max", t.FeeMax.Threshold)
 	pos("concentration_max", t.ConcentrationMax.Threshold)
 	pos("concentration_group_max", t.ConcentrationGroupMax.Threshold)
-	for path, d := range map[string]string{"leverage_min": t.LeverageMin.Definition, "leverage_max": t.LeverageMax.Definition} {
-		switch d {
+	for _, l := range []struct {
+		path string
+		d    string
+	}{{"leverage_min", t.LeverageMin.Definition}, {"leverage_max", t.LeverageMax.Definition}} {
+		switch l.d {
 		case "", LeverageRegulatory, LeveragePerformance, LeverageFiscal:
 		default:
-			errs = append(errs, fmt.Sprintf("targets.%s.definition: %q must be regulatory, performance or fiscal", path, d))
+			ps.Invalid("targets."+l.path+".definition", "%q must be regulatory, performance or fiscal", l.d)
 		}
 	}
 	switch t.Basis {
 	case "", BasisLoan, BasisGuaranteed:
 	default:
-		errs = append(errs, fmt.Sprintf("targets.basis: %q must be loan or guaranteed", t.Basis))
+		ps.Invalid("targets.basis", "%q must be loan or guaranteed", t.Basis)
 	}
 	switch t.FeeMax.Definition {
 	case "", FeeCharged, FeeBorrowerNet:
 	default:
-		errs = append(errs, fmt.Sprintf("targets.fee_max.definition: %q must be charged or borrower_net", t.FeeMax.Definition))
+		ps.Invalid("targets.fee_max.definition", "%q must be charged or borrower_net", t.FeeMax.Definition)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
-	}
-	return nil
 }
 
 // BasisOr returns the balance basis, BasisLoan when unset.

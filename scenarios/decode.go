@@ -54,7 +54,7 @@ func (a anchorCollector) Visit(n ast.Node) ast.Visitor {
 }
 
 func (d *decoder) bad(path string, at pos, format string, args ...any) {
-	d.probs.add(d.file, at, path, format, args...)
+	addAt(d.probs, d.file, at, path, format, args...)
 	d.seen.failed[path] = true
 }
 

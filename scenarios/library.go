@@ -89,7 +89,7 @@ func BuiltinSource(name string) ([]byte, error) {
 }
 
 func notFound(name string) error {
-	return &Problem{File: "builtin:" + name, Message: fmt.Sprintf("no built-in scenario %q (built-ins: %s)",
+	return &Problem{File: "builtin:" + name, Reason: fmt.Sprintf("no built-in scenario %q (built-ins: %s)",
 		name, strings.Join(Names(), ", ")), Err: models.ErrNotFound}
 }
 

@@ -118,7 +118,7 @@ func parse(src layerSource, data []byte) (models.Scenario, error) {
 	var probs problems
 	chain := loadChain(src, data, &probs)
 	if len(probs) > 0 {
-		return models.Scenario{}, probs.err()
+		return models.Scenario{}, probs.Err()
 	}
 	sc := models.DefaultScenario()
 	seen := newPlaces()
@@ -151,7 +151,7 @@ func parse(src layerSource, data []byte) (models.Scenario, error) {
 	sc.Extends = chain[0].extends
 	semantic(&sc, src.file, seen, &probs)
 	sortProblems(probs, chain)
-	if err := probs.err(); err != nil {
+	if err := probs.Err(); err != nil {
 		return models.Scenario{}, err
 	}
 	return sc, nil
@@ -172,13 +172,13 @@ func loadChain(src layerSource, data []byte, probs *problems) []layer {
 			return chain
 		}
 		if len(chain) > maxExtends {
-			probs.add(l.src.file, l.extAt, "extends", "extends chain longer than %d", maxExtends)
+			addAt(probs, l.src.file, l.extAt, "extends", "extends chain longer than %d", maxExtends)
 			return nil
 		}
 		next, nextData, msg, cat := resolveExtends(l)
 		if cat != nil {
 			*probs = append(*probs, &Problem{File: l.src.file, Line: l.extAt.line, Column: l.extAt.col,
-				Path: "extends", Message: msg, Err: cat})
+				Path: "extends", Reason: msg, Err: cat})
 			return nil
 		}
 		if ids[next.id] {
@@ -187,7 +187,7 @@ func loadChain(src layerSource, data []byte, probs *problems) []layer {
 				names = append(names, c.src.file)
 			}
 			names = append(names, next.file)
-			probs.add(l.src.file, l.extAt, "extends", "extends cycle: %s", strings.Join(names, " → "))
+			addAt(probs, l.src.file, l.extAt, "extends", "extends cycle: %s", strings.Join(names, " → "))
 			return nil
 		}
 		src, data = next, nextData
@@ -233,16 +233,16 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 		// The YAML parser is third-party code; a panic on odd input must
 		// not take the process down.
 		if r := recover(); r != nil {
-			probs.add(src.file, pos{}, "", "cannot parse YAML: %v", r)
+			addAt(probs, src.file, pos{}, "", "cannot parse YAML: %v", r)
 			ok = false
 		}
 	}()
 	if line, col, msg, clean := checkText(data); !clean {
-		probs.add(src.file, pos{line, col}, "", "%s", msg)
+		addAt(probs, src.file, pos{line, col}, "", "%s", msg)
 		return l, false
 	}
 	if line, col, msg, ok := checkShape(data); !ok {
-		probs.add(src.file, pos{line, col}, "", "%s", msg)
+		addAt(probs, src.file, pos{line, col}, "", "%s", msg)
 		return l, false
 	}
 	f, err := parser.ParseBytes(data, 0)
@@ -256,7 +256,7 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 				at = pos{tk.Position.Line, tk.Position.Column}
 			}
 		}
-		probs.add(src.file, at, "", "%s", msg)
+		addAt(probs, src.file, at, "", "%s", msg)
 		return l, false
 	}
 	var docs []*ast.DocumentNode
@@ -266,7 +266,7 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 		}
 	}
 	if len(docs) > 1 {
-		probs.add(src.file, posOf(docs[1].Body), "", "a scenario file holds one YAML document; this is the second")
+		addAt(probs, src.file, posOf(docs[1].Body), "", "a scenario file holds one YAML document; this is the second")
 		return l, false
 	}
 	if len(docs) == 0 {
@@ -280,7 +280,7 @@ func parseLayer(src layerSource, data []byte, probs *problems) (l layer, ok bool
 	d := newDecoder(src.file, l.body, probs, newPlaces())
 	values, isMap := mappingValues(mustResolve(d, l.body))
 	if !isMap {
-		probs.add(src.file, posOf(l.body), "", "a scenario is a mapping of keys (name, model, policy, …), not %s", describe(l.body))
+		addAt(probs, src.file, posOf(l.body), "", "a scenario is a mapping of keys (name, model, policy, …), not %s", describe(l.body))
 		return l, false
 	}
 	n := len(*probs)
@@ -319,10 +319,13 @@ func semantic(sc *models.Scenario, file string, seen *places, probs *problems) {
 			pl.file = file
 		}
 		*probs = append(*probs, &Problem{File: pl.file, Line: pl.pos.line, Column: pl.pos.col,
-			Path: path, Message: msg, Err: models.ErrInvalid})
+			Path: path, Reason: msg, Err: models.ErrInvalid})
 	}
-	for _, p := range validationProblems(sc) {
-		add(p.path, p.msg)
+	var invalid *models.ProblemsError
+	if errors.As(sc.Validate(), &invalid) {
+		for _, p := range invalid.Problems {
+			add(p.Path, p.Reason)
+		}
 	}
 	for i, sh := range sc.Shocks {
 		p := fmt.Sprintf("shocks[%d]", i)
@@ -341,41 +344,6 @@ func semantic(sc *models.Scenario, file string, seen *places, probs *problems) {
 	}
 }
 
-type pathMessage struct{ path, msg string }
-
-// validPath matches the dotted paths models' Validate puts before its
-// messages ("policy." for the policy as a whole).
-var validPath = regexp.MustCompile(`^[a-z][A-Za-z0-9_./\[\]-]*$`)
-
-// validationProblems runs Validate and splits its message, "invalid:
-// scenario "NAME": path: message; path: message; …", into paths and
-// messages.
-func validationProblems(sc *models.Scenario) []pathMessage {
-	err := sc.Validate()
-	if err == nil {
-		return nil
-	}
-	msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("%v: scenario %q: ", models.ErrInvalid, sc.Name))
-	var out []pathMessage
-	for _, piece := range strings.Split(msg, "; ") {
-		for strings.HasPrefix(piece, models.ErrInvalid.Error()+": ") {
-			piece = strings.TrimPrefix(piece, models.ErrInvalid.Error()+": ")
-		}
-		p, m, ok := strings.Cut(piece, ": ")
-		if !ok || !validPath.MatchString(p) {
-			// A message that itself contains "; " continues the one before.
-			if len(out) > 0 {
-				out[len(out)-1].msg += "; " + piece
-			} else {
-				out = append(out, pathMessage{"", piece})
-			}
-			continue
-		}
-		out = append(out, pathMessage{strings.TrimSuffix(p, "."), m})
-	}
-	return out
-}
-
 // sortProblems orders problems by file (child first), line and column;
 // problems with no place come after those with one in the same file.
 func sortProblems(ps problems, chain []layer) {
@@ -387,13 +355,6 @@ func sortProblems(ps problems, chain []layer) {
 		if c := cmp.Compare(rank[a.File], rank[b.File]); c != 0 {
 			return c
 		}
-		la, lb := a.Line, b.Line
-		if la == 0 {
-			la = math.MaxInt
-		}
-		if lb == 0 {
-			lb = math.MaxInt
-		}
-		return cmp.Or(cmp.Compare(la, lb), cmp.Compare(a.Column, b.Column))
+		return models.ComparePlaces(a, b)
 	})
 }

@@ -74,9 +74,9 @@ func TestBadFixtures(t *testing.T) {
 			for _, w := range want {
 				found := false
 				for i, p := range pe.Problems {
-					text := p.Message
+					text := p.Reason
 					if p.Path != "" {
-						text = p.Path + ": " + p.Message
+						text = p.Path + ": " + p.Reason
 					}
 					if !used[i] && filepath.Base(p.File) == w.file && p.Line == w.line && p.Column == w.col && strings.Contains(text, w.substr) {
 						used[i], found = true, true

@@ -61,7 +61,7 @@ func SetAll(sc *models.Scenario, assignments []string) error {
 	for _, a := range assignments {
 		path, value, ok := strings.Cut(a, "=")
 		if !ok {
-			probs = append(probs, &Problem{File: "--set", Message: fmt.Sprintf("%q is not path=value", a), Err: models.ErrInvalid})
+			probs = append(probs, &Problem{File: "--set", Reason: fmt.Sprintf("%q is not path=value", a), Err: models.ErrInvalid})
 			continue
 		}
 		if err := Set(cp, strings.TrimSpace(path), value); err != nil {
@@ -75,7 +75,7 @@ func SetAll(sc *models.Scenario, assignments []string) error {
 	if len(probs) == 0 {
 		semantic(cp, "--set", newPlaces(), &probs)
 	}
-	if err := probs.err(); err != nil {
+	if err := probs.Err(); err != nil {
 		return err
 	}
 	*sc = *cp
@@ -183,11 +183,11 @@ func splitPath(path string) ([]string, error) {
 }
 
 func setProblem(path, format string, args ...any) *Problem {
-	return &Problem{File: "--set", Path: path, Message: fmt.Sprintf(format, args...), Err: models.ErrInvalid}
+	return &Problem{File: "--set", Path: path, Reason: fmt.Sprintf(format, args...), Err: models.ErrInvalid}
 }
 
 func getProblem(path string, category error, format string, args ...any) *Problem {
-	return &Problem{Path: path, Message: fmt.Sprintf(format, args...), Err: category}
+	return &Problem{Path: path, Reason: fmt.Sprintf(format, args...), Err: category}
 }
 
 // setAt walks segs down from v (part of a private copy) and assigns value
@@ -273,11 +273,11 @@ func assign(v reflect.Value, path, value string) (err error) {
 	d.decode(path, pos{}, body, v, 0)
 	for _, p := range probs {
 		p.Line, p.Column = 0, 0
-		if p.Path == path && strings.HasPrefix(p.Message, "want ") {
-			p.Message = fmt.Sprintf("%q: %s", value, p.Message)
+		if p.Path == path && strings.HasPrefix(p.Reason, "want ") {
+			p.Reason = fmt.Sprintf("%q: %s", value, p.Reason)
 		}
 	}
-	return probs.err()
+	return probs.Err()
 }
 
 // deepCopy returns an addressable copy of v that shares no slice, map or
