@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -34,14 +33,11 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	// A 64 MiB ballast, allocated and never touched (so never resident),
-	// raises the garbage collector's heap target from a few MiB to about
-	// 128 MiB: a short command (a run on 20,000 loans, a describe) then
-	// loads and compiles without a collection, while a large one's target
-	// grows by at most 64 MiB over GOGC's 2× the live heap. Measured on the
-	// peers' 20,000-loan snapshot, `danbao run --paths 1`: 35.1 → 29.3 ms.
-	ballast := make([]byte, 64<<20)
-	defer runtime.KeepAlive(ballast)
+	// The Go runtime's soft memory limit (debug.SetMemoryLimit) is
+	// --max-memory's default (half the machine's memory) plus a quarter,
+	// for every command; GOMEMLIMIT, when set, overrides it, and serve
+	// sets it again from its own --max-memory. See setMemoryLimit.
+	setMemoryLimit(defaultMaxMemoryMiB() << 20)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCmd.ExecuteContext(ctx); err != nil {
