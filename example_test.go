@@ -182,7 +182,7 @@ func TestExampleYearOneDefaults(t *testing.T) {
 
 // TestExampleCalibration: the example's PDs are anchored to a base
 // compensation rate of about 1.8 % a year in the target's own definition
-// (compensation paid / guarantees released; DESIGN.md, the national fund's
+// (compensation paid / guarantees released; docs/data.md, the national fund's
 // 2024 re-guarantee business 1.84 %). Under the baseline scenario the mean
 // year-1 city compensation rate must lie in 1.6–2.0 %. With 2,000 paths
 // its SE is about 0.03 points, so the band is the calibration's, not the

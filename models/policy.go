@@ -12,7 +12,7 @@ import (
 const BankShareFloor = 0.20
 
 // Policy is who pays a loss and what the guarantee business earns and costs
-// (DESIGN.md "Policy: who pays a loss"). Defaults are Policy4321's.
+// (docs/model.md "Policy: who pays a loss"). Defaults are Policy4321's.
 //
 // For a default with claim C = principal + normal interest to the claim date
 // (the compensation scope; no penalty or compound interest):
@@ -87,7 +87,7 @@ type Reguarantee struct {
 	MaxBalance Cents `yaml:"max_balance" json:"max_balance"`
 	// FeeRate is the yearly re-guarantee fee on the re-guaranteed share of
 	// the balance; FeeRateSmall applies to loans ≤ SmallLoanMax.
-	// Defaults 0.005, 0.003 and 500万 (DESIGN.md).
+	// Defaults 0.005, 0.003 and 500万 (docs/model.md "Policy: who pays a loss").
 	FeeRate      float64 `yaml:"fee_rate" json:"fee_rate"`
 	FeeRateSmall float64 `yaml:"fee_rate_small" json:"fee_rate_small"`
 	SmallLoanMax Cents   `yaml:"small_loan_max" json:"small_loan_max"`

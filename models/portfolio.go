@@ -7,7 +7,7 @@ import (
 )
 
 // Loan is one guarantee contract (one row of loans.arrow). Columns and
-// defaults follow DESIGN.md "Data".
+// defaults follow docs/data.md.
 type Loan struct {
 	LoanID     string // unique
 	BorrowerID string // default LoanID; used for concentration limits

@@ -10,7 +10,7 @@ import (
 
 // Position is a portfolio's position today, before any simulation: what is
 // outstanding, by guarantor and by county, industry, product and segment;
-// each guarantor's leverage in the three definitions of DESIGN.md and the
+// each guarantor's leverage in the three definitions of docs/model.md and the
 // city-wide (consolidated) one; fees; the largest borrower; and which
 // targets hold today. Money is exact (Cents, JSON decimal strings of yuan);
 // ratios are float64 (JSON null when not finite, e.g. a leverage over zero
@@ -68,7 +68,7 @@ type Bucket struct {
 }
 
 // Leverage is one institution's (or the city's) leverage in the three
-// definitions of DESIGN.md "Projection and targets".
+// definitions of docs/model.md "Targets".
 type Leverage struct {
 	// Regulatory is RiskWeighted / (net assets − equity held in other
 	// guarantors); the cap is 10, or 15 for focused institutions.
@@ -180,7 +180,7 @@ type Consolidated struct {
 
 // Check is one target at one scope today.
 type Check struct {
-	ID    string `json:"id"`    // target id of DESIGN.md, e.g. "leverage_min"
+	ID    string `json:"id"`    // target id of docs/model.md, e.g. "leverage_min"
 	Scope string `json:"scope"` // "city", "policy" or a guarantor_id
 	// Definition is always set: the balance basis of balance_min ("loan",
 	// "guaranteed"), the leverage definition of a leverage check with its
@@ -239,10 +239,10 @@ func (l *Loan) GuaranteedBalance(pol *Policy) Cents {
 func (l *Loan) guaranteeRatio(pol *Policy) float64 { return pol.GuaranteeRatio(l) }
 
 // RiskWeight returns the loan's weight in the regulatory guarantee
-// liability (融资担保责任余额计量办法 as DESIGN.md applies it): 0.75 for
+// liability (融资担保责任余额计量办法 as docs/model.md applies it): 0.75 for
 // small/micro loans with balance ≤ 500万 and agri loans ≤ 200万, 1
 // otherwise. (The rule itself counts a borrower's whole balance, 单户在保余额;
-// DESIGN.md and this function take each loan's.)
+// docs/model.md and this function take each loan's.)
 func (l *Loan) RiskWeight() float64 {
 	switch {
 	case (l.Segment == "micro" || l.Segment == "small") && l.Balance <= 500*Wan:

@@ -76,10 +76,10 @@ const (
 	CopulaT        = "t"
 )
 
-// ModelParams is the factor model of DESIGN.md "The model".
+// ModelParams is the factor model of docs/model.md "The model".
 type ModelParams struct {
 	// R2 are the global factor weights. Default macro 0.05, industry 0.08,
-	// county 0.04 (estimates; DESIGN.md sketch).
+	// county 0.04 (estimates; docs/data.md).
 	R2 R2 `yaml:"r2" json:"r2"`
 	// R2BySegment overrides R2 for a segment (micro, small, agri, other).
 	R2BySegment map[string]R2 `yaml:"r2_by_segment,omitempty" json:"r2_by_segment,omitempty"`
@@ -187,7 +187,7 @@ type Recovery struct {
 	Scale float64 `yaml:"scale" json:"scale"`
 	// Lag is the fraction of the eventual recovery collected in each year
 	// after the compensation year; it must sum to 1. Default [0.2, 0.5, 0.3]
-	// (mean lag about two years; estimate, DESIGN.md).
+	// (mean lag about two years; estimate, docs/data.md).
 	Lag []float64 `yaml:"lag" json:"lag"`
 }
 

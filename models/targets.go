@@ -2,7 +2,7 @@ package models
 
 import ()
 
-// Leverage definitions (DESIGN.md "Projection and targets").
+// Leverage definitions (docs/model.md "Targets").
 const (
 	// LeverageRegulatory is risk-weighted guarantee liability (75 % for
 	// small/micro loans ≤ 500万 and agri loans ≤ 200万, 100 % otherwise) over
@@ -14,7 +14,7 @@ const (
 	LeverageFiscal = "fiscal"
 )
 
-// Bases of "balance" (DESIGN.md "Projection and targets", docs/model.md):
+// Bases of "balance" (docs/model.md "Targets"):
 // the loan basis is the outstanding principal of the guaranteed loans
 // (在保贷款余额), the guaranteed basis the guarantor's part of it, balance ×
 // guarantee ratio (担保责任余额).
@@ -66,7 +66,7 @@ type Target struct {
 	Off        bool    `yaml:"off,omitempty" json:"off,omitempty"`
 }
 
-// Targets are the policy targets of DESIGN.md, each changeable by scenario.
+// Targets are the policy targets of docs/model.md "Targets", each changeable by scenario.
 type Targets struct {
 	// Basis is the balance basis of balance_min and of performance
 	// leverage: BasisLoan (default) or BasisGuaranteed. Both are always

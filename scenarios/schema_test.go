@@ -341,8 +341,8 @@ go test ./scenarios -run SchemaUpToDate -update -->
 
 A scenario is a YAML file with everything a run assumes beyond the
 portfolio: the factor model, stress shocks, recoveries, new business, the
-loss-sharing policy, the targets and capital injections (DESIGN.md
-"Scenarios"). ` + "`danbao scenarios validate FILE`" + ` checks one; ` + "`danbao scenarios show NAME`" + ` prints a
+loss-sharing policy, the targets and capital injections (their definitions:
+docs/model.md). ` + "`danbao scenarios validate FILE`" + ` checks one; ` + "`danbao scenarios show NAME`" + ` prints a
 scenario fully resolved.
 
     name: my-stress

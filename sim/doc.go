@@ -11,7 +11,7 @@
 // state is a bijective hash of (Params.Seed, p) only (stream.go), so a run gives bit-identical results for
 // any worker count and any split of the path range into shards.
 //
-// The model (DESIGN.md "The model"). Loan i in industry k and county j has,
+// The model (docs/model.md "The model"). Loan i in industry k and county j has,
 // in year t, the latent variable
 //
 //	X = √a_m·M_t + √a_i·I_k,t + √a_c·C_j,t + √(1 − a_m − a_i − a_c)·ε

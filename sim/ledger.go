@@ -50,8 +50,8 @@ var MetricNames = [NMetrics]string{"guaranteed_balance", "net_assets", "leverage
 	"fee_rate", "small_agri_balance", "released", "loan_balance", "small_agri_loan_balance", "leverage_performance_loan",
 	"fee_rate_charged", "reserves"}
 
-// Ledger is the compiled policy and balance-sheet projection of DESIGN.md
-// "Policy: who pays a loss" and "Projection and targets". It observes every
+// Ledger is the compiled policy and balance-sheet projection of docs/model.md
+// "Policy: who pays a loss", "Projection" and "Targets". It observes every
 // path's defaults (it is a PathObserver) and records, per path, each party's
 // ultimate loss, each guarantor's and the city's yearly metrics, each
 // county's outlays, and the capital each guarantor needs.

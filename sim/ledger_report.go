@@ -91,7 +91,7 @@ func QuantilesOf(x []float64) Quantiles {
 // CityScope is the scope name of city-wide figures.
 const CityScope = "city"
 
-// Target ids (DESIGN.md "Projection and targets").
+// Target ids (docs/model.md "Targets").
 const (
 	TargetBalanceMin       = "balance_min"
 	TargetLeverageMin      = "leverage_min"
@@ -196,7 +196,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 	return nil
 }
 
-// targets evaluates every target of DESIGN.md's table for every scope and
+// targets evaluates every target of docs/model.md's table for every scope and
 // year: P(hold) is the share of paths where it holds, with the binomial
 // standard error √(p(1 − p)/P) (paths are independent). The guarantor rows
 // are also tallied together: rows of scope "all" and the joint block

@@ -16,8 +16,8 @@ import (
 const Schema = "danbao.result/v1"
 
 // Document is the result document of a run: what `danbao run --json`
-// prints and what the API returns as a run's result (DESIGN.md
-// "Interfaces"). Money is in yuan as decimal strings rounded to the fen
+// prints and what the API returns as a run's result (docs/model.md
+// "Metrics"; api/openapi.yaml). Money is in yuan as decimal strings rounded to the fen
 // (Money), counts and probabilities are JSON numbers (Number); a statistic
 // that cannot be estimated (a standard error from too few paths) is null.
 //
@@ -54,7 +54,7 @@ type Document struct {
 	Years []YearStats `json:"years"`
 
 	// Targets, Contributions and Outlays come with the policy ledger
-	// (DESIGN.md "Projection and targets"); they are left out until then.
+	// (docs/model.md "Targets"); they are left out until then.
 	Targets       []TargetResult  `json:"targets,omitempty"`
 	Contributions json.RawMessage `json:"contributions,omitempty"`
 	Outlays       json.RawMessage `json:"outlays,omitempty"`
@@ -99,8 +99,8 @@ type YearStats struct {
 }
 
 // TargetResult is the probability that one target holds in one scope and
-// year, with its Monte Carlo standard error (DESIGN.md "Projection and
-// targets"). Filled by the policy ledger.
+// year, with its Monte Carlo standard error (docs/model.md
+// "Targets"). Filled by the policy ledger.
 type TargetResult struct {
 	ID         string `json:"id"`
 	Scope      string `json:"scope"`

@@ -23,7 +23,7 @@ var TopupCurveLevels = []float64{0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9
 // below the leverage the policy wants).
 const IdleShare = 0.5
 
-// TopupResult answers the finance bureau's question of DESIGN.md
+// TopupResult answers the finance bureau's question of docs/model.md
 // "Questions built on the simulation": how much capital to inject at t = 0,
 // and where, so that the capital-linked targets (regulatory leverage ≤ cap,
 // net assets ≥ the capital minimum, registered capital ≥ the minimum, the

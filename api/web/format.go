@@ -76,7 +76,7 @@ var partyNames = func() []partyEntry {
 	return out
 }()
 
-// targetNames name the targets of DESIGN.md "Projection and targets".
+// targetNames name the targets of docs/model.md "Targets".
 var targetNames = map[string]name{
 	"balance_min":           {"Small/micro + agri balance ≥ 200亿", "小微三农在保余额"},
 	"leverage_min":          {"Leverage ≥ 5", "放大倍数下限"},

@@ -31,7 +31,7 @@ prints today's position, before any simulation: balance and count by
 guarantor, county, industry, product and segment; each guarantor's leverage
 in the three definitions (regulatory, performance, fiscal) and the
 consolidated city-wide one; the balance-weighted average fee; the largest
-borrower against 10 % of net assets; and which targets of DESIGN.md hold
+borrower against 10 % of net assets; and which targets of docs/model.md hold
 today, under the scenario's policy and targets (default: baseline, the
 4321 policy and the seed's targets; --set changes any of them, e.g.
 --set targets.leverage_min.threshold=4).

@@ -26,7 +26,7 @@ func init() {
 sheet named loans or guarantors, else its first sheet), validates them, and
 writes the Arrow snapshot DIR/loans.arrow, DIR/guarantors.arrow.
 
-Columns are those of DESIGN.md "Data", matched by name in any case. Required
+Columns are those of docs/data.md, matched by name in any case. Required
 loan columns: loan_id, guarantor_id, county, industry, balance, pd, lgd.
 Required guarantor columns: guarantor_id, level, county, registered_capital,
 net_assets. Every other column is optional and an empty cell takes its

@@ -20,7 +20,7 @@ const (
 func WriteCSV(dir string, pf *models.Portfolio) error { return Options{}.WriteCSV(dir, pf) }
 
 // WriteCSV writes pf as loans.csv and guarantors.csv (UTF-8, header row,
-// every column of DESIGN.md "Data") in dir; the folder appears complete or
+// every column of docs/data.md) in dir; the folder appears complete or
 // not at all, as with Write. Money is plain yuan with two decimals, floats
 // the shortest text that reads back bitwise equal, dates YYYY-MM-DD, and a
 // value that is "not given" an empty cell, so Import reads the files back

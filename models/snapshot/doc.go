@@ -2,8 +2,7 @@
 // imports the tables guarantee institutions keep.
 //
 // A snapshot is a folder with two Arrow IPC files (Feather v2),
-// loans.arrow and guarantors.arrow, whose columns are those of DESIGN.md
-// "Data" in that order:
+// loans.arrow and guarantors.arrow, whose columns are those of docs/data.md in that order:
 //
 //	money (balance, registered_capital, …)   decimal128(18,2) yuan: the unscaled value is models.Cents
 //	loan_id, borrower_id                     utf8

@@ -44,7 +44,7 @@ type Input struct {
 //	.parquet, .pq               any Parquet file; pqarrow reads it
 //	.arrow, .feather, .ipc      an Arrow IPC file
 //
-// Columns are matched by name (DESIGN.md "Data"), ignoring case and
+// Columns are matched by name (docs/data.md), ignoring case and
 // surrounding spaces; each column not in the schema is reported in
 // warnings and ignored. Money is exact decimal yuan parsed with
 // models.ParseCents (opts.LenientMoney: ParseCentsLenient), dates are

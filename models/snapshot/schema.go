@@ -43,7 +43,7 @@ var moneyType = &arrow.Decimal128Type{Precision: 18, Scale: 2}
 var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
 // column describes one column of a table of T (models.Loan or
-// models.Guarantor): its name as in DESIGN.md "Data", its kind, whether an
+// models.Guarantor): its name as in docs/data.md, its kind, whether an
 // input must have it, and the accessor of the field it fills. Exactly the
 // accessor matching kind is set.
 type column[T any] struct {
@@ -84,7 +84,7 @@ func (c *column[T]) arrowType() arrow.DataType {
 
 func isNaN(p *float64) bool { return math.IsNaN(*p) }
 
-// loanColumns are the columns of loans.arrow, in file order (DESIGN.md "Data").
+// loanColumns are the columns of loans.arrow, in file order (docs/data.md).
 // loan_id and borrower_id are plain utf8 (nearly every value is distinct, so
 // a dictionary would only add the indices); every other string column is
 // dictionary-encoded.
@@ -156,7 +156,7 @@ func arrowSchema[T any](cols []column[T], asOf models.Date) *arrow.Schema {
 }
 
 // LoanColumns and GuarantorColumns return the column names of the two
-// tables in file order (DESIGN.md "Data").
+// tables in file order (docs/data.md).
 func LoanColumns() []string      { return names(loanColumns) }
 func GuarantorColumns() []string { return names(guarantorColumns) }
 

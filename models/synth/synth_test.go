@@ -148,7 +148,7 @@ func measure(pf *models.Portfolio) stats {
 	return s
 }
 
-// TestStatistics holds the generator to DESIGN.md's figures and the issue's
+// TestStatistics holds the generator to docs/data.md's figures and the issue's
 // brief, for the default 20,000 loans and several seeds. The bands are the
 // documented targets widened by sampling noise: with 20,000 loans the
 // averages move by about 1 % between seeds (seen over seeds 1–4 and
@@ -165,8 +165,8 @@ func TestStatistics(t *testing.T) {
 				t.Errorf("seed %d: %s = %v, want in [%v, %v]", seed, name, v, lo, hi)
 			}
 		}
-		check("small/micro average balance (yuan)", s.smAvg, 120e4, 132e4) // DESIGN.md: about 120–130万
-		check("agri average balance (yuan)", s.agriAvg, 29e4, 36e4)        // DESIGN.md: about 32万
+		check("small/micro average balance (yuan)", s.smAvg, 120e4, 132e4) // docs/data.md: about 120–130万
+		check("agri average balance (yuan)", s.agriAvg, 29e4, 36e4)        // docs/data.md: about 32万
 		check("small/micro + agri share of balance", s.smAgriShare, 0.80, 0.95)
 		check("share of loans ≤ 500万", s.le500Share, 0.5, 1)
 		check("loans above the 1000万 re-guarantee cap", float64(s.above1000), 20, 400)

@@ -5,7 +5,7 @@ import "github.com/wenzhou/danbao/models"
 // This file holds every assumption of the generator as data. Figures marked
 // "estimate" are ours: they are plausible for Wenzhou's government guarantee
 // business but not taken from a published table. Figures marked with a
-// source come from DESIGN.md, the seed policy or the national rules.
+// source come from docs/data.md, the seed policy or the national rules.
 
 // Industry cluster ids, in the order of the county mixes below.
 const (
@@ -37,7 +37,7 @@ const (
 	ProductGeneral   = "general"
 )
 
-// Segments of DESIGN.md "Data".
+// Segments of docs/data.md.
 const (
 	SegmentMicro = "micro"
 	SegmentSmall = "small"
@@ -98,7 +98,7 @@ type sizeSpec struct {
 	lo, hi      float64 // yuan
 }
 
-// sizes by segment. DESIGN.md ("Defaults for the unobservable parameters"):
+// sizes by segment. docs/data.md ("Estimates for the unobservable parameters"):
 // the average loan is about 120–130万 for small/micro and about 32万 for
 // agri, and at least half of the business is in loans ≤ 500万. We split
 // small/micro into micro (≈ 60万 on average, up to 500万) and small
@@ -106,7 +106,7 @@ type sizeSpec struct {
 // "other" (medium-sized firms and larger sole proprietors) averages ≈ 350万.
 // A few loans exceed the 1000万 re-guarantee cap (Policy4321); none exceeds
 // 2000万. The truncation lowers the means by a few per cent; the
-// generator's tests hold the realised averages to the DESIGN.md bands.
+// generator's tests hold the realised averages to the docs/data.md bands.
 var sizes = map[string]sizeSpec{
 	SegmentMicro: {mean: 62e4, sigma: 0.75, lo: 5e4, hi: 500e4},
 	SegmentSmall: {mean: 230e4, sigma: 0.70, lo: 30e4, hi: 2000e4},
@@ -130,7 +130,7 @@ func segmentMix(industry string) [4]float64 {
 
 var segmentOrder = [4]string{SegmentMicro, SegmentSmall, SegmentAgri, SegmentOther}
 
-// Yearly PD (estimate). DESIGN.md puts the base compensation rate at about
+// Yearly PD (estimate). docs/data.md puts the base compensation rate at about
 // 1.8 % a year in the target's own definition (compensation paid /
 // guarantees released; the national fund's 2024 re-guarantee business:
 // 1.84 %). PD = pdCalibration × base(segment) × industry × product ×
@@ -156,7 +156,7 @@ const (
 	pdMax         = 0.20  // PD cap, 20 % (estimate)
 )
 
-// LGD (ultimate, after recoveries). DESIGN.md: recovery about 30 % of the
+// LGD (ultimate, after recoveries). docs/data.md: recovery about 30 % of the
 // amount compensated, so the ultimate LGD is about 0.7. A counter-guarantee
 // (反担保: collateral or a third-party guarantee) recovers more; agri
 // loans slightly more as well (estimate). LGD ~ Normal(mean, lgdSD),
