@@ -257,7 +257,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		ll.eligible = l.ReguaranteeEligible && gr.InReguarantee && l.Balance <= pol.Reguarantee.MaxBalance
 		ll.gb = int64(math.Round(float64(l.Balance) * ratio))
 		ll.bal = int64(l.Balance)
-		ll.rw = int64(math.Round(float64(ll.gb) * riskWeight(l)))
+		ll.rw = int64(math.Round(float64(ll.gb) * l.RiskWeight()))
 		ll.smallAg = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
 		if i < len(pf.Loans) { // today's book; new business is new borrowers
 			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += ll.gb
@@ -348,18 +348,6 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	}
 	L.compileConcentration()
 	return L, nil
-}
-
-// riskWeight is the regulatory weight of a guarantee: 75 % for small/micro
-// loans ≤ 500万 and agri loans ≤ 200万, 100 % otherwise (融资担保责任余额计量办法, 2018).
-func riskWeight(l *models.Loan) float64 {
-	switch {
-	case (l.Segment == "micro" || l.Segment == "small") && l.Balance <= 500*models.Wan:
-		return 0.75
-	case l.Segment == "agri" && l.Balance <= 200*models.Wan:
-		return 0.75
-	}
-	return 1
 }
 
 func roundFen(x float64) int64 { return int64(math.Round(x)) }

@@ -81,10 +81,7 @@ func QuantilesOf(x []float64) Quantiles {
 	for _, v := range x {
 		s += v
 	}
-	q := func(a float64) Number {
-		k := int(math.Ceil(a * float64(len(x)) * (1 - 1e-12)))
-		return Number(x[min(max(k, 1), len(x))-1])
-	}
+	q := func(a float64) Number { return Number(QuantileSorted(x, a)) }
 	return Quantiles{Mean: Number(s / float64(len(x))), Q05: q(0.05), Q50: q(0.5), Q95: q(0.95)}
 }
 

@@ -219,7 +219,7 @@ func weightedTail(sorted, ws []float64, alpha float64) (VaR, ES, se float64) {
 func quantileSE(sorted []float64, alpha float64) float64 {
 	n := len(sorted)
 	N := float64(n)
-	k := min(max(int(math.Ceil(alpha*N*(1-1e-12))), 1), n)
+	k := varRank(alpha, n)
 	d := int(math.Ceil(8*math.Sqrt(N*alpha*(1-alpha)))) + 2
 	lo, hi := max(k-1-d, 0), min(k-1+d, n-1) // 0-based ranks considered
 	// Mass below the window is lumped at its first value, mass above it at
@@ -266,6 +266,15 @@ func esSE(sorted, ws []float64, VaR, alpha float64) float64 {
 	return math.Sqrt(max(s2/N-m*m, 0)*N/(N-1)) / ((1 - alpha) * math.Sqrt(N))
 }
 
+// varRank is the one quantile convention of the package: the 1-based rank
+// k = ⌈αP⌉ of the α-quantile among P values sorted ascending, clamped to
+// 1..P, so that x_(k) is the smallest value with empirical F ≥ α (the VaR
+// convention). The factor 1 − 10⁻¹² keeps an α·P that lands a hair above a
+// whole number (0.99 × 100 = 99.00000000000001) on that number.
+func varRank(alpha float64, P int) int {
+	return min(max(int(math.Ceil(alpha*float64(P)*(1-1e-12))), 1), P)
+}
+
 // TailStats returns the value at risk and the Acerbi–Tasche expected
 // shortfall at level α of the sample sorted ascending:
 //
@@ -277,8 +286,7 @@ func esSE(sorted, ws []float64, VaR, alpha float64) float64 {
 // (2002), "On the coherence of expected shortfall", J. Banking & Finance 26.
 func TailStats(sorted []float64, alpha float64) (VaR, ES float64) {
 	P := len(sorted)
-	k := int(math.Ceil(alpha * float64(P) * (1 - 1e-12))) // 1-based rank; guard α·P landing a hair above a whole number
-	k = min(max(k, 1), P)
+	k := varRank(alpha, P)
 	VaR = sorted[k-1]
 	// j = number of values ≤ VaR
 	j := k

@@ -357,8 +357,7 @@ func QuantileSorted(sorted []float64, alpha float64) float64 {
 	if P == 0 {
 		return math.NaN()
 	}
-	k := int(math.Ceil(alpha * float64(P) * (1 - 1e-12)))
-	return sorted[min(max(k, 1), P)-1]
+	return sorted[varRank(alpha, P)-1]
 }
 
 // quantileBounds returns the order statistics bounding the α-quantile with

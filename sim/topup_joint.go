@@ -105,7 +105,7 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 		sorted[g] = slices.Clone(need[g])
 		slices.Sort(sorted[g])
 	}
-	required := int(math.Ceil(alpha * float64(P) * (1 - 1e-12))) // paths that must hold
+	required := varRank(alpha, P) // paths that must hold
 	x := make([]float64, G)
 	at := func(k int) []float64 {
 		for g := range G {
