@@ -62,8 +62,8 @@ type SweepResult struct {
 	Paths          int      `json:"paths"`
 	Seed           uint64   `json:"seed"`
 	HorizonYears   int      `json:"horizon_years"`
-	Workers        int      `json:"workers"`
-	ElapsedSeconds float64  `json:"elapsed_seconds"` // set by the caller
+	Workers        int      `json:"workers"`         // Deprecated: run_info.workers; goes in the next release
+	ElapsedSeconds float64  `json:"elapsed_seconds"` // Deprecated: run_info.elapsed_seconds; goes in the next release
 	Confidence     Number   `json:"confidence"`      // of the top-ups
 	// BankShareApplies (policy.bank_share_applies: "unset" or "all") and
 	// BookMoves (the share of today's loan balance whose guarantee ratio
@@ -78,6 +78,9 @@ type SweepResult struct {
 	Notes       []string     `json:"notes,omitempty"`
 	Points      []SweepPoint `json:"points"`
 	Differences []SweepDiff  `json:"differences"`
+
+	// RunInfo is how the sweep was done (set by the caller: SetRunInfo).
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // SweepResponse is the behavioural response of SweepOptions.ResponseElasticity.
@@ -239,7 +242,7 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
 		}
 		if k == 0 {
-			res.HorizonYears, res.Workers = o.Doc.HorizonYears, o.Doc.Workers
+			res.HorizonYears, res.Workers, res.RunInfo.Workers = o.Doc.HorizonYears, o.Doc.Workers, o.Doc.Workers
 		}
 		pt, cur, err := sweepPoint(o, v, m, conf)
 		if err != nil {

@@ -138,7 +138,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	doc.ElapsedSeconds = time.Since(start).Seconds()
+	doc.SetRunInfo(sim.RunInfo{Workers: doc.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	var closed *analyticDoc
 	if o.analytic {
 		if closed, err = closedForms(pf, &sc, doc.Levels); err != nil {

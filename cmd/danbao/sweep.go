@@ -120,7 +120,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	return o.deliver(ctx, stdout, stderr, res,
 		func(w io.Writer) error {
 			pos := models.Describe(pf, sc.Policy, sc.Targets)

@@ -145,7 +145,7 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 			}
 		}
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	return o.deliver(ctx, stdout, stderr, res,
 		func(w io.Writer) error { return web.RenderTopup(w, res) },
 		func(w io.Writer) error { return web.TopupWorkbook(w, res) },
