@@ -349,6 +349,23 @@ type Outcome struct {
 // the full document (losses per party, projected metrics, targets, county
 // outlays, ES contributions). Sweeps and top-ups use the Outcome directly.
 func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	o, err := ExecutePaths(ctx, pf, sc, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.summarize(ctx, pf, sc, p); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ExecutePaths is Execute without the document: it compiles pf under sc
+// with its policy ledger and runs p, and returns the per-path figures
+// (Outcome.Doc nil). A shard (docs/shards.md) runs this on its paths.
+func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
 	m, err := Compile(pf, sc)
 	if err != nil {
 		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
@@ -368,9 +385,16 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 	}
 	r.PartyLoss = book.PartyLoss
 	book.Weight = r.Weight
-	d := NewDocument(pf, sc, r, p.Workers)
-	if err := d.addLedger(ctx, L, r, book, p); err != nil {
-		return nil, err
+	return &Outcome{Model: m, Ledger: L, Paths: r, Book: book}, nil
+}
+
+// summarize builds o.Doc from o's per-path figures, a run of pf under sc
+// with p (p.Workers > 0).
+func (o *Outcome) summarize(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) error {
+	d := NewDocument(pf, sc, o.Paths, p.Workers)
+	if err := d.addLedger(ctx, o.Ledger, o.Paths, o.Book, p); err != nil {
+		return err
 	}
-	return &Outcome{Model: m, Ledger: L, Paths: r, Book: book, Doc: d}, nil
+	o.Doc = d
+	return nil
 }

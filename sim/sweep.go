@@ -44,6 +44,11 @@ type SweepOptions struct {
 	// Progress, if not nil, is called with the number of paths done over
 	// the whole sweep (len(Values) × Paths in all), from several goroutines.
 	Progress func(done int)
+	// Execute, if not nil, runs point k (scenario sc) in place of Execute.
+	// A nil Outcome with a nil error leaves the point out of the result: a
+	// shard records its paths and summarizes nothing, and the merge hands
+	// back each point's merged paths (Assemble; docs/shards.md).
+	Execute func(ctx context.Context, k int, sc *models.Scenario, p Params) (*Outcome, error)
 }
 
 // SweepResult is a sweep on common random numbers: every point is a run with
@@ -237,9 +242,18 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 			offset := k * p.Paths
 			pp.Progress = func(done int) { opt.Progress(offset + done) }
 		}
-		o, err := Execute(ctx, pf, &sc, pp)
+		var o *Outcome
+		var err error
+		if opt.Execute != nil {
+			o, err = opt.Execute(ctx, k, &sc, pp)
+		} else {
+			o, err = Execute(ctx, pf, &sc, pp)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+		}
+		if o == nil {
+			continue
 		}
 		if k == 0 {
 			res.HorizonYears, res.Workers, res.RunInfo.Workers = o.Doc.HorizonYears, o.Doc.Workers, o.Doc.Workers
