@@ -161,7 +161,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 		if err != nil {
 			return nil, err
 		}
-		doc.ElapsedSeconds = time.Since(start).Seconds()
+		doc.SetRunInfo(sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 		return &runOutput{doc: doc, res: res}, nil
 	})
 	return job, nil

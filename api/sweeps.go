@@ -111,7 +111,7 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		if err != nil {
 			return nil, err
 		}
-		res.ElapsedSeconds = time.Since(start).Seconds()
+		res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 		return &sweepOutput{res}, nil
 	})
 	return job, nil

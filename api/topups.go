@@ -74,7 +74,7 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		if err != nil {
 			return nil, err
 		}
-		res.ElapsedSeconds = time.Since(start).Seconds()
+		res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 		return &topupOutput{res}, nil
 	})
 	return job, nil

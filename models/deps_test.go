@@ -83,6 +83,9 @@ func TestImportGraph(t *testing.T) {
 			formats: "the XLSX workbook download (api/web/workbook.go, branch h19)"},
 		"cmd/danbao": {why: "the CLI and server binary: the top of the graph",
 			ours: []string{"*"}},
+		"shard": {why: "splits runs across processes and merges them (danbao --shard, merge): files, no service",
+			ours: []string{"models", "scenarios", "sim"}, notDirect: []string{"net", "net/...", "database/sql"}, notReach: service,
+			formats: "a shard's per-path figures are Arrow IPC files (shard/paths.go)"},
 		"cmd/loadtest": {why: "a development tool that knows the service only over HTTP",
 			notReach: formats},
 

@@ -143,13 +143,13 @@ func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	var docs, tops [2][]byte
 	for k, workers := range []int{1, 3} {
 		o := mustExecute(t, pf, sc, Params{Seed: 5, Paths: 600, ISLevel: 0.99, Workers: workers, BlockSize: 64})
-		o.Doc.Workers = 0
+		o.Doc.SetRunInfo(RunInfo{})
 		var err error
 		if docs[k], err = json.Marshal(o.Doc); err != nil {
 			t.Fatal(err)
 		}
 		tp := mustTopup(t, o, 0.9, 0.99)
-		tp.Workers = 0
+		tp.SetRunInfo(RunInfo{})
 		if tp.Joint, err = JointTopupOf(o, 0.9); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	var sweeps [2][]byte
 	for k, workers := range []int{1, 3} {
 		r := mustSweep(t, pf, sc, SweepOptions{Values: []float64{0.2, 0.4}}, Params{Seed: 5, Paths: 300, ISLevel: 0.99, Workers: workers, BlockSize: 64})
-		r.Workers = 0
+		r.SetRunInfo(RunInfo{})
 		var err error
 		if sweeps[k], err = json.Marshal(r); err != nil {
 			t.Fatal(err)
@@ -228,7 +228,7 @@ func TestUnitWeightsLedger(t *testing.T) {
 		pl := plain.Doc.Loss[party]
 		near(party+" loss", []any{ls.Mean, ls.VaR, ls.ES, ls.SE.ES}, []any{pl.Mean, pl.VaR, pl.ES, pl.SE.ES})
 	}
-	d.Workers = plain.Doc.Workers
+	d.SetRunInfo(plain.Doc.RunInfo)
 	o.Doc = d
 	near("top-up", mustTopup(t, o, 0.9, 0.99), mustTopup(t, plain, 0.9, 0.99))
 	a, sa := o.CapitalHold(1)

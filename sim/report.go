@@ -21,8 +21,9 @@ const Schema = "danbao.result/v1"
 // (Money), counts and probabilities are JSON numbers (Number); a statistic
 // that cannot be estimated (a standard error from too few paths) is null.
 //
-// A Document is plain data: Simulate fills everything but ElapsedSeconds,
-// which the caller measures (sim reads no clock).
+// A Document is plain data: Simulate fills everything but the elapsed
+// time of RunInfo, which the caller measures (sim reads no clock) and sets
+// with SetRunInfo.
 type Document struct {
 	Schema       string `json:"schema"`   // Schema
 	Scenario     string `json:"scenario"` // the scenario's name
@@ -30,12 +31,12 @@ type Document struct {
 	FirstPath    int    `json:"first_path,omitempty"` // shards only
 	Seed         uint64 `json:"seed"`
 	HorizonYears int    `json:"horizon_years"`
-	Workers      int    `json:"workers"`
+	Workers      int    `json:"workers"` // Deprecated: run_info.workers; goes in the next release
 	Sampler      string `json:"sampler"` // "fast" or "dense"
 	// Levels are the confidence levels of every var and es map: 0.95,
 	// 0.99, 0.999 and those asked for (--levels), ascending.
 	Levels         []float64 `json:"levels"`
-	ElapsedSeconds float64   `json:"elapsed_seconds"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"` // Deprecated: run_info.elapsed_seconds; goes in the next release
 
 	Portfolio PortfolioInfo `json:"portfolio"`
 
@@ -64,6 +65,10 @@ type Document struct {
 	// Joint holds the probabilities that targets hold together for every
 	// guarantor (docs/decisions.md); with the policy ledger.
 	Joint *JointResult `json:"joint,omitempty"`
+
+	// RunInfo is how the run was done (workers, wall time, shards): the only
+	// part of the document that differs between runs of the same inputs.
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // ISInfo describes an importance-sampling run (docs/tails.md): every
@@ -242,7 +247,7 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 	d := &Document{
 		Schema: Schema, Scenario: sc.Name,
 		Paths: r.Paths, FirstPath: r.FirstPath, Seed: r.Seed, HorizonYears: r.Horizon,
-		Workers: workers, Sampler: r.Sampler.String(), Levels: r.Levels,
+		Workers: workers, Sampler: r.Sampler.String(), Levels: r.Levels, RunInfo: RunInfo{Workers: workers},
 		Portfolio: PortfolioInfo{Loans: len(pf.Loans), Guarantors: len(pf.Guarantors)},
 	}
 	if d.Levels == nil {
@@ -344,6 +349,23 @@ type Outcome struct {
 // the full document (losses per party, projected metrics, targets, county
 // outlays, ES contributions). Sweeps and top-ups use the Outcome directly.
 func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	o, err := ExecutePaths(ctx, pf, sc, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.summarize(ctx, pf, sc, p); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ExecutePaths is Execute without the document: it compiles pf under sc
+// with its policy ledger and runs p, and returns the per-path figures
+// (Outcome.Doc nil). A shard (docs/shards.md) runs this on its paths.
+func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
 	m, err := Compile(pf, sc)
 	if err != nil {
 		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
@@ -363,9 +385,16 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 	}
 	r.PartyLoss = book.PartyLoss
 	book.Weight = r.Weight
-	d := NewDocument(pf, sc, r, p.Workers)
-	if err := d.addLedger(ctx, L, r, book, p); err != nil {
-		return nil, err
+	return &Outcome{Model: m, Ledger: L, Paths: r, Book: book}, nil
+}
+
+// summarize builds o.Doc from o's per-path figures, a run of pf under sc
+// with p (p.Workers > 0).
+func (o *Outcome) summarize(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) error {
+	d := NewDocument(pf, sc, o.Paths, p.Workers)
+	if err := d.addLedger(ctx, o.Ledger, o.Paths, o.Book, p); err != nil {
+		return err
 	}
-	return &Outcome{Model: m, Ledger: L, Paths: r, Book: book, Doc: d}, nil
+	o.Doc = d
+	return nil
 }

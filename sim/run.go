@@ -131,16 +131,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			return nil, err
 		}
 		res.Weight = make([]float64, p.Paths)
-		for t := range H {
-			y := fmt.Sprintf("y%d/", t+1)
-			res.isNames = append(res.isNames, y+"macro")
-			for _, k := range m.Industries {
-				res.isNames = append(res.isNames, y+"industry/"+k)
-			}
-			for _, j := range m.Counties {
-				res.isNames = append(res.isNames, y+"county/"+j)
-			}
-		}
+		res.isNames = m.shiftNames()
 	}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
 	var next, done atomic.Int64
@@ -178,6 +169,23 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
 	}
 	return res, nil
+}
+
+// shiftNames names the components of TailShift's μ: "y1/macro",
+// "y1/industry/<name>", …, "y1/county/<name>", then year 2, ….
+func (m *Model) shiftNames() []string {
+	var names []string
+	for t := range m.Horizon {
+		y := fmt.Sprintf("y%d/", t+1)
+		names = append(names, y+"macro")
+		for _, k := range m.Industries {
+			names = append(names, y+"industry/"+k)
+		}
+		for _, j := range m.Counties {
+			names = append(names, y+"county/"+j)
+		}
+	}
+	return names
 }
 
 // withDefaultLevels returns Levels and extra, ascending without

@@ -67,8 +67,11 @@ type SolveResult struct {
 	Value          Number       `json:"value"`
 	Holding        SolvePoint   `json:"holding"`
 	Failing        SolvePoint   `json:"failing"`
-	Evaluations    []SolvePoint `json:"evaluations"` // every run, in order of value
-	ElapsedSeconds float64      `json:"elapsed_seconds"`
+	Evaluations    []SolvePoint `json:"evaluations"`     // every run, in order of value
+	ElapsedSeconds float64      `json:"elapsed_seconds"` // Deprecated: run_info.elapsed_seconds; goes in the next release
+
+	// RunInfo is how the search was done (set by the caller: SetRunInfo).
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // solveGrid is the number of evenly spaced values evaluated first (ends

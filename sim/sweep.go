@@ -44,6 +44,11 @@ type SweepOptions struct {
 	// Progress, if not nil, is called with the number of paths done over
 	// the whole sweep (len(Values) × Paths in all), from several goroutines.
 	Progress func(done int)
+	// Execute, if not nil, runs point k (scenario sc) in place of Execute.
+	// A nil Outcome with a nil error leaves the point out of the result: a
+	// shard records its paths and summarizes nothing, and the merge hands
+	// back each point's merged paths (Assemble; docs/shards.md).
+	Execute func(ctx context.Context, k int, sc *models.Scenario, p Params) (*Outcome, error)
 }
 
 // SweepResult is a sweep on common random numbers: every point is a run with
@@ -62,8 +67,8 @@ type SweepResult struct {
 	Paths          int      `json:"paths"`
 	Seed           uint64   `json:"seed"`
 	HorizonYears   int      `json:"horizon_years"`
-	Workers        int      `json:"workers"`
-	ElapsedSeconds float64  `json:"elapsed_seconds"` // set by the caller
+	Workers        int      `json:"workers"`         // Deprecated: run_info.workers; goes in the next release
+	ElapsedSeconds float64  `json:"elapsed_seconds"` // Deprecated: run_info.elapsed_seconds; goes in the next release
 	Confidence     Number   `json:"confidence"`      // of the top-ups
 	// BankShareApplies (policy.bank_share_applies: "unset" or "all") and
 	// BookMoves (the share of today's loan balance whose guarantee ratio
@@ -78,6 +83,9 @@ type SweepResult struct {
 	Notes       []string     `json:"notes,omitempty"`
 	Points      []SweepPoint `json:"points"`
 	Differences []SweepDiff  `json:"differences"`
+
+	// RunInfo is how the sweep was done (set by the caller: SetRunInfo).
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // SweepResponse is the behavioural response of SweepOptions.ResponseElasticity.
@@ -234,12 +242,21 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 			offset := k * p.Paths
 			pp.Progress = func(done int) { opt.Progress(offset + done) }
 		}
-		o, err := Execute(ctx, pf, &sc, pp)
+		var o *Outcome
+		var err error
+		if opt.Execute != nil {
+			o, err = opt.Execute(ctx, k, &sc, pp)
+		} else {
+			o, err = Execute(ctx, pf, &sc, pp)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
 		}
+		if o == nil {
+			continue
+		}
 		if k == 0 {
-			res.HorizonYears, res.Workers = o.Doc.HorizonYears, o.Doc.Workers
+			res.HorizonYears, res.Workers, res.RunInfo.Workers = o.Doc.HorizonYears, o.Doc.Workers, o.Doc.Workers
 		}
 		pt, cur, err := sweepPoint(o, v, m, conf)
 		if err != nil {

@@ -57,8 +57,8 @@ type TopupResult struct {
 	Paths          int     `json:"paths"`
 	Seed           uint64  `json:"seed"`
 	HorizonYears   int     `json:"horizon_years"`
-	Workers        int     `json:"workers"`
-	ElapsedSeconds float64 `json:"elapsed_seconds"` // set by the caller
+	Workers        int     `json:"workers"`         // Deprecated: run_info.workers; goes in the next release
+	ElapsedSeconds float64 `json:"elapsed_seconds"` // Deprecated: run_info.elapsed_seconds; goes in the next release
 
 	Confidences []Number `json:"confidences"`
 	// LeverageMin is the target checked for idle capital.
@@ -71,6 +71,9 @@ type TopupResult struct {
 	City     CityTopup     `json:"city"`
 	// Joint is the joint top-up (danbao topup --joint; JointTopupOf).
 	Joint *JointTopup `json:"joint,omitempty"`
+
+	// RunInfo is how the run was done (set by the caller: SetRunInfo).
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // LeverageMinRule is the leverage_min target as the top-up checks it.
@@ -179,7 +182,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 	P, G, H := b.Paths, b.G, b.H
 	res := &TopupResult{Schema: TopupSchema, Paths: P, HorizonYears: H}
 	if o.Doc != nil {
-		res.Scenario, res.Seed, res.Workers = o.Doc.Scenario, o.Doc.Seed, o.Doc.Workers
+		res.Scenario, res.Seed, res.Workers, res.RunInfo.Workers = o.Doc.Scenario, o.Doc.Seed, o.Doc.Workers, o.Doc.Workers
 	}
 	for _, a := range confidences {
 		res.Confidences = append(res.Confidences, Number(a))

@@ -93,8 +93,9 @@ func guarantorNames(pos *models.Position) names {
 // yuan keyed by party ("total", "bank", …; nil or partial if not
 // available); pos (optional) names the guarantors.
 func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float64, pos *models.Position) (*resultView, error) {
-	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(doc.ElapsedSeconds, 1),
-		Years: horizonText(doc.HorizonYears), Workers: format.Count(doc.Workers, "worker", "workers")}
+	info := doc.Info()
+	v := &resultView{Doc: doc, Balance: fmtYi(doc.Portfolio.Balance.Yuan()), Elapsed: fmtNum(info.ElapsedSeconds, 1),
+		Years: horizonText(doc.HorizonYears), Workers: format.Count(info.Workers, "worker", "workers")}
 	if !cf.cjk {
 		v.FontNote = "No CJK font was found (install fonts-noto-cjk), so the charts carry English labels only; the captions give the Chinese."
 	}

@@ -35,6 +35,7 @@ type simOptions struct {
 	levels    string  // --levels: VaR and ES levels beyond the default three
 	is        float64 // --is: importance sampling toward this level; 0 is off
 	progress  bool    // draw a progress bar on stderr
+	shard     string  // --shard i/K or env/K: compute one shard (cmd/danbao/shard.go)
 }
 
 // addSimFlags registers the shared flags on cmd, with paths as the default

@@ -24,6 +24,7 @@ import (
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/shard"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -68,6 +69,8 @@ defaults_total, loss_y1…, defaults_y1…; money as decimal128(18,2) yuan) as
 an Arrow IPC file, or as an Arrow IPC stream when FILE ends in .arrows, or
 as CSV when it ends in .csv. The file appears complete or not at all.
 
+` + shardHelp + `
+
 --analytic adds the closed-form approximations of the year-1 loss (the
 Vasicek limit, granularity adjustments and CreditRisk+ of danbao analytic;
 docs/analytic.md) beside the simulated year 1, and as "analytic" in --json.
@@ -96,7 +99,8 @@ is written and the exit status is 130.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
 	f.BoolVar(&o.analytic, "analytic", false, "also compute the closed forms of the year-1 loss (danbao analytic) and show them beside the simulation")
-	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV)")
+	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV); with --shard, the shard's folder")
+	addShardFlags(cmd, &o.simOptions, nil)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -122,6 +126,12 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if o.shard != "" {
+		if o.analytic {
+			return fmt.Errorf("--analytic with --shard: the closed forms are not sharded; run danbao analytic beside the merge")
+		}
+		return o.runShard(ctx, stdout, stderr, pf, sc, p, o.out, shard.Spec{Command: shard.CommandRun, LossesOnly: o.lossesOnly})
+	}
 
 	start := time.Now()
 	simulate := sim.Simulate
@@ -138,7 +148,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	doc.ElapsedSeconds = time.Since(start).Seconds()
+	doc.SetRunInfo(sim.RunInfo{Workers: doc.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	var closed *analyticDoc
 	if o.analytic {
 		if closed, err = closedForms(pf, &sc, doc.Levels); err != nil {

@@ -62,7 +62,10 @@ func TestRunJSON(t *testing.T) {
 	// Workers change nothing but the workers field and the time.
 	o.workers = 1
 	doc1, _ := runJSON(t, o)
-	doc1.Workers, doc1.ElapsedSeconds = doc.Workers, doc.ElapsedSeconds
+	if doc1.RunInfo.Workers != 1 || doc.RunInfo.Workers != 2 || doc1.RunInfo.ElapsedSeconds <= 0 {
+		t.Errorf("run_info %+v and %+v, want 1 and 2 workers and a time", doc1.RunInfo, doc.RunInfo)
+	}
+	doc1.SetRunInfo(doc.RunInfo) // run_info (and its deprecated copies) is all that may differ
 	a, _ := json.Marshal(doc)
 	b, _ := json.Marshal(doc1)
 	if !bytes.Equal(a, b) {

@@ -127,7 +127,7 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.SetRunInfo(sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	return o.deliver(ctx, stdout, stderr, res, nil, nil, func() { printSolve(stdout, res) })
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/shard"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -24,6 +25,7 @@ type sweepOptions struct {
 	values     string // comma-separated
 	confidence float64
 	elasticity float64
+	out        string // --out DIR of a --shard
 }
 
 func init() {
@@ -59,7 +61,9 @@ the loss, so every PD is multiplied, in every year, by 1 + e·(0.2 − bank_shar
 common random numbers only keep them close.
 
 --json prints the sweep document (schema "` + sim.SweepSchema + `"): money as
-decimal strings of yuan.`,
+decimal strings of yuan.
+
+` + shardHelp,
 		Example: `  danbao sweep
   danbao sweep --param policy.bank_share --values 0.2,0.3 --scenario wenzhou-2011 --paths 5000
   danbao sweep --param model.r2.industry --values 0.04,0.08,0.12,0.16 --horizon 3 --json > sweep.json
@@ -78,6 +82,7 @@ decimal strings of yuan.`,
 	f.StringVar(&o.values, "values", "0,0.1,0.2,0.3,0.4,0.5", "comma-separated values of --param")
 	f.Float64Var(&o.confidence, "confidence", 0.95, "confidence of the capital top-up reported at each value")
 	f.Float64Var(&o.elasticity, "response-elasticity", 0, "behavioural response e: PDs × (1 + e·(0.2 − bank_share)); 0 is off")
+	addShardFlags(cmd, &o.simOptions, &o.out)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -110,6 +115,13 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 	}
 	opt := sim.SweepOptions{Param: o.param, Values: values, Confidence: o.confidence, ResponseElasticity: o.elasticity,
 		Set: scenarios.SetValid}
+	if o.shard != "" {
+		return o.runShard(ctx, stdout, stderr, pf, sc, p, o.out, shard.Spec{Command: shard.CommandSweep,
+			Sweep: &shard.SweepSpec{Param: o.param, Values: values, Confidence: o.confidence, Elasticity: o.elasticity}})
+	}
+	if o.out != "" {
+		return fmt.Errorf("--out %s is the folder of a --shard; without --shard use --json or --report", o.out)
+	}
 	start := time.Now()
 	var res *sim.SweepResult
 	err = o.track(ctx, stderr, len(values)*o.paths, func(progress func(int)) (err error) {
@@ -120,7 +132,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	return o.deliver(ctx, stdout, stderr, res,
 		func(w io.Writer) error {
 			pos := models.Describe(pf, sc.Policy, sc.Targets)

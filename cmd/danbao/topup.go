@@ -15,6 +15,7 @@ import (
 	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
+	"github.com/wenzhou/danbao/shard"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -28,6 +29,7 @@ type topupOptions struct {
 	// write the scenario with its injections to.
 	joint         bool
 	writeScenario string
+	out           string // --out DIR of a --shard
 }
 
 func init() {
@@ -72,7 +74,9 @@ Search: the least common stand-alone level β whose top-ups reach α jointly
 (bisection), then each injection, largest first, lowered as far as the
 joint share allows. --write-scenario FILE writes the scenario with these
 injections (t = 0, rounded up to the fen) for danbao run --scenario FILE.
-docs/decisions.md has the formulas.`,
+docs/decisions.md has the formulas.
+
+` + shardHelp,
 		Example: `  danbao topup
   danbao topup --scenario wenzhou-2011 --confidence 0.95 --paths 20000
   danbao topup --set targets.leverage_max.threshold=8 --json > topup.json
@@ -90,6 +94,7 @@ docs/decisions.md has the formulas.`,
 	cmd.Flags().StringVar(&o.confidence, "confidence", "0.9,0.95,0.99", "comma-separated confidence levels, each in (0, 1)")
 	cmd.Flags().BoolVar(&o.joint, "joint", false, "add the joint top-up at the one --confidence level (default 0.95)")
 	cmd.Flags().StringVar(&o.writeScenario, "write-scenario", "", "with --joint: write the scenario with the joint injections to `FILE`")
+	addShardFlags(cmd, &o.simOptions, &o.out)
 	rootCmd.AddCommand(cmd)
 }
 
@@ -121,6 +126,16 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if o.shard != "" {
+		if o.writeScenario != "" {
+			return fmt.Errorf("--write-scenario with --shard: a shard makes no top-up; merge the shards and run topup --joint --write-scenario on one machine")
+		}
+		return o.runShard(ctx, stdout, stderr, pf, sc, p, o.out, shard.Spec{Command: shard.CommandTopup,
+			Topup: &shard.TopupSpec{Confidences: levels, Joint: o.joint}})
+	}
+	if o.out != "" {
+		return fmt.Errorf("--out %s is the folder of a --shard; without --shard use --json or --report", o.out)
+	}
 	start := time.Now()
 	var out *sim.Outcome
 	err = o.track(ctx, stderr, o.paths, func(progress func(int)) (err error) {
@@ -145,7 +160,7 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 			}
 		}
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 	return o.deliver(ctx, stdout, stderr, res,
 		func(w io.Writer) error { return web.RenderTopup(w, res) },
 		func(w io.Writer) error { return web.TopupWorkbook(w, res) },
