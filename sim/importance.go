@@ -64,15 +64,25 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 	if !(alpha >= 0.5 && alpha <= MaxLevel) {
 		return nil, fmt.Errorf("%w: importance-sampling level %v not in [0.5, %v]", models.ErrInvalid, alpha, MaxLevel)
 	}
-	r := PhiInv(alpha)
+	z, ok := m.tailMode(m.shiftTerms(), PhiInv(alpha))
+	if !ok {
+		return nil, fmt.Errorf("%w: the expected loss does not depend on the factors (all r2 are 0), nothing to shift", models.ErrInvalid)
+	}
+	return z, nil
+}
+
+// tailMode returns the point z of the sphere |z| = r where μ(z) over terms
+// (see TailShift) is largest, by TailShift's fixed-point iteration, and
+// false when μ does not depend on the factors. TailShift and Reverse share
+// it.
+func (m *Model) tailMode(terms []shiftTerm, r float64) ([]float64, bool) {
 	d := m.innovations()
 	z := make([]float64, d)
 	g := make([]float64, d)
 	u := make([]float64, d)
-	terms := m.shiftTerms()
 	m.condEL(terms, z, g)
 	if !normalize(u, g) {
-		return nil, fmt.Errorf("%w: the expected loss does not depend on the factors (all r2 are 0), nothing to shift", models.ErrInvalid)
+		return nil, false
 	}
 	for range shiftIterations {
 		for k := range z {
@@ -98,7 +108,7 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 	for k := range z {
 		z[k] = r * u[k]
 	}
-	return z, nil
+	return z, true
 }
 
 // innovations returns the number of independent normals a path draws for
@@ -134,7 +144,11 @@ type shiftTerm struct {
 
 // shiftTerms lists the bands of every year with their weight and
 // threshold (see shiftTerm).
-func (m *Model) shiftTerms() []shiftTerm {
+func (m *Model) shiftTerms() []shiftTerm { return m.shiftTermsWhere(nil) }
+
+// shiftTermsWhere is shiftTerms over the members (loan i in year t, 0-based)
+// for which keep is true; nil keeps every member.
+func (m *Model) shiftTermsWhere(keep func(t int, i int32) bool) []shiftTerm {
 	var out []shiftTerm
 	for t := range m.Horizon {
 		y := &m.years[t]
@@ -144,7 +158,7 @@ func (m *Model) shiftTerms() []shiftTerm {
 				var l, lpd float64
 				for k := bd.lo; k < bd.hi; k++ {
 					life := min(y.memberMat[k], start+1) - max(y.memberFrom[k], start)
-					if life <= 0 {
+					if life <= 0 || keep != nil && !keep(t, y.member[k]) {
 						continue
 					}
 					w := float64(y.memberLoss[k]) * min(life, 1)
@@ -170,28 +184,7 @@ func (m *Model) condEL(terms []shiftTerm, z, grad []float64) float64 {
 	H, nI, nC := m.Horizon, f.nInd, f.nCty
 	d := 1 + nI + nC
 	F := make([]float64, H*d) // factor values, stress shift included
-	prev := make([]float64, d)
-	cur := make([]float64, d)
-	for t := range H {
-		a, b := 0.0, 1.0
-		if t > 0 {
-			a, b = f.phi, math.Sqrt(1-f.phi*f.phi)
-		}
-		zt := z[t*d : (t+1)*d]
-		cur[0] = a*prev[0] + b*zt[0]
-		correlate(cur[1:1+nI], prev[1:1+nI], zt[1:1+nI], f.cholInd, a, b)
-		correlate(cur[1+nI:], prev[1+nI:], zt[1+nI:], f.cholCty, a, b)
-		copy(prev, cur)
-		Ft := F[t*d : (t+1)*d]
-		copy(Ft, cur)
-		Ft[0] += f.shiftMacro[t]
-		for k := range nI {
-			Ft[1+k] += f.shiftInd[t*nI+k]
-		}
-		for j := range nC {
-			Ft[1+nI+j] += f.shiftCty[t*nC+j]
-		}
-	}
+	m.factorPath(F, z, true)
 	gF := make([]float64, H*d) // ∂μ/∂F_t, direct
 	var mu float64
 	for _, tm := range terms {
@@ -223,6 +216,41 @@ func (m *Model) condEL(terms []shiftTerm, z, grad []float64) float64 {
 		correlateT(gz[1+nI:], G[1+nI:], f.cholCty, b)
 	}
 	return mu
+}
+
+// factorPath writes into F (H·d values, year by year: macro, industries,
+// counties) the factors the innovations z give through the AR(1) and the
+// Cholesky factors (see condEL), plus the scenario's stress shift when
+// stressed is true.
+func (m *Model) factorPath(F, z []float64, stressed bool) {
+	f := &m.factors
+	H, nI, nC := m.Horizon, f.nInd, f.nCty
+	d := 1 + nI + nC
+	prev := make([]float64, d)
+	cur := make([]float64, d)
+	for t := range H {
+		a, b := 0.0, 1.0
+		if t > 0 {
+			a, b = f.phi, math.Sqrt(1-f.phi*f.phi)
+		}
+		zt := z[t*d : (t+1)*d]
+		cur[0] = a*prev[0] + b*zt[0]
+		correlate(cur[1:1+nI], prev[1:1+nI], zt[1:1+nI], f.cholInd, a, b)
+		correlate(cur[1+nI:], prev[1+nI:], zt[1+nI:], f.cholCty, a, b)
+		copy(prev, cur)
+		Ft := F[t*d : (t+1)*d]
+		copy(Ft, cur)
+		if !stressed {
+			continue
+		}
+		Ft[0] += f.shiftMacro[t]
+		for k := range nI {
+			Ft[1+k] += f.shiftInd[t*nI+k]
+		}
+		for j := range nC {
+			Ft[1+nI+j] += f.shiftCty[t*nC+j]
+		}
+	}
 }
 
 // correlate sets dst = a·prev + b·C·z (C lower triangular n×n row-major;

@@ -199,8 +199,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 // are also tallied together: rows of scope "all" and the joint block
 // (jointTally, docs/decisions.md).
 func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
-	P, G, H := b.Paths, b.G, b.H
-	tg := L.tg
+	P := b.Paths
 	var out []TargetResult
 	short := make([]float64, 0, P)
 	jt := newJointTally(P)
@@ -254,6 +253,18 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 		}
 		out = append(out, tr)
 	}
+	L.eachTarget(b, add)
+	return append(out, jt.rows()...), jt.joint()
+}
+
+// eachTarget calls add for every target of DESIGN.md's table, scope and
+// year with miss(q): the target's margin on path q, > 0 when it fails (in
+// the target's unit: yuan for balance_min and capital_min, the metric's
+// own unit otherwise). targets tallies P(hold) from it; Reverse averages
+// it over the paths given the factors.
+func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int, thr float64, def string, miss func(q int) float64)) {
+	G, H := b.G, b.H
+	tg := L.tg
 	basis := tg.BasisOr()
 	balMetric := MetricSmallAgriLoanBalance
 	if basis == models.BasisGuaranteed {
@@ -356,7 +367,6 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 			})
 		}
 	}
-	return append(out, jt.rows()...), jt.joint()
 }
 
 // levMetric is the metric of a leverage definition; performance leverage
