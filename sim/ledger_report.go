@@ -280,7 +280,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, basis, func(q int) float64 {
 				v := b.Metric(q, G, t, balMetric)
 				if v > tg.BalanceMin.Threshold {
-					return 0
+					return tg.BalanceMin.Threshold - v // < 0: holds by that much
 				}
 				return tg.BalanceMin.Threshold - v + 0.01 // > 0 even when equal: the target is strict
 			})
@@ -314,7 +314,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 					// loan, so a rate within 1e-9 of the threshold counts as on it.
 					v := b.Metric(q, g, t, feeMetric)
 					if v < tg.FeeMax.Threshold-1e-9 {
-						return 0
+						return v - tg.FeeMax.Threshold // < 0: holds by that much
 					}
 					return max(v-tg.FeeMax.Threshold, 1e-9)
 				})
