@@ -72,7 +72,7 @@ type ReverseSegment struct {
 
 // ReversePoint is one evaluated radius of the search.
 type ReversePoint struct {
-	Sigma  Number `json:"sigma"`
+	Sigma    Number `json:"sigma"`
 	Margin   Number `json:"margin"`    // conditional mean margin, > 0: fails
 	MarginSE Number `json:"margin_se"` // its standard error over the paths
 	PFail    Number `json:"p_fail"`    // share of the idiosyncratic paths failing
@@ -257,10 +257,10 @@ func Reverse(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, opt
 
 // reverser evaluates one target's conditional mean margin.
 type reverser struct {
-	m   *Model
-	L   *Ledger
-	p   Params
-	opt ReverseOptions
+	m    *Model
+	L    *Ledger
+	p    Params
+	opt  ReverseOptions
 	def  string         // the target's definition, set by eval
 	thr  float64        // its threshold
 	rows []TargetResult // the run's target rows (id, scope, year), set by eval
