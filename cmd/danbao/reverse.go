@@ -22,7 +22,7 @@ type reverseOptions struct {
 	simOptions
 	target, scope, writeScenario string
 	year                         int
-	maxSigma, tol                float64
+	maxSigma, tol, scale         float64
 }
 
 func init() {
@@ -60,6 +60,7 @@ document (schema "` + sim.ReverseSchema + `"). docs/decisions.md has the method.
 	f.StringVar(&o.scope, "scope", sim.CityScope, "scope of the target: a guarantor id or city")
 	f.IntVar(&o.year, "year", 0, "year of the target (1-based; default the last year)")
 	f.StringVar(&o.writeScenario, "write-scenario", "", "write the scenario with the reverse point's factor values as shocks to `FILE`")
+	f.Float64Var(&o.scale, "scale", 1, "multiply the factor values written by --write-scenario by S (e.g. 0.8: a milder scenario on the same ray)")
 	f.Float64Var(&o.maxSigma, "max-sigma", sim.DefaultReverseMax, "largest |z| searched, in σ (≤ 10)")
 	f.Float64Var(&o.tol, "tol", 1e-3, "width of the final bracket of |z|, in σ")
 	rootCmd.AddCommand(cmd)
@@ -74,6 +75,8 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 		return fmt.Errorf("--report: reverse writes no report; use --json")
 	case o.is != 0:
 		return fmt.Errorf("--is: reverse fixes the factors at each point; importance sampling does not apply")
+	case !(o.scale > 0 && o.scale <= 1.5):
+		return fmt.Errorf("--scale %v: must be in (0, 1.5]", o.scale)
 	}
 	p, err := o.params()
 	if err != nil {
@@ -98,7 +101,7 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 	}
 	res.ElapsedSeconds = time.Since(start).Seconds()
 	if o.writeScenario != "" {
-		if err := writeReverseScenario(ctx, o.writeScenario, sc, res, 1); err != nil {
+		if err := writeReverseScenario(ctx, o.writeScenario, sc, res, o.scale); err != nil {
 			return fmt.Errorf("--write-scenario: %w", err)
 		}
 		fmt.Fprintf(stderr, "Scenario: %s\n", o.writeScenario)
