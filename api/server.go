@@ -256,6 +256,9 @@ func (s *Server) routes() chi.Router {
 		s.mountJobs(r, kindSweep, json, viewer, analyst)
 		s.mountJobs(r, kindTopup, json, viewer, analyst)
 
+		// Reverse stress (api/reverse.go): answered while the client waits.
+		r.With(analyst, json).Post("/reverse", s.handle(s.postReverse))
+
 		// Calibration and backtest (api/calibrate.go): the table is the body.
 		r.With(analyst, s.limitBody(s.cfg.MaxUploadBytes)).Post("/calibrate", s.handle(s.postCalibrate))
 		r.With(analyst, s.limitBody(s.cfg.MaxUploadBytes)).Post("/backtest", s.handle(s.postBacktest))

@@ -106,7 +106,7 @@ type ReverseResult struct {
 	// OriginMargin is the conditional mean margin with every factor at 0.
 	OriginMargin Number           `json:"origin_margin"`
 	Factors      []ReverseFactor  `json:"factors"`
-	Segments     []ReverseSegment `json:"segments"` // the worst hit, by conditional PD
+	Segments     []ReverseSegment `json:"segments"` // the worst hit, by conditional PD (≥ 0.5 % of the year's claim)
 	Evaluations  []ReversePoint   `json:"evaluations"`
 	// ElapsedSeconds is set by the caller (sim reads no clock).
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
@@ -127,8 +127,13 @@ func (r *ReverseResult) Shocks(scale float64) []models.Shock {
 	return out
 }
 
-// reverseSegments is the number of segments ReverseResult lists.
-const reverseSegments = 10
+// reverseSegments is the number of segments ReverseResult lists, among
+// those holding at least reverseSegmentShare of the scope's claim in their
+// year.
+const (
+	reverseSegments     = 10
+	reverseSegmentShare = 0.005
+)
 
 // Reverse finds the most likely factor scenario under which a target
 // fails: the point z* of least norm |z| of the factors' independent
@@ -399,7 +404,8 @@ func (m *Model) reverseFactors(z []float64) []ReverseFactor {
 
 // segments groups the scope's loans of the years the target looks at by
 // (year, industry, county) and returns the reverseSegments groups of
-// highest conditional PD at innovations z.
+// highest conditional PD at innovations z among those with at least
+// reverseSegmentShare of the year's claim.
 func (rv *reverser) segments(z []float64) []ReverseSegment {
 	m := rv.m
 	F := make([]float64, len(z))
@@ -440,10 +446,14 @@ func (rv *reverser) segments(z []float64) []ReverseSegment {
 			a.condPD += w * Phi((thr-sys)/ld.sigma)
 		}
 	}
+	total := map[int]float64{} // Σ claim per year
+	for k, a := range groups {
+		total[k.t] += a.w
+	}
 	out := make([]ReverseSegment, 0, len(groups))
 	for k, a := range groups {
-		if a.w <= 0 {
-			continue
+		if !(a.w >= reverseSegmentShare*total[k.t]) || a.w <= 0 {
+			continue // too small a part of the scope's book to speak of
 		}
 		out = append(out, ReverseSegment{Year: k.t, Industry: k.ind, County: k.cty, Loans: a.n,
 			Claim: Money(a.w / 100), PD: Number(a.pd / a.w), ConditionalPD: Number(a.condPD / a.w)})
