@@ -142,6 +142,8 @@ func New(api http.Handler, opts Options) *Handler {
 	}
 	h.mux.HandleFunc("GET /ui/calibration", h.calibrationPage) // calibration.go
 	post("/ui/calibration", h.calibrationPost)
+	h.mux.HandleFunc("GET /ui/reverse", h.reversePage) // reverse.go
+	post("/ui/reverse", h.reversePost)
 	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
 	})
@@ -416,7 +418,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // pageNames are the page templates; each defines "content" for layout.html.
-var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html", "calibration.html"}
+var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html", "calibration.html", "reverse.html"}
 
 func parsePages() map[string]*template.Template {
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
