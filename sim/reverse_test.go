@@ -138,3 +138,43 @@ func TestReverseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestReverseWorkers: the answer does not depend on the number of workers
+// (common random numbers per path; the margins are summed in path order).
+func TestReverseWorkers(t *testing.T) {
+	pf, sc := reverseBook(t, 2000, 0.01, 0.2, 20500*models.Wan)
+	sc.HorizonYears, sc.Model.Persistence = 2, 0.5
+	sc.Model.R2 = models.R2{Macro: 0.1, Industry: 0.05, County: 0.05}
+	var first *ReverseResult
+	for _, w := range []int{1, 2, 3} {
+		res, err := Reverse(context.Background(), pf, sc, ReverseOptions{Target: TargetCapitalMin, Scope: "GA", Year: 2},
+			Params{Seed: 5, Paths: 40, Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.ElapsedSeconds = 0
+		if first == nil {
+			first = res
+			t.Logf("|z| %.4f, margin %.0f, %d factors", float64(res.Sigma), float64(res.Margin), len(res.Factors))
+			continue
+		}
+		if fmt.Sprint(res) != fmt.Sprint(first) {
+			t.Errorf("workers %d: %+v\nworkers 1: %+v", w, res, first)
+		}
+	}
+	// Two years with persistence 0.5: year 2's factor value is φ·F_1 + √(1−φ²)·z_2.
+	for _, f := range first.Factors {
+		if f.Year == 2 && f.Factor == "macro" {
+			var f1, z2 float64
+			for _, g := range first.Factors {
+				if g.Factor == "macro" && g.Year == 1 {
+					f1 = float64(g.Value)
+				}
+			}
+			z2 = float64(f.Z)
+			if want := 0.5*f1 + math.Sqrt(0.75)*z2; math.Abs(float64(f.Value)-want) > 1e-12 {
+				t.Errorf("macro year 2 = %v, want φ·F_1 + √(1−φ²)·z_2 = %v", f.Value, want)
+			}
+		}
+	}
+}
