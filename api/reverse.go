@@ -69,6 +69,6 @@ func (s *Server) postReverse(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.RunInfo = sim.RunInfo{Workers: set.params.Workers, ElapsedSeconds: time.Since(start).Seconds()}
 	return writeJSON(w, http.StatusOK, res)
 }

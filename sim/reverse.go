@@ -108,8 +108,10 @@ type ReverseResult struct {
 	Factors      []ReverseFactor  `json:"factors"`
 	Segments     []ReverseSegment `json:"segments"` // the worst hit, by conditional PD (≥ 0.5 % of the year's claim)
 	Evaluations  []ReversePoint   `json:"evaluations"`
-	// ElapsedSeconds is set by the caller (sim reads no clock).
-	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	// RunInfo is how the search was done, set by the caller (sim reads
+	// no clock): the only part that differs between two searches of the
+	// same inputs.
+	RunInfo RunInfo `json:"run_info"`
 }
 
 // Shocks returns the reverse point as scenario shocks: one factor shift

@@ -152,7 +152,6 @@ func TestReverseWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.ElapsedSeconds = 0
 		if first == nil {
 			first = res
 			t.Logf("|z| %.4f, margin %.0f, %d factors", float64(res.Sigma), float64(res.Margin), len(res.Factors))

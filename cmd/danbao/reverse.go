@@ -99,7 +99,7 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 		}
 		return err
 	}
-	res.ElapsedSeconds = time.Since(start).Seconds()
+	res.RunInfo = sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()}
 	if o.writeScenario != "" {
 		if err := writeReverseScenario(ctx, o.writeScenario, sc, res, o.scale); err != nil {
 			return fmt.Errorf("--write-scenario: %w", err)
@@ -134,7 +134,7 @@ func writeReverseScenario(ctx context.Context, path string, sc models.Scenario, 
 func printReverse(w io.Writer, r *sim.ReverseResult) {
 	fmt.Fprintf(w, "Reverse stress: %s (%s, year %d, %s, threshold %v), scenario %s\n",
 		r.Target, r.Scope, r.Year, r.Definition, r.Threshold, r.Scenario)
-	fmt.Fprintf(w, "%d idiosyncratic paths per point (seed %d), %d points, %.1f s\n", r.Paths, r.Seed, len(r.Evaluations), r.ElapsedSeconds)
+	fmt.Fprintf(w, "%d idiosyncratic paths per point (seed %d), %d points, %.1f s\n", r.Paths, r.Seed, len(r.Evaluations), r.RunInfo.ElapsedSeconds)
 	fmt.Fprintf(w, "  |z| = %s σ (Φ(−|z|) = %s); margin given the factors %s ± %s (0 at the origin: %s), P(fail | factors) %s\n",
 		num(r.Sigma, 3), num(r.TailProbability, 5), num(r.Margin, 4), num(r.MarginStdErr, 4), num(r.OriginMargin, 4), num(r.PFail, 3))
 	fmt.Fprintf(w, "\nFactor values at the reverse point (σ; |F| ≥ 0.05 shown, --json lists all):\n")
