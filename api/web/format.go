@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/wenzhou/danbao/internal/format"
-	"github.com/wenzhou/danbao/models"
 )
 
 // The formatting itself lives in internal/format, shared with the CLI and
@@ -76,49 +75,21 @@ var partyNames = func() []partyEntry {
 	return out
 }()
 
-// targetNames name the targets of docs/model.md "Targets".
-var targetNames = map[string]name{
-	"balance_min":           {"Small/micro + agri balance ≥ 200亿", "小微三农在保余额"},
-	"leverage_min":          {"Leverage ≥ 5", "放大倍数下限"},
-	"leverage_max":          {"Leverage ≤ cap", "放大倍数上限"},
-	"compensation_rate_max": {"Compensation rate ≤ 5 %", "代偿率上限"},
-	"fee_max":               {"Average fee < 1 %", "平均担保费率"},
-	"capital_min":           {"Capital minimum", "资本金下限"},
-	"bank_share_min":        {"Bank share ≥ 20 %", "银担分险比例"},
-	"concentration_max":     {"Single borrower ≤ 10 % of net assets", "单户集中度"},
-}
-
 // targetOrder is the column order of target tables.
 var targetOrder = []string{"balance_min", "leverage_min", "leverage_max", "compensation_rate_max", "fee_max",
 	"capital_min", "concentration_max", "bank_share_min"}
 
-func targetName(id string) name {
-	if n, ok := targetNames[id]; ok {
-		return n
-	}
-	return name{id, ""}
-}
+// targetName names a target by its id (format.Targets).
+func targetName(id string) name { return webName(format.Lookup(format.Targets, id)) }
 
-// metricNames name the projected metrics of sim.MetricNames.
-var metricNames = map[string]name{
-	"guaranteed_balance":        {"Guaranteed balance", "在保余额"},
-	"net_assets":                {"Net assets", "净资产"},
-	"leverage_performance":      {"Leverage (performance)", "放大倍数（业务）"},
-	"leverage_regulatory":       {"Leverage (regulatory)", "放大倍数（监管）"},
-	"leverage_fiscal":           {"Leverage (fiscal)", "财政资金放大倍数"},
-	"compensation_rate":         {"Compensation rate", "代偿率"},
-	"compensation_rate_balance": {"Compensation / balance", "代偿额/在保余额"},
-	"compensation_paid":         {"Compensation paid", "代偿额"},
-	"recoveries":                {"Recoveries", "追偿回收"},
-	"fee_rate":                  {"Average fee rate", "平均担保费率"},
-	"small_agri_balance":        {"Small/micro + agri balance", "小微三农在保余额"},
-	"released":                  {"Guarantees released", "解保额"},
-	"loan_balance":              {"Loan balance", "在保贷款余额"},
-	"small_agri_loan_balance":   {"Small/micro + agri loan balance", "小微三农在保贷款余额"},
-	"leverage_performance_loan": {"Leverage (performance, loan basis)", "放大倍数（业务，贷款口径）"},
-	"fee_rate_charged":          {"Average fee rate charged", "平均担保费率（收取）"},
-	"reserves":                  {"Reserves", "准备金"},
-}
+// metricName names a projected metric (format.Metrics).
+func metricName(m string) name { return webName(format.Lookup(format.Metrics, m)) }
+
+// dimensionName names a dimension of risk contributions (format.Dimensions).
+func dimensionName(d string) name { return webName(format.Lookup(format.Dimensions, d)) }
+
+// webName is n with the English name first, as the templates take it.
+func webName(n format.Name) name { return name{n.EN, n.ZH} }
 
 // metricKind says how a metric is formatted: money (yuan), a ratio
 // (leverage) or a rate (a fraction shown in %).
@@ -143,24 +114,10 @@ func fmtMetric(metric string, v float64) string {
 	return fmtMoney(v)
 }
 
-// dimensionNames name the dimensions of risk contributions.
-var dimensionNames = map[string]name{
-	"county":    {"County", "区县"},
-	"guarantor": {"Guarantor", "担保机构"},
-	"industry":  {"Industry", "行业"},
-	"product":   {"Product", "产品"},
-	"segment":   {"Segment", "客群"},
-}
-
 var dimensionOrder = []string{"county", "guarantor", "industry", "product", "segment"}
 
-// countyLabel is "乐清市 330382" for a Wenzhou code, else the code.
-func countyLabel(code string) string {
-	if n := models.CountyName(code); n != code {
-		return n + " " + code
-	}
-	return code
-}
+// countyLabel is format.County: "330382 乐清市" for a Wenzhou code, else the code.
+func countyLabel(code string) string { return format.County(code) }
 
 // levelKeys are the document's confidence level keys.
 var levelKeys = []string{"0.95", "0.99", "0.999"}

@@ -28,7 +28,7 @@ func TestFormat(t *testing.T) {
 		{shortName("温州市乐清市融资担保有限公司"), "乐清市"},
 		{shortName("温州市融资担保有限公司"), "温州市"},
 		{shortName("G-1"), "G-1"},
-		{countyLabel("330382"), "乐清市 330382"},
+		{countyLabel("330382"), "330382 乐清市"},
 		{countyLabel("999999"), "999999"},
 	} {
 		if tt.got != tt.want {

@@ -451,7 +451,7 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 			}
 			return k
 		}
-		cv := contribView{Dimension: dimensionNames[dim], Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtIn(es, u), Unit: u}
+		cv := contribView{Dimension: dimensionName(dim), Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtIn(es, u), Unit: u}
 		for _, k := range keys {
 			share := math.NaN()
 			if es != 0 {
@@ -513,7 +513,7 @@ func cityMetrics(doc *sim.Document) []metricRow {
 		"compensation_paid", "recoveries", "fee_rate_charged", "fee_rate", "reserves"}
 	var rows []metricRow
 	for _, m := range order {
-		r := metricRow{Name: metricNames[m]}
+		r := metricRow{Name: metricName(m)}
 		f := func(v float64) string { return fmtMetric(m, v) }
 		if metricKind(m) == "money" {
 			var xs []float64

@@ -289,7 +289,7 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 			for k, v := range by {
 				m[k] = float64(v)
 			}
-			dn := dimensionNames[dim]
+			dn := dimensionName(dim)
 			for _, k := range sortedKeys(m) {
 				label := k
 				switch dim {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 	"github.com/spf13/cobra"
+	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 )
@@ -179,12 +180,8 @@ func fmtCheckValue(unit string, v models.Ratio) string {
 	return fmtMultiple(v)
 }
 
-func countyLabel(code string) string {
-	if name := models.CountyName(code); name != code {
-		return code + " " + name
-	}
-	return code
-}
+// countyLabel is format.County: "330382 乐清市" for a Wenzhou code.
+func countyLabel(code string) string { return format.County(code) }
 
 func shareOf(a, b models.Cents) models.Ratio {
 	if b == 0 {

@@ -97,3 +97,13 @@ func TestLookup(t *testing.T) {
 		t.Errorf("unknown: %q", n.String())
 	}
 }
+
+// A Wenzhou county shows its code then its name, in the CLI and the web
+// alike; an unknown code is shown as it is.
+func TestCounty(t *testing.T) {
+	for code, want := range map[string]string{"330382": "330382 乐清市", "330305": "330305 洞头区", "999999": "999999", "": ""} {
+		if got := County(code); got != want {
+			t.Errorf("County(%q) = %q, want %q", code, got, want)
+		}
+	}
+}
