@@ -137,6 +137,37 @@ func (s Selector) Matches(l *Loan) bool {
 }
 
 // Shock is one stress applied in the listed years (all years when empty).
+// Factor kinds: the systematic factors of the model (docs/model.md "The
+// model"). A factor reference (Shock.Factor, the names of importance
+// sampling's shift) is "macro", "industry/<name>" or "county/<code>".
+const (
+	FactorMacro    = "macro"
+	FactorIndustry = "industry"
+	FactorCounty   = "county"
+)
+
+// ParseFactor splits a factor reference into its kind and name ("" for
+// the macro factor). ok is false for anything else, including a kind
+// without a name ("industry/").
+func ParseFactor(ref string) (kind, name string, ok bool) {
+	if ref == FactorMacro {
+		return FactorMacro, "", true
+	}
+	kind, name, _ = strings.Cut(ref, "/")
+	if (kind == FactorIndustry || kind == FactorCounty) && name != "" {
+		return kind, name, true
+	}
+	return "", "", false
+}
+
+// FactorRef is the reference of a factor: "macro", or kind/name.
+func FactorRef(kind, name string) string {
+	if kind == FactorMacro {
+		return FactorMacro
+	}
+	return kind + "/" + name
+}
+
 // A shock either shifts a factor's mean or scales PDs / adds to LGDs of the
 // selected loans, or both.
 type Shock struct {
@@ -306,8 +337,12 @@ func (s *Scenario) Validate() error {
 	}
 	for i, sh := range s.Shocks {
 		p := fmt.Sprintf("shocks[%d]", i)
-		if sh.Factor != "" && sh.Factor != "macro" && !strings.HasPrefix(sh.Factor, "industry/") && !strings.HasPrefix(sh.Factor, "county/") {
-			bad(p+".factor", "%q must be macro, industry/<name> or county/<code>", sh.Factor)
+		if _, _, ok := ParseFactor(sh.Factor); sh.Factor != "" && !ok {
+			if kind := strings.TrimSuffix(sh.Factor, "/"); (kind == FactorIndustry || kind == FactorCounty) && sh.Factor == kind+"/" {
+				bad(p+".factor", "%q names no %s", sh.Factor, kind)
+			} else {
+				bad(p+".factor", "%q must be macro, industry/<name> or county/<code>", sh.Factor)
+			}
 		}
 		if math.IsNaN(sh.Shift) || math.IsInf(sh.Shift, 0) || math.Abs(sh.Shift) > 10 {
 			bad(p+".shift", "%v is not a shift in [−10, 10] standard deviations", sh.Shift)

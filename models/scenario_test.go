@@ -22,3 +22,35 @@ func TestValidateRaggedCorrelationMatrix(t *testing.T) {
 		t.Fatalf("asymmetric matrix: got %v", err)
 	}
 }
+
+// A factor reference is parsed in one place: the kinds and names the
+// engine shifts, and what Validate rejects.
+func TestParseFactor(t *testing.T) {
+	for _, tt := range []struct {
+		ref, kind, name string
+		ok              bool
+	}{
+		{"macro", "macro", "", true},
+		{"industry/footwear", "industry", "footwear", true},
+		{"county/330382", "county", "330382", true},
+		{"industry/", "", "", false},
+		{"county", "", "", false},
+		{"sector/x", "", "", false},
+		{"", "", "", false},
+	} {
+		kind, name, ok := models.ParseFactor(tt.ref)
+		if kind != tt.kind || name != tt.name || ok != tt.ok {
+			t.Errorf("ParseFactor(%q) = %q, %q, %v; want %q, %q, %v", tt.ref, kind, name, ok, tt.kind, tt.name, tt.ok)
+		}
+		if ok && models.FactorRef(kind, name) != tt.ref {
+			t.Errorf("FactorRef(%q, %q) = %q, want %q", kind, name, models.FactorRef(kind, name), tt.ref)
+		}
+	}
+	sc := models.DefaultScenario()
+	sc.Shocks = []models.Shock{{Factor: "industry/", Shift: -1}, {Factor: "sector/x", Shift: -1}}
+	err := sc.Validate()
+	if err == nil || !strings.Contains(err.Error(), `shocks[0].factor: "industry/" names no industry`) ||
+		!strings.Contains(err.Error(), `shocks[1].factor: "sector/x" must be macro, industry/<name> or county/<code>`) {
+		t.Errorf("Validate: %v", err)
+	}
+}

@@ -338,9 +338,6 @@ func semantic(sc *models.Scenario, file string, seen *places, probs *problems) {
 		if sh.Shift == 0 && sh.PDMultiplier == 0 && sh.LGDAddOn == 0 && sh.R2Multiplier == 0 && sh.InterestRateAddOn == 0 {
 			add(p, "the shock changes nothing: give a shift, pd_multiplier, lgd_add_on, r2_multiplier or interest_rate_add_on")
 		}
-		if sh.Factor == "industry/" || sh.Factor == "county/" {
-			add(p+".factor", fmt.Sprintf("%q names no %s", sh.Factor, strings.TrimSuffix(sh.Factor, "/")))
-		}
 	}
 }
 

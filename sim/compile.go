@@ -161,15 +161,15 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 			if !sh.AppliesIn(t + 1) {
 				continue
 			}
-			switch {
-			case sh.Factor == "macro":
+			switch kind, name, _ := models.ParseFactor(sh.Factor); kind {
+			case models.FactorMacro:
 				f.shiftMacro[t] += sh.Shift
-			case strings.HasPrefix(sh.Factor, "industry/"):
-				if k, ok := indIdx[strings.TrimPrefix(sh.Factor, "industry/")]; ok {
+			case models.FactorIndustry:
+				if k, ok := indIdx[name]; ok {
 					f.shiftInd[t*f.nInd+k] += sh.Shift
 				}
-			case strings.HasPrefix(sh.Factor, "county/"):
-				if j, ok := ctyIdx[strings.TrimPrefix(sh.Factor, "county/")]; ok {
+			case models.FactorCounty:
+				if j, ok := ctyIdx[name]; ok {
 					f.shiftCty[t*f.nCty+j] += sh.Shift
 				}
 			default:

@@ -177,12 +177,12 @@ func (m *Model) shiftNames() []string {
 	var names []string
 	for t := range m.Horizon {
 		y := fmt.Sprintf("y%d/", t+1)
-		names = append(names, y+"macro")
+		names = append(names, y+models.FactorRef(models.FactorMacro, ""))
 		for _, k := range m.Industries {
-			names = append(names, y+"industry/"+k)
+			names = append(names, y+models.FactorRef(models.FactorIndustry, k))
 		}
 		for _, j := range m.Counties {
-			names = append(names, y+"county/"+j)
+			names = append(names, y+models.FactorRef(models.FactorCounty, j))
 		}
 	}
 	return names
