@@ -66,12 +66,7 @@ func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*s
 		r.Sampler = sim.Fast.String()
 	}
 	var sampler sim.Sampler
-	switch r.Sampler {
-	case "fast":
-		sampler = sim.Fast
-	case "dense":
-		sampler = sim.Dense
-	default:
+	if sampler.UnmarshalText([]byte(r.Sampler)) != nil {
 		return nil, &Error{Message: fmt.Sprintf("sampler %q is not fast or dense.", r.Sampler), err: models.ErrInvalid}
 	}
 	if !(r.Paths >= 1 && r.Paths <= s.cfg.MaxPaths) {

@@ -1,6 +1,11 @@
 package sim
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"github.com/wenzhou/danbao/models"
+)
 
 // Sampler chooses how defaults are drawn given the factors. Both draw the
 // same distribution; they consume the random stream differently after the
@@ -31,6 +36,23 @@ func (s Sampler) String() string {
 		return "dense"
 	}
 	return "fast"
+}
+
+// MarshalText writes the sampler's name, "fast" or "dense".
+func (s Sampler) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a sampler's name, "fast" or "dense": the one parser
+// of the --sampler flag and the API's "sampler" field.
+func (s *Sampler) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "fast":
+		*s = Fast
+	case "dense":
+		*s = Dense
+	default:
+		return fmt.Errorf("%w: sampler %q is not fast or dense", models.ErrInvalid, b)
+	}
+	return nil
 }
 
 // Event is one default on a path.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,12 +138,7 @@ func (o *simOptions) params() (sim.Params, error) {
 		return sim.Params{}, fmt.Errorf("--workers %d: must be at least 1", o.workers)
 	}
 	var sampler sim.Sampler
-	switch o.sampler {
-	case "fast", "":
-		sampler = sim.Fast
-	case "dense":
-		sampler = sim.Dense
-	default:
+	if sampler.UnmarshalText([]byte(cmp.Or(o.sampler, "fast"))) != nil {
 		return sim.Params{}, fmt.Errorf("--sampler %q: must be fast or dense", o.sampler)
 	}
 	levels, err := parseLevels(o.levels)
