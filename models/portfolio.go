@@ -212,9 +212,7 @@ func (p *Portfolio) Validate(files Files) error {
 		if !l.StartDate.IsZero() && !l.MaturityDate.IsZero() && l.MaturityDate < l.StartDate {
 			probs.Add(lf, row, "maturity_date", l.MaturityDate.String(), "is before start_date "+l.StartDate.String(), ErrInvalid)
 		}
-		switch l.Segment {
-		case "micro", "small", "agri", "other":
-		default:
+		if !ValidSegment(l.Segment) {
 			probs.Add(lf, row, "segment", l.Segment, "must be micro, small, agri or other", ErrInvalid)
 		}
 	}

@@ -245,9 +245,9 @@ func (l *Loan) guaranteeRatio(pol *Policy) float64 { return pol.GuaranteeRatio(l
 // docs/model.md and this function take each loan's.)
 func (l *Loan) RiskWeight() float64 {
 	switch {
-	case (l.Segment == "micro" || l.Segment == "small") && l.Balance <= 500*Wan:
+	case (l.Segment == SegmentMicro || l.Segment == SegmentSmall) && l.Balance <= 500*Wan:
 		return 0.75
-	case l.Segment == "agri" && l.Balance <= 200*Wan:
+	case l.Segment == SegmentAgri && l.Balance <= 200*Wan:
 		return 0.75
 	}
 	return 1
@@ -329,8 +329,7 @@ func Describe(pf *Portfolio, pol Policy, tg Targets) Position {
 		cityFeeNetW += feeNetW
 		cityCompE += compE
 		cityRelE += relE
-		switch l.Segment {
-		case "micro", "small", "agri":
+		if SmallOrAgri(l.Segment) {
 			pos.SmallMicroAgriGuaranteed += guar
 			pos.SmallMicroAgriBalance += l.Balance
 		}
@@ -486,16 +485,16 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 		if pos.Basis == BasisGuaranteed {
 			v = pos.SmallMicroAgriGuaranteed
 		}
-		money("balance_min", "city", pos.Basis, v, limit, v > limit)
+		money(TargetBalanceMin, "city", pos.Basis, v, limit, v > limit)
 	}
 	if t := tg.LeverageMin; !t.Off {
 		def := cmp.Or(t.Definition, LeveragePerformance)
 		label := LeverageLabel(def, pos.Basis)
 		v := pos.City.Leverage.OfBasis(def, pos.Basis)
-		ratio("leverage_min", "city", label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+		ratio(TargetLeverageMin, "city", label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 		for _, g := range pos.Guarantors {
 			v := g.Leverage.OfBasis(def, pos.Basis)
-			ratio("leverage_min", g.ID, label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+			ratio(TargetLeverageMin, g.ID, label, "multiple", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 		}
 	}
 	if t := tg.LeverageMax; !t.Off {
@@ -506,7 +505,7 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 				th = tg.FocusedThreshold
 			}
 			v := g.Leverage.Of(def)
-			ratio("leverage_max", g.ID, def, "multiple", v, th, v <= th+ratioTolerance)
+			ratio(TargetLeverageMax, g.ID, def, "multiple", v, th, v <= th+ratioTolerance)
 		}
 	}
 	if t := tg.FeeMax; !t.Off {
@@ -519,26 +518,26 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 		}
 		if pos.Guaranteed > 0 {
 			v := fee(pos.AverageFee, pos.AverageFeeBorrowerNet)
-			ratio("fee_max", "city", def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
+			ratio(TargetFeeMax, "city", def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
 		}
 		for _, g := range pos.Guarantors {
 			if g.Guaranteed > 0 {
 				v := fee(g.AverageFee, g.AverageFeeBorrowerNet)
-				ratio("fee_max", g.ID, def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
+				ratio(TargetFeeMax, g.ID, def, "rate", v, t.Threshold, v < t.Threshold-ratioTolerance)
 			}
 		}
 	}
 	if !tg.CapitalMin.Off {
 		for _, g := range pos.Guarantors {
 			if g.CapitalMin > 0 {
-				money("capital_min", g.ID, "registered_capital", g.RegisteredCapital, g.CapitalMin, g.RegisteredCapital >= g.CapitalMin)
-				money("capital_min", g.ID, "net_assets", g.NetAssets, g.CapitalMin, g.NetAssets >= g.CapitalMin)
+				money(TargetCapitalMin, g.ID, "registered_capital", g.RegisteredCapital, g.CapitalMin, g.RegisteredCapital >= g.CapitalMin)
+				money(TargetCapitalMin, g.ID, "net_assets", g.NetAssets, g.CapitalMin, g.NetAssets >= g.CapitalMin)
 			}
 		}
 	}
 	if t := tg.ConcentrationMax; !t.Off {
 		for _, g := range pos.Guarantors {
-			c := Check{ID: "concentration_max", Scope: g.ID, Definition: ConcentrationBorrower, Unit: "rate",
+			c := Check{ID: TargetConcentrationMax, Scope: g.ID, Definition: ConcentrationBorrower, Unit: "rate",
 				Value: ratioOf(g.LargestBorrowerGuaranteed, g.NetAssets), Threshold: Ratio(t.Threshold),
 				Amount: &g.LargestBorrowerGuaranteed, Limit: &g.ConcentrationLimit,
 				Holds: g.LargestBorrowerGuaranteed <= g.ConcentrationLimit}
@@ -550,18 +549,18 @@ func checks(pos *Position, pol Policy, tg Targets) []Check {
 			if g.LargestGroup == "" {
 				continue
 			}
-			out = append(out, Check{ID: "concentration_max", Scope: g.ID, Definition: ConcentrationGroup, Unit: "rate",
+			out = append(out, Check{ID: TargetConcentrationMax, Scope: g.ID, Definition: ConcentrationGroup, Unit: "rate",
 				Value: ratioOf(g.LargestGroupGuaranteed, g.NetAssets), Threshold: Ratio(t.Threshold),
 				Amount: &g.LargestGroupGuaranteed, Limit: &g.GroupConcentrationLimit,
 				Holds: g.LargestGroupGuaranteed <= g.GroupConcentrationLimit})
 		}
 	}
 	if t := tg.BankShareMin; !t.Off {
-		ratio("bank_share_min", "policy", BankSharePolicy, "rate", pol.BankShare, t.Threshold, pol.BankShare >= t.Threshold-ratioTolerance)
+		ratio(TargetBankShareMin, "policy", BankSharePolicy, "rate", pol.BankShare, t.Threshold, pol.BankShare >= t.Threshold-ratioTolerance)
 		for _, g := range pos.Guarantors {
 			if g.Loans > 0 {
 				v := float64(g.MinBankShare)
-				ratio("bank_share_min", g.ID, BankShareLoans, "rate", v, t.Threshold, v >= t.Threshold-ratioTolerance)
+				ratio(TargetBankShareMin, g.ID, BankShareLoans, "rate", v, t.Threshold, v >= t.Threshold-ratioTolerance)
 			}
 		}
 	}

@@ -148,17 +148,17 @@ func (t *Targets) check(ps *Problems) {
 			ps.Invalid("targets."+path+".threshold", "%v must be positive", v)
 		}
 	}
-	pos("balance_min", t.BalanceMin.Threshold)
-	pos("leverage_min", t.LeverageMin.Threshold)
-	pos("leverage_max", t.LeverageMax.Threshold)
-	pos("compensation_rate_max", t.CompensationRateMax.Threshold)
-	pos("fee_max", t.FeeMax.Threshold)
-	pos("concentration_max", t.ConcentrationMax.Threshold)
+	pos(TargetBalanceMin, t.BalanceMin.Threshold)
+	pos(TargetLeverageMin, t.LeverageMin.Threshold)
+	pos(TargetLeverageMax, t.LeverageMax.Threshold)
+	pos(TargetCompRateMax, t.CompensationRateMax.Threshold)
+	pos(TargetFeeMax, t.FeeMax.Threshold)
+	pos(TargetConcentrationMax, t.ConcentrationMax.Threshold)
 	pos("concentration_group_max", t.ConcentrationGroupMax.Threshold)
 	for _, l := range []struct {
 		path string
 		d    string
-	}{{"leverage_min", t.LeverageMin.Definition}, {"leverage_max", t.LeverageMax.Definition}} {
+	}{{TargetLeverageMin, t.LeverageMin.Definition}, {TargetLeverageMax, t.LeverageMax.Definition}} {
 		switch l.d {
 		case "", LeverageRegulatory, LeveragePerformance, LeverageFiscal:
 		default:

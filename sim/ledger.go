@@ -258,7 +258,7 @@ func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		ll.gb = int64(math.Round(float64(l.Balance) * ratio))
 		ll.bal = int64(l.Balance)
 		ll.rw = int64(math.Round(float64(ll.gb) * l.RiskWeight()))
-		ll.smallAg = l.Segment == "micro" || l.Segment == "small" || l.Segment == "agri"
+		ll.smallAg = models.SmallOrAgri(l.Segment)
 		if i < len(pf.Loans) { // today's book; new business is new borrowers
 			borrowers[[2]string{l.GuarantorID, l.BorrowerID}] += ll.gb
 			if l.GroupID != "" {

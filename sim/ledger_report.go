@@ -88,16 +88,16 @@ func QuantilesOf(x []float64) Quantiles {
 // CityScope is the scope name of city-wide figures.
 const CityScope = "city"
 
-// Target ids (docs/model.md "Targets").
+// Target ids (docs/model.md "Targets"), named in models.
 const (
-	TargetBalanceMin       = "balance_min"
-	TargetLeverageMin      = "leverage_min"
-	TargetLeverageMax      = "leverage_max"
-	TargetCompRateMax      = "compensation_rate_max"
-	TargetFeeMax           = "fee_max"
-	TargetCapitalMin       = "capital_min"
-	TargetBankShareMin     = "bank_share_min"
-	TargetConcentrationMax = "concentration_max"
+	TargetBalanceMin       = models.TargetBalanceMin
+	TargetLeverageMin      = models.TargetLeverageMin
+	TargetLeverageMax      = models.TargetLeverageMax
+	TargetCompRateMax      = models.TargetCompRateMax
+	TargetFeeMax           = models.TargetFeeMax
+	TargetCapitalMin       = models.TargetCapitalMin
+	TargetBankShareMin     = models.TargetBankShareMin
+	TargetConcentrationMax = models.TargetConcentrationMax
 )
 
 // ContributionLevel is the level of the expected-shortfall contributions.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/wenzhou/danbao/models"
 	"math"
 	"strconv"
 
@@ -76,8 +77,8 @@ var partyNames = func() []partyEntry {
 }()
 
 // targetOrder is the column order of target tables.
-var targetOrder = []string{"balance_min", "leverage_min", "leverage_max", "compensation_rate_max", "fee_max",
-	"capital_min", "concentration_max", "bank_share_min"}
+var targetOrder = []string{models.TargetBalanceMin, models.TargetLeverageMin, models.TargetLeverageMax, models.TargetCompRateMax,
+	models.TargetFeeMax, models.TargetCapitalMin, models.TargetConcentrationMax, models.TargetBankShareMin}
 
 // targetName names a target by its id (format.Targets).
 func targetName(id string) name { return webName(format.Lookup(format.Targets, id)) }

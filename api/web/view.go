@@ -310,9 +310,9 @@ func heatOf(t sim.TargetResult) heatCell {
 // fmtThreshold formats a target threshold or shortfall in the target's unit.
 func fmtThreshold(id string, v float64) string {
 	switch id {
-	case "balance_min", "capital_min":
+	case models.TargetBalanceMin, models.TargetCapitalMin:
 		return fmtMoney(v)
-	case "leverage_min", "leverage_max":
+	case models.TargetLeverageMin, models.TargetLeverageMax:
 		return fmtNum(v, 2)
 	}
 	return fmtPct(v, 2)
@@ -659,7 +659,7 @@ func newPositionView(cf *chartFonts, pos *models.Position) (*positionView, error
 	seen := map[string]bool{}
 	caps := 0
 	for _, c := range pos.Targets {
-		if c.ID != "leverage_min" && c.ID != "leverage_max" {
+		if c.ID != models.TargetLeverageMin && c.ID != models.TargetLeverageMax {
 			continue
 		}
 		th := fmtNum(float64(c.Threshold), 0)

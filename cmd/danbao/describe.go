@@ -159,8 +159,8 @@ func printPosition(w io.Writer, source string, p *models.Position) {
 
 // targetRelation is how each target compares value with threshold.
 var targetRelation = map[string]string{
-	"balance_min": ">", "leverage_min": "≥", "leverage_max": "≤", "fee_max": "<",
-	"capital_min": "≥", "concentration_max": "≤", "bank_share_min": "≥",
+	models.TargetBalanceMin: ">", models.TargetLeverageMin: "≥", models.TargetLeverageMax: "≤", models.TargetFeeMax: "<",
+	models.TargetCapitalMin: "≥", models.TargetConcentrationMax: "≤", models.TargetBankShareMin: "≥",
 }
 
 func fmtCheckValue(unit string, v models.Ratio) string {

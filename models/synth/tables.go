@@ -39,10 +39,10 @@ const (
 
 // Segments of docs/data.md.
 const (
-	SegmentMicro = "micro"
-	SegmentSmall = "small"
-	SegmentAgri  = "agri"
-	SegmentOther = "other"
+	SegmentMicro = models.SegmentMicro
+	SegmentSmall = models.SegmentSmall
+	SegmentAgri  = models.SegmentAgri
+	SegmentOther = models.SegmentOther
 )
 
 // countySpec is one county-level unit's share of the business and its
