@@ -66,13 +66,21 @@ const (
 )
 
 // GuaranteeRatio returns the part of loan l the guarantor covers under p:
-// 1 − BankShare when BankShareApplies is "all" or the loan has no
-// guarantee_ratio of its own (NaN), else the loan's own ratio.
+// 1 − BankShare when the loan follows the bank share (FollowsBankShare),
+// else the loan's own ratio.
 func (p *Policy) GuaranteeRatio(l *Loan) float64 {
-	if p.BankShareApplies == BankShareAll || math.IsNaN(l.GuaranteeRatio) {
+	if p.FollowsBankShare(l) {
 		return 1 - p.BankShare
 	}
 	return l.GuaranteeRatio
+}
+
+// FollowsBankShare reports whether loan l's guarantee ratio is 1 −
+// BankShare (and so moves with it): when BankShareApplies is "all", or
+// when the loan has no guarantee_ratio of its own (NaN). This is the
+// guarantee-ratio rule, written once.
+func (p *Policy) FollowsBankShare(l *Loan) bool {
+	return p.BankShareApplies == BankShareAll || math.IsNaN(l.GuaranteeRatio)
 }
 
 // Reguarantee is the provincial re-guarantor's part (再担保).

@@ -358,7 +358,7 @@ func bookMoves(pf *models.Portfolio, pol *models.Policy) (string, Number) {
 	for i := range pf.Loans {
 		b := float64(pf.Loans[i].Balance)
 		total += b
-		if applies == models.BankShareAll || math.IsNaN(pf.Loans[i].GuaranteeRatio) {
+		if pol.FollowsBankShare(&pf.Loans[i]) {
 			moves += b
 		}
 	}
