@@ -257,7 +257,7 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 	return append(out, jt.rows()...), jt.joint()
 }
 
-// eachTarget calls add for every target of DESIGN.md's table, scope and
+// eachTarget calls add for every target of docs/model.md's table, scope and
 // year with miss(q): the target's margin on path q, > 0 when it fails (in
 // the target's unit: yuan for balance_min and capital_min, the metric's
 // own unit otherwise). targets tallies P(hold) from it; Reverse averages

@@ -388,16 +388,14 @@ func (m *Model) reverseFactors(z []float64) []ReverseFactor {
 	out := make([]ReverseFactor, 0, len(z))
 	for t := range m.Horizon {
 		for k := range d {
-			f := ReverseFactor{Year: t + 1, Kind: "macro", Factor: "macro", Value: Number(F[t*d+k]), Z: Number(z[t*d+k])}
+			f := ReverseFactor{Year: t + 1, Kind: models.FactorMacro, Value: Number(F[t*d+k]), Z: Number(z[t*d+k])}
 			switch {
 			case k >= 1 && k <= nI:
-				f.Kind, f.Code = "industry", m.Industries[k-1]
+				f.Kind, f.Code = models.FactorIndustry, m.Industries[k-1]
 			case k > nI:
-				f.Kind, f.Code = "county", m.Counties[k-1-nI]
+				f.Kind, f.Code = models.FactorCounty, m.Counties[k-1-nI]
 			}
-			if f.Code != "" {
-				f.Factor = f.Kind + "/" + f.Code
-			}
+			f.Factor = models.FactorRef(f.Kind, f.Code)
 			out = append(out, f)
 		}
 	}
