@@ -89,6 +89,9 @@ type Portfolio struct {
 	AsOf       Date // snapshot date; zero means unknown
 	Loans      []Loan
 	Guarantors []Guarantor
+	// Links are the guarantees between borrowers (links.arrow); nil or
+	// empty when the snapshot has none.
+	Links []Link
 }
 
 // GuarantorIndex maps guarantor_id to its index in p.Guarantors.
@@ -101,10 +104,10 @@ func (p *Portfolio) GuarantorIndex() map[string]int {
 }
 
 // Files names the two tables in problems reported by Validate.
-type Files struct{ Loans, Guarantors string }
+type Files struct{ Loans, Guarantors, Links string }
 
 // DefaultFiles are the snapshot's own file names.
-var DefaultFiles = Files{Loans: "loans.arrow", Guarantors: "guarantors.arrow"}
+var DefaultFiles = Files{Loans: "loans.arrow", Guarantors: "guarantors.arrow", Links: "links.arrow"}
 
 // Validate checks every loan and guarantor and returns the problems found
 // (as a *ProblemsError: the first MaxProblems, and the count of the rest),
@@ -216,6 +219,11 @@ func (p *Portfolio) Validate(files Files) error {
 			probs.Add(lf, row, "segment", l.Segment, "must be micro, small, agri or other", ErrInvalid)
 		}
 	}
+	lkf := files.Links
+	if lkf == "" {
+		lkf = DefaultFiles.Links
+	}
+	p.validateLinks(lkf, &probs)
 	return probs.Err()
 }
 

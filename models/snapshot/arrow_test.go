@@ -101,7 +101,7 @@ func TestDecodeUnalignedChunks(t *testing.T) {
 	d := newDecoder(LoansFile)
 	got := &models.Portfolio{AsOf: pf.AsOf, Guarantors: want.Guarantors}
 	got.Loans = decodeTable(d, loanColumns, tbl, models.NewLoan, nil)
-	if err := finish(got, d, newDecoder(GuarantorsFile)); err != nil {
+	if err := finish(got, d, newDecoder(GuarantorsFile), nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, diff := range diffPortfolios(want, got) {

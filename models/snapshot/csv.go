@@ -32,8 +32,13 @@ func (o Options) WriteCSV(dir string, pf *models.Portfolio) error {
 		}); err != nil {
 			return err
 		}
-		return writeFile(filepath.Join(tmp, GuarantorsCSV), func(w io.Writer) error {
+		if err := writeFile(filepath.Join(tmp, GuarantorsCSV), func(w io.Writer) error {
 			return writeCSV(w, guarantorColumns, pf.Guarantors)
+		}); err != nil {
+			return err
+		}
+		return writeLinks(tmp, LinksCSV, pf, func(path string) error {
+			return writeFile(path, func(w io.Writer) error { return writeCSV(w, linkColumns, pf.Links) })
 		})
 	})
 }

@@ -288,10 +288,16 @@ func mapColumns[T any](d *decoder, cols []column[T], header []string, headerRow 
 // Validate's, less Validate's complaints about cells or columns the
 // decoders already reported. Validate's rows are renumbered as in the
 // files. The two decoders must have different file names.
-func finish(pf *models.Portfolio, ld, gd *decoder) error {
-	verr := pf.Validate(models.Files{Loans: ld.file, Guarantors: gd.file})
+func finish(pf *models.Portfolio, ld, gd, kd *decoder) error {
+	files := models.Files{Loans: ld.file, Guarantors: gd.file, Links: LinksFile}
+	decoders := []*decoder{ld, gd}
+	if kd != nil { // the links table's decoder, when there is one
+		files.Links = kd.file
+		decoders = append(decoders, kd)
+	}
+	verr := pf.Validate(files)
 	var probs models.ProblemList
-	for _, d := range []*decoder{ld, gd} {
+	for _, d := range decoders {
 		for _, p := range d.probs.Problems {
 			probs.Add(p.File, p.Row, p.Field, p.Value, p.Reason, p.Err)
 		}
@@ -303,6 +309,8 @@ func finish(pf *models.Portfolio, ld, gd *decoder) error {
 			d := ld
 			if p.File == gd.file {
 				d = gd
+			} else if kd != nil && p.File == kd.file {
+				d = kd
 			}
 			if p.Row >= 2 && p.Row-2 < len(d.rowNums) {
 				p.Row = int(d.rowNums[p.Row-2])

@@ -77,12 +77,26 @@ func Import(loansPath, guarantorsPath string, opts ImportOptions) (pf *models.Po
 
 // ImportFrom is Import on open inputs, e.g. uploaded files.
 func ImportFrom(loans, guarantors Input, opts ImportOptions) (pf *models.Portfolio, warnings []string, err error) {
+	return importFrom(loans, guarantors, nil, opts)
+}
+
+// importFrom is ImportFrom with an optional links table (nil: none).
+func importFrom(loans, guarantors Input, links *Input, opts ImportOptions) (pf *models.Portfolio, warnings []string, err error) {
 	ln, gn := filepath.Base(loans.Name), filepath.Base(guarantors.Name)
 	if ln == gn { // one workbook with two sheets, say
 		ln, gn = ln+"[loans]", gn+"[guarantors]"
 	}
 	ld, gd := newLimitedDecoder(ln, opts.Limits), newLimitedDecoder(gn, opts.Limits)
 	ld.lenient, gd.lenient = opts.LenientMoney, opts.LenientMoney
+	var kd *decoder
+	if links != nil {
+		kn := filepath.Base(links.Name)
+		if kn == ln || kn == gn || kn+"[loans]" == ln {
+			kn += "[links]"
+		}
+		kd = newLimitedDecoder(kn, opts.Limits)
+		kd.lenient = opts.LenientMoney
+	}
 	mem := opts.Mem
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -91,6 +105,10 @@ func ImportFrom(loans, guarantors Input, opts ImportOptions) (pf *models.Portfol
 	var lAsOf, gAsOf models.Date
 	pf.Loans = importTable(ld, loans, loanColumns, models.NewLoan, "loans", mem, &warnings, &lAsOf)
 	pf.Guarantors = importTable(gd, guarantors, guarantorColumns, models.NewGuarantor, "guarantors", mem, &warnings, &gAsOf)
+	if kd != nil {
+		var kAsOf models.Date
+		pf.Links = importTable(kd, *links, linkColumns, models.NewLink, "links", mem, &warnings, &kAsOf)
+	}
 	switch {
 	case !opts.AsOf.IsZero():
 		pf.AsOf = opts.AsOf
@@ -99,7 +117,7 @@ func ImportFrom(loans, guarantors Input, opts ImportOptions) (pf *models.Portfol
 	default:
 		pf.AsOf = gAsOf
 	}
-	if err := finish(pf, ld, gd); err != nil {
+	if err := finish(pf, ld, gd, kd); err != nil {
 		return nil, warnings, err
 	}
 	return pf, warnings, nil

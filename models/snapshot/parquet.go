@@ -39,8 +39,13 @@ func (o Options) WriteParquet(dir string, pf *models.Portfolio) error {
 		}); err != nil {
 			return err
 		}
-		return writeFile(filepath.Join(tmp, GuarantorsParquet), func(w io.Writer) error {
+		if err := writeFile(filepath.Join(tmp, GuarantorsParquet), func(w io.Writer) error {
 			return writeParquet(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf)
+		}); err != nil {
+			return err
+		}
+		return writeLinks(tmp, LinksParquet, pf, func(path string) error {
+			return writeFile(path, func(w io.Writer) error { return writeParquet(w, mem, linkColumns, pf.Links, pf.AsOf) })
 		})
 	})
 }

@@ -43,7 +43,16 @@ func (o Options) Read(dir string) (*models.Portfolio, error) {
 		return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 	}
 	defer gunmap()
-	return o.readSnapshot(bytes.NewReader(lb), bytes.NewReader(gb))
+	var kr ReadAtSeeker
+	kb, kunmap, err := mapFile(filepath.Join(dir, LinksFile))
+	switch {
+	case err == nil:
+		defer kunmap()
+		kr = bytes.NewReader(kb)
+	case !notExist(err):
+		return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+	}
+	return o.readSnapshot(bytes.NewReader(lb), bytes.NewReader(gb), kr)
 }
 
 // ReadFS reads the Arrow snapshot in folder dir of fsys, e.g. an embed.FS.
@@ -78,11 +87,19 @@ func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
 		return nil, err
 	}
 	defer gclose()
-	return o.readSnapshot(lr, gr)
+	var kr ReadAtSeeker
+	if r, kclose, err := open(LinksFile); err == nil {
+		defer kclose()
+		kr = r
+	} else if !notExist(err) {
+		return nil, err
+	}
+	return o.readSnapshot(lr, gr, kr)
 }
 
-// readSnapshot decodes and validates the two Arrow IPC files of a snapshot.
-func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
+// readSnapshot decodes and validates the Arrow IPC files of a snapshot;
+// kr, the links file, is nil when the snapshot has none.
+func (o Options) readSnapshot(lr, gr, kr ReadAtSeeker) (*models.Portfolio, error) {
 	ld, gd := newLimitedDecoder(LoansFile, o.Limits), newLimitedDecoder(GuarantorsFile, o.Limits)
 	pf := &models.Portfolio{}
 	mem := o.mem()
@@ -96,7 +113,12 @@ func (o Options) readSnapshot(lr, gr ReadAtSeeker) (*models.Portfolio, error) {
 			gd.add(0, "", g.String(), fmt.Sprintf("schema metadata %s differs from %s's %q", MetaAsOf, LoansFile, pf.AsOf.String()), models.ErrConflict)
 		}
 	})
-	if err := finish(pf, ld, gd); err != nil {
+	var kd *decoder
+	if kr != nil {
+		kd = newLimitedDecoder(LinksFile, o.Limits)
+		readLinks(kd, kr, mem, pf)
+	}
+	if err := finish(pf, ld, gd, kd); err != nil {
 		return nil, err
 	}
 	return pf, nil

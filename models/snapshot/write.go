@@ -58,8 +58,13 @@ func (o Options) Write(dir string, pf *models.Portfolio) error {
 		}); err != nil {
 			return err
 		}
-		return writeFile(filepath.Join(tmp, GuarantorsFile), func(w io.Writer) error {
+		if err := writeFile(filepath.Join(tmp, GuarantorsFile), func(w io.Writer) error {
 			return writeIPC(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf)
+		}); err != nil {
+			return err
+		}
+		return writeLinks(tmp, LinksFile, pf, func(path string) error {
+			return writeFile(path, func(w io.Writer) error { return writeIPC(w, mem, linkColumns, pf.Links, pf.AsOf) })
 		})
 	})
 }
