@@ -14,17 +14,20 @@ import (
 
 func init() {
 	var (
-		loans, guarantors, out, asOf string
+		loans, guarantors, links, out, asOf string
 		lenient, force               bool
 		maxMemMiB                    int64
 	)
 	cmd := &cobra.Command{
-		Use:   "import --loans FILE --guarantors FILE --out DIR [--lenient-money] [--as-of YYYY-MM-DD]",
+		Use:   "import --loans FILE --guarantors FILE [--links FILE] --out DIR [--lenient-money] [--as-of YYYY-MM-DD]",
 		Short: "Import loans and guarantors from CSV, XLSX or Parquet into an Arrow snapshot",
 		Long: `import reads the loans and guarantors tables (each .csv, .tsv, .xlsx,
 .parquet or .arrow, chosen by extension; an XLSX workbook is read from its
 sheet named loans or guarantors, else its first sheet), validates them, and
 writes the Arrow snapshot DIR/loans.arrow, DIR/guarantors.arrow.
+With --links, the guarantees between borrowers (互保/联保: columns
+from_borrower, to_borrower, amount and optional capacity; docs/chains.md)
+are read the same way and written as DIR/links.arrow.
 
 Columns are those of docs/data.md, matched by name in any case. Required
 loan columns: loan_id, guarantor_id, county, industry, balance, pd, lgd.
@@ -58,12 +61,13 @@ counted, not kept.`,
 				}
 				opts.AsOf = d
 			}
-			return runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), loans, guarantors, out, force, opts)
+			return runImport(cmd.OutOrStdout(), cmd.ErrOrStderr(), loans, guarantors, links, out, force, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&loans, "loans", "", "loans table: .csv, .tsv, .xlsx, .parquet or .arrow (required)")
 	f.StringVar(&guarantors, "guarantors", "", "guarantors table, in any of the same formats (required)")
+	f.StringVar(&links, "links", "", "optional links table between borrowers (from_borrower, to_borrower, amount[, capacity]), any of the same formats")
 	f.StringVar(&out, "out", "", "snapshot folder to create (required)")
 	f.BoolVar(&lenient, "lenient-money", false, `accept thousands separators and 万/亿 suffixes in money ("1,234.50", "12.5万")`)
 	f.StringVar(&asOf, "as-of", "", "snapshot date YYYY-MM-DD (default: the date a Parquet/Arrow input carries, else unknown)")
@@ -77,14 +81,23 @@ counted, not kept.`,
 
 // runImport imports, validates and writes the snapshot; it writes nothing
 // when the input has any problem.
-func runImport(stdout, stderr io.Writer, loans, guarantors, out string, force bool, opts snapshot.ImportOptions) error {
+func runImport(stdout, stderr io.Writer, loans, guarantors, links, out string, force bool, opts snapshot.ImportOptions) error {
 	if !force {
 		// Fail before a long import, not after it (Write checks again).
 		if ents, err := os.ReadDir(out); err == nil && len(ents) > 0 {
 			return fmt.Errorf("%w: --out %s exists and is not empty (pass --force to replace it)", models.ErrConflict, out)
 		}
 	}
-	pf, warnings, err := snapshot.Import(loans, guarantors, opts)
+	var (
+		pf       *models.Portfolio
+		warnings []string
+		err      error
+	)
+	if links != "" {
+		pf, warnings, err = snapshot.ImportLinksFile(loans, guarantors, links, opts)
+	} else {
+		pf, warnings, err = snapshot.Import(loans, guarantors, opts)
+	}
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
@@ -104,6 +117,9 @@ func runImport(stdout, stderr io.Writer, loans, guarantors, out string, force bo
 	}
 	fmt.Fprintf(stdout, "imported %d loans and %d guarantors as of %s to %s: total balance %s yuan\n",
 		len(pf.Loans), len(pf.Guarantors), asOf, out, totalBalance(pf).StringFixed(2))
+	if len(pf.Links) > 0 {
+		fmt.Fprintf(stdout, "imported %d links between borrowers\n", len(pf.Links))
+	}
 	return nil
 }
 

@@ -21,7 +21,7 @@ const portfolios = "../../testdata/portfolios"
 // between runs in one process.
 func importArgs(loans, guarantors, out string, extra ...string) []string {
 	args := []string{"import", "--loans", loans, "--guarantors", guarantors, "--out", out,
-		"--lenient-money=false", "--as-of", "", "--force=false"}
+		"--lenient-money=false", "--as-of", "", "--force=false", "--links", ""}
 	return append(args, extra...)
 }
 
