@@ -15,8 +15,8 @@ import (
 func init() {
 	var (
 		loans, guarantors, links, out, asOf string
-		lenient, force               bool
-		maxMemMiB                    int64
+		lenient, force                      bool
+		maxMemMiB                           int64
 	)
 	cmd := &cobra.Command{
 		Use:   "import --loans FILE --guarantors FILE [--links FILE] --out DIR [--lenient-money] [--as-of YYYY-MM-DD]",
