@@ -40,6 +40,7 @@ type Model struct {
 	factors  factorModel
 	copulaT  bool
 	nu       float64
+	chains   *chains // the links between borrowers; nil when none (contagion.go)
 }
 
 // loading is the factor loadings of a cell of loans:
@@ -260,6 +261,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	for t := range H {
 		m.years[t] = m.planYear(t)
 	}
+	m.chains = compileChains(m, pf.Links, pf)
 	return m, nil
 }
 

@@ -72,6 +72,7 @@ type worker struct {
 	pathLoss  []int64   // [t] this path's loss per year, fen
 	pathDef   []int32   // [t] this path's defaults per year
 	stretches []stretch // the current cell's bands on its hazard axis (fast sampler)
+	chain     *chainScratch // contagion state; nil without links (contagion.go)
 }
 
 // stretch is a band of the current cell on the cell's hazard axis: it
@@ -91,7 +92,12 @@ func (m *Model) newWorker() *worker {
 			nb = max(nb, int(cp.bandHi-cp.bandLo))
 		}
 	}
+	var ch *chainScratch
+	if m.chains != nil {
+		ch = m.chains.newScratch(m.Horizon)
+	}
 	return &worker{
+		chain:     ch,
 		stretches: make([]stretch, nb),
 		s:         NewStream(),
 		f:         m.factors.newState(),
@@ -135,6 +141,10 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 			w.pathLoss[t] = m.denseYear(w, t, scale)
 		} else {
 			w.pathLoss[t] = m.fastYear(w, t, scale)
+		}
+		if w.chain != nil {
+			w.chain.path = p
+			w.pathLoss[t] += m.contagion(w, t, before)
 		}
 		w.pathDef[t] = int32(len(w.events) - before)
 	}

@@ -66,6 +66,15 @@ type Result struct {
 	Loss []int64
 	// Defaults[p*Horizon + t] is path p's number of defaults in year t.
 	Defaults []int32
+	// ContagionLoss and ContagionDefaults [p*Horizon + t] are the parts of
+	// Loss and Defaults that guarantee chains added (contagion.go): Loss −
+	// ContagionLoss is the direct loss, equal to the run without links.
+	// Nil when the portfolio has no links.
+	ContagionLoss     []int64
+	ContagionDefaults []int32
+	// Cascades are the MaxCascades largest cascades of the run by loss
+	// (nil without links).
+	Cascades []Cascade
 	// PartyLoss[p*NParties + k] is party k's ultimate loss on path p over
 	// the horizon, in fen (PartyNames[k]); nil when the run had no policy
 	// ledger (SimulateLosses).
@@ -133,12 +142,19 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		res.Weight = make([]float64, p.Paths)
 		res.isNames = m.shiftNames()
 	}
+	if m.chains != nil {
+		res.ContagionLoss, res.ContagionDefaults = make([]int64, p.Paths*H), make([]int32, p.Paths*H)
+	}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
+	kept := make([][]Cascade, min(p.Workers, nblocks))
 	for wk := range min(p.Workers, nblocks) {
 		wg.Go(func() {
 			w := m.newWorker()
+			if w.chain != nil {
+				defer func() { kept[wk] = w.chain.cascades }()
+			}
 			w.f.isShift = res.ISShift
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
@@ -150,6 +166,10 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
 					copy(res.Loss[path*H:], w.pathLoss)
 					copy(res.Defaults[path*H:], w.pathDef)
+					if w.chain != nil {
+						copy(res.ContagionLoss[path*H:], w.chain.contLoss)
+						copy(res.ContagionDefaults[path*H:], w.chain.contDef)
+					}
 					if res.Weight != nil {
 						res.Weight[path] = defensiveWeight(w.f.logW)
 					}
@@ -167,6 +187,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
+	}
+	if m.chains != nil {
+		res.Cascades = largestCascades(kept)
 	}
 	return res, nil
 }
