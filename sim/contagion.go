@@ -140,17 +140,17 @@ func prefix(count []int32) []int32 {
 // chainScratch is a worker's contagion state; its slices are cleared
 // through the touched lists, so a year costs what its calls cost.
 type chainScratch struct {
-	called    []int64 // [firm] calls this year, fen
-	down      []bool  // [firm] toppled this year
-	used      []int64 // [link] called this year, fen
-	firmsHit  []int32 // firms with called > 0 or down (repeats allowed)
-	linksHit  []int32 // links with used > 0
-	roots     []int32 // this year's direct events with guarantors, by time
-	queue     []call
-	contLoss  []int64 // [t] contagion loss, fen
-	contDef   []int32 // [t] contagion defaults
-	cascades  []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
-	path      uint64    // the path being drawn
+	called   []int64 // [firm] calls this year, fen
+	down     []bool  // [firm] toppled this year
+	used     []int64 // [link] called this year, fen
+	firmsHit []int32 // firms with called > 0 or down (repeats allowed)
+	linksHit []int32 // links with used > 0
+	roots    []int32 // this year's direct events with guarantors, by time
+	queue    []call
+	contLoss []int64   // [t] contagion loss, fen
+	contDef  []int32   // [t] contagion defaults
+	cascades []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
+	path     uint64    // the path being drawn
 }
 
 // call is a defaulted firm whose debt calls its guarantors.

@@ -66,12 +66,12 @@ type Event struct {
 type worker struct {
 	s         *Stream
 	f         *factorState
-	sys       []float64 // systematic part per cell, this year
-	dead      []bool    // [loan] defaulted on this path
-	events    []Event   // this path's defaults, in order
-	pathLoss  []int64   // [t] this path's loss per year, fen
-	pathDef   []int32   // [t] this path's defaults per year
-	stretches []stretch // the current cell's bands on its hazard axis (fast sampler)
+	sys       []float64     // systematic part per cell, this year
+	dead      []bool        // [loan] defaulted on this path
+	events    []Event       // this path's defaults, in order
+	pathLoss  []int64       // [t] this path's loss per year, fen
+	pathDef   []int32       // [t] this path's defaults per year
+	stretches []stretch     // the current cell's bands on its hazard axis (fast sampler)
 	chain     *chainScratch // contagion state; nil without links (contagion.go)
 }
 
