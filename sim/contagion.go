@@ -199,8 +199,19 @@ func byLargest(a, b Cascade) int {
 	return cmp.Compare(a.Root, b.Root)
 }
 
-// keep adds cs to the worker's largest cascades if it is among them.
+// keep adds cs to the worker's largest cascades if it is among them; one
+// cascade per root borrower (its largest), so the list shows different
+// chains.
 func (s *chainScratch) keep(cs Cascade) {
+	for j := range s.cascades {
+		if s.cascades[j].Root == cs.Root {
+			if byLargest(s.cascades[j], cs) <= 0 {
+				return
+			}
+			s.cascades = slices.Delete(s.cascades, j, j+1)
+			break
+		}
+	}
 	k, _ := slices.BinarySearchFunc(s.cascades, cs, byLargest)
 	if k >= MaxCascades {
 		return
@@ -212,14 +223,20 @@ func (s *chainScratch) keep(cs Cascade) {
 }
 
 // largestCascades merges the workers' kept cascades into the run's
-// MaxCascades largest.
+// MaxCascades largest, one per root borrower.
 func largestCascades(lists [][]Cascade) []Cascade {
 	var all []Cascade
 	for _, l := range lists {
 		all = append(all, l...)
 	}
 	slices.SortFunc(all, byLargest)
-	return all[:min(len(all), MaxCascades)]
+	var out []Cascade
+	for _, cs := range all {
+		if len(out) < MaxCascades && !slices.ContainsFunc(out, func(o Cascade) bool { return o.Root == cs.Root }) {
+			out = append(out, cs)
+		}
+	}
+	return out
 }
 
 // contagion adds year t's contagion defaults to w.events (after the direct

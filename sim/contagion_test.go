@@ -202,7 +202,11 @@ func TestContagionRun(t *testing.T) {
 		// Every direct default of a ring topples its guarantor, which
 		// topples the next, around the ring (four more in year 1 when
 		// none of the ring defaulted before): contagion is most of the loss.
-		if cont == 0 || len(r1.Cascades) != MaxCascades || r1.Cascades[0].Firms != 4 {
+		roots := map[string]bool{}
+		for _, cs := range r1.Cascades {
+			roots[cs.Root] = true
+		}
+		if cont == 0 || len(r1.Cascades) != MaxCascades || len(roots) != MaxCascades || r1.Cascades[0].Firms != 4 {
 			t.Errorf("%v: contagion loss %d, cascades %+v", sampler, cont, r1.Cascades)
 		}
 	}

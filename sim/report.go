@@ -65,6 +65,10 @@ type Document struct {
 	// Joint holds the probabilities that targets hold together for every
 	// guarantor (docs/decisions.md); with the policy ledger.
 	Joint *JointResult `json:"joint,omitempty"`
+	// Contagion splits losses and defaults into direct and contagion and
+	// lists the largest cascades; only when the portfolio has links
+	// (docs/chains.md).
+	Contagion *ContagionResult `json:"contagion,omitempty"`
 
 	// RunInfo is how the run was done (workers, wall time, shards): the only
 	// part of the document that differs between runs of the same inputs.
@@ -299,6 +303,7 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 		}
 		d.Years[t] = YearStats{Year: t + 1, Loss: map[string]LossStats{PartyTotal: l}, Defaults: c}
 	}
+	d.Contagion = contagionDoc(pf, r)
 	return d
 }
 

@@ -195,6 +195,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	printCompensation(stdout, doc, pf.Guarantors)
 	printTargetMatrix(stdout, doc)
 	printOutlays(stdout, doc)
+	printContagion(stdout, doc)
 	if o.out != "" {
 		fmt.Fprintf(stdout, "\nPer-path results: %s (%s)\n", o.out, format)
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	Seed uint64
 	// AsOf is the snapshot date; zero means DefaultAsOf.
 	AsOf models.Date
+	// Chains adds guarantee chains between the borrowers (Portfolio.Links;
+	// chains.go). The loans and guarantors are those without chains.
+	Chains bool
 }
 
 // Business-mix shares (estimates) not tied to a segment table.
@@ -83,6 +86,11 @@ func Generate(opts Options) (*models.Portfolio, error) {
 	pf.Guarantors = balanceSheets(pf.Loans)
 	if err := pf.Validate(models.DefaultFiles); err != nil {
 		return nil, fmt.Errorf("synth: generated portfolio is invalid (a bug): %w", err)
+	}
+	if opts.Chains {
+		if err := withChains(pf, opts.Seed); err != nil {
+			return nil, err
+		}
 	}
 	return pf, nil
 }
