@@ -26,7 +26,7 @@ func NewLink() Link { return Link{Capacity: -1} }
 // balances in the snapshot), when the links table gives none. An estimate:
 // docs/chains.md gives the reasoning (equity of a Wenzhou SME against its
 // bank debt).
-const DefaultCapacityMultiple = 0.5
+const DefaultCapacityMultiple = 1.0
 
 // validateLinks checks p.Links against the loans' borrowers; rows are
 // numbered as in a file with a header (Links[0] is row 2).

@@ -18,9 +18,10 @@ import (
 // taken in time order (ties by loan). A default of debt D (the claim EAD_t
 // of the loans that defaulted) calls each firm h that guarantees the
 // defaulter for c = min(amount − called so far on that link this year, D).
-// A firm whose calls this year exceed its capacity,
+// A firm whose calls this year exceed its capacity this year,
 //
-//	Σ c > capacity_h   (default DefaultCapacityMultiple × h's own balance),
+//	Σ c > capacity_h × exp(S − R²/2)   (see capacityIn; capacity_h by
+//	default DefaultCapacityMultiple × h's own balance),
 //
 // defaults at the time of the call: each of its loans alive then and not
 // yet defaulted defaults (a contagion default), and their debt calls h's
@@ -39,7 +40,7 @@ type chains struct {
 	inLo      []int32 // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
 	inFrom    []int32 // [link] the guarantor firm
 	inAmount  []int64 // [link] amount, fen
-	capacity  []int64 // [firm] calls it can pay within a year, fen
+	capacity  []int64 // [firm] calls it can pay within a year in an average year, fen
 	firms     []string
 }
 
@@ -137,10 +138,27 @@ func prefix(count []int32) []int32 {
 	return count
 }
 
+// capacityIn is firm h's capacity in year t of the path w is drawing: its
+// capacity moves with the systematic part S of its cell's latent variable
+// (its first loan's cell),
+//
+//	capacity_t = capacity × exp(S − R²/2),   S ~ N(0, R²) without shocks,
+//
+// a lognormal multiplier of mean 1: firms of a cluster in a bad year (S
+// low, when their own defaults are many) can pay less of their calls.
+func (m *Model) capacityIn(w *worker, t int, h int32) int64 {
+	c := m.chains
+	i := c.firmLoans[c.loansLo[h]]
+	ld := &m.loadings[m.loanCell[t*m.n+int(i)]]
+	r2 := 1 - ld.sigma*ld.sigma
+	return int64(math.Round(float64(c.capacity[h]) * math.Exp(w.sys[m.loanCell[t*m.n+int(i)]]-r2/2)))
+}
+
 // chainScratch is a worker's contagion state; its slices are cleared
 // through the touched lists, so a year costs what its calls cost.
 type chainScratch struct {
 	called   []int64 // [firm] calls this year, fen
+	capT     []int64 // [firm] its capacity this year (set at its first call), fen
 	down     []bool  // [firm] toppled this year
 	used     []int64 // [link] called this year, fen
 	firmsHit []int32 // firms with called > 0 or down (repeats allowed)
@@ -173,7 +191,7 @@ type Cascade struct {
 
 func (c *chains) newScratch(H int) *chainScratch {
 	F := len(c.firms)
-	return &chainScratch{called: make([]int64, F), down: make([]bool, F), used: make([]int64, len(c.inFrom)),
+	return &chainScratch{called: make([]int64, F), capT: make([]int64, F), down: make([]bool, F), used: make([]int64, len(c.inFrom)),
 		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades)}
 }
 
@@ -288,10 +306,11 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				}
 				if s.called[h] == 0 {
 					s.firmsHit = append(s.firmsHit, h)
+					s.capT[h] = m.capacityIn(w, t, h)
 				}
 				s.used[l] += amt
 				s.called[h] += amt
-				if s.called[h] <= c.capacity[h] {
+				if s.called[h] <= s.capT[h] {
 					continue
 				}
 				// h topples at u: its loans alive then default.

@@ -14,12 +14,15 @@ import (
 // four firms, one cycle (B and C guarantee each other, 互保).
 //
 //	firm  loans                                  capacity
-//	A     LA 1,000,000 lgd 0.5                   500,000 (0.5 × own balance)
-//	B     LB   600,000 lgd 0.5                   300,000 (0.5 × 600,000)
+//	A     LA 1,000,000 lgd 0.5                   1,000,000 (1 × own balance)
+//	B     LB   600,000 lgd 0.5                     600,000 (1 × 600,000)
 //	C     LC1  300,000 lgd 1.0, LC2 100,000 lgd 0.5   150,000 (given on its link)
-//	D     LD 2,000,000 lgd 0.5                 1,000,000 (0.5 × 2,000,000)
+//	D     LD 2,000,000 lgd 0.5                   2,000,000 (1 × 2,000,000)
 //
 //	links  B→A 800,000;  C→B 250,000 (capacity 150,000);  B→C 500,000;  D→C 900,000
+//
+// (DefaultCapacityMultiple = 1; no factor loadings, so every capacity
+// multiplier exp(S − R²/2) is 1.)
 func chainOfFour(t *testing.T) (*models.Portfolio, *models.Scenario) {
 	t.Helper()
 	nan := math.NaN()
@@ -55,17 +58,20 @@ func chainOfFour(t *testing.T) (*models.Portfolio, *models.Scenario) {
 	sc.Policy.Reguarantee.StopRate, sc.Policy.NationalFund.StopRate = 0, 0
 	sc.Policy.CountyFund.DefaultBudget = -1
 	sc.Policy.CountyFund.Budget = nil
+	// No factor loadings: the capacity multiplier exp(S − R²/2) is 1 (the
+	// worker's systematic parts are 0 before a path is drawn).
+	sc.Model.R2, sc.Model.R2BySegment = models.R2{}, nil
 	return pf, &sc
 }
 
 // TestContagionHandWorked: LA defaults directly at 0.5 (claim 1,000,000).
 //
-//   - B is called for min(800,000, 1,000,000) = 800,000 > 300,000: B
+//   - B is called for min(800,000, 1,000,000) = 800,000 > 600,000: B
 //     topples at 0.5; LB defaults (claim 600,000).
 //   - B's default calls C for min(250,000, 600,000) = 250,000 > 150,000: C
 //     topples at 0.5; LC1 and LC2 default (claim 400,000).
 //   - C's default calls B (the cycle): B is down, no call. It calls D for
-//     min(900,000, 400,000) = 400,000 ≤ 1,000,000: D pays and stands.
+//     min(900,000, 400,000) = 400,000 ≤ 2,000,000: D pays and stands.
 //
 // Losses: direct LA 500,000; contagion LB 300,000 + LC1 300,000 + LC2
 // 50,000 = 650,000; total 1,150,000.
@@ -136,13 +142,14 @@ func TestContagionHandWorked(t *testing.T) {
 }
 
 // ringed returns homogeneous(n, pd) with the borrowers in rings of size k
-// (L_j guarantees L_{j+1} within its ring, for 1 yuan: a call of 1 yuan
-// exceeds the default capacity of 0.5 yuan, so every call topples).
+// (L_j guarantees L_{j+1} within its ring, for 1 yuan, its capacity 0.5
+// yuan: a call of 1 yuan topples unless the multiplier exp(S − R²/2) is
+// at least 2, S ~ N(0, 0.2) here: P ≈ 4 %).
 func ringed(n, k int, pd float64) *models.Portfolio {
 	pf := homogeneous(n, pd)
 	for r := 0; r+k <= n; r += k {
 		for j := range k {
-			pf.Links = append(pf.Links, models.Link{From: pf.Loans[r+j].LoanID, To: pf.Loans[r+(j+1)%k].LoanID, Amount: models.Yuan, Capacity: -1})
+			pf.Links = append(pf.Links, models.Link{From: pf.Loans[r+j].LoanID, To: pf.Loans[r+(j+1)%k].LoanID, Amount: models.Yuan, Capacity: 50})
 		}
 	}
 	return pf
