@@ -37,11 +37,29 @@ type chains struct {
 	firmOf    []int32 // [loan] its firm, or −1 when the borrower is in no link
 	loansLo   []int32 // firm f's loans are firmLoans[loansLo[f]:loansLo[f+1]]
 	firmLoans []int32
-	inLo      []int32 // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
-	inFrom    []int32 // [link] the guarantor firm
-	inAmount  []int64 // [link] amount, fen
-	capacity  []int64 // [firm] calls it can pay within a year in an average year, fen
+	inLo      []int32  // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
+	in        []inLink // [link], by the firm guaranteed
+	capacity  []int64  // [firm] calls it can pay within a year in an average year, fen
 	firms     []string
+	// Per firm loan k (firmLoans[k]), packed for the topple loop: when it
+	// lives, and its claim and loss in year t at [t*len(firmLoans) + k].
+	fl              []firmLoan
+	flClaim, flLoss []int64
+	firmCell        []int32   // [t*F + f] the cell of f's first loan in year t
+	halfR2          []float64 // [cell] R²/2 of the cell
+}
+
+// inLink is a link into a firm: its guarantor and the amount, fen.
+type inLink struct {
+	from   int32
+	amount int64
+}
+
+// firmLoan is a loan of a firm in a link, as the topple loop reads it.
+type firmLoan struct {
+	i         int32
+	start     int32 // year it is written in
+	from, mat float64
 }
 
 // compileChains compiles pf.Links for m; nil when there are none, so that a
@@ -103,19 +121,40 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 			next[f]++
 		}
 	}
+	H := m.Horizon
+	L := len(c.firmLoans)
+	c.fl = make([]firmLoan, L)
+	c.flClaim, c.flLoss = make([]int64, H*L), make([]int64, H*L)
+	for k, i := range c.firmLoans {
+		c.fl[k] = firmLoan{i: i, start: int32(m.start[i]), from: m.from[i], mat: m.maturity[i]}
+		for t := range H {
+			c.flClaim[t*L+k], c.flLoss[t*L+k] = m.claim[t*m.n+int(i)], m.loss[t*m.n+int(i)]
+		}
+	}
+	c.firmCell = make([]int32, H*F)
+	for f := range F {
+		if c.loansLo[f+1] > c.loansLo[f] {
+			i := int(c.firmLoans[c.loansLo[f]])
+			for t := range H {
+				c.firmCell[t*F+f] = m.loanCell[t*m.n+i]
+			}
+		}
+	}
+	c.halfR2 = make([]float64, len(m.loadings))
+	for k, ld := range m.loadings {
+		c.halfR2[k] = (1 - ld.sigma*ld.sigma) / 2
+	}
 	// Links by the firm they guarantee, in file order.
 	count = make([]int32, F+1)
 	for i := range links {
 		count[idx[links[i].To]+1]++
 	}
 	c.inLo = prefix(count)
-	c.inFrom = make([]int32, len(links))
-	c.inAmount = make([]int64, len(links))
+	c.in = make([]inLink, len(links))
 	next = slices.Clone(c.inLo[:F])
 	for i := range links {
 		to := idx[links[i].To]
-		c.inFrom[next[to]] = idx[links[i].From]
-		c.inAmount[next[to]] = int64(links[i].Amount)
+		c.in[next[to]] = inLink{from: idx[links[i].From], amount: int64(links[i].Amount)}
 		next[to]++
 	}
 	return c
@@ -147,28 +186,47 @@ func prefix(count []int32) []int32 {
 // a lognormal multiplier of mean 1: firms of a cluster in a bad year (S
 // low, when their own defaults are many) can pay less of their calls.
 func (m *Model) capacityIn(w *worker, t int, h int32) int64 {
-	c := m.chains
-	i := c.firmLoans[c.loansLo[h]]
-	ld := &m.loadings[m.loanCell[t*m.n+int(i)]]
-	r2 := 1 - ld.sigma*ld.sigma
-	return int64(math.Round(float64(c.capacity[h]) * math.Exp(w.sys[m.loanCell[t*m.n+int(i)]]-r2/2)))
+	c, s := m.chains, w.chain
+	cell := c.firmCell[t*len(c.firms)+int(h)]
+	if s.cellStamp[cell] != s.stamp {
+		s.cellStamp[cell] = s.stamp
+		s.cellMult[cell] = math.Exp(w.sys[cell] - c.halfR2[cell])
+	}
+	return int64(math.Round(float64(c.capacity[h]) * s.cellMult[cell]))
 }
 
 // chainScratch is a worker's contagion state; its slices are cleared
 // through the touched lists, so a year costs what its calls cost.
 type chainScratch struct {
-	called   []int64 // [firm] calls this year, fen
-	capT     []int64 // [firm] its capacity this year (set at its first call), fen
-	down     []bool  // [firm] toppled this year
-	used     []int64 // [link] called this year, fen
-	firmsHit []int32 // firms with called > 0 or down (repeats allowed)
-	linksHit []int32 // links with used > 0
-	roots    []int32 // this year's direct events with guarantors, by time
-	queue    []call
-	contLoss []int64   // [t] contagion loss, fen
-	contDef  []int32   // [t] contagion defaults
-	cascades []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
-	path     uint64    // the path being drawn
+	firm     []firmState // [firm] this year's calls, capacity and state
+	used     []int64     // [link] called this year, fen
+	firmsHit []int32     // firms with called > 0 or down (repeats allowed)
+	linksHit []int32     // links with used > 0
+	roots    []rootKey   // this year's direct events with guarantors, by time
+	// cellMult[c] is exp(S_c − R²_c/2) of this path-year, valid when
+	// cellStamp[c] == stamp (one stamp per path-year).
+	cellMult  []float64
+	cellStamp []uint64
+	stamp     uint64
+	queue     []call
+	contLoss  []int64   // [t] contagion loss, fen
+	contDef   []int32   // [t] contagion defaults
+	cascades  []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
+	path      uint64    // the path being drawn
+}
+
+// firmState is a firm's contagion state in the current path-year (one
+// record, so a call reads one cache line).
+type firmState struct {
+	called int64 // calls this year, fen
+	capT   int64 // capacity this year (set at its first call), fen
+	down   bool  // toppled, or in direct default, this year
+}
+
+// rootKey is a direct default that calls guarantors, in sort order.
+type rootKey struct {
+	time float64
+	loan int32
 }
 
 // call is a defaulted firm whose debt calls its guarantors.
@@ -184,6 +242,7 @@ type Cascade struct {
 	Year     int     // 0-based
 	Time     float64 // within the year
 	Root     string  // the borrower whose direct default set it off
+	root     int32   // its firm
 	Firms    int     // firms toppled
 	Defaults int     // their loans' defaults
 	Loss     int64   // their loans' ultimate loss, fen
@@ -191,8 +250,9 @@ type Cascade struct {
 
 func (c *chains) newScratch(H int) *chainScratch {
 	F := len(c.firms)
-	return &chainScratch{called: make([]int64, F), capT: make([]int64, F), down: make([]bool, F), used: make([]int64, len(c.inFrom)),
-		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades)}
+	return &chainScratch{firm: make([]firmState, F), used: make([]int64, len(c.in)),
+		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades),
+		cellMult: make([]float64, len(c.halfR2)), cellStamp: make([]uint64, len(c.halfR2))}
 }
 
 // MaxCascades is how many of the largest cascades a run keeps.
@@ -214,15 +274,18 @@ func byLargest(a, b Cascade) int {
 	if x := cmp.Compare(a.Time, b.Time); x != 0 {
 		return x
 	}
-	return cmp.Compare(a.Root, b.Root)
+	return cmp.Compare(a.root, b.root)
 }
 
 // keep adds cs to the worker's largest cascades if it is among them; one
 // cascade per root borrower (its largest), so the list shows different
 // chains.
 func (s *chainScratch) keep(cs Cascade) {
+	if len(s.cascades) == MaxCascades && cs.Loss < s.cascades[MaxCascades-1].Loss {
+		return // smaller than every kept one
+	}
 	for j := range s.cascades {
-		if s.cascades[j].Root == cs.Root {
+		if s.cascades[j].root == cs.root {
 			if byLargest(s.cascades[j], cs) <= 0 {
 				return
 			}
@@ -242,7 +305,7 @@ func (s *chainScratch) keep(cs Cascade) {
 
 // largestCascades merges the workers' kept cascades into the run's
 // MaxCascades largest, one per root borrower.
-func largestCascades(lists [][]Cascade) []Cascade {
+func (c *chains) largestCascades(lists [][]Cascade) []Cascade {
 	var all []Cascade
 	for _, l := range lists {
 		all = append(all, l...)
@@ -250,7 +313,8 @@ func largestCascades(lists [][]Cascade) []Cascade {
 	slices.SortFunc(all, byLargest)
 	var out []Cascade
 	for _, cs := range all {
-		if len(out) < MaxCascades && !slices.ContainsFunc(out, func(o Cascade) bool { return o.Root == cs.Root }) {
+		if len(out) < MaxCascades && !slices.ContainsFunc(out, func(o Cascade) bool { return o.root == cs.root }) {
+			cs.Root = c.firms[cs.root]
 			out = append(out, cs)
 		}
 	}
@@ -264,68 +328,72 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	c, s := m.chains, w.chain
 	s.contLoss[t], s.contDef[t] = 0, 0
 	s.roots = s.roots[:0]
-	for k := before; k < len(w.events); k++ {
-		if f := c.firmOf[w.events[k].Loan]; f >= 0 && c.inLo[f+1] > c.inLo[f] {
-			s.roots = append(s.roots, int32(k))
+	for _, e := range w.events[before:] {
+		if f := c.firmOf[e.Loan]; f >= 0 && c.inLo[f+1] > c.inLo[f] {
+			s.roots = append(s.roots, rootKey{e.Time, e.Loan})
 		}
 	}
 	if len(s.roots) == 0 {
 		return 0
 	}
+	s.stamp++
 	direct := len(w.events)
-	ev := w.events
-	slices.SortFunc(s.roots, func(a, b int32) int {
-		if x := cmp.Compare(ev[a].Time, ev[b].Time); x != 0 {
+	slices.SortFunc(s.roots, func(a, b rootKey) int {
+		if x := cmp.Compare(a.time, b.time); x != 0 {
 			return x
 		}
-		return cmp.Compare(ev[a].Loan, ev[b].Loan)
+		return cmp.Compare(a.loan, b.loan)
 	})
-	n, start := m.n, float64(t)
-	for _, k := range s.roots {
-		root := w.events[k]
-		u := root.Time
-		if f := c.firmOf[root.Loan]; !s.down[f] {
-			s.down[f] = true // in default: calls on it topple nothing more this year
+	n, start, L := m.n, float64(t), len(c.fl)
+	fl, flClaim, flLoss := c.fl, c.flClaim[t*L:(t+1)*L], c.flLoss[t*L:(t+1)*L]
+	for _, root := range s.roots {
+		u := root.time
+		f := c.firmOf[root.loan]
+		if !s.firm[f].down {
+			s.firm[f].down = true // in default: calls on it topple nothing more this year
 			s.firmsHit = append(s.firmsHit, f)
 		}
-		s.queue = append(s.queue[:0], call{firm: c.firmOf[root.Loan], debt: m.claim[t*n+int(root.Loan)]})
-		cs := Cascade{Path: s.path, Year: t, Time: u, Root: c.firms[c.firmOf[root.Loan]]}
+		s.queue = append(s.queue[:0], call{firm: f, debt: m.claim[t*n+int(root.loan)]})
+		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
 		for q := 0; q < len(s.queue); q++ {
 			d := s.queue[q]
 			for l := c.inLo[d.firm]; l < c.inLo[d.firm+1]; l++ {
-				h := c.inFrom[l]
-				if s.down[h] {
+				lk := &c.in[l]
+				h := lk.from
+				fs := &s.firm[h]
+				if fs.down {
 					continue
 				}
-				amt := min(c.inAmount[l]-s.used[l], d.debt)
+				amt := min(lk.amount-s.used[l], d.debt)
 				if amt <= 0 {
 					continue
 				}
 				if s.used[l] == 0 {
 					s.linksHit = append(s.linksHit, l)
 				}
-				if s.called[h] == 0 {
+				if fs.called == 0 {
 					s.firmsHit = append(s.firmsHit, h)
-					s.capT[h] = m.capacityIn(w, t, h)
+					fs.capT = m.capacityIn(w, t, h)
 				}
 				s.used[l] += amt
-				s.called[h] += amt
-				if s.called[h] <= s.capT[h] {
+				fs.called += amt
+				if fs.called <= fs.capT {
 					continue
 				}
 				// h topples at u: its loans alive then default.
-				s.down[h] = true
+				fs.down = true
 				cs.Firms++
 				var debt int64
-				for _, i := range c.firmLoans[c.loansLo[h]:c.loansLo[h+1]] {
-					if w.dead[i] || int(m.start[i]) > t || m.from[i] > start+u || m.maturity[i] < start+u {
+				for k := c.loansLo[h]; k < c.loansLo[h+1]; k++ {
+					r := &fl[k]
+					if w.dead[r.i] || int(r.start) > t || r.from > start+u || r.mat < start+u {
 						continue
 					}
-					w.dead[i] = true
-					w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
-					debt += m.claim[t*n+int(i)]
-					loss += m.loss[t*n+int(i)]
-					cs.Loss += m.loss[t*n+int(i)]
+					w.dead[r.i] = true
+					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u})
+					debt += flClaim[k]
+					loss += flLoss[k]
+					cs.Loss += flLoss[k]
 					cs.Defaults++
 				}
 				if debt > 0 {
@@ -340,7 +408,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.contLoss[t] = loss
 	s.contDef[t] = int32(len(w.events) - direct)
 	for _, h := range s.firmsHit {
-		s.called[h], s.down[h] = 0, false
+		s.firm[h] = firmState{}
 	}
 	for _, l := range s.linksHit {
 		s.used[l] = 0

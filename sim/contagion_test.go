@@ -101,9 +101,10 @@ func TestContagionHandWorked(t *testing.T) {
 	if w.chain.contDef[0] != 3 || w.chain.contLoss[0] != 65_000_000 {
 		t.Errorf("contagion defaults %d loss %d, want 3 and 65,000,000", w.chain.contDef[0], w.chain.contLoss[0])
 	}
-	wantCascade := Cascade{Path: 0, Year: 0, Time: 0.5, Root: "A", Firms: 2, Defaults: 3, Loss: 65_000_000}
-	if len(w.chain.cascades) != 1 || w.chain.cascades[0] != wantCascade {
-		t.Errorf("cascades = %+v, want [%+v]", w.chain.cascades, wantCascade)
+	// root 1: A is the second firm the links name (B→A comes first).
+	wantCascade := Cascade{Path: 0, Year: 0, Time: 0.5, Root: "A", root: 1, Firms: 2, Defaults: 3, Loss: 65_000_000}
+	if got := m.chains.largestCascades([][]Cascade{w.chain.cascades}); len(got) != 1 || got[0] != wantCascade {
+		t.Errorf("cascades = %+v, want [%+v]", got, wantCascade)
 	}
 
 	L, err := NewLedger(m, pf, sc)

@@ -189,7 +189,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
 	}
 	if m.chains != nil {
-		res.Cascades = largestCascades(kept)
+		res.Cascades = m.chains.largestCascades(kept)
 	}
 	return res, nil
 }
