@@ -107,6 +107,7 @@ const (
 	fieldLoans      = "loans"
 	fieldGuarantors = "guarantors"
 	fieldWorkbook   = "workbook" // one XLSX with sheets "loans" and "guarantors"
+	fieldLinks      = "links"    // optional: guarantees between borrowers (docs/chains.md)
 	maxFieldBytes   = 4 << 10
 )
 
@@ -176,7 +177,7 @@ func (s *Server) uploadPortfolio(w http.ResponseWriter, r *http.Request) error {
 				return badRequest("Field %s is longer than %d bytes.", name, maxFieldBytes)
 			}
 			fields[name] = strings.TrimSpace(string(b))
-		case fieldLoans, fieldGuarantors, fieldWorkbook:
+		case fieldLoans, fieldGuarantors, fieldWorkbook, fieldLinks:
 			if _, dup := files[name]; dup {
 				return badRequest("File %s is given twice.", name)
 			}
@@ -187,7 +188,7 @@ func (s *Server) uploadPortfolio(w http.ResponseWriter, r *http.Request) error {
 			files[name] = f
 		default:
 			return &Error{Message: fmt.Sprintf("Unknown form field %q.", name), err: errBadRequest,
-				Fixes: []string{"Send files loans and guarantors, or workbook; fields id, name, as_of, lenient_money."}}
+				Fixes: []string{"Send files loans and guarantors, or workbook, and optionally links; fields id, name, as_of, lenient_money."}}
 		}
 		part.Close()
 	}
@@ -244,13 +245,21 @@ func (s *Server) uploadPortfolio(w http.ResponseWriter, r *http.Request) error {
 	if wok {
 		est = uploadEstimate(wb.size)
 	}
+	var links *uploadedFile
+	if kf, ok := files[fieldLinks]; ok {
+		links = &kf
+		est = uploadEstimate(lf.size + gf.size + kf.size)
+		if wok {
+			est = uploadEstimate(wb.size + kf.size)
+		}
+	}
 	release, err := s.sched.reserve("upload", est)
 	if err != nil {
 		return err
 	}
 	defer release()
 	opts.Limits = snapshot.Limits{MaxRows: s.cfg.MaxRows, MaxBytes: est, TempDir: stage}
-	pf, warnings, err := importFiles(lf, gf, opts)
+	pf, warnings, err := importFiles(lf, gf, links, opts)
 	if err != nil {
 		return err
 	}
@@ -263,7 +272,11 @@ func (s *Server) uploadPortfolio(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec := &portfolioRecord{ID: id, Name: fields["name"], Source: "upload", CreatedAt: time.Now().UTC(),
 		Owner: principalOf(r.Context()).Name}
-	for _, f := range []uploadedFile{lf, gf} {
+	saved := []uploadedFile{lf, gf}
+	if links != nil {
+		saved = append(saved, *links)
+	}
+	for _, f := range saved {
 		if !contains(rec.Files, f.name) {
 			rec.Files = append(rec.Files, f.name)
 		}
@@ -321,8 +334,9 @@ func partError(err error) error {
 	return badRequest("The upload was cut off or is malformed.")
 }
 
-// importFiles imports the saved tables, naming them as the client did.
-func importFiles(lf, gf uploadedFile, opts snapshot.ImportOptions) (*models.Portfolio, []string, error) {
+// importFiles imports the saved tables, naming them as the client did;
+// kf, the links table, may be nil.
+func importFiles(lf, gf uploadedFile, kf *uploadedFile, opts snapshot.ImportOptions) (*models.Portfolio, []string, error) {
 	l, err := os.Open(lf.path)
 	if err != nil {
 		return nil, nil, err
@@ -333,7 +347,21 @@ func importFiles(lf, gf uploadedFile, opts snapshot.ImportOptions) (*models.Port
 		return nil, nil, err
 	}
 	defer g.Close()
-	pf, warnings, err := snapshot.ImportFrom(snapshot.Input{Name: lf.name, R: l}, snapshot.Input{Name: gf.name, R: g}, opts)
+	var (
+		pf       *models.Portfolio
+		warnings []string
+	)
+	if kf == nil {
+		pf, warnings, err = snapshot.ImportFrom(snapshot.Input{Name: lf.name, R: l}, snapshot.Input{Name: gf.name, R: g}, opts)
+	} else {
+		k, kerr := os.Open(kf.path)
+		if kerr != nil {
+			return nil, nil, kerr
+		}
+		defer k.Close()
+		pf, warnings, err = snapshot.ImportWithLinks(snapshot.Input{Name: lf.name, R: l}, snapshot.Input{Name: gf.name, R: g},
+			snapshot.Input{Name: kf.name, R: k}, opts)
+	}
 	if err != nil {
 		var pe *models.ProblemsError
 		if errors.As(err, &pe) {
