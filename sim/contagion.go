@@ -35,6 +35,7 @@ import (
 // because loans toppled before are no longer drawn).
 type chains struct {
 	firmOf    []int32 // [loan] its firm, or −1 when the borrower is in no link
+	rootOf    []int32 // [loan] its firm if some firm guarantees it, else −1
 	loansLo   []int32 // firm f's loans are firmLoans[loansLo[f]:loansLo[f+1]]
 	firmLoans []int32
 	inLo      []int32  // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
@@ -156,6 +157,13 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		to := idx[links[i].To]
 		c.in[next[to]] = inLink{from: idx[links[i].From], amount: int64(links[i].Amount)}
 		next[to]++
+	}
+	c.rootOf = make([]int32, m.n)
+	for i, f := range c.firmOf {
+		c.rootOf[i] = -1
+		if f >= 0 && c.inLo[f+1] > c.inLo[f] {
+			c.rootOf[i] = f
+		}
 	}
 	return c
 }
@@ -329,7 +337,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.contLoss[t], s.contDef[t] = 0, 0
 	s.roots = s.roots[:0]
 	for _, e := range w.events[before:] {
-		if f := c.firmOf[e.Loan]; f >= 0 && c.inLo[f+1] > c.inLo[f] {
+		if c.rootOf[e.Loan] >= 0 {
 			s.roots = append(s.roots, rootKey{e.Time, e.Loan})
 		}
 	}
@@ -348,7 +356,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	fl, flClaim, flLoss := c.fl, c.flClaim[t*L:(t+1)*L], c.flLoss[t*L:(t+1)*L]
 	for _, root := range s.roots {
 		u := root.time
-		f := c.firmOf[root.loan]
+		f := c.rootOf[root.loan]
 		if !s.firm[f].down {
 			s.firm[f].down = true // in default: calls on it topple nothing more this year
 			s.firmsHit = append(s.firmsHit, f)
