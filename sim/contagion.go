@@ -312,17 +312,26 @@ func (s *chainScratch) keep(cs Cascade) {
 }
 
 // largestCascades merges the workers' kept cascades into the run's
-// MaxCascades largest, one per root borrower.
+// MaxCascades largest, one per root borrower, with the roots' names.
 func (c *chains) largestCascades(lists [][]Cascade) []Cascade {
 	var all []Cascade
 	for _, l := range lists {
 		all = append(all, l...)
 	}
+	out := topCascades(all)
+	for k := range out {
+		out[k].Root = c.firms[out[k].root]
+	}
+	return out
+}
+
+// topCascades returns the MaxCascades largest of all, one per root, in
+// byLargest order (all is reordered).
+func topCascades(all []Cascade) []Cascade {
 	slices.SortFunc(all, byLargest)
 	var out []Cascade
 	for _, cs := range all {
 		if len(out) < MaxCascades && !slices.ContainsFunc(out, func(o Cascade) bool { return o.root == cs.root }) {
-			cs.Root = c.firms[cs.root]
 			out = append(out, cs)
 		}
 	}

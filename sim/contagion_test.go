@@ -238,3 +238,25 @@ func BenchmarkContagion(b *testing.B) {
 		})
 	}
 }
+
+// TestContagionShards: the paths of a run split in two and joined by
+// ConcatResults equal the single run, contagion split and cascades too.
+func TestContagionShards(t *testing.T) {
+	sc := oneFactor(0.2)
+	pf := ringed(1000, 4, 0.03)
+	if err := pf.Validate(models.DefaultFiles); err != nil {
+		t.Fatal(err)
+	}
+	m := mustCompile(t, pf, sc)
+	whole := mustRun(t, m, Params{Seed: 3, Paths: 300})
+	a := mustRun(t, m, Params{Seed: 3, Paths: 120})
+	b := mustRun(t, m, Params{Seed: 3, Paths: 180, FirstPath: 120})
+	joined, err := ConcatResults([]*Result{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(joined.ContagionLoss, whole.ContagionLoss) || !reflect.DeepEqual(joined.ContagionDefaults, whole.ContagionDefaults) ||
+		!reflect.DeepEqual(joined.Cascades, whole.Cascades) {
+		t.Errorf("joined shards differ from the whole run:\n%+v\n%+v", joined.Cascades, whole.Cascades)
+	}
+}

@@ -60,6 +60,16 @@ func ConcatResults(parts []*Result) (*Result, error) {
 		if r.PartyLoss != nil {
 			out.PartyLoss = append(out.PartyLoss, r.PartyLoss...)
 		}
+		// Guarantee chains (contagion.go): the split per path-year, and the
+		// largest cascades of all parts.
+		if r.ContagionLoss != nil {
+			out.ContagionLoss = append(out.ContagionLoss, r.ContagionLoss...)
+			out.ContagionDefaults = append(out.ContagionDefaults, r.ContagionDefaults...)
+			out.Cascades = append(out.Cascades, r.Cascades...)
+		}
+	}
+	if out.Cascades != nil {
+		out.Cascades = topCascades(out.Cascades)
 	}
 	return out, nil
 }
