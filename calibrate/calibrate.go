@@ -17,8 +17,12 @@ type Options struct {
 	// segment. Default county, industry.
 	By []string
 	// Bootstrap is the number of parametric-bootstrap replicates behind the
-	// loadings' intervals; default 199.
+	// persistence's bias correction and interval; default 199.
 	Bootstrap int
+	// ScoreDraws is the number of histories simulated at the estimates
+	// whose composite scores give the sandwich variance of the loadings;
+	// default 99.
+	ScoreDraws int
 	// Seed keys the bootstrap's random streams; default 1.
 	Seed uint64
 	// Workers is the bootstrap's parallelism (never changes the result);
@@ -104,7 +108,7 @@ type Result struct {
 // Method descriptions, also in docs/calibration.md.
 const (
 	methodPD = "empirical Bayes beta-binomial: prior Beta(α, β) with the pooled mean and a between-group spread fitted by moments; group PD = (d + α)/(n + α + β); interval from the Beta(d + α, n − d + β) posterior (ignores the correlation of defaults within a group across years); pooled interval ± 1.96 SE from the spread of the yearly rates"
-	methodR2 = "method of moments on pairwise joint default rates (covariances of groups' yearly default rates, for pairs sharing neither factor, the industry, or the county, matched to the bivariate-normal joint default probabilities of the multi-factor Vasicek model), 95 % intervals by inverting parametric-bootstrap tests (the estimator's 2.5 % and 97.5 % quantiles simulated at the estimates, ×0.4 and ×2.5 + 0.02, interpolated in the loading)"
+	methodR2 = "maximum pairwise composite likelihood of the multi-factor Vasicek binomial mixture (every pair of groups in the same year: macro only, same industry, or same county; each pair's likelihood a 2-D normal integral of the binomial likelihoods, Gauss–Hermite outside, exact piecewise-linear inside; thresholds fixed at the groups' mean default rates; Nelder–Mead from the pairwise method-of-moments estimates), 95 % intervals Wald on log(r2 + 0.005) with the Godambe sandwich variance H⁻¹JH⁻¹ (H the observed information, J the variance of the score over histories simulated at the estimates with re-estimated thresholds; Student t with draws − 1 degrees of freedom)"
 	methodRe = "Σ recovered ÷ Σ compensation; lag k share from the cohorts that report lag k (censored cohorts leave it blank)"
 )
 
@@ -125,6 +129,12 @@ func Calibrate(h *History, o Options) (*Result, error) {
 	}
 	if o.Bootstrap < 19 || o.Bootstrap > 10000 {
 		return nil, fmt.Errorf("calibrate: bootstrap %d must be in 19..10000", o.Bootstrap)
+	}
+	if o.ScoreDraws == 0 {
+		o.ScoreDraws = 99
+	}
+	if o.ScoreDraws < 19 || o.ScoreDraws > 10000 {
+		return nil, fmt.Errorf("calibrate: score draws %d must be in 19..10000", o.ScoreDraws)
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
@@ -327,21 +337,27 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 	mo.observe(p, p.d)
 	est := mo.fit(p, ok, lag)
 
-	// simulate from the estimates (clamped to the model's range) with
-	// shrunk group PDs, so that a group without defaults still has some
-	tr := &truth{pd: make([]float64, G), phi: 0}
-	for i := range 3 {
-		tr.r2[i] = max(nanTo0(est.r2[i]), 0)
+	// Maximum pairwise composite likelihood from the moment estimates.
+	var cl composite
+	cl.setData(p, p.d)
+	a, err := cl.fit(ok, est.r2)
+	if err != nil {
+		warn("composite likelihood: %v; r2 is not estimated", err)
+		return
 	}
-	if s := tr.r2[0] + tr.r2[1] + tr.r2[2]; s > maxRho {
-		for i := range 3 {
-			tr.r2[i] *= maxRho / s
+	var idx []int
+	for i := range 3 {
+		if ok[i] {
+			idx = append(idx, i)
 		}
 	}
-	// Simulate persistence only when the data show it: the lag moment's
-	// z-score under φ = 0 must exceed 1.645 (one-sided 5 %). A spurious
-	// φ̂ > 0 in the simulation shifts every loading's interval upward.
-	if lag && mo.lagZ > 1.645 {
+	// The parametric model at the estimates: shrunk group PDs (so that a
+	// group without defaults still has some) and, when the lag moment is
+	// significant (z > 1.645, one-sided 5 %), the persistence; a spurious
+	// φ̂ > 0 would widen every interval.
+	tr := &truth{pd: make([]float64, G), r2: a}
+	persistent := lag && mo.lagZ > 1.645
+	if persistent {
 		tr.phi = min(max(nanTo0(est.phi), 0), 0.95)
 	}
 	var sd, sn float64
@@ -359,68 +375,49 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		}
 		tr.pd[g] = (dg + sd/sn) / (ng + 1) // one pseudo-loan at the pooled rate
 	}
-	// Three parametric bootstraps with common random numbers: at the
-	// estimates, and with every loading scaled down (×0.4) and up
-	// (×2.5 + 0.02); the estimator's quantiles at the three values are
-	// inverted for each loading's interval.
-	trs := [3]*truth{scaled(tr, 0.4, 0), tr, scaled(tr, 2.5, 0.02)}
-	var bss [3]*bootstrapResult
-	for c, tc := range trs {
-		bss[c] = bootstrap(p, tc, ok, lag && c == 1, o.Bootstrap, o.Seed, o.Workers)
+	H, okH := cl.hessian(a, idx)
+	var V [][]float64
+	if okH {
+		V = godambe(H, scoreDraws(p, tr, a, idx, o.ScoreDraws, o.Seed, o.Workers))
 	}
-	bs := bss[1]
+	if V == nil {
+		warn("the composite likelihood is flat at its maximum (Hessian not positive definite): the loadings have no interval")
+	}
 	names := []string{"macro", "industry", "county"}
 	dst := []*Estimate{&res.R2.Macro, &res.R2.Industry, &res.R2.County}
-	for i := range 3 {
-		if !ok[i] {
+	for j, i := range idx {
+		if V == nil {
+			x := a[i]
+			*dst[i] = Estimate{Estimate: &x}
 			continue
 		}
-		var theta, q025, q975 [3]float64
-		for c := range trs {
-			theta[c] = trs[c].r2[i]
-			q025[c] = quantile(slices.Clone(bss[c].r2[i]), 0.025)
-			q975[c] = quantile(slices.Clone(bss[c].r2[i]), 0.975)
-		}
-		ci := invertInterval(est.r2[i], theta[:], q025[:], q975[:], 0, maxRho)
-		*dst[i] = newEstimate(max(est.r2[i], 0), ci)
-		if est.r2[i] <= 0 {
+		ci := waldInterval(a[i], math.Sqrt(V[j][j]), o.ScoreDraws)
+		*dst[i] = newEstimate(a[i], ci)
+		if a[i] < 1e-4 {
 			warn("r2.%s estimated at 0 (the groups' default rates co-move no more than independence implies); its upper bound is %.3g", names[i], ci[1])
 		}
 	}
-	if lag && !math.IsNaN(est.phi) {
-		// The lag-1 autocovariance of a short series is biased toward 0;
-		// the bootstrap (simulated at φ̂) estimates that bias:
-		// φ̂_bc = 2φ̂ − mean(φ*), and the basic interval
-		// [2φ̂ − q*₀.₉₇₅, 2φ̂ − q*₀.₀₂₅] holds it, clamped to [0, 0.99].
-		reps := slices.DeleteFunc(slices.Clone(bs.phi), math.IsNaN)
-		if len(reps) > 0 {
-			m := 0.0
-			for _, x := range reps {
-				m += x
-			}
-			bc := 2*est.phi - m/float64(len(reps))
-			lo := min(max(2*est.phi-quantile(slices.Clone(reps), 0.975), 0), 0.99)
-			hi := min(max(2*est.phi-quantile(slices.Clone(reps), 0.025), 0), 0.99)
-			bc = min(max(bc, lo), hi)
-			res.Persistence = newEstimate(min(bc, 0.95), [2]float64{lo, hi})
+	if !lag || math.IsNaN(est.phi) {
+		return
+	}
+	// The persistence by moments, bias-corrected by a parametric bootstrap
+	// at the estimates. The lag-1 autocovariance of a short series is
+	// biased toward 0; the bootstrap (simulated at φ̂) estimates that bias:
+	// φ̂_bc = 2φ̂ − mean(φ*), and the basic interval
+	// [2φ̂ − q*₀.₉₇₅, 2φ̂ − q*₀.₀₂₅] holds it, clamped to [0, 0.99].
+	bs := bootstrap(p, tr, ok, true, o.Bootstrap, o.Seed, o.Workers)
+	reps := slices.DeleteFunc(slices.Clone(bs.phi), math.IsNaN)
+	if len(reps) > 0 {
+		m := 0.0
+		for _, x := range reps {
+			m += x
 		}
+		bc := 2*est.phi - m/float64(len(reps))
+		lo := min(max(2*est.phi-quantile(slices.Clone(reps), 0.975), 0), 0.99)
+		hi := min(max(2*est.phi-quantile(slices.Clone(reps), 0.025), 0), 0.99)
+		bc = min(max(bc, lo), hi)
+		res.Persistence = newEstimate(min(bc, 0.95), [2]float64{lo, hi})
 	}
-}
-
-// scaled returns tr with every loading multiplied by m and increased by
-// add (a loading that is 0 stays 0 when add is 0), their sum capped at
-// 0.9 by shrinking the increase.
-func scaled(tr *truth, m, add float64) *truth {
-	out := *tr
-	for i := range 3 {
-		out.r2[i] = tr.r2[i]*m + add
-	}
-	if s := out.r2[0] + out.r2[1] + out.r2[2]; s > 0.9 {
-		for i := range 3 {
-			out.r2[i] *= 0.9 / s
-		}
-	}
-	return &out
 }
 
 // recovery estimates the recovery rate and lag profile from h's recovery
