@@ -66,7 +66,12 @@ type composite struct {
 	lo, hi [3][ghNodes]int       // band of non-negligible weights
 	F      []float64             // per group-year, 3 types × ghNodes
 	act    [][]int               // per year: groups with loans and finite c
+
+	// fine > 1 divides the grid spacing by fine (tests of the quadrature)
+	fine float64
 }
+
+func (cl *composite) refine() float64 { return max(cl.fine, 1) }
 
 // setData fixes the history's defaults d (layout of p.d) and the moment
 // thresholds.
@@ -151,9 +156,9 @@ func (cl *composite) eval(a [3]float64, perYear []float64) float64 {
 	T := p.T()
 	se := math.Sqrt(1 - rho)
 	// the y-grid
-	delta := cl.widthZ * se / 2
+	delta := cl.widthZ * se / (2 * cl.refine())
 	span := 6.7*math.Sqrt(rho) + 4*delta
-	delta = min(delta, 2*span/64)
+	delta = min(delta, 2*span/(64*cl.refine()))
 	if !(delta > 0) { // ρ = 0: every type's F is f at y = 0
 		delta, span = 1, 0
 	}
