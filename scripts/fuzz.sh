@@ -16,7 +16,7 @@ if [ -n "${FRESH:-}" ]; then
   rm -rf "$(go env GOCACHE)/fuzz/github.com/wenzhou/danbao"
 fi
 status=0
-for pkg in ./models/ ./models/snapshot/ ./scenarios/ ./api/; do
+for pkg in ./models/ ./models/snapshot/ ./scenarios/ ./api/ ./calibrate/; do
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"*_test.go | awk '{print $2}'); do
     echo "== $pkg $f"
     # A count rather than a duration by default: a duration that ends while
