@@ -44,12 +44,15 @@ func TestCoverage(t *testing.T) {
 	long := os.Getenv("DANBAO_LONG") == "1"
 	if long {
 		reps = 200
-	}
-	if s := os.Getenv("DANBAO_COVERAGE_REPS"); s != "" {
-		reps, _ = strconv.Atoi(s)
 	} else if testing.Short() {
 		t.Skip("coverage: skipped with -short (run it plain, or with DANBAO_LONG=1 for 200 replications)")
 	}
+	if s := os.Getenv("DANBAO_COVERAGE_REPS"); s != "" {
+		reps, _ = strconv.Atoi(s)
+	}
+	// DANBAO_COVERAGE_FIRST=k runs replications k … k+reps−1 (to split a
+	// long run over processes; replication i always draws stream i)
+	first, _ := strconv.Atoi(os.Getenv("DANBAO_COVERAGE_FIRST"))
 	p, pd := synthPanel(15, 12, 10, 300)
 	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
 	truePooled := 0.0
@@ -71,6 +74,7 @@ func TestCoverage(t *testing.T) {
 	for rep := range reps {
 		next <- rep
 	}
+
 	close(next)
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
@@ -78,9 +82,9 @@ func TestCoverage(t *testing.T) {
 			p := clonePanel(p)
 			ik, cj := make([]float64, 10), make([]float64, 12)
 			for rep := range next {
-				rng := rand.New(rand.NewPCG(20260101, uint64(rep)))
+				rng := rand.New(rand.NewPCG(20260101, uint64(first+rep)))
 				p.simulateTo(p.d, tr, rng, ik, cj)
-				res, err := Calibrate(historyOf(p), Options{Bootstrap: B, ScoreDraws: scoreDraws, Seed: uint64(rep) + 1, Workers: 1})
+				res, err := Calibrate(historyOf(p), Options{Bootstrap: B, ScoreDraws: scoreDraws, Seed: uint64(first+rep) + 1, Workers: 1})
 				r := &results[rep]
 				if err != nil {
 					r.err = err
@@ -95,7 +99,7 @@ func TestCoverage(t *testing.T) {
 				}
 				r.pooled = *res.PD.Pooled.Estimate
 				if long {
-					t.Logf("rep %d: r2 %.4f, ci %.4f", rep, r.r2, r.ci)
+					t.Logf("rep %d: r2 %.4f, ci %.4f", first+rep, r.r2, r.ci)
 				}
 			}
 		})
