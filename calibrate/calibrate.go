@@ -108,7 +108,7 @@ type Result struct {
 // Method descriptions, also in docs/calibration.md.
 const (
 	methodPD = "empirical Bayes beta-binomial: prior Beta(α, β) with the pooled mean and a between-group spread fitted by moments; group PD = (d + α)/(n + α + β); interval from the Beta(d + α, n − d + β) posterior (ignores the correlation of defaults within a group across years); pooled interval ± 1.96 SE from the spread of the yearly rates"
-	methodR2 = "maximum pairwise composite likelihood of the multi-factor Vasicek binomial mixture (every pair of groups in the same year: macro only, same industry, or same county; each pair's likelihood a 2-D normal integral of the binomial likelihoods, Gauss–Hermite outside, exact piecewise-linear inside; thresholds fixed at the groups' mean default rates; Nelder–Mead from the pairwise method-of-moments estimates), estimate and interval scaled by T/(T − 1) for the thresholds' use of the same years; 95 % intervals Wald on log(r2 + 0.005) with the Godambe sandwich variance H⁻¹JH⁻¹ (H the observed information, J the variance of the score over histories simulated at the estimates with re-estimated thresholds; Student t with draws − 1 degrees of freedom)"
+	methodR2 = "maximum pairwise composite likelihood of the multi-factor Vasicek binomial mixture (every pair of groups in the same year: macro only, same industry, or same county; each pair's likelihood a 2-D normal integral of the binomial likelihoods, Gauss–Hermite outside, exact piecewise-linear inside; thresholds fixed at the groups' mean default rates; Nelder–Mead from the pairwise method-of-moments estimates), estimate and interval divided by the expected within-period share of the factors' variance, (T − 1)/T without persistence, for the thresholds' use of the same years; 95 % intervals Wald on log(r2 + 0.005) with the Godambe sandwich variance H⁻¹JH⁻¹ (H the observed information, J the variance of the score over histories simulated at the estimates with re-estimated thresholds; Student t with draws − 1 degrees of freedom)"
 	methodRe = "Σ recovered ÷ Σ compensation; lag k share from the cohorts that report lag k (censored cohorts leave it blank)"
 )
 
@@ -394,11 +394,11 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		ci := waldInterval(a[i], math.Sqrt(V[j][j]), o.ScoreDraws)
 		// Each group's threshold is its own mean default rate over the T
 		// years, so it absorbs the factors' mean over those years: the
-		// likelihood sees the loadings' within-period variance, whose
-		// expectation is (T − 1)/T of theirs (the incidental-parameter
-		// bias of a variance with an estimated mean; measured −6 % to −11 %
-		// at T = 15). Estimate and interval are scaled by T/(T − 1).
-		k := float64(T) / float64(T-1)
+		// likelihood sees the loadings' within-period variance (the
+		// incidental-parameter bias of a variance with an estimated mean;
+		// measured −6 % to −11 % at T = 15 without persistence). Estimate
+		// and interval are divided by its expected share (withinShare).
+		k := 1 / withinShare(tr.phi, T)
 		ci = [2]float64{min(ci[0]*k, maxRho), min(ci[1]*k, maxRho)}
 		*dst[i] = newEstimate(min(a[i]*k, maxRho), ci)
 		if a[i] < 1e-4 {
@@ -426,6 +426,23 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		bc = min(max(bc, lo), hi)
 		res.Persistence = newEstimate(min(bc, 0.95), [2]float64{lo, hi})
 	}
+}
+
+// withinShare is the expected share of a stationary AR(1) factor's
+// variance left within a period of T years once the period mean is taken
+// out:
+//
+//	E[(1/T)·Σ_t (F_t − F̄)²] = 1 − Var(F̄),  Var(F̄) = (T + 2·Σ_{l=1}^{T−1} (T − l)·φ^l) / T²
+//
+// (T − 1)/T when φ = 0.
+func withinShare(phi float64, T int) float64 {
+	v := float64(T)
+	pl := 1.0
+	for l := 1; l < T; l++ {
+		pl *= phi
+		v += 2 * float64(T-l) * pl
+	}
+	return 1 - v/float64(T*T)
 }
 
 // recovery estimates the recovery rate and lag profile from h's recovery

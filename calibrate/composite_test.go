@@ -129,3 +129,14 @@ func BenchmarkCompositeEval(b *testing.B) {
 		cl.eval(tr.r2, nil)
 	}
 }
+
+// TestWithinShare: by hand, T = 2 and φ = 0.5: Var(F̄) = (2 + 2·1·0.5)/4 =
+// 0.75, share 0.25; φ = 0 gives (T − 1)/T.
+func TestWithinShare(t *testing.T) {
+	if got := withinShare(0.5, 2); math.Abs(got-0.25) > 1e-15 {
+		t.Errorf("withinShare(0.5, 2) = %g, want 0.25", got)
+	}
+	if got := withinShare(0, 15); math.Abs(got-14.0/15) > 1e-15 {
+		t.Errorf("withinShare(0, 15) = %g, want 14/15", got)
+	}
+}
