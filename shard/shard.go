@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/wenzhou/danbao/models"
@@ -468,8 +469,8 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 		out.manifests = append(out.manifests, s.m)
 	}
 	// read joins file name of every shard, in path order.
-	read := func(name string, ledger bool, sc *models.Scenario) (*sim.Result, *sim.LedgerResult, error) {
-		d, err := fileDims(pf, sc, ledger, spec.IS != 0)
+	read := func(name string, ledger bool) (*sim.Result, *sim.LedgerResult, error) {
+		d, err := fileDims(shards[0], name, ledger, spec.IS != 0)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -498,7 +499,7 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 	case spec.Command == CommandSweep:
 		opt := spec.sweepOptions()
 		opt.Execute = func(ctx context.Context, point int, sc *models.Scenario, p sim.Params) (*sim.Outcome, error) {
-			r, b, err := read(pointFile(point), true, sc)
+			r, b, err := read(pointFile(point), true)
 			if err != nil {
 				return nil, err
 			}
@@ -508,7 +509,7 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 			return nil, err
 		}
 	case spec.LossesOnly:
-		r, _, err := read(pathsFile, false, &sc)
+		r, _, err := read(pathsFile, false)
 		if err != nil {
 			return nil, err
 		}
@@ -516,7 +517,7 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 			return nil, err
 		}
 	default:
-		r, b, err := read(pathsFile, true, &sc)
+		r, b, err := read(pathsFile, true)
 		if err != nil {
 			return nil, err
 		}
@@ -539,27 +540,61 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 	return out, nil
 }
 
-// fileDims are the dimensions of the per-path files of pf under sc.
-func fileDims(pf *models.Portfolio, sc *models.Scenario, ledger, weight bool) (dims, error) {
-	d := dims{H: sc.HorizonYears, ledger: ledger, weight: weight}
+// fileDims reads the dimensions of file name from shard s's schema
+// metadata (years, guarantors, county funds). Every shard's file is then
+// held to them (readPaths), and sim.Assemble holds them to the compiled
+// run's, so a file of other dimensions is an error, never misread.
+func fileDims(s shardDir, name string, ledger, weight bool) (dims, error) {
+	d := dims{ledger: ledger, weight: weight}
+	f, err := openChecked(s, name)
+	if err != nil {
+		return d, err
+	}
+	defer f.Close()
+	fr, err := ipc.NewFileReader(f)
+	if err != nil {
+		return d, fmt.Errorf("shard %s: %s: %w", s.dir, name, err)
+	}
+	defer fr.Close()
+	md := fr.Schema().Metadata()
+	for _, v := range []struct {
+		key string
+		dst *int
+	}{{"horizon", &d.H}, {"guarantors", &d.G}, {"counties", &d.C}} {
+		i := md.FindKey(v.key)
+		if i < 0 {
+			return d, fmt.Errorf("%w: shard %s: %s has no %q metadata", models.ErrInvalid, s.dir, name, v.key)
+		}
+		n, err := strconv.Atoi(md.Values()[i])
+		if err != nil || n < 0 || n > 1<<20 {
+			return d, fmt.Errorf("%w: shard %s: %s: metadata %s = %q", models.ErrInvalid, s.dir, name, v.key, md.Values()[i])
+		}
+		*v.dst = n
+	}
 	if !ledger {
-		return d, nil
+		d.G, d.C = 0, 0
 	}
-	m, err := sim.Compile(pf, sc)
-	if err != nil {
-		return d, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
-	}
-	L, err := sim.NewLedger(m, pf, sc)
-	if err != nil {
-		return d, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
-	}
-	d.H, d.G, d.C = L.H, len(L.Guarantors), len(L.Counties)
 	return d, nil
 }
 
 // readShardFile reads file name of shard s after checking its SHA-256
 // against the manifest.
 func readShardFile(s shardDir, name string, d dims) (*sim.Result, *sim.LedgerResult, error) {
+	f, err := openChecked(s, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r, b, err := readPaths(f, f.Name(), d, s.m.FirstPath, s.m.Paths, memory.DefaultAllocator)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shard %s: %w", s.dir, err)
+	}
+	return r, b, nil
+}
+
+// openChecked opens file name of shard s after checking its SHA-256
+// against the manifest's.
+func openChecked(s shardDir, name string) (*os.File, error) {
 	var want string
 	for _, f := range s.m.Files {
 		if f.Name == name {
@@ -567,24 +602,24 @@ func readShardFile(s shardDir, name string, d dims) (*sim.Result, *sim.LedgerRes
 		}
 	}
 	if want == "" {
-		return nil, nil, fmt.Errorf("%w: shard %s: its manifest lists no %s", models.ErrNotFound, s.dir, name)
+		return nil, fmt.Errorf("%w: shard %s: its manifest lists no %s", models.ErrNotFound, s.dir, name)
 	}
-	path := filepath.Join(s.dir, name)
-	f, err := os.Open(path)
+	f, err := os.Open(filepath.Join(s.dir, name))
 	if err != nil {
-		return nil, nil, fmt.Errorf("shard %s: %w", s.dir, err)
+		return nil, fmt.Errorf("shard %s: %w", s.dir, err)
 	}
-	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return nil, nil, fmt.Errorf("shard %s: %w", s.dir, err)
+		f.Close()
+		return nil, fmt.Errorf("shard %s: %w", s.dir, err)
 	}
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != want {
-		return nil, nil, fmt.Errorf("%w: shard %s: %s has SHA-256 %s, its manifest says %s (changed or cut short)", models.ErrInvalid, s.dir, name, got, want)
+		f.Close()
+		return nil, fmt.Errorf("%w: shard %s: %s has SHA-256 %s, its manifest says %s (changed or cut short)", models.ErrInvalid, s.dir, name, got, want)
 	}
-	r, b, err := readPaths(f, path, d, s.m.FirstPath, s.m.Paths, memory.DefaultAllocator)
-	if err != nil {
-		return nil, nil, fmt.Errorf("shard %s: %w", s.dir, err)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("shard %s: %w", s.dir, err)
 	}
-	return r, b, nil
+	return f, nil
 }
