@@ -113,6 +113,12 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 	if k > spec.Paths {
 		return nil, fmt.Errorf("%w: %d shards of %d paths: each shard needs at least one path", models.ErrInvalid, k, spec.Paths)
 	}
+	if len(pf.Links) > 0 {
+		// The per-path files do not yet carry the contagion split and the
+		// largest cascades (sim.Result.ContagionLoss, Cascades), so a merge
+		// could not reproduce the single run's "contagion" block.
+		return nil, fmt.Errorf("%w: the portfolio has %d guarantee links (links.arrow): sharded runs do not carry the contagion split yet; run it in one process", models.ErrInvalid, len(pf.Links))
+	}
 	sc, err := spec.scenario()
 	if err != nil {
 		return nil, err

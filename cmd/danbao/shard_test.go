@@ -213,6 +213,24 @@ func TestShardMergeRejects(t *testing.T) {
 		os.WriteFile(f, b[:len(b)/2], 0o644)
 		wantIn(t, mergeErr(t, out), "shard-0-of-1", "cut short")
 	})
+	t.Run("links", func(t *testing.T) {
+		// A portfolio with guarantee chains is refused: the shard files do
+		// not carry the contagion split yet (docs/shards.md).
+		pf, err := synth.Generate(synth.Options{Loans: 400, Seed: 7, Chains: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "snap")
+		if err := (snapshot.Options{}).Write(dir, pf); err != nil {
+			t.Fatal(err)
+		}
+		o := runOptions{simOptions: simOptions{portfolio: dir, scenario: "baseline", paths: 30, seed: 3, workers: 1,
+			horizon: 1, sampler: "fast", levels: defaultLevels, shard: "0/2"}, out: t.TempDir()}
+		err = runSimulation(ctx, o, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "guarantee links") {
+			t.Errorf("--shard on a portfolio with links: %v", err)
+		}
+	})
 	t.Run("flags", func(t *testing.T) {
 		o := runOptions{simOptions: simOptions{scenario: "baseline", paths: 10, seed: 1, workers: 1, levels: defaultLevels, shard: "3/3"}, out: t.TempDir()}
 		if err := runSimulation(ctx, o, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "0..2") {
