@@ -30,11 +30,14 @@ type Scenario struct {
 	HorizonYears int         `yaml:"horizon_years" json:"horizon_years"` // 1..5; default 1
 	Model        ModelParams `yaml:"model" json:"model"`
 	Shocks       []Shock     `yaml:"shocks,omitempty" json:"shocks,omitempty"`
-	Recovery     Recovery    `yaml:"recovery" json:"recovery"`
-	Growth       Growth      `yaml:"growth" json:"growth"`
-	Policy       Policy      `yaml:"policy" json:"policy"`
-	Targets      Targets     `yaml:"targets" json:"targets"`
-	Injections   []Injection `yaml:"injections,omitempty" json:"injections,omitempty"`
+	// Economy states a stress as yearly paths of economic variables, which
+	// the sensitivities turn into factor shifts (docs/economy.md).
+	Economy    Economy     `yaml:"economy,omitempty" json:"economy,omitempty"`
+	Recovery   Recovery    `yaml:"recovery" json:"recovery"`
+	Growth     Growth      `yaml:"growth" json:"growth"`
+	Policy     Policy      `yaml:"policy" json:"policy"`
+	Targets    Targets     `yaml:"targets" json:"targets"`
+	Injections []Injection `yaml:"injections,omitempty" json:"injections,omitempty"`
 }
 
 // Figure is one figure a scenario is built to reproduce.
@@ -96,6 +99,8 @@ type ModelParams struct {
 	// matrices among the industry and the county factors.
 	IndustryCorrelation *Correlation `yaml:"industry_correlation,omitempty" json:"industry_correlation,omitempty"`
 	CountyCorrelation   *Correlation `yaml:"county_correlation,omitempty" json:"county_correlation,omitempty"`
+	// LGD makes LGDs move with a collateral (property) factor; off by default.
+	LGD LGDModel `yaml:"lgd" json:"lgd"`
 }
 
 // Correlation is a correlation matrix over named factors. Factors of the
@@ -261,6 +266,7 @@ func DefaultScenario() Scenario {
 			R2:     R2{Macro: 0.05, Industry: 0.08, County: 0.04},
 			Copula: CopulaGaussian,
 			TDof:   8,
+			LGD:    LGDModel{RhoMacro: 0.5},
 		},
 		Recovery: Recovery{Scale: 1, Lag: []float64{0.2, 0.5, 0.3}},
 		Growth:   Growth{TermYears: 2},
@@ -389,6 +395,8 @@ func (s *Scenario) Validate() error {
 			bad("shocks", "r2 multipliers acting in year %d scale the factor weights to sum %v; they must sum to less than 1", t, m*maxR2)
 		}
 	}
+	s.Model.LGD.validate(bad)
+	s.Economy.validate(s.HorizonYears, bad)
 	if !(s.Recovery.Scale >= 0) || math.IsInf(s.Recovery.Scale, 0) {
 		bad("recovery.scale", "%v must be ≥ 0", s.Recovery.Scale)
 	}
