@@ -38,6 +38,7 @@ type Model struct {
 	maturity []float64 // [i] years from the snapshot date; +Inf if none
 	years    []yearPlan
 	factors  factorModel
+	lgd      *lgdModel // stochastic LGD (lgd.go); nil when model.lgd is off
 	copulaT  bool
 	nu       float64
 	chains   *chains // the links between borrowers; nil when none (contagion.go)
@@ -179,6 +180,8 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		}
 	}
 
+	property := addEconomyShifts(f, &sc.Economy, m.Industries, m.Counties)
+
 	// Cells: one per distinct (industry, county, R² weights); a correlation
 	// stress (shock r2_multiplier) can move a loan to another cell in the
 	// years it acts.
@@ -229,6 +232,10 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		quantile = func(p float64) float64 { return studentTInv(p, nu) }
 	}
 	thrCache := map[float64]float64{}
+	var mu []float64 // [t*n + i] lgd_t, kept for the stochastic LGD
+	if sc.Model.LGD.On() {
+		mu = make([]float64, H*n)
+	}
 	for i := range loans {
 		l := &loans[i]
 		baseLGD := 1 - (1-l.LGD)*sc.Recovery.Scale
@@ -255,7 +262,13 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 			m.thr[t*n+i] = th
 			m.loss[t*n+i] = int64(math.Round(ead * lgd))
 			m.claim[t*n+i] = int64(math.Round(ead))
+			if mu != nil {
+				mu[t*n+i] = lgd
+			}
 		}
+	}
+	if mu != nil {
+		m.lgd = compileLGD(m, sc.Model.LGD, mu, property)
 	}
 	m.years = make([]yearPlan, H)
 	for t := range H {

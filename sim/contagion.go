@@ -407,7 +407,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 						continue
 					}
 					w.dead[r.i] = true
-					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u})
+					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: flLoss[k]})
 					debt += flClaim[k]
 					loss += flLoss[k]
 					cs.Loss += flLoss[k]

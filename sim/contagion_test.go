@@ -94,7 +94,7 @@ func TestContagionHandWorked(t *testing.T) {
 	if loss != 65_000_000 {
 		t.Errorf("contagion loss = %d fen, want 65,000,000", loss)
 	}
-	want := []Event{{0, 0, 0.5}, {1, 0, 0.5}, {2, 0, 0.5}, {3, 0, 0.5}}
+	want := []Event{{0, 0, 0.5, 0}, {1, 0, 0.5, m.LossFen(0, 1)}, {2, 0, 0.5, m.LossFen(0, 2)}, {3, 0, 0.5, m.LossFen(0, 3)}}
 	if !reflect.DeepEqual(w.events, want) {
 		t.Errorf("events = %v, want %v (LA direct; LB, LC1, LC2 by contagion)", w.events, want)
 	}

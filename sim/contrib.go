@@ -107,7 +107,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		}
 		m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+q))
 		for _, e := range wk.events {
-			loss := weight * float64(m.loss[int(e.Year)*m.n+int(e.Loan)])
+			loss := weight * float64(e.Loss) // the loan's loss, or the stochastic LGD's
 			for k := range dims {
 				sums[k][ids[k][e.Loan]] += loss
 			}

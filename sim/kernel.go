@@ -60,6 +60,9 @@ type Event struct {
 	Loan int32   // index into the portfolio's loans
 	Year int32   // 0-based year of the default
 	Time float64 // time of default within the year, in [0, 1)
+	// Loss is the default's ultimate loss EAD × lgd, fen: the loan's fixed
+	// loss, or under the stochastic LGD (lgd.go) the path-year's.
+	Loss int64
 }
 
 // worker is the per-goroutine scratch of the kernel; nothing in it escapes.
@@ -73,6 +76,8 @@ type worker struct {
 	pathDef   []int32       // [t] this path's defaults per year
 	stretches []stretch     // the current cell's bands on its hazard axis (fast sampler)
 	chain     *chainScratch // contagion state; nil without links (contagion.go)
+	coll      *Stream       // collateral stream of the stochastic LGD (lgd.go)
+	prop      []float64     // [t] this path's collateral factor P_t (0 when the LGD is fixed)
 }
 
 // stretch is a band of the current cell on the cell's hazard axis: it
@@ -106,6 +111,8 @@ func (m *Model) newWorker() *worker {
 		events:    make([]Event, 0, 1024),
 		pathLoss:  make([]int64, m.Horizon),
 		pathDef:   make([]int32, m.Horizon),
+		coll:      NewStream(),
+		prop:      make([]float64, m.Horizon),
 	}
 }
 
@@ -119,6 +126,9 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 	w.events = w.events[:0]
 	w.f.logW = 0
 	w.s.Reset(seed, p)
+	if m.lgd != nil {
+		w.coll.Reset(seed^lgdStreamDomain, p)
+	}
 	if w.f.isShift != nil {
 		// Importance sampling: the first draw picks the mixture's component.
 		w.f.isApply = w.s.Float64() >= DefensiveShare
@@ -147,6 +157,10 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 			w.pathLoss[t] += m.contagion(w, t, before)
 		}
 		w.pathDef[t] = int32(len(w.events) - before)
+		if m.lgd != nil {
+			w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
+			w.pathLoss[t] = m.lgd.lossesTo(m, w.events[before:], t, w.prop[t])
+		}
 	}
 }
 
@@ -171,7 +185,7 @@ func (m *Model) denseYear(w *worker, t int, scale float64) (loss int64) {
 			continue // repaid at maturity before the default time, or not yet written
 		}
 		w.dead[i] = true
-		w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u})
+		w.events = append(w.events, Event{Loan: i, Year: int32(t), Time: u, Loss: losses[i]})
 		loss += losses[i]
 	}
 	return loss
@@ -263,7 +277,7 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			}
 			i := y.member[k]
 			dead[i] = true
-			events = append(events, Event{Loan: i, Year: int32(t), Time: u})
+			events = append(events, Event{Loan: i, Year: int32(t), Time: u, Loss: y.memberLoss[k]})
 			loss += y.memberLoss[k]
 		}
 	}

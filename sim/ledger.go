@@ -420,6 +420,7 @@ type claimEvent struct {
 	loan int32
 	year int32 // default year
 	u    float64
+	loss int64 // the event's loss (used under the stochastic LGD)
 }
 
 // gyPath is a guarantor-year's path-dependent figures.
@@ -467,7 +468,7 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	}
 	s.claims = s.claims[:0]
 	for _, e := range events {
-		s.claims = append(s.claims, claimEvent{when: float64(e.Year) + e.Time + L.grace, loan: e.Loan, year: e.Year, u: e.Time})
+		s.claims = append(s.claims, claimEvent{when: float64(e.Year) + e.Time + L.grace, loan: e.Loan, year: e.Year, u: e.Time, loss: e.Loss})
 	}
 	if L.finiteBudget {
 		// County funds pay first come, first served within their budget.
@@ -486,6 +487,9 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 		L.bookDefault(s, ll, g, t, ce.u)
 		ly := &L.ly[i*H+t]
 		claim, loss := ly.claim, ly.loss
+		if L.m.lgd != nil {
+			loss = ce.loss // stochastic LGD: the path-year's loss
+		}
 		nominal := ly.parts[:]
 		y := int(ce.when)
 		if y >= H {
