@@ -228,6 +228,13 @@ type Recovery struct {
 	// after the compensation year; it must sum to 1. Default [0.2, 0.5, 0.3]
 	// (mean lag about two years; estimate, docs/data.md).
 	Lag []float64 `yaml:"lag" json:"lag"`
+	// LagConcentration c makes the lag random (docs/recoveries.md): the
+	// fractions of each compensation year's recoveries collected in the
+	// following years are drawn, per path and compensation year, from the
+	// Dirichlet distribution with parameters c·lag, whose mean is lag (so
+	// the mean lag is kept) and whose variance is lag_k·(1 − lag_k)/(c + 1).
+	// 0 (default) keeps the fractions fixed at lag.
+	LagConcentration float64 `yaml:"lag_concentration" json:"lag_concentration"`
 }
 
 // Growth is new business written each year. Each guarantor's live book is
@@ -409,6 +416,9 @@ func (s *Scenario) Validate() error {
 	}
 	if len(s.Recovery.Lag) == 0 || math.Abs(sum-1) > 1e-9 {
 		bad("recovery.lag", "fractions %v must sum to 1", s.Recovery.Lag)
+	}
+	if !(s.Recovery.LagConcentration >= 0 && s.Recovery.LagConcentration <= 1e6) {
+		bad("recovery.lag_concentration", "%v is not in [0, 1e6] (0 = fixed lag)", s.Recovery.LagConcentration)
 	}
 	if !(s.Growth.Rate >= -0.5 && s.Growth.Rate <= 5) {
 		bad("growth.rate", "%v is not in [−0.5, 5]", s.Growth.Rate)

@@ -211,6 +211,9 @@ func pdMultiplierIn(sc models.Scenario, t int) float64 {
 }
 
 func hasShift(sc models.Scenario, factor string, year int) bool {
+	if models.EconomyShift(&sc.Economy, models.DefaultSensitivities, factor, year-1) < 0 {
+		return true // stated in economic terms (docs/economy.md)
+	}
 	for _, sh := range sc.Shocks {
 		if sh.Factor == factor && sh.Shift < 0 && sh.AppliesIn(year) {
 			return true

@@ -127,6 +127,7 @@ type Ledger struct {
 	conc         [][]concLimit // [g] concentration limits on (concentrationLimits)
 	grace        float64       // years
 	lagCum       []float64     // cumulative recovery lag fractions
+	lag          *lagDraws     // random lags (ledger_lag.go); nil: fixed at lagCum
 }
 
 // ledgerLoan is loan i as the ledger books it: its static fields, in one
@@ -412,7 +413,9 @@ type ledgerScratch struct {
 	recIn  []int64  // [g*H + t] guarantor's recoveries received
 	na     []int64  // [g*H + t] net assets at year end
 	parts  [NParties]models.Cents
-	sink   int64 // the sum of what touch read: storing it keeps the reads
+	sink   int64     // the sum of what touch read: storing it keeps the reads
+	lagCum []float64 // [y*K + k] this path's cumulative lag fractions (random lags)
+	lagS   *Stream   // the lag stream (random lags)
 }
 
 type claimEvent struct {
@@ -476,6 +479,9 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	}
 	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
 	clear(partyLoss)
+	if L.lag != nil {
+		L.drawLags(s, p)
+	}
 
 	for k, ce := range s.claims {
 		if k%touchAhead == 0 {
@@ -549,7 +555,7 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 			// The guarantor's recoveries arrive over the following years.
 			rec := float64(s.parts[PartyGuarantor])
 			prev := int64(0)
-			for k, cum := range L.lagCum {
+			for k, cum := range L.lagCumFor(s, y) {
 				got := roundFen(rec * cum)
 				if yy := y + 1 + k; yy < H {
 					s.recIn[g*H+yy] += got - prev

@@ -382,6 +382,7 @@ func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
+	L.SetRandomLag(sc.Recovery, p.Seed, p.FirstPath)
 	obs, book := L.NewObserver(p.Paths, p.Workers)
 	p.Observer = obs
 	r, err := Run(ctx, m, p)
