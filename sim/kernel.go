@@ -78,6 +78,7 @@ type worker struct {
 	chain     *chainScratch // contagion state; nil without links (contagion.go)
 	coll      *Stream       // collateral stream of the stochastic LGD (lgd.go)
 	prop      []float64     // [t] this path's collateral factor P_t (0 when the LGD is fixed)
+	sink      float64       // the sum of what lgdModel.lossesTo touched: storing it keeps the reads
 }
 
 // stretch is a band of the current cell on the cell's hazard axis: it
@@ -159,7 +160,7 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		w.pathDef[t] = int32(len(w.events) - before)
 		if m.lgd != nil {
 			w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
-			w.pathLoss[t] = m.lgd.lossesTo(m, w.events[before:], t, w.prop[t])
+			w.pathLoss[t] = m.lgd.lossesTo(m, w, w.events[before:], t, w.prop[t])
 		}
 	}
 }

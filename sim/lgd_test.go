@@ -146,7 +146,7 @@ func TestLGDConditionalMean(t *testing.T) {
 	sc := lgdScenario(1, b, rho)
 	sc.Model.R2 = models.R2{Macro: 0.2}
 	m := mustCompile(t, pf, sc)
-	kappa := m.lgd.kappa[0]
+	kappa := m.lgd.kc[0].kappa
 	w := m.newWorker()
 	type bin struct{ n, sum, sum2, lgd float64 }
 	bins := make([]bin, 4)
@@ -215,5 +215,34 @@ func TestLGDDeterminismAndAllocation(t *testing.T) {
 		if allocs := testing.AllocsPerRun(200, func() { m.simulatePath(w, s, 1, p%100); p++ }); allocs != 0 {
 			t.Errorf("%v: %v allocations per path", s, allocs)
 		}
+	}
+}
+
+// BenchmarkLGD measures a path of the fast kernel on 20,000 loans over
+// three years with the stochastic LGD off and on (b = 0.2, ρ = 0.5), and
+// the compilation with it on:
+//
+//	go test ./sim -run '^$' -bench LGD -benchtime 2000x -count 3
+func BenchmarkLGD(b *testing.B) {
+	pf := mixed(20000, true)
+	for _, load := range []float64{0, 0.2} {
+		m := mustCompile(b, pf, lgdScenario(3, load, 0.5))
+		name := "off"
+		if load > 0 {
+			name = "on"
+		}
+		b.Run("path/"+name, func(b *testing.B) {
+			w := m.newWorker()
+			p := uint64(0)
+			for b.Loop() {
+				m.simulatePath(w, Fast, 1, p)
+				p++
+			}
+		})
+		b.Run("compile/"+name, func(b *testing.B) {
+			for b.Loop() {
+				mustCompile(b, pf, lgdScenario(3, load, 0.5))
+			}
+		})
 	}
 }
