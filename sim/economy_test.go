@@ -53,6 +53,9 @@ func TestEconomyShiftsHandWorked(t *testing.T) {
 // difference (same seed; the factor shifts move the conditional PDs, so the
 // paths stay strongly coupled).
 func TestEconomyDeeperGDPFallLosesMore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,500 loans × 4,000 paths × 4 levels")
+	}
 	pf := mixed(1500, true)
 	const paths = 4000
 	var prev []float64

@@ -68,6 +68,9 @@ func TestRandomLagDirichlet(t *testing.T) {
 // within 4 standard errors of the paired difference; results are the same
 // for any worker count; and booking a path allocates nothing.
 func TestRandomLagKeepsLossesAndMeans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three full runs of 3,000 paths")
+	}
 	pf := mixed(1500, true)
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 4

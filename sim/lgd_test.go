@@ -95,6 +95,9 @@ func TestLGDOffIsIdentical(t *testing.T) {
 // √(SE_on² + SE_off²), the two estimates' standard errors (Summarize)
 // combined as if independent (conservative: the runs share their defaults).
 func TestLGDMeanLossAndTail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 loans × 20,000 paths, twice")
+	}
 	pf := mixed(2000, true)
 	const paths = 20000
 	p := Params{Seed: 11, Paths: paths}
