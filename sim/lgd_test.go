@@ -193,13 +193,17 @@ func TestLGDDeterminismAndAllocation(t *testing.T) {
 	pf := mixed(1500, true)
 	sc := lgdScenario(3, 0.25, 0.6)
 	sc.Economy = models.Economy{GDPGrowth: []float64{4, 5, 6}, PropertyPrices: []float64{-15, -5, 0}}
-	base, err := Execute(context.Background(), pf, sc, Params{Seed: 5, Paths: 900, Workers: 1})
+	paths := 900
+	if testing.Short() {
+		paths = 200 // the race detector's pass
+	}
+	base, err := Execute(context.Background(), pf, sc, Params{Seed: 5, Paths: paths, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, wk := range []int{2, 5} {
 		for _, bs := range []int{1, 64} {
-			o, err := Execute(context.Background(), pf, sc, Params{Seed: 5, Paths: 900, Workers: wk, BlockSize: bs})
+			o, err := Execute(context.Background(), pf, sc, Params{Seed: 5, Paths: paths, Workers: wk, BlockSize: bs})
 			if err != nil {
 				t.Fatal(err)
 			}
