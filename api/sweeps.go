@@ -22,6 +22,8 @@ type sweepRequest struct {
 	simRequest
 	Param              string    `json:"param"`               // default policy.bank_share
 	Values             []float64 `json:"values"`              // default 0, 0.1, …, 0.5
+	Param2             string    `json:"param2,omitempty"`    // a second parameter: a 2-D sweep
+	Values2            []float64 `json:"values2,omitempty"`   // its values; required with param2
 	Confidence         float64   `json:"confidence"`          // of the top-up at each point; default 0.95
 	ResponseElasticity float64   `json:"response_elasticity"` // behavioural response; 0 is off
 }
@@ -52,7 +54,7 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		return nil, err
 	}
 	if req.Param == "" {
-		req.Param = sim.BankSharePath
+		req.Param = models.BankSharePath
 	}
 	if req.Values == nil {
 		req.Values = defaultSweepValues
@@ -63,36 +65,28 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	switch {
 	case len(req.Values) == 0 || len(req.Values) > maxSweepValues:
 		return nil, &Error{Message: fmt.Sprintf("values has %d entries; a sweep takes 1 to %d.", len(req.Values), maxSweepValues), err: models.ErrInvalid}
+	case (req.Param2 == "") != (req.Values2 == nil):
+		return nil, &Error{Message: "param2 and values2 go together: give both for a 2-D sweep, or neither.", err: models.ErrInvalid}
+	case req.Param2 != "" && (len(req.Values2) == 0 || len(req.Values2) > maxSweepValues):
+		return nil, &Error{Message: fmt.Sprintf("values2 has %d entries; a sweep takes 1 to %d.", len(req.Values2), maxSweepValues), err: models.ErrInvalid}
 	case !(req.Confidence > 0 && req.Confidence < 1):
 		return nil, &Error{Message: fmt.Sprintf("confidence %v is not in (0, 1).", req.Confidence), err: models.ErrInvalid}
 	case math.IsNaN(req.ResponseElasticity) || math.IsInf(req.ResponseElasticity, 0):
 		return nil, &Error{Message: "response_elasticity must be a finite number.", err: models.ErrInvalid}
 	}
 	sc := set.scenario
-	v, err := scenarios.Get(&sc, req.Param)
-	if err != nil {
-		// A body field, not a URL: 422 even when the path does not exist.
-		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: "param: " + trimDetail(err.Error()),
-			err: models.ErrInvalid, Problems: problemsOf(err)}
-	}
-	switch v.(type) {
-	case float64, int, models.Cents:
-	default:
-		return nil, &Error{Message: fmt.Sprintf("param %s is not a number (it holds %v).", req.Param, v), err: models.ErrInvalid,
-			Fixes: []string{"Sweep a numeric scenario path, e.g. policy.bank_share or model.r2.industry."}}
+	axes := []models.SweepAxis{{Param: req.Param, Values: req.Values}}
+	if req.Param2 != "" {
+		axes = append(axes, models.SweepAxis{Param: req.Param2, Values: req.Values2})
 	}
 	// Every point must make a valid scenario; say which does not now rather
-	// than fail later. (Below the bank-share floor the sweep allows it.)
-	probe := sc
-	probe.Policy.AllowBelowFloor = probe.Policy.AllowBelowFloor || req.Param == sim.BankSharePath
-	for _, x := range req.Values {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, &Error{Message: "values must be finite numbers.", err: models.ErrInvalid}
-		}
-		pt := probe
-		if err := scenarios.SetAll(&pt, []string{req.Param + "=" + strconv.FormatFloat(x, 'g', -1, 64)}); err != nil {
-			return nil, err
-		}
+	// than fail later. A body field, not a URL: 422 even when a path does
+	// not exist.
+	grid, err := scenarios.SweepPoints(&sc, axes...)
+	if err != nil {
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Message: trimDetail(err.Error()),
+			err: models.ErrInvalid, Problems: problemsOf(err),
+			Fixes: []string{"Sweep numeric scenario paths (danbao scenarios paths lists them), e.g. policy.bank_share or model.r2.industry."}}
 	}
 	canon, err := json.Marshal(req)
 	if err != nil {
@@ -101,13 +95,12 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &sc)
 	perPath += (sim.NParties + 1) * 8 // the previous point's losses, for the paired differences
 	id, p := set.portfolio.ID, set.params
-	opt := sim.SweepOptions{Param: req.Param, Values: req.Values, Confidence: req.Confidence, ResponseElasticity: req.ResponseElasticity,
-		Set: scenarios.SetValid}
-	job := &jobSpec{Kind: "sweep", PortfolioID: id, Request: canon, Units: int64(len(req.Values) * p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
+	opt := sim.SweepOptions{Confidence: req.Confidence, ResponseElasticity: req.ResponseElasticity}
+	job := &jobSpec{Kind: "sweep", PortfolioID: id, Request: canon, Units: int64(len(grid.Points) * p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
 		start := time.Now()
 		opt.Progress = progress
-		res, err := sim.Sweep(ctx, pf, &sc, opt, p)
+		res, err := sim.Sweep(ctx, pf, grid, opt, p)
 		if err != nil {
 			return nil, err
 		}

@@ -71,7 +71,7 @@ func TestSweepAndTopup(t *testing.T) {
 	t.Logf("sweep and top-up done in %v", time.Since(start))
 	var doc sim.SweepResult
 	e.do(req{method: "GET", path: "/v1/sweeps/" + sweep.ID + "/result", role: RoleViewer}).json(t, &doc)
-	if doc.Schema != sim.SweepSchema || len(doc.Points) != 3 || doc.Param != sim.BankSharePath || doc.HorizonYears != 2 {
+	if doc.Schema != sim.SweepSchema || len(doc.Points) != 3 || doc.Param != "policy.bank_share" || doc.HorizonYears != 2 {
 		t.Errorf("sweep document: %+v", doc)
 	}
 	var td sim.TopupResult

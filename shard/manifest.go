@@ -48,6 +48,8 @@ type Spec struct {
 type SweepSpec struct {
 	Param      string    `json:"param"`
 	Values     []float64 `json:"values"`
+	Param2     string    `json:"param2,omitempty"` // a 2-D sweep's second parameter
+	Values2    []float64 `json:"values2,omitempty"`
 	Confidence float64   `json:"confidence"`
 	Elasticity float64   `json:"response_elasticity"`
 }

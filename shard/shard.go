@@ -77,11 +77,16 @@ func (spec *Spec) scenario() (models.Scenario, error) {
 	return sc, nil
 }
 
-// sweepOptions are sim.Sweep's options for a sweep spec.
-func (spec *Spec) sweepOptions() sim.SweepOptions {
+// sweep returns sim.Sweep's grid of sc (scenarios.SweepPoints) and
+// options for a sweep spec.
+func (spec *Spec) sweep(sc *models.Scenario) (*models.SweepGrid, sim.SweepOptions, error) {
 	s := spec.Sweep
-	return sim.SweepOptions{Param: s.Param, Values: s.Values, Confidence: s.Confidence,
-		ResponseElasticity: s.Elasticity, Set: scenarios.SetValid}
+	axes := []models.SweepAxis{{Param: s.Param, Values: s.Values}}
+	if s.Param2 != "" {
+		axes = append(axes, models.SweepAxis{Param: s.Param2, Values: s.Values2})
+	}
+	g, err := scenarios.SweepPoints(sc, axes...)
+	return g, sim.SweepOptions{Confidence: s.Confidence, ResponseElasticity: s.Elasticity}, err
 }
 
 // check says whether spec can be run.
@@ -162,7 +167,10 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 	}
 	switch {
 	case spec.Command == CommandSweep:
-		opt := spec.sweepOptions()
+		grid, opt, err := spec.sweep(&sc)
+		if err != nil {
+			return nil, err
+		}
 		opt.Progress = progress
 		opt.Execute = func(ctx context.Context, point int, sc *models.Scenario, p sim.Params) (*sim.Outcome, error) {
 			o, err := sim.ExecutePaths(ctx, pf, sc, p)
@@ -171,7 +179,7 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 			}
 			return nil, write(pointFile(point), o.Paths, o.Book)
 		}
-		if _, err := sim.Sweep(ctx, pf, &sc, opt, p); err != nil {
+		if _, err := sim.Sweep(ctx, pf, grid, opt, p); err != nil {
 			return nil, err
 		}
 	case spec.LossesOnly:
@@ -503,7 +511,10 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 	}
 	switch {
 	case spec.Command == CommandSweep:
-		opt := spec.sweepOptions()
+		grid, opt, err := spec.sweep(&sc)
+		if err != nil {
+			return nil, err
+		}
 		opt.Execute = func(ctx context.Context, point int, sc *models.Scenario, p sim.Params) (*sim.Outcome, error) {
 			r, b, err := read(pointFile(point), true)
 			if err != nil {
@@ -511,7 +522,7 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 			}
 			return sim.Assemble(ctx, pf, sc, r, b, p)
 		}
-		if out.Sweep, err = sim.Sweep(ctx, pf, &sc, opt, p); err != nil {
+		if out.Sweep, err = sim.Sweep(ctx, pf, grid, opt, p); err != nil {
 			return nil, err
 		}
 	case spec.LossesOnly:

@@ -165,7 +165,7 @@ func TestImportanceSamplingLedgerWorkers(t *testing.T) {
 	}
 	var sweeps [2][]byte
 	for k, workers := range []int{1, 3} {
-		r := mustSweep(t, pf, sc, SweepOptions{Values: []float64{0.2, 0.4}}, Params{Seed: 5, Paths: 300, ISLevel: 0.99, Workers: workers, BlockSize: 64})
+		r := mustSweep(t, pf, sc, []float64{0.2, 0.4}, SweepOptions{}, Params{Seed: 5, Paths: 300, ISLevel: 0.99, Workers: workers, BlockSize: 64})
 		r.SetRunInfo(RunInfo{})
 		var err error
 		if sweeps[k], err = json.Marshal(r); err != nil {

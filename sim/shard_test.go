@@ -92,10 +92,11 @@ func TestShardsSweep(t *testing.T) {
 	pf := thinCapital(120)
 	sc := thinScenario(pf)
 	p := Params{Seed: 3, Paths: 60, Workers: 2}
-	opt := SweepOptions{Values: []float64{0.2, 0.35}}
-	want := docJSON(t, mustSweep(t, pf, sc, opt, p))
+	values := []float64{0.2, 0.35}
+	opt := SweepOptions{}
+	want := docJSON(t, mustSweep(t, pf, sc, values, opt, p))
 	const k = 3
-	parts := make([][]*Outcome, len(opt.Values))
+	parts := make([][]*Outcome, len(values))
 	for i := range k {
 		lo, hi := ShardRange(i, k, p.Paths)
 		q := p
@@ -106,7 +107,7 @@ func TestShardsSweep(t *testing.T) {
 			parts[point] = append(parts[point], o)
 			return nil, err
 		}
-		r := mustSweep(t, pf, sc, so, q)
+		r := mustSweep(t, pf, sc, values, so, q)
 		if len(r.Points) != 0 {
 			t.Fatalf("a shard's sweep has %d points", len(r.Points))
 		}
@@ -129,7 +130,7 @@ func TestShardsSweep(t *testing.T) {
 		}
 		return Assemble(ctx, pf, sc, r, b, q)
 	}
-	if got := docJSON(t, mustSweep(t, pf, sc, mo, p)); got != want {
+	if got := docJSON(t, mustSweep(t, pf, sc, values, mo, p)); got != want {
 		t.Errorf("merged sweep differs from the single sweep")
 	}
 }

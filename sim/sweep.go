@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -14,19 +13,8 @@ import (
 // the API). Field names are the contract: add, never rename.
 const SweepSchema = "danbao.sweep/v1"
 
-// BankSharePath is the scenario path of the bank share, the headline sweep.
-const BankSharePath = "policy.bank_share"
-
-// SweepOptions says what a sweep varies and what it reports.
+// SweepOptions says what a sweep reports beside its grid.
 type SweepOptions struct {
-	// Param is the dotted scenario path swept (policy.bank_share,
-	// model.r2.industry, …) and Values its values, in the order reported.
-	Param  string
-	Values []float64
-	// Set assigns value (decimal text) to path in sc and validates the
-	// result, as scenarios.SetAll does. It must not change maps or slices sc
-	// shares with other scenarios (scenarios.Set and SetAll copy first).
-	Set func(sc *models.Scenario, path, value string) error
 	// Confidence is the level of the capital top-up reported at each point;
 	// 0 means 0.95.
 	Confidence float64
@@ -42,7 +30,8 @@ type SweepOptions struct {
 	// point where m ≤ 0 is an error.
 	ResponseElasticity float64
 	// Progress, if not nil, is called with the number of paths done over
-	// the whole sweep (len(Values) × Paths in all), from several goroutines.
+	// the whole sweep (len(grid.Points) × Paths in all), from several
+	// goroutines.
 	Progress func(done int)
 	// Execute, if not nil, runs point k (scenario sc) in place of Execute.
 	// A nil Outcome with a nil error leaves the point out of the result: a
@@ -60,10 +49,15 @@ type SweepOptions struct {
 // Differences shows it with the paired standard error beside the one two
 // independent runs would have.
 type SweepResult struct {
-	Schema         string   `json:"schema"` // SweepSchema
-	Scenario       string   `json:"scenario"`
-	Param          string   `json:"param"`
-	Values         []Number `json:"values"`
+	Schema   string   `json:"schema"` // SweepSchema
+	Scenario string   `json:"scenario"`
+	Param    string   `json:"param"`
+	Values   []Number `json:"values"`
+	// Param2 and Values2 are the second parameter of a 2-D sweep (absent
+	// in one dimension); the points then run over the grid by rows, Param
+	// varying fastest (see Sweep).
+	Param2         string   `json:"param2,omitempty"`
+	Values2        []Number `json:"values2,omitempty"`
 	Paths          int      `json:"paths"`
 	Seed           uint64   `json:"seed"`
 	HorizonYears   int      `json:"horizon_years"`
@@ -98,6 +92,8 @@ type SweepResponse struct {
 // SweepPoint is one point of a sweep.
 type SweepPoint struct {
 	Value Number `json:"value"`
+	// Value2 is the second parameter's value in a 2-D sweep.
+	Value2 *Number `json:"value2,omitempty"`
 	// PDMultiplier is the behavioural response's multiplier at this point
 	// (1 when off).
 	PDMultiplier Number `json:"pd_multiplier"`
@@ -133,30 +129,42 @@ type SweepTarget struct {
 // points were independent runs of P paths each; the ratio of the two is
 // what common random numbers buy.
 type SweepDiff struct {
-	From          Number `json:"from"`
-	To            Number `json:"to"`
-	Party         string `json:"party"`
-	Mean          Money  `json:"mean"`
-	SEPaired      Money  `json:"se_paired"`
-	SEIndependent Money  `json:"se_independent"`
+	From Number `json:"from"`
+	To   Number `json:"to"`
+	// Value2 is the second parameter's value the step is taken at, in a
+	// 2-D sweep.
+	Value2        *Number `json:"value2,omitempty"`
+	Party         string  `json:"party"`
+	Mean          Money   `json:"mean"`
+	SEPaired      Money   `json:"se_paired"`
+	SEIndependent Money   `json:"se_independent"`
 }
 
-// Sweep runs base with opt.Param set to each of opt.Values on common random
-// numbers (p.Seed and p.Paths for every point) and summarizes each point.
-// When Param is policy.bank_share and a value is below the 20 % floor,
-// policy.allow_below_floor is set at every point (and said in Notes).
-// base is not changed.
-func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt SweepOptions, p Params) (*SweepResult, error) {
-	if len(opt.Values) == 0 {
-		return nil, fmt.Errorf("%w: sweep of %s has no values", models.ErrInvalid, opt.Param)
+// Sweep runs the grid's points on common random numbers (p.Seed and p.Paths
+// for every point) and summarizes each. The grid comes from
+// scenarios.SweepPoints, which checks the parameters and sets the points;
+// Sweep reads the axes' names only to label the document. With two axes
+// the points run by rows, the first parameter varying fastest, and the
+// differences are between adjacent values of the first parameter at each
+// value of the second.
+func Sweep(ctx context.Context, pf *models.Portfolio, g *models.SweepGrid, opt SweepOptions, p Params) (*SweepResult, error) {
+	if g == nil || len(g.Axes) == 0 || len(g.Axes) > 2 {
+		return nil, fmt.Errorf("%w: a sweep grid has 1 or 2 axes", models.ErrInvalid)
 	}
-	if opt.Set == nil {
-		return nil, fmt.Errorf("%w: sweep has no setter", models.ErrInvalid)
-	}
-	for _, v := range opt.Values {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%w: sweep value %v of %s is not finite", models.ErrInvalid, v, opt.Param)
+	n, total := len(g.Axes[0].Values), 1
+	for _, ax := range g.Axes {
+		total *= len(ax.Values)
+		if len(ax.Values) == 0 {
+			return nil, fmt.Errorf("%w: sweep of %s has no values", models.ErrInvalid, ax.Param)
 		}
+		for _, v := range ax.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w: sweep value %v of %s is not finite", models.ErrInvalid, v, ax.Param)
+			}
+		}
+	}
+	if len(g.Points) != total {
+		return nil, fmt.Errorf("%w: sweep grid has %d points for %d values", models.ErrInvalid, len(g.Points), total)
 	}
 	conf := opt.Confidence
 	if conf == 0 {
@@ -169,28 +177,27 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 	if math.IsNaN(e) || math.IsInf(e, 0) {
 		return nil, fmt.Errorf("%w: response elasticity %v is not finite", models.ErrInvalid, e)
 	}
-	res := &SweepResult{Schema: SweepSchema, Scenario: base.Name, Param: opt.Param, Paths: p.Paths, Seed: p.Seed,
+	base := &g.Points[0]
+	res := &SweepResult{Schema: SweepSchema, Scenario: base.Name, Param: g.Axes[0].Param, Paths: p.Paths, Seed: p.Seed,
 		Confidence: Number(conf)}
-	for _, v := range opt.Values {
+	for _, v := range g.Axes[0].Values {
 		res.Values = append(res.Values, Number(v))
 	}
-	belowFloor := false
-	if opt.Param == BankSharePath {
-		for _, v := range opt.Values {
-			belowFloor = belowFloor || v < models.BankShareFloor
+	var values2 []float64
+	if len(g.Axes) == 2 {
+		res.Param2, values2 = g.Axes[1].Param, g.Axes[1].Values
+		for _, v := range values2 {
+			res.Values2 = append(res.Values2, Number(v))
 		}
 	}
-	if belowFloor && !base.Policy.AllowBelowFloor {
-		res.Notes = append(res.Notes, fmt.Sprintf("policy.allow_below_floor set to true at every point: "+
-			"the sweep goes below the %g national floor of the bank share (bank_share_min then fails there)", models.BankShareFloor))
-	}
+	res.Notes = append(res.Notes, g.Notes...)
 	if e != 0 {
 		res.Response = &SweepResponse{Elasticity: Number(e), ReferenceBankShare: models.BankShareFloor,
 			Assumption: fmt.Sprintf("banks screen less when they carry less of the loss: every PD × (1 + %g·(%g − bank_share)) in every year", e, models.BankShareFloor)}
 		res.Notes = append(res.Notes, "behavioural response on (an assumption, not an estimate): "+res.Response.Assumption+
 			"; the points' defaults then differ, and common random numbers only keep them close")
 	}
-	if opt.Param == BankSharePath {
+	if g.MovesBankShare {
 		res.BankShareApplies, res.BookMoves = bookMoves(pf, &base.Policy)
 		if res.BankShareApplies == models.BankShareAll {
 			res.Notes = append(res.Notes, fmt.Sprintf("policy.bank_share_applies: all — the bank share applies to every loan, "+
@@ -210,31 +217,33 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 
 	var prev []int64    // previous point's per-path party losses, [p*(NParties+1) + k], total last
 	var prevW []float64 // its importance-sampling weights (nil: plain Monte Carlo)
-	for k, v := range opt.Values {
+	for k := range g.Points {
+		i := k % n
+		v := g.Axes[0].Values[i]
+		at := fmt.Sprintf("%s=%v", res.Param, v)
+		var v2 *Number
+		if values2 != nil {
+			x := Number(values2[k/n])
+			v2 = &x
+			at += fmt.Sprintf(", %s=%v", res.Param2, values2[k/n])
+		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("sim: sweep cancelled at point %d of %d: %w", k+1, len(opt.Values), err)
+			return nil, fmt.Errorf("sim: sweep cancelled at point %d of %d: %w", k+1, len(g.Points), err)
 		}
-		sc := *base
+		sc := g.Points[k]
 		sc.Shocks = slices.Clip(sc.Shocks)
-		sc.Injections = slices.Clip(sc.Injections)
-		if belowFloor {
-			sc.Policy.AllowBelowFloor = true
-		}
-		if err := opt.Set(&sc, opt.Param, strconv.FormatFloat(v, 'f', -1, 64)); err != nil {
-			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
-		}
 		m := 1.0
 		if e != 0 {
 			m = 1 + e*(models.BankShareFloor-sc.Policy.BankShare)
 			if !(m > 0) {
-				return nil, fmt.Errorf("%w: sweep point %s=%v: response PD multiplier 1 + %g·(%g − %g) = %g is not positive",
-					models.ErrInvalid, opt.Param, v, e, models.BankShareFloor, sc.Policy.BankShare, m)
+				return nil, fmt.Errorf("%w: sweep point %s: response PD multiplier 1 + %g·(%g − %g) = %g is not positive",
+					models.ErrInvalid, at, e, models.BankShareFloor, sc.Policy.BankShare, m)
 			}
 			if m != 1 {
 				sc.Shocks = append(sc.Shocks, models.Shock{PDMultiplier: m})
 			}
 			if err := sc.Validate(); err != nil {
-				return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+				return nil, fmt.Errorf("sweep point %s: %w", at, err)
 			}
 		}
 		pp := p
@@ -250,7 +259,7 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 			o, err = Execute(ctx, pf, &sc, pp)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("sweep point %s=%v: %w", opt.Param, v, err)
+			return nil, fmt.Errorf("sweep point %s: %w", at, err)
 		}
 		if o == nil {
 			continue
@@ -262,9 +271,14 @@ func Sweep(ctx context.Context, pf *models.Portfolio, base *models.Scenario, opt
 		if err != nil {
 			return nil, err
 		}
+		pt.Value2 = v2
 		res.Points = append(res.Points, pt)
-		if prev != nil {
-			res.Differences = append(res.Differences, sweepDiffs(opt.Values[k-1], v, prev, cur, prevW, o.Book.Weight, o.Book.Paths)...)
+		if i > 0 {
+			ds := sweepDiffs(g.Axes[0].Values[i-1], v, prev, cur, prevW, o.Book.Weight, o.Book.Paths)
+			for j := range ds {
+				ds[j].Value2 = v2
+			}
+			res.Differences = append(res.Differences, ds...)
 		}
 		prev, prevW = cur, o.Book.Weight
 	}

@@ -4,38 +4,35 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/wenzhou/danbao/models"
 )
 
-// setBankShare stands in for scenarios.SetAll (which sim may not import):
-// it sets policy.bank_share and validates.
-func setBankShare(sc *models.Scenario, path, value string) error {
-	if path != BankSharePath {
-		return fmt.Errorf("%w: test setter knows only %s, not %s", models.ErrNotFound, BankSharePath, path)
+// bankShareGrid stands in for scenarios.SweepPoints (which sim may not
+// import): sc with policy.bank_share at each value, allow_below_floor set
+// at every point when a value is below the floor, as the floor rule says.
+func bankShareGrid(sc *models.Scenario, values []float64) *models.SweepGrid {
+	g := &models.SweepGrid{Axes: []models.SweepAxis{{Param: models.BankSharePath, Values: values}}, MovesBankShare: true}
+	below := slices.ContainsFunc(values, func(v float64) bool { return v < models.BankShareFloor })
+	if below {
+		g.Notes = []string{"policy.allow_below_floor set to true at every point (test grid)"}
 	}
-	v, err := strconv.ParseFloat(value, 64)
-	if err != nil {
-		return err
+	for _, v := range values {
+		pt := *sc
+		pt.Policy.BankShare = v
+		pt.Policy.AllowBelowFloor = pt.Policy.AllowBelowFloor || below
+		g.Points = append(g.Points, pt)
 	}
-	sc.Policy.BankShare = v
-	return sc.Validate()
+	return g
 }
 
-func mustSweep(t testing.TB, pf *models.Portfolio, sc *models.Scenario, opt SweepOptions, p Params) *SweepResult {
+func mustSweep(t testing.TB, pf *models.Portfolio, sc *models.Scenario, values []float64, opt SweepOptions, p Params) *SweepResult {
 	t.Helper()
-	if opt.Set == nil {
-		opt.Set = setBankShare
-	}
-	if opt.Param == "" {
-		opt.Param = BankSharePath
-	}
-	r, err := Sweep(context.Background(), pf, sc, opt, p)
+	r, err := Sweep(context.Background(), pf, bankShareGrid(sc, values), opt, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +65,7 @@ func TestSweepBankShare(t *testing.T) {
 	pf := thinCapital(2000)
 	sc := thinScenario(pf)
 	values := []float64{0, 0.1, 0.2, 0.3, 0.4, 0.5}
-	r := mustSweep(t, pf, sc, SweepOptions{Values: values}, Params{Seed: 11, Paths: 2000})
+	r := mustSweep(t, pf, sc, values, SweepOptions{}, Params{Seed: 11, Paths: 2000})
 	if sc.Policy.AllowBelowFloor || sc.Policy.BankShare != 0.2 {
 		t.Errorf("the base scenario was changed: %+v", sc.Policy)
 	}
@@ -148,7 +145,7 @@ func TestSweepSmooth(t *testing.T) {
 		} else {
 			sc.Policy.CountyFund.DefaultBudget = 2000 * models.Yuan
 		}
-		r := mustSweep(t, pf, sc, SweepOptions{Values: values}, Params{Seed: 12, Paths: 2000})
+		r := mustSweep(t, pf, sc, values, SweepOptions{}, Params{Seed: 12, Paths: 2000})
 		for k := 1; k < len(values); k++ {
 			s0, s1 := values[k-1], values[k]
 			for _, tc := range []struct {
@@ -178,8 +175,8 @@ func TestSweepResponse(t *testing.T) {
 	sc := thinScenario(pf)
 	p := Params{Seed: 13, Paths: 500}
 	values := []float64{0.1, 0.2, 0.3}
-	off := mustSweep(t, pf, sc, SweepOptions{Values: values}, p)
-	on := mustSweep(t, pf, sc, SweepOptions{Values: values, ResponseElasticity: 2}, p)
+	off := mustSweep(t, pf, sc, values, SweepOptions{}, p)
+	on := mustSweep(t, pf, sc, values, SweepOptions{ResponseElasticity: 2}, p)
 	if on.Response == nil || on.Response.Elasticity != 2 || off.Response != nil {
 		t.Errorf("response %+v / %+v", on.Response, off.Response)
 	}
@@ -195,7 +192,7 @@ func TestSweepResponse(t *testing.T) {
 	if !(lo > off.Points[0].Loss[PartyTotal].Mean && hi < off.Points[2].Loss[PartyTotal].Mean) {
 		t.Errorf("total loss with response %v, %v; without %v, %v", lo, hi, off.Points[0].Loss[PartyTotal].Mean, off.Points[2].Loss[PartyTotal].Mean)
 	}
-	if _, err := Sweep(context.Background(), pf, sc, SweepOptions{Param: BankSharePath, Values: []float64{0.4}, Set: setBankShare, ResponseElasticity: 5}, p); !errors.Is(err, models.ErrInvalid) {
+	if _, err := Sweep(context.Background(), pf, bankShareGrid(sc, []float64{0.4}), SweepOptions{ResponseElasticity: 5}, p); !errors.Is(err, models.ErrInvalid) {
 		t.Errorf("multiplier 0: err = %v", err)
 	}
 }
@@ -204,19 +201,21 @@ func TestSweepErrors(t *testing.T) {
 	pf := thinCapital(200)
 	sc := thinScenario(pf)
 	p := Params{Seed: 1, Paths: 50}
+	one := bankShareGrid(sc, []float64{0.3})
 	for _, tc := range []struct {
 		name string
+		g    *models.SweepGrid
 		opt  SweepOptions
 		want string
 	}{
-		{"no values", SweepOptions{Param: BankSharePath, Set: setBankShare}, "no values"},
-		{"NaN", SweepOptions{Param: BankSharePath, Set: setBankShare, Values: []float64{math.NaN()}}, "not finite"},
-		{"bad path", SweepOptions{Param: "policy.bank_sahre", Set: setBankShare, Values: []float64{0.3}}, "policy.bank_sahre"},
-		{"invalid value", SweepOptions{Param: BankSharePath, Set: setBankShare, Values: []float64{1.5}}, "bank_share"},
-		{"confidence", SweepOptions{Param: BankSharePath, Set: setBankShare, Values: []float64{0.3}, Confidence: 1}, "confidence"},
+		{"no values", bankShareGrid(sc, nil), SweepOptions{}, "no values"},
+		{"NaN", bankShareGrid(sc, []float64{math.NaN()}), SweepOptions{}, "not finite"},
+		{"points", &models.SweepGrid{Axes: one.Axes}, SweepOptions{}, "0 points for 1 values"},
+		{"invalid point", bankShareGrid(sc, []float64{1.5}), SweepOptions{}, "bank_share"},
+		{"confidence", one, SweepOptions{Confidence: 1}, "confidence"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Sweep(context.Background(), pf, sc, tc.opt, p)
+			_, err := Sweep(context.Background(), pf, tc.g, tc.opt, p)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
@@ -224,7 +223,7 @@ func TestSweepErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Sweep(ctx, pf, sc, SweepOptions{Param: BankSharePath, Set: setBankShare, Values: []float64{0.3}}, p); !errors.Is(err, context.Canceled) {
+	if _, err := Sweep(ctx, pf, one, SweepOptions{}, p); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }

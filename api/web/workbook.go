@@ -416,7 +416,7 @@ func orDefault(s, def string) string {
 // paramZH is the Chinese header of a swept parameter's column.
 func paramZH(path string) string {
 	switch path {
-	case sim.BankSharePath:
+	case models.BankSharePath:
 		return "银行分险比例"
 	}
 	return "扫描参数 " + path

@@ -141,10 +141,11 @@ func TestSweepAndTopupWorkbooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.HorizonYears = 2
-	res, err := sim.Sweep(context.Background(), pf, &sc, sim.SweepOptions{Param: sim.BankSharePath, Values: []float64{0.1, 0.3},
-		Set: func(sc *models.Scenario, path, value string) error {
-			return scenarios.SetAll(sc, []string{path + "=" + value})
-		}},
+	grid, err := scenarios.SweepPoints(&sc, models.SweepAxis{Param: models.BankSharePath, Values: []float64{0.1, 0.3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Sweep(context.Background(), pf, grid, sim.SweepOptions{},
 		sim.Params{Seed: 2, Paths: 300, Workers: 2})
 	if err != nil {
 		t.Fatal(err)

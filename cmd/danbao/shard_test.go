@@ -93,7 +93,7 @@ func TestShardMerge(t *testing.T) {
 			return do(t, func(w *bytes.Buffer) error { return runSimulation(ctx, o, w, &bytes.Buffer{}) })
 		},
 		"sweep": func(t *testing.T, shard, out string) string {
-			o := sweepOptions{simOptions: sim(40), param: "policy.bank_share", values: "0.2,0.3", confidence: 0.9, out: out}
+			o := sweepOptions{simOptions: sim(40), paramList: []string{"policy.bank_share"}, valueLists: []string{"0.2,0.3"}, confidence: 0.9, out: out}
 			o.shard = shard
 			return do(t, func(w *bytes.Buffer) error { return runSweep(ctx, o, w, &bytes.Buffer{}) })
 		},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +22,8 @@ import (
 // sweepOptions are the flags of danbao sweep.
 type sweepOptions struct {
 	simOptions
-	param      string
-	values     string // comma-separated
+	paramList  []string // one or two scenario paths
+	valueLists []string // comma-separated values, one list per param
 	confidence float64
 	elasticity float64
 	out        string // --out DIR of a --shard
@@ -31,7 +32,7 @@ type sweepOptions struct {
 func init() {
 	o := sweepOptions{}
 	cmd := &cobra.Command{
-		Use:   "sweep --param PATH --values v1,v2,… [--portfolio DIR] [--scenario NAME|FILE] [--set path=value]... [--json]",
+		Use:   "sweep --param PATH --values v1,v2,… [--param PATH2 --values w1,w2,…] [--portfolio DIR] [--scenario NAME|FILE] [--set path=value]... [--json]",
 		Short: "Sweep a scenario parameter on common random numbers: losses, targets, top-up, outlays at each value",
 		Long: `sweep runs the scenario once for each value of one numeric parameter (any
 path of "danbao scenarios paths"; default: policy.bank_share over 0, 0.1,
@@ -51,6 +52,14 @@ loss, the mean difference, its paired standard error sd(d)/√P over the
 per-path differences d, and the standard error two independent runs would
 give, √(se₁² + se₂²).
 
+Give --param and --values twice for a 2-D sweep: every pair of values, on
+the same common random numbers (path p draws the same random numbers at
+every point of the grid). The table shows grids — rows the second
+parameter, columns the first — of the guarantor's expected loss, the
+top-up and each target's lowest P(hold); --json has every point (value,
+value2) with all the figures of a 1-D sweep, and --html a heat map. A grid
+has at most ` + strconv.Itoa(scenarios.MaxSweepPoints) + ` points (each is a whole run).
+
 A bank share below the national floor of 20 % needs policy.allow_below_floor;
 a bank-share sweep sets it at every point and says so.
 
@@ -67,7 +76,8 @@ decimal strings of yuan.
 		Example: `  danbao sweep
   danbao sweep --param policy.bank_share --values 0.2,0.3 --scenario wenzhou-2011 --paths 5000
   danbao sweep --param model.r2.industry --values 0.04,0.08,0.12,0.16 --horizon 3 --json > sweep.json
-  danbao sweep --response-elasticity 2`,
+  danbao sweep --response-elasticity 2
+  danbao sweep --param policy.bank_share --values 0.2,0.3,0.4 --param policy.county_fund.share --values 0,0.1,0.2 --paths 1000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.fromFlags(cmd); err != nil {
@@ -78,8 +88,8 @@ decimal strings of yuan.
 	}
 	addSimFlags(cmd, &o.simOptions, 2000)
 	f := cmd.Flags()
-	f.StringVar(&o.param, "param", sim.BankSharePath, "scenario path to sweep (a number; see danbao scenarios paths)")
-	f.StringVar(&o.values, "values", "0,0.1,0.2,0.3,0.4,0.5", "comma-separated values of --param")
+	f.StringArrayVar(&o.paramList, "param", []string{models.BankSharePath}, "scenario path to sweep (a number; see danbao scenarios paths); twice for a 2-D sweep")
+	f.StringArrayVar(&o.valueLists, "values", []string{"0,0.1,0.2,0.3,0.4,0.5"}, "comma-separated values of --param (once per --param)")
 	f.Float64Var(&o.confidence, "confidence", 0.95, "confidence of the capital top-up reported at each value")
 	f.Float64Var(&o.elasticity, "response-elasticity", 0, "behavioural response e: PDs × (1 + e·(0.2 − bank_share)); 0 is off")
 	addShardFlags(cmd, &o.simOptions, &o.out)
@@ -88,9 +98,23 @@ decimal strings of yuan.
 
 // runSweep is danbao sweep without cobra.
 func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) error {
-	values, err := parseFloats("--values", o.values)
-	if err != nil {
-		return err
+	if len(o.paramList) != len(o.valueLists) {
+		return fmt.Errorf("--param is given %d times and --values %d times: give one --values list after each --param", len(o.paramList), len(o.valueLists))
+	}
+	if len(o.paramList) > scenarios.MaxSweepAxes {
+		return fmt.Errorf("--param is given %d times: a sweep varies 1 or %d parameters", len(o.paramList), scenarios.MaxSweepAxes)
+	}
+	var axes []models.SweepAxis
+	for i, param := range o.paramList {
+		flag := "--values"
+		if len(o.paramList) > 1 {
+			flag = fmt.Sprintf("--values (%d, of %s)", i+1, param)
+		}
+		values, err := parseFloats(flag, o.valueLists[i])
+		if err != nil {
+			return err
+		}
+		axes = append(axes, models.SweepAxis{Param: param, Values: values})
 	}
 	if !(o.confidence > 0 && o.confidence < 1) {
 		return fmt.Errorf("--confidence %v: must be in (0, 1)", o.confidence)
@@ -106,27 +130,26 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if v, err := scenarios.Get(&sc, o.param); err == nil {
-		switch v.(type) {
-		case float64, int, models.Cents:
-		default:
-			return fmt.Errorf("--param %s: not a number (it holds %v); danbao scenarios paths lists the numeric paths", o.param, v)
-		}
+	grid, err := scenarios.SweepPoints(&sc, axes...)
+	if err != nil {
+		return err
 	}
-	opt := sim.SweepOptions{Param: o.param, Values: values, Confidence: o.confidence, ResponseElasticity: o.elasticity,
-		Set: scenarios.SetValid}
+	opt := sim.SweepOptions{Confidence: o.confidence, ResponseElasticity: o.elasticity}
 	if o.shard != "" {
-		return o.runShard(ctx, stdout, stderr, pf, sc, p, o.out, shard.Spec{Command: shard.CommandSweep,
-			Sweep: &shard.SweepSpec{Param: o.param, Values: values, Confidence: o.confidence, Elasticity: o.elasticity}})
+		spec := &shard.SweepSpec{Param: axes[0].Param, Values: axes[0].Values, Confidence: o.confidence, Elasticity: o.elasticity}
+		if len(axes) == 2 {
+			spec.Param2, spec.Values2 = axes[1].Param, axes[1].Values
+		}
+		return o.runShard(ctx, stdout, stderr, pf, sc, p, o.out, shard.Spec{Command: shard.CommandSweep, Sweep: spec})
 	}
 	if o.out != "" {
 		return fmt.Errorf("--out %s is the folder of a --shard; without --shard use --json or --report", o.out)
 	}
 	start := time.Now()
 	var res *sim.SweepResult
-	err = o.track(ctx, stderr, len(values)*o.paths, func(progress func(int)) (err error) {
+	err = o.track(ctx, stderr, len(grid.Points)*o.paths, func(progress func(int)) (err error) {
 		opt.Progress = progress
-		res, err = sim.Sweep(ctx, pf, &sc, opt, p)
+		res, err = sim.Sweep(ctx, pf, grid, opt, p)
 		return err
 	})
 	if err != nil {
@@ -139,7 +162,13 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 			return web.RenderSweep(w, res, &pos)
 		},
 		func(w io.Writer) error { return web.SweepWorkbook(w, res) },
-		func() { printSweep(stdout, o.source(), res) })
+		func() {
+			if res.Param2 != "" {
+				printSweep2(stdout, o.source(), res)
+				return
+			}
+			printSweep(stdout, o.source(), res)
+		})
 }
 
 // printSweep prints a sweep for people: amounts in one unit per table (亿 or 万 yuan), estimates ± one
@@ -298,4 +327,74 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// printSweep2 prints a 2-D sweep as grids: a row per value of the second
+// parameter, a column per value of the first.
+func printSweep2(w io.Writer, source string, r *sim.SweepResult) {
+	fmt.Fprintf(w, "Sweep of %s (columns, %d values) × %s (rows, %d values), scenario %s, portfolio %s\n",
+		r.Param, len(r.Values), r.Param2, len(r.Values2), r.Scenario, source)
+	fmt.Fprintf(w, "Common random numbers: seed %d, %d paths at every point; horizon %d %s, %d workers, %.2f s\n",
+		r.Seed, r.Paths, r.HorizonYears, plural(r.HorizonYears, "year"), r.Workers, r.ElapsedSeconds)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	n := len(r.Values)
+	if n == 0 || len(r.Points) != n*len(r.Values2) {
+		return
+	}
+	val := func(vs []sim.Number) func(sim.Number) string {
+		if allRound(vs, 2) {
+			return func(v sim.Number) string { return num(v, 2) }
+		}
+		return func(v sim.Number) string { return num(v, 4) }
+	}
+	v1, v2 := val(r.Values), val(r.Values2)
+	grid := func(title string, cell func(pt *sim.SweepPoint) string) {
+		fmt.Fprintf(w, "\n%s\n", title)
+		head := []string{"  " + r.Param2 + " \\ " + r.Param}
+		for _, v := range r.Values {
+			head = append(head, v1(v))
+		}
+		t := newTextTable(head...)
+		for j, y := range r.Values2 {
+			row := []string{"  " + v2(y)}
+			for i := range n {
+				row = append(row, cell(&r.Points[j*n+i]))
+			}
+			t.add(row...)
+		}
+		t.print(w, 1)
+	}
+	var means, tops []float64
+	for _, pt := range r.Points {
+		means = append(means, float64(pt.Loss["guarantor"].Mean))
+		tops = append(tops, float64(pt.Topup))
+	}
+	u, tu := format.Column(means...), format.Column(tops...)
+	grid(fmt.Sprintf("Guarantors' expected loss over the horizon (%s, ± one standard error)", u.Label()), func(pt *sim.SweepPoint) string {
+		l := pt.Loss["guarantor"]
+		return money(l.Mean, u) + " ± " + money(l.SE.Mean, u)
+	})
+	grid(fmt.Sprintf("Capital top-up at t = 0 with %s %% confidence (city: Σ of the guarantors'; %s)", pct(float64(r.Confidence)), tu.Label()),
+		func(pt *sim.SweepPoint) string { return money(pt.Topup, tu) })
+	var ids []string
+	seen := map[string]bool{}
+	for _, tg := range r.Points[0].Targets {
+		if !seen[tg.ID] {
+			seen[tg.ID] = true
+			ids = append(ids, tg.ID)
+		}
+	}
+	for _, id := range ids {
+		grid("Target "+id+": lowest probability of holding over scopes and years", func(pt *sim.SweepPoint) string {
+			low := math.Inf(1)
+			for _, tg := range pt.Targets {
+				if tg.ID == id {
+					low = min(low, float64(tg.Lowest))
+				}
+			}
+			return num(sim.Number(low), 3)
+		})
+	}
 }

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
 func smallSweep() sweepOptions {
 	return sweepOptions{simOptions: simOptions{scenario: "baseline", paths: 200, seed: 1, workers: 2, horizon: 1},
-		param: sim.BankSharePath, values: "0.1,0.2,0.3", confidence: 0.95}
+		paramList: []string{models.BankSharePath}, valueLists: []string{"0.1,0.2,0.3"}, confidence: 0.95}
 }
 
 // TestSweepExample: the bank-share sweep on the embedded example, JSON and
@@ -30,7 +31,7 @@ func TestSweepExample(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("not a sweep document: %v\n%s", err, stdout.String())
 	}
-	if r.Schema != sim.SweepSchema || r.Param != sim.BankSharePath || len(r.Points) != 3 || r.Paths != 200 || r.ElapsedSeconds <= 0 {
+	if r.Schema != sim.SweepSchema || r.Param != models.BankSharePath || len(r.Points) != 3 || r.Paths != 200 || r.ElapsedSeconds <= 0 {
 		t.Fatalf("header: %q %q, %d points, %d paths", r.Schema, r.Param, len(r.Points), r.Paths)
 	}
 	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "allow_below_floor") {
@@ -70,12 +71,29 @@ func TestSweepErrors(t *testing.T) {
 		edit func(*sweepOptions)
 		want string
 	}{
-		{"text param", func(o *sweepOptions) { o.param = "model.copula" }, "not a number"},
-		{"unknown param", func(o *sweepOptions) { o.param = "policy.bank_sahre" }, `did you mean "bank_share"`},
-		{"bad value", func(o *sweepOptions) { o.values = "0.1,,0.3" }, `value 2 ""`},
-		{"invalid value", func(o *sweepOptions) { o.values = "0.3,1.5" }, "bank_share"},
+		{"text param", func(o *sweepOptions) { o.paramList = []string{"model.copula"} }, "not a number"},
+		{"unknown param", func(o *sweepOptions) { o.paramList = []string{"policy.bank_sahre"} }, `did you mean "bank_share"`},
+		{"bad value", func(o *sweepOptions) { o.valueLists = []string{"0.1,,0.3"} }, `value 2 ""`},
+		{"invalid value", func(o *sweepOptions) { o.valueLists = []string{"0.3,1.5"} }, "bank_share"},
 		{"confidence", func(o *sweepOptions) { o.confidence = 1 }, "--confidence"},
-		{"response", func(o *sweepOptions) { o.values = "0.5"; o.elasticity = 10 }, "not positive"},
+		{"values without param", func(o *sweepOptions) { o.valueLists = append(o.valueLists, "0.1") }, "give one --values list after each --param"},
+		{"three params", func(o *sweepOptions) {
+			o.paramList = []string{"model.r2.macro", "model.r2.industry", "model.r2.county"}
+			o.valueLists = []string{"0.1", "0.1", "0.1"}
+		}, "1 or 2 parameters"},
+		{"same param twice", func(o *sweepOptions) {
+			o.paramList = []string{"model.r2.macro", "model.r2.macro"}
+			o.valueLists = []string{"0.1", "0.2"}
+		}, "swept twice"},
+		{"grid too large", func(o *sweepOptions) {
+			o.paramList = []string{"model.r2.macro", "model.r2.industry"}
+			o.valueLists = []string{strings.Repeat("0.1,", 20) + "0.1", strings.Repeat("0.1,", 20) + "0.1"}
+		}, "21 × 21 points; at most 400"},
+		{"second param unknown", func(o *sweepOptions) {
+			o.paramList = append(o.paramList, "policy.county_fund.shar")
+			o.valueLists = append(o.valueLists, "0.1")
+		}, "policy.county_fund.shar"},
+		{"response", func(o *sweepOptions) { o.valueLists = []string{"0.5"}; o.elasticity = 10 }, "not positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := smallSweep()
