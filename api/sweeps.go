@@ -120,11 +120,19 @@ func (o *sweepOutput) Attachments() []Attachment {
 	r := o.r
 	table := csvAttachment
 	return []Attachment{
-		// points: value, pd_multiplier, topup, topup_pooled
+		// points: value, [value2,] pd_multiplier, topup, topup_pooled
 		table("points", func(cw *csvWriter) {
-			_ = cw.Write([]string{"value", "pd_multiplier", "topup", "topup_pooled"})
+			head := []string{"value", "pd_multiplier", "topup", "topup_pooled"}
+			if r.Param2 != "" {
+				head = slices.Insert(head, 1, "value2")
+			}
+			_ = cw.Write(head)
 			for _, pt := range r.Points {
-				_ = cw.Write([]string{number(pt.Value), number(pt.PDMultiplier), money(pt.Topup), money(pt.TopupPooled)})
+				row := []string{number(pt.Value), number(pt.PDMultiplier), money(pt.Topup), money(pt.TopupPooled)}
+				if pt.Value2 != nil {
+					row = slices.Insert(row, 1, number(*pt.Value2))
+				}
+				_ = cw.Write(row)
 			}
 		}),
 		// loss: value, party, mean, sd, var_*, es_*, se_*

@@ -136,3 +136,53 @@ func TestSweepAndTopup(t *testing.T) {
 		}
 	}
 }
+
+// TestSweep2D: a 2-D sweep through the API (its request and document
+// checked against openapi.yaml by e.do): 2 × 2 points by rows, the first
+// parameter fastest, progress over every path of every point; the points
+// table has value2; bad 2-D requests are 422 problem documents that name
+// what is wrong.
+func TestSweep2D(t *testing.T) {
+	e := newEnv(t, nil)
+	body := map[string]any{"portfolio": "small", "paths": 200, "horizon_years": 1, "values": []float64{0.2, 0.4},
+		"param2": "policy.county_fund.share", "values2": []float64{0, 0.1}}
+	r := e.do(req{method: "POST", path: "/v1/sweeps", role: RoleAnalyst, ctype: "application/json", body: jsonBody(t, body)})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST: %d %s", r.status, clip(r.body))
+	}
+	var st jobStatus
+	r.json(t, &st)
+	st = waitJob(t, e.base, "/v1/sweeps/"+st.ID, 60*time.Second)
+	if st.State != stateSucceeded || st.Progress.PathsTotal != 800 || st.Progress.PathsDone != 800 {
+		t.Fatalf("%+v", st)
+	}
+	var doc sim.SweepResult
+	e.do(req{method: "GET", path: st.Links["result"], role: RoleViewer}).json(t, &doc)
+	if doc.Param2 != "policy.county_fund.share" || len(doc.Values2) != 2 || len(doc.Points) != 4 {
+		t.Fatalf("document: param2 %q, values2 %v, %d points", doc.Param2, doc.Values2, len(doc.Points))
+	}
+	for k, pt := range doc.Points {
+		if pt.Value != doc.Values[k%2] || pt.Value2 == nil || *pt.Value2 != doc.Values2[k/2] {
+			t.Errorf("point %d at (%v, %v)", k, pt.Value, pt.Value2)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(e.do(req{method: "GET", path: st.Links["table_points"], role: RoleViewer}).body)).ReadAll()
+	if err != nil || len(rows) != 5 || rows[0][1] != "value2" || rows[3][0] != "0.2" || rows[3][1] != "0.1" {
+		t.Errorf("points table %q, %v", rows, err)
+	}
+	for _, b := range []struct{ body, want string }{
+		{`{"portfolio":"small","param2":"policy.county_fund.share"}`, "param2 and values2 go together"},
+		{`{"portfolio":"small","values2":[0.1]}`, "param2 and values2 go together"},
+		{`{"portfolio":"small","param2":"policy.county_fund.shar","values2":[0.1]}`, `did you mean \"share\"`},
+		{`{"portfolio":"small","param2":"name","values2":[0.1]}`, "numeric paths"},
+		{`{"portfolio":"small","param2":"policy.bank_share","values2":[0.1]}`, "swept twice"},
+		{`{"portfolio":"small","param":"model.r2.macro","values":[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,0.2,0.3],` +
+			`"param2":"model.r2.county","values2":[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.1,0.2,0.3]}`, "at most 400"},
+		{`{"portfolio":"small","param2":"policy.county_fund.share","values2":[0.1,1.5]}`, "county_fund.share"},
+	} {
+		r := e.do(req{method: "POST", path: "/v1/sweeps", role: RoleAnalyst, ctype: "application/json", body: []byte(b.body), invalid: true})
+		if r.status != http.StatusUnprocessableEntity || !bytes.Contains(r.body, []byte(b.want)) {
+			t.Errorf("POST %s: %d %s; want 422 naming %q", b.body, r.status, clip(r.body), b.want)
+		}
+	}
+}
