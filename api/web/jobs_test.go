@@ -48,6 +48,9 @@ func TestSweepAndTopupPages(t *testing.T) {
 	}{
 		{"sweeps", url.Values{"param": {"policy.bank_share"}, "values": {"0.1, 0.2, 0.3"}, "paths": {"400"}, "horizon": {"2"}, "confidence": {"0.9"}},
 			map[string]int{"sweep-loss": 18, "sweep-targets": 9, "sweep-topup": 3}, []string{`id="sweep-points"`, `id="sweep-heat"`, "SE paired"}},
+		{"sweeps", url.Values{"param": {"policy.bank_share"}, "values": {"0.2, 0.4"}, "param2": {"policy.county_fund.share"}, "values2": {"0, 0.2"},
+			"paths": {"200"}, "horizon": {"1"}},
+			map[string]int{"sweep-grid-guarantor": 4, "sweep-grid-topup": 4}, []string{`id="sweep-points"`, "担保机构期望损失：", "policy.county_fund.share"}},
 		{"topups", url.Values{"confidence": {"0.9, 0.99"}, "paths": {"400"}, "horizon": {"2"}},
 			map[string]int{"topup-curve": 2 * len(sim.TopupCurveLevels)}, []string{`id="topup-city"`, `id="topup-guarantors"`, "at 99 %"}},
 	} {

@@ -155,6 +155,8 @@ type runForm struct {
 	Overrides  string
 	Param      string // sweeps: the swept path
 	Values     string // sweeps: comma-separated values
+	Param2     string // sweeps: a second path, for a 2-D sweep (optional)
+	Values2    string // sweeps: its comma-separated values
 	Confidence string // sweeps: one level; top-ups: comma-separated levels
 }
 
@@ -312,7 +314,8 @@ func (h *Handler) newJobPage(kind string) http.HandlerFunc {
 // fields maps the form's field names to its values.
 func (f *runForm) fields() map[string]*string {
 	return map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
-		"horizon": &f.Horizon, "overrides": &f.Overrides, "param": &f.Param, "values": &f.Values, "confidence": &f.Confidence}
+		"horizon": &f.Horizon, "overrides": &f.Overrides, "param": &f.Param, "values": &f.Values,
+		"param2": &f.Param2, "values2": &f.Values2, "confidence": &f.Confidence}
 }
 
 // startJob turns the form into POST /v1/{kind} and goes to the job's page.
@@ -402,6 +405,13 @@ func (f runForm) request() (map[string]any, *apiError) {
 		}
 		if vs := floats("取值 Values", f.Values); len(vs) > 0 {
 			req["values"] = vs
+		}
+		if p := strings.TrimSpace(f.Param2); p != "" {
+			req["param2"] = p
+			req["values2"] = floats("第二参数取值 Values of the second parameter", f.Values2)
+		} else if strings.TrimSpace(f.Values2) != "" {
+			bad.Message = "第二参数取值需要第二参数 · Values of a second parameter need the parameter."
+			bad.Fixes = append(bad.Fixes, "第二扫描参数 Second parameter: give a numeric path, e.g. policy.county_fund.share, or clear its values.")
 		}
 		if cs := floats("置信水平 Confidence", f.Confidence); len(cs) == 1 {
 			req["confidence"] = cs[0]

@@ -104,6 +104,53 @@ func TestRenderSweep(t *testing.T) {
 	saveArtifact(t, "sweep.html", buf.Bytes())
 }
 
+// TestRenderSweep2D: a 2-D sweep's report draws heat maps over the grid
+// (a cell per point, its value written in it) whose captions put the
+// Chinese first and whose legends state the figure's definition and unit;
+// the points table has the second parameter's column; the 1-D line charts
+// and target table are not drawn.
+func TestRenderSweep2D(t *testing.T) {
+	pf := smallPortfolio(t)
+	sc, err := scenarios.Builtin("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := scenarios.SweepPoints(&sc, models.SweepAxis{Param: models.BankSharePath, Values: []float64{0.2, 0.4}},
+		models.SweepAxis{Param: "policy.county_fund.share", Values: []float64{0, 0.1, 0.2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sim.Sweep(context.Background(), pf, grid, sim.SweepOptions{}, sim.Params{Seed: 2, Paths: 300, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := web.RenderSweep(&buf, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkSelfContained(t, html)
+	checkReadable(t, "2-D sweep report", html)
+	for _, id := range []string{"sweep-grid-guarantor", "sweep-grid-topup"} {
+		if n := marks(html, id); n != 6 {
+			t.Errorf("heat map %s has %d marks, want 6", id, n)
+		}
+	}
+	for _, w := range []string{`<span lang="zh">担保机构期望损失</span> · Guarantors&#39; expected loss`,
+		"担保机构期望损失：期限内担保机构承担的信用损失", "单位 亿元", "in 100m yuan",
+		"的路径平均值", `id="sweep-points"`, "区县风险补偿分担比例", "policy.county_fund.share"} {
+		if !strings.Contains(html, w) {
+			t.Errorf("2-D sweep report lacks %q", w)
+		}
+	}
+	for _, no := range []string{`id="sweep-loss"`, `id="sweep-heat"`} {
+		if strings.Contains(html, no) {
+			t.Errorf("2-D sweep report has the 1-D %s", no)
+		}
+	}
+	saveArtifact(t, "sweep2d.html", buf.Bytes())
+}
+
 func TestRenderTopup(t *testing.T) {
 	_, _, o := outcome(t, "baseline", 1000, 2)
 	res, err := sim.Topup(o, []float64{0.9, 0.95, 0.99})

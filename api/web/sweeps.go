@@ -35,7 +35,8 @@ type sweepView struct {
 	Targets                chart // P(hold) per target
 	Topup                  chart
 	Rows                   []sweepRow
-	Heat                   sweepHeat
+	Heat                   sweepHeat  // 1-D: P(hold) by target along the values
+	Grid                   *sweepGrid // 2-D: heat maps over the grid
 	Diffs                  []diffRow
 	Elapsed                string
 	// Years is the horizon in words: "期限 3 年 · horizon 3 years";
@@ -44,7 +45,8 @@ type sweepView struct {
 }
 
 type sweepRow struct {
-	Value, PDMult      string
+	Value, Value2      string // Value2: the second parameter's, in a 2-D sweep
+	PDMult             string
 	Mean, ES99         []string // per party of partyNames
 	Topup, TopupPooled string
 	OutlaysY1          string
@@ -66,6 +68,7 @@ type sweepHeatRow struct {
 }
 
 type diffRow struct {
+	At2                       string // the second parameter's value, in a 2-D sweep
 	From, To, Party           string
 	Mean, Paired, Independent string
 	Gain                      string // SEIndependent / SEPaired
@@ -90,91 +93,7 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 	u := v.Unit
 	xl := res.Param
 
-	// Lines per party.
-	var mean, tail []lineSeries
-	for _, key := range sweepParties {
-		pn := partyName(key)
-		var ym, yt []float64
-		for _, p := range res.Points {
-			st, ok := p.Loss[key]
-			if !ok {
-				ym, yt = append(ym, math.NaN()), append(yt, math.NaN())
-				continue
-			}
-			ym, yt = append(ym, float64(st.Mean)/u.Yuan), append(yt, float64(st.ES["0.99"])/u.Yuan)
-		}
-		c := partyColor[key]
-		// The national fund is dashed: under the default policy its loss
-		// equals the re-guarantor's, and a solid line would hide that one.
-		mean = append(mean, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: ym, Color: c, Dashed: key == "total" || key == "national_fund"})
-		tail = append(tail, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: yt, Color: c, Dashed: key == "total" || key == "national_fund"})
-	}
-	var err error
-	ul := cf.zhOr(u.ZH, u.EN)
-	if v.Losses, err = lineChart(cf, "sweep-loss", name{"Expected loss by party", "各方期望损失"}, xl, ul, mean, ptr(0.0), nil); err != nil {
-		return nil, err
-	}
-	if v.Tails, err = lineChart(cf, "sweep-es", name{"ES 99 % by party", "各方 ES 99%"}, xl, ul, tail, ptr(0.0), nil); err != nil {
-		return nil, err
-	}
-
-	// Lines per target: the city's (or the policy's) P(hold), else the
-	// worst guarantor's; the lowest over the years.
-	type key struct{ id, scope string }
-	lowest := map[key][]float64{}
-	var order []key
-	for i, p := range res.Points {
-		for _, t := range p.Targets {
-			k := key{t.ID, t.Scope}
-			if _, ok := lowest[k]; !ok {
-				lowest[k] = make([]float64, len(res.Points))
-				for j := range lowest[k] {
-					lowest[k][j] = math.NaN()
-				}
-				order = append(order, k)
-			}
-			lowest[k][i] = float64(t.Lowest)
-		}
-	}
-	var tl []lineSeries
-	for _, id := range append(slices.Clone(targetOrder), extraIDs(order, func(k key) string { return k.id })...) {
-		var ys []float64
-		var label string
-		switch {
-		case lowest[key{id, sim.CityScope}] != nil:
-			ys, label = lowest[key{id, sim.CityScope}], id+" (city)"
-		case lowest[key{id, "policy"}] != nil:
-			ys, label = lowest[key{id, "policy"}], id+" (policy)"
-		default:
-			for _, k := range order {
-				if k.id != id {
-					continue
-				}
-				if ys == nil {
-					ys = slices.Clone(lowest[k])
-					continue
-				}
-				for j := range ys {
-					ys[j] = math.Min(ys[j], lowest[k][j])
-				}
-			}
-			label = id + " (worst guarantor)"
-		}
-		if ys == nil {
-			continue
-		}
-		if cf.cjk {
-			label = targetName(id).ZH + " " + label
-		}
-		tl = append(tl, lineSeries{Label: label, X: x, Y: ys, Color: paletteColor(len(tl))})
-	}
-	if v.Targets, err = lineChart(cf, "sweep-targets", name{"Probability each target holds (lowest over the years)", "目标达成概率（各年最低）"},
-		xl, cf.bi("P(hold)", "概率"), tl, ptr(0.0), ptr(1.0)); err != nil {
-		return nil, err
-	}
-
-	// Top-up.
-	var tu, tp []float64
+	// Units of the top-ups and outlays.
 	var tall, oall []float64
 	for _, p := range res.Points {
 		tall = append(tall, float64(p.Topup), float64(p.TopupPooled))
@@ -184,20 +103,144 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 	}
 	tuu := unitFor(tall...)
 	v.TopupUnit, v.OutlaysUnit = tuu, unitFor(oall...)
-	for _, p := range res.Points {
-		tu, tp = append(tu, float64(p.Topup)/tuu.Yuan), append(tp, float64(p.TopupPooled)/tuu.Yuan)
-	}
-	conf := levelPct(strconv.FormatFloat(float64(res.Confidence), 'g', -1, 64))
-	if v.Topup, err = lineChart(cf, "sweep-topup", name{"Capital top-up at " + conf, "资本金补充需求 " + conf}, xl, cf.zhOr(tuu.ZH, tuu.EN),
-		[]lineSeries{{Label: cf.bi("Σ guarantors", "各机构合计"), X: x, Y: tu, Color: paletteColor(0)},
-			{Label: cf.bi("pooled", "全市统筹"), X: x, Y: tp, Color: paletteColor(1), Dashed: true}}, ptr(0.0), nil); err != nil {
-		return nil, err
+	if res.Param2 != "" {
+		// A 2-D sweep: heat maps over the grid instead of lines.
+		g, err := newSweepGrid(cf, res, v.Values[:len(res.Values)])
+		if err != nil {
+			return nil, err
+		}
+		v.Grid = g
+	} else {
+		// Lines per party.
+		var mean, tail []lineSeries
+		for _, key := range sweepParties {
+			pn := partyName(key)
+			var ym, yt []float64
+			for _, p := range res.Points {
+				st, ok := p.Loss[key]
+				if !ok {
+					ym, yt = append(ym, math.NaN()), append(yt, math.NaN())
+					continue
+				}
+				ym, yt = append(ym, float64(st.Mean)/u.Yuan), append(yt, float64(st.ES["0.99"])/u.Yuan)
+			}
+			c := partyColor[key]
+			// The national fund is dashed: under the default policy its loss
+			// equals the re-guarantor's, and a solid line would hide that one.
+			mean = append(mean, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: ym, Color: c, Dashed: key == "total" || key == "national_fund"})
+			tail = append(tail, lineSeries{Label: cf.zhOr(pn.ZH, pn.EN), X: x, Y: yt, Color: c, Dashed: key == "total" || key == "national_fund"})
+		}
+		var err error
+		ul := cf.zhOr(u.ZH, u.EN)
+		if v.Losses, err = lineChart(cf, "sweep-loss", name{"Expected loss by party", "各方期望损失"}, xl, ul, mean, ptr(0.0), nil); err != nil {
+			return nil, err
+		}
+		if v.Tails, err = lineChart(cf, "sweep-es", name{"ES 99 % by party", "各方 ES 99%"}, xl, ul, tail, ptr(0.0), nil); err != nil {
+			return nil, err
+		}
+
+		// Lines per target: the city's (or the policy's) P(hold), else the
+		// worst guarantor's; the lowest over the years.
+		type key struct{ id, scope string }
+		lowest := map[key][]float64{}
+		var order []key
+		for i, p := range res.Points {
+			for _, t := range p.Targets {
+				k := key{t.ID, t.Scope}
+				if _, ok := lowest[k]; !ok {
+					lowest[k] = make([]float64, len(res.Points))
+					for j := range lowest[k] {
+						lowest[k][j] = math.NaN()
+					}
+					order = append(order, k)
+				}
+				lowest[k][i] = float64(t.Lowest)
+			}
+		}
+		var tl []lineSeries
+		for _, id := range append(slices.Clone(targetOrder), extraIDs(order, func(k key) string { return k.id })...) {
+			var ys []float64
+			var label string
+			switch {
+			case lowest[key{id, sim.CityScope}] != nil:
+				ys, label = lowest[key{id, sim.CityScope}], id+" (city)"
+			case lowest[key{id, "policy"}] != nil:
+				ys, label = lowest[key{id, "policy"}], id+" (policy)"
+			default:
+				for _, k := range order {
+					if k.id != id {
+						continue
+					}
+					if ys == nil {
+						ys = slices.Clone(lowest[k])
+						continue
+					}
+					for j := range ys {
+						ys[j] = math.Min(ys[j], lowest[k][j])
+					}
+				}
+				label = id + " (worst guarantor)"
+			}
+			if ys == nil {
+				continue
+			}
+			if cf.cjk {
+				label = targetName(id).ZH + " " + label
+			}
+			tl = append(tl, lineSeries{Label: label, X: x, Y: ys, Color: paletteColor(len(tl))})
+		}
+		if v.Targets, err = lineChart(cf, "sweep-targets", name{"Probability each target holds (lowest over the years)", "目标达成概率（各年最低）"},
+			xl, cf.bi("P(hold)", "概率"), tl, ptr(0.0), ptr(1.0)); err != nil {
+			return nil, err
+		}
+
+		// Top-up.
+		var tu, tp []float64
+		for _, p := range res.Points {
+			tu, tp = append(tu, float64(p.Topup)/tuu.Yuan), append(tp, float64(p.TopupPooled)/tuu.Yuan)
+		}
+		conf := levelPct(strconv.FormatFloat(float64(res.Confidence), 'g', -1, 64))
+		if v.Topup, err = lineChart(cf, "sweep-topup", name{"Capital top-up at " + conf, "资本金补充需求 " + conf}, xl, cf.zhOr(tuu.ZH, tuu.EN),
+			[]lineSeries{{Label: cf.bi("Σ guarantors", "各机构合计"), X: x, Y: tu, Color: paletteColor(0)},
+				{Label: cf.bi("pooled", "全市统筹"), X: x, Y: tp, Color: paletteColor(1), Dashed: true}}, ptr(0.0), nil); err != nil {
+			return nil, err
+		}
+
+		// Heat: every target and scope along the values.
+		slices.SortStableFunc(order, func(a, b key) int {
+			if c := targetRank(a.id) - targetRank(b.id); c != 0 {
+				return c
+			}
+			return scopeRank(a.scope) - scopeRank(b.scope)
+		})
+		for i, k := range order {
+			row := sweepHeatRow{Target: targetName(k.id), ID: k.id, Scope: gn.scope(k.scope), First: i == 0 || order[i-1].id != k.id}
+			for j := range res.Points {
+				row.Cells = append(row.Cells, heatOf(sim.TargetResult{ID: k.id, Scope: k.scope, PHold: sim.Number(lowest[k][j]),
+					SE: sim.Number(math.NaN()), Threshold: sim.Number(math.NaN())}))
+				row.Cells[j].Title = fmt.Sprintf("%s, %s at %s = %s: lowest P(hold) over the years %s", k.id, k.scope, res.Param,
+					v.Values[j], fmtPct(lowest[k][j], 1))
+			}
+			v.Heat.Rows = append(v.Heat.Rows, row)
+		}
+		for i := range v.Heat.Rows {
+			if v.Heat.Rows[i].First {
+				n := 1
+				for j := i + 1; j < len(v.Heat.Rows) && !v.Heat.Rows[j].First; j++ {
+					n++
+				}
+				v.Heat.Rows[i].N = n
+			}
+		}
 	}
 
 	// Table of points.
 	for i, p := range res.Points {
 		r := sweepRow{Value: v.Values[i], PDMult: fmtNum(float64(p.PDMultiplier), 3), Topup: fmtIn(float64(p.Topup), tuu),
 			TopupPooled: fmtIn(float64(p.TopupPooled), tuu)}
+		if p.Value2 != nil {
+			r.Value2 = fmtNum(float64(*p.Value2), decimalsOf(res.Values2))
+		}
 		for _, key := range sweepParties {
 			st, ok := p.Loss[key]
 			if !ok {
@@ -212,33 +255,6 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 		v.Rows = append(v.Rows, r)
 	}
 
-	// Heat: every target and scope along the values.
-	slices.SortStableFunc(order, func(a, b key) int {
-		if c := targetRank(a.id) - targetRank(b.id); c != 0 {
-			return c
-		}
-		return scopeRank(a.scope) - scopeRank(b.scope)
-	})
-	for i, k := range order {
-		row := sweepHeatRow{Target: targetName(k.id), ID: k.id, Scope: gn.scope(k.scope), First: i == 0 || order[i-1].id != k.id}
-		for j := range res.Points {
-			row.Cells = append(row.Cells, heatOf(sim.TargetResult{ID: k.id, Scope: k.scope, PHold: sim.Number(lowest[k][j]),
-				SE: sim.Number(math.NaN()), Threshold: sim.Number(math.NaN())}))
-			row.Cells[j].Title = fmt.Sprintf("%s, %s at %s = %s: lowest P(hold) over the years %s", k.id, k.scope, res.Param,
-				v.Values[j], fmtPct(lowest[k][j], 1))
-		}
-		v.Heat.Rows = append(v.Heat.Rows, row)
-	}
-	for i := range v.Heat.Rows {
-		if v.Heat.Rows[i].First {
-			n := 1
-			for j := i + 1; j < len(v.Heat.Rows) && !v.Heat.Rows[j].First; j++ {
-				n++
-			}
-			v.Heat.Rows[i].N = n
-		}
-	}
-
 	for _, d := range res.Differences {
 		gain := math.NaN()
 		if d.SEPaired > 0 {
@@ -248,6 +264,9 @@ func newSweepView(cf *chartFonts, res *sim.SweepResult, gn names) (*sweepView, e
 		v.Diffs = append(v.Diffs, diffRow{From: fmtNum(float64(d.From), decimalsOf(res.Values)), To: fmtNum(float64(d.To), decimalsOf(res.Values)),
 			Party: pn.EN + " " + pn.ZH, Mean: fmtIn(float64(d.Mean), u), Paired: fmtIn(float64(d.SEPaired), u),
 			Independent: fmtIn(float64(d.SEIndependent), u), Gain: fmtGain(gain)})
+		if d.Value2 != nil {
+			v.Diffs[len(v.Diffs)-1].At2 = fmtNum(float64(*d.Value2), decimalsOf(res.Values2))
+		}
 	}
 	return v, nil
 }

@@ -322,7 +322,25 @@ func SweepWorkbook(w io.Writer, res *sim.SweepResult) error {
 	if res == nil {
 		return fmt.Errorf("web: SweepWorkbook: nil sweep")
 	}
-	pts := sheet{Name: "各取值 Points", Cols: []column{{paramZH(res.Param), res.Param, colNum}, {"承担方", "Party", colText}, {"代码", "Code", colText}}}
+	// lead is a row's first cells: the parameter's value, and the second
+	// parameter's in a 2-D sweep; leadCols their columns.
+	leadCols := []column{{paramZH(res.Param), res.Param, colNum}}
+	if res.Param2 != "" {
+		leadCols = append(leadCols, column{paramZH(res.Param2), res.Param2, colNum})
+	}
+	lead := func(v sim.Number, v2 *sim.Number, rest ...any) []any {
+		out := []any{float64(v)}
+		if res.Param2 != "" {
+			var x any
+			if v2 != nil {
+				x = float64(*v2)
+			}
+			out = append(out, x)
+		}
+		return append(out, rest...)
+	}
+	nl := len(leadCols) - 1 // columns after the first that lead adds
+	pts := sheet{Name: "各取值 Points", Cols: append(slices.Clone(leadCols), column{"承担方", "Party", colText}, column{"代码", "Code", colText})}
 	pts.Cols = append(pts.Cols, lossCols()...)
 	for _, p := range res.Points {
 		for _, key := range sweepParties {
@@ -331,22 +349,24 @@ func SweepWorkbook(w io.Writer, res *sim.SweepResult) error {
 				continue
 			}
 			n := partyName(key)
-			pts.Rows = append(pts.Rows, append([]any{float64(p.Value), n.ZH + " " + n.EN, key}, lossCells(st)...))
+			pts.Rows = append(pts.Rows, append(lead(p.Value, p.Value2, n.ZH+" "+n.EN, key), lossCells(st)...))
 		}
 	}
-	tu := sheet{Name: "补充资本 Top-ups", Cols: []column{{paramZH(res.Param), res.Param, colNum}, {"违约率乘数", "PD multiplier", colNum},
-		{"补充资本（各机构合计）", "Top-up, Σ guarantors", colMoney}, {"补充资本（全市统筹）", "Top-up, pooled", colMoney},
-		{"区县财政支出 第1年", "County outlays, year 1", colMoney}},
-		Charts: []sheetChart{{Type: excelize.Line, Title: "资本金补充 Capital top-up", Cat: 0, Series: []int{2, 3}}}}
+	tu := sheet{Name: "补充资本 Top-ups", Cols: append(slices.Clone(leadCols), column{"违约率乘数", "PD multiplier", colNum},
+		column{"补充资本（各机构合计）", "Top-up, Σ guarantors", colMoney}, column{"补充资本（全市统筹）", "Top-up, pooled", colMoney},
+		column{"区县财政支出 第1年", "County outlays, year 1", colMoney})}
+	if res.Param2 == "" { // a line over the values; a 2-D grid has no line to draw
+		tu.Charts = []sheetChart{{Type: excelize.Line, Title: "资本金补充 Capital top-up", Cat: 0, Series: []int{2 + nl, 3 + nl}}}
+	}
 	for _, p := range res.Points {
 		var out any
 		if tot, ok := p.Outlays["total"]; ok && len(tot) > 0 {
 			out = float64(tot[0])
 		}
-		tu.Rows = append(tu.Rows, []any{float64(p.Value), float64(p.PDMultiplier), float64(p.Topup), float64(p.TopupPooled), out})
+		tu.Rows = append(tu.Rows, lead(p.Value, p.Value2, float64(p.PDMultiplier), float64(p.Topup), float64(p.TopupPooled), out))
 	}
-	tg := sheet{Name: "目标 Targets", Cols: []column{{paramZH(res.Param), res.Param, colNum}, {"目标", "Target", colText}, {"目标代码", "Target code", colText},
-		{"范围", "Scope", colText}, {"年度", "Year", colInt}, {"达标概率", "P(hold)", colPct}, {"标准误", "SE", colPct}}}
+	tg := sheet{Name: "目标 Targets", Cols: append(slices.Clone(leadCols), column{"目标", "Target", colText}, column{"目标代码", "Target code", colText},
+		column{"范围", "Scope", colText}, column{"年度", "Year", colInt}, column{"达标概率", "P(hold)", colPct}, column{"标准误", "SE", colPct})}
 	for _, p := range res.Points {
 		for _, t := range p.Targets {
 			n := targetName(t.ID)
@@ -355,15 +375,26 @@ func SweepWorkbook(w io.Writer, res *sim.SweepResult) error {
 				if y < len(t.SE) {
 					se = float64(t.SE[y])
 				}
-				tg.Rows = append(tg.Rows, []any{float64(p.Value), n.ZH + " " + n.EN, t.ID, t.Scope, y + 1, float64(ph), se})
+				tg.Rows = append(tg.Rows, lead(p.Value, p.Value2, n.ZH+" "+n.EN, t.ID, t.Scope, y+1, float64(ph), se))
 			}
 		}
 	}
 	df := sheet{Name: "相邻差异 Differences", Cols: []column{{"从", "From", colNum}, {"到", "To", colNum}, {"承担方", "Party", colText},
 		{"期望损失变化", "Mean change", colMoney}, {"配对标准误", "SE paired", colMoney}, {"独立标准误", "SE independent", colMoney}}}
+	if res.Param2 != "" {
+		df.Cols = append([]column{leadCols[1]}, df.Cols...)
+	}
 	for _, d := range res.Differences {
 		n := partyName(d.Party)
-		df.Rows = append(df.Rows, []any{float64(d.From), float64(d.To), n.ZH + " " + n.EN, float64(d.Mean), float64(d.SEPaired), float64(d.SEIndependent)})
+		row := []any{float64(d.From), float64(d.To), n.ZH + " " + n.EN, float64(d.Mean), float64(d.SEPaired), float64(d.SEIndependent)}
+		if res.Param2 != "" {
+			var x any
+			if d.Value2 != nil {
+				x = float64(*d.Value2)
+			}
+			row = append([]any{x}, row...)
+		}
+		df.Rows = append(df.Rows, row)
 	}
 	return writeWorkbook(w, []sheet{pts, tu, tg, df})
 }
@@ -418,6 +449,12 @@ func paramZH(path string) string {
 	switch path {
 	case models.BankSharePath:
 		return "银行分险比例"
+	case "policy.county_fund.share":
+		return "区县风险补偿分担比例"
+	case "policy.reguarantee.share":
+		return "再担保分担比例"
+	case "growth.rate":
+		return "业务增长率"
 	}
 	return "扫描参数 " + path
 }
