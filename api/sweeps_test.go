@@ -186,3 +186,33 @@ func TestSweep2D(t *testing.T) {
 		}
 	}
 }
+
+// TestJointTopupAPI: POST /v1/topups with joint: the document's joint block
+// (checked against openapi.yaml) reaches the confidence on the run's own
+// paths and costs no more than the common stand-alone level it starts
+// from; joint with two levels is a 422 naming the rule.
+func TestJointTopupAPI(t *testing.T) {
+	e := newEnv(t, nil)
+	r := e.do(req{method: "POST", path: "/v1/topups", role: RoleAnalyst, ctype: "application/json",
+		body: []byte(`{"portfolio":"small","paths":400,"horizon_years":2,"confidence":[0.9],"joint":true}`)})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST: %d %s", r.status, clip(r.body))
+	}
+	var st jobStatus
+	r.json(t, &st)
+	st = waitJob(t, e.base, "/v1/topups/"+st.ID, 60*time.Second)
+	if st.State != stateSucceeded {
+		t.Fatalf("%+v", st)
+	}
+	var doc sim.TopupResult
+	e.do(req{method: "GET", path: st.Links["result"], role: RoleViewer}).json(t, &doc)
+	j := doc.Joint
+	if j == nil || j.Confidence != 0.9 || !(j.PJoint >= 0.9) || j.Total > j.CommonTotal || len(j.Guarantors) != len(doc.Guarantors) {
+		t.Fatalf("joint block %+v", j)
+	}
+	r = e.do(req{method: "POST", path: "/v1/topups", role: RoleAnalyst, ctype: "application/json",
+		body: []byte(`{"portfolio":"small","confidence":[0.9,0.95],"joint":true}`)})
+	if r.status != http.StatusUnprocessableEntity || !bytes.Contains(r.body, []byte("joint takes one confidence level, not 2")) {
+		t.Errorf("joint with two levels: %d %s", r.status, clip(r.body))
+	}
+}

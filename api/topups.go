@@ -16,6 +16,9 @@ import (
 type topupRequest struct {
 	simRequest
 	Confidence []float64 `json:"confidence"` // default 0.9, 0.95, 0.99
+	// Joint adds the joint top-up (danbao topup --joint) at the one
+	// confidence level given (0.95 when none is).
+	Joint bool `json:"joint,omitempty"`
 }
 
 // Top-up defaults (those of danbao topup).
@@ -44,8 +47,14 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	if err != nil {
 		return nil, err
 	}
-	if req.Confidence == nil {
+	switch {
+	case req.Confidence == nil && req.Joint:
+		req.Confidence = []float64{0.95}
+	case req.Confidence == nil:
 		req.Confidence = defaultTopupLevels
+	case req.Joint && len(req.Confidence) != 1:
+		return nil, &Error{Message: fmt.Sprintf("joint takes one confidence level, not %d.", len(req.Confidence)), err: models.ErrInvalid,
+			Fixes: []string{"Give one level, e.g. \"confidence\": [0.9], or leave confidence out for 0.95."}}
 	}
 	if len(req.Confidence) == 0 || len(req.Confidence) > maxTopupLevels {
 		return nil, &Error{Message: fmt.Sprintf("confidence has %d levels; give 1 to %d.", len(req.Confidence), maxTopupLevels), err: models.ErrInvalid}
@@ -61,7 +70,7 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	}
 	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
 	perPath += int64(set.portfolio.Guarantors+1) * 16 // sorted needs per guarantor and the city
-	id, sc, p, levels := set.portfolio.ID, set.scenario, set.params, req.Confidence
+	id, sc, p, levels, joint := set.portfolio.ID, set.scenario, set.params, req.Confidence, req.Joint
 	job := &jobSpec{Kind: "topup", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
 		start := time.Now()
@@ -73,6 +82,11 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		res, err := sim.Topup(out, levels)
 		if err != nil {
 			return nil, err
+		}
+		if joint {
+			if res.Joint, err = sim.JointTopupOf(out, levels[0]); err != nil {
+				return nil, err
+			}
 		}
 		res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 		return &topupOutput{res}, nil

@@ -53,6 +53,8 @@ func TestSweepAndTopupPages(t *testing.T) {
 			map[string]int{"sweep-grid-guarantor": 4, "sweep-grid-topup": 4}, []string{`id="sweep-points"`, "担保机构期望损失：", "policy.county_fund.share"}},
 		{"topups", url.Values{"confidence": {"0.9, 0.99"}, "paths": {"400"}, "horizon": {"2"}},
 			map[string]int{"topup-curve": 2 * len(sim.TopupCurveLevels)}, []string{`id="topup-city"`, `id="topup-guarantors"`, "at 99 %"}},
+		{"topups", url.Values{"confidence": {"0.9"}, "joint": {"1"}, "paths": {"400"}, "horizon": {"2"}},
+			nil, []string{`id="topup-joint"`, "联合补充资本", "P(all hold together)"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			resp, body := get(t, c, ts.URL+"/ui/"+tt.kind+"/new")

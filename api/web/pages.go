@@ -157,6 +157,7 @@ type runForm struct {
 	Values     string // sweeps: comma-separated values
 	Param2     string // sweeps: a second path, for a 2-D sweep (optional)
 	Values2    string // sweeps: its comma-separated values
+	Joint      string // topups: "1" adds the joint top-up at the one level
 	Confidence string // sweeps: one level; top-ups: comma-separated levels
 }
 
@@ -315,7 +316,7 @@ func (h *Handler) newJobPage(kind string) http.HandlerFunc {
 func (f *runForm) fields() map[string]*string {
 	return map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
 		"horizon": &f.Horizon, "overrides": &f.Overrides, "param": &f.Param, "values": &f.Values,
-		"param2": &f.Param2, "values2": &f.Values2, "confidence": &f.Confidence}
+		"param2": &f.Param2, "values2": &f.Values2, "confidence": &f.Confidence, "joint": &f.Joint}
 }
 
 // startJob turns the form into POST /v1/{kind} and goes to the job's page.
@@ -422,6 +423,9 @@ func (f runForm) request() (map[string]any, *apiError) {
 	case "topups":
 		if cs := floats("置信水平 Confidence", f.Confidence); len(cs) > 0 {
 			req["confidence"] = cs
+		}
+		if f.Joint != "" {
+			req["joint"] = true
 		}
 	}
 	var overrides []string

@@ -333,6 +333,46 @@ type topupView struct {
 	// One money unit per table, from all its amounts.
 	CityUnit, GuarantorUnit, CountyUnit unit
 	Years                               string // the horizon in words (horizonText)
+	Joint                               *jointView
+}
+
+// jointView is the joint top-up (danbao topup --joint) beside the
+// stand-alone amounts, in one unit.
+type jointView struct {
+	Level, Method                             string
+	Unit                                      unit
+	Total, Certain, Risk, Standalone, Common  string
+	PJoint, PStandalone, PCommon, CommonLevel string
+	Rows                                      []jointRow
+}
+
+type jointRow struct {
+	Name, ID                                    string
+	Amount, Certain, Risk, Standalone, AtCommon string
+}
+
+// newJointView lays out j; names come from the guarantors' rows.
+func newJointView(j *sim.JointTopup, gs []sim.GuarantorTopup) *jointView {
+	var all []float64
+	for _, g := range j.Guarantors {
+		all = append(all, float64(g.Amount), float64(g.Standalone), float64(g.AtCommon))
+	}
+	u := unitFor(all...)
+	names := map[string]string{}
+	for _, g := range gs {
+		names[g.Guarantor] = g.Name
+	}
+	v := &jointView{Level: levelPct(strconv.FormatFloat(float64(j.Confidence), 'g', -1, 64)), Method: j.Method, Unit: u,
+		Total: fmtIn(float64(j.Total), u), Certain: fmtIn(float64(j.Certain), u), Risk: fmtIn(float64(j.Risk), u),
+		Standalone: fmtIn(float64(j.StandaloneTotal), u), Common: fmtIn(float64(j.CommonTotal), u),
+		PJoint: fmtPct(float64(j.PJoint), 1) + " ± " + fmtPct(float64(j.SE), 1), PStandalone: fmtPct(float64(j.PStandalone), 1),
+		PCommon: fmtPct(float64(j.PCommon), 1), CommonLevel: fmtPct(float64(j.CommonLevel), 2)}
+	for _, g := range j.Guarantors {
+		v.Rows = append(v.Rows, jointRow{Name: names[g.Guarantor], ID: g.Guarantor, Amount: fmtIn(float64(g.Amount), u),
+			Certain: fmtIn(float64(g.Certain), u), Risk: fmtIn(float64(g.Risk), u), Standalone: fmtIn(float64(g.Standalone), u),
+			AtCommon: fmtIn(float64(g.AtCommon), u)})
+	}
+	return v
 }
 
 type topupCityRow struct {
@@ -483,6 +523,9 @@ func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
 			r.At = append(r.At, fmtIn(float64(a.Amount), ku))
 		}
 		v.Counties = append(v.Counties, r)
+	}
+	if res.Joint != nil {
+		v.Joint = newJointView(res.Joint, res.Guarantors)
 	}
 	return v, nil
 }
