@@ -38,7 +38,7 @@ func TestRenderReport(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"full", o.Paths, &pos, []string{`id="loss-hist"`, "Portfolio today", `id="checks"`, `id="heat"`, "County outlays"}, nil},
+		{"full", o.Paths, &pos, []string{`id="loss-hist"`, "Portfolio today", `id="checks"`, `id="heat"`, "County outlays", `id="joint-capital"`, "All guarantors at once 全部机构同时"}, nil},
 		{"no paths, no position", nil, nil, []string{"per-path losses were not available", `id="heat"`}, []string{`id="loss-hist"`, "Portfolio today"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,11 @@ type resultView struct {
 	Years      string   // the horizon in words (horizonText)
 	Workers    string   // "1 worker", "2 workers"
 	FontNote   string   // set when charts are drawn without a CJK font
+
+	// JointCapital is P(every capital-linked target holds for every
+	// guarantor in every year) ± SE and JointTargets the targets counted;
+	// empty when the document has no joint block.
+	JointCapital, JointTargets string
 }
 
 type lossRow struct {
@@ -71,6 +76,8 @@ func (n names) scope(id string) string {
 		return "City 全市"
 	case "policy":
 		return "Policy 政策"
+	case "all":
+		return "All guarantors at once 全部机构同时"
 	}
 	if s, ok := n[id]; ok && s != "" && s != id {
 		return s + " (" + id + ")"
@@ -150,6 +157,10 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 		return nil, err
 	}
 	v.Heat = newHeatTable(doc, gn)
+	if j := doc.Joint; j != nil && len(j.Capital.Targets) > 0 {
+		v.JointCapital = fmtPct(float64(j.Capital.PHold), 1) + " ± " + fmtPct(float64(j.Capital.SE), 1)
+		v.JointTargets = strings.Join(j.Capital.Targets, ", ")
+	}
 	if v.Outlays, err = newOutlaysView(cf, doc); err != nil {
 		return nil, err
 	}
