@@ -255,6 +255,7 @@ func (s *Server) routes() chi.Router {
 		r.With(viewer).Get("/runs/{id}/paths", s.handle(s.getRunPaths))
 		s.mountJobs(r, kindSweep, json, viewer, analyst)
 		s.mountJobs(r, kindTopup, json, viewer, analyst)
+		s.mountJobs(r, kindSolve, json, viewer, analyst)
 
 		// Reverse stress (api/reverse.go): answered while the client waits.
 		r.With(analyst, json).Post("/reverse", s.handle(s.postReverse))
