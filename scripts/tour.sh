@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every command of README's "A short tour", as written, on a fresh
+# Runs every command of README's "A short tour" and "Worked examples", as written, on a fresh
 # clone of the committed tree (HEAD), one after the other, and fails on the
 # first that fails. Afterwards the clone must be clean: everything the tour
 # writes is in .gitignore. CI runs it (.ci/run).
@@ -18,12 +18,14 @@ else
 fi
 cd "$dir"
 
-# The lines of the first ```sh block after the "## A short tour" heading.
+# The lines of the first ```sh block after the "## A short tour" heading,
+# then of every ```sh block under "## Worked examples".
 mapfile -t cmds < <(awk '
-  /^## A short tour/ { tour = 1; next }
-  tour && /^## / { exit }
-  tour && /^```sh/ { inblock = 1; next }
-  inblock && /^```/ { exit }
+  /^## / { tour = 0; worked = 0 }
+  /^## A short tour/ { tour = 1; done = 0; next }
+  /^## Worked examples/ { worked = 1; next }
+  (tour && !done || worked) && /^```sh/ { inblock = 1; next }
+  inblock && /^```/ { inblock = 0; if (tour) done = 1; next }
   inblock && NF { print }
 ' README.md)
 if [ "${#cmds[@]}" -eq 0 ]; then
