@@ -55,6 +55,9 @@ func TestSweepAndTopupPages(t *testing.T) {
 			map[string]int{"topup-curve": 2 * len(sim.TopupCurveLevels)}, []string{`id="topup-city"`, `id="topup-guarantors"`, "at 99 %"}},
 		{"topups", url.Values{"confidence": {"0.9"}, "joint": {"1"}, "paths": {"400"}, "horizon": {"2"}},
 			nil, []string{`id="topup-joint"`, "联合补充资本", "P(all hold together)"}},
+		{"solves", url.Values{"param": {"policy.bank_share"}, "target": {"bank_share_min"}, "scope": {"policy"}, "year": {"1"}, "p": {"0.5"},
+			"range": {"0.1, 0.3"}, "overrides": {"policy.allow_below_floor=true"}, "paths": {"50"}, "horizon": {"1"}},
+			map[string]int{"solve-evaluations": 5}, []string{`id="solve-answer"`, `id="solve-sides"`, "least value", "最小取值"}},
 	} {
 		t.Run(tt.kind, func(t *testing.T) {
 			resp, body := get(t, c, ts.URL+"/ui/"+tt.kind+"/new")

@@ -159,6 +159,9 @@ type runForm struct {
 	Values2    string // sweeps: its comma-separated values
 	Joint      string // topups: "1" adds the joint top-up at the one level
 	Confidence string // sweeps: one level; top-ups: comma-separated levels
+
+	// solves: what to solve for (danbao solve's flags); Param is the path.
+	Target, Scope, Year, P, Range string
 }
 
 // defaultForm has the defaults of danbao run, sweep and topup.
@@ -169,12 +172,15 @@ func defaultForm(kind string) runForm {
 		f.Paths, f.Param, f.Values, f.Confidence = "2000", "policy.bank_share", "0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5", "0.95"
 	case "topups":
 		f.Confidence = "0.9, 0.95, 0.99"
+	case "solves":
+		f.Paths, f.Horizon, f.Param, f.Target, f.Scope, f.Year, f.P, f.Range = "1000", "2", "growth.rate", "leverage_min", "city", "2", "0.5", "0, 1"
 	}
 	return f
 }
 
 // formTitles are the pages' titles by kind.
-var formTitles = map[string]string{"runs": "New run 新建模拟", "sweeps": "New sweep 参数扫描", "topups": "Capital top-up 资本金补充测算"}
+var formTitles = map[string]string{"runs": "New run 新建模拟", "sweeps": "New sweep 参数扫描", "topups": "Capital top-up 资本金补充测算",
+	"solves": "Solve 目标反求参数"}
 
 type dashboardData struct {
 	Portfolios []portfolioInfo
@@ -270,12 +276,12 @@ func (h *Handler) position(r *http.Request, id, scenario string) (*models.Positi
 
 // jobLists are the jobs the runs page lists, by kind.
 type jobLists struct {
-	Runs, Sweeps, Topups []runStatus
+	Runs, Sweeps, Topups, Solves []runStatus
 }
 
 func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request) {
 	var d jobLists
-	for kind, dst := range map[string]*[]runStatus{"runs": &d.Runs, "sweeps": &d.Sweeps, "topups": &d.Topups} {
+	for kind, dst := range map[string]*[]runStatus{"runs": &d.Runs, "sweeps": &d.Sweeps, "topups": &d.Topups, "solves": &d.Solves} {
 		var list map[string][]runStatus
 		err := h.call(r, http.MethodGet, "/v1/"+kind+"?limit=100", nil, &list)
 		var ae *apiError
@@ -316,7 +322,8 @@ func (h *Handler) newJobPage(kind string) http.HandlerFunc {
 func (f *runForm) fields() map[string]*string {
 	return map[string]*string{"portfolio": &f.Portfolio, "scenario": &f.Scenario, "paths": &f.Paths, "seed": &f.Seed,
 		"horizon": &f.Horizon, "overrides": &f.Overrides, "param": &f.Param, "values": &f.Values,
-		"param2": &f.Param2, "values2": &f.Values2, "confidence": &f.Confidence, "joint": &f.Joint}
+		"param2": &f.Param2, "values2": &f.Values2, "confidence": &f.Confidence, "joint": &f.Joint,
+		"target": &f.Target, "scope": &f.Scope, "year": &f.Year, "p": &f.P, "range": &f.Range}
 }
 
 // startJob turns the form into POST /v1/{kind} and goes to the job's page.
@@ -426,6 +433,21 @@ func (f runForm) request() (map[string]any, *apiError) {
 		}
 		if f.Joint != "" {
 			req["joint"] = true
+		}
+	case "solves":
+		req["param"], req["target"] = strings.TrimSpace(f.Param), strings.TrimSpace(f.Target)
+		if sc := strings.TrimSpace(f.Scope); sc != "" {
+			req["scope"] = sc
+		}
+		num("年度 Year", f.Year, "year")
+		if ps := floats("概率 p", f.P); len(ps) == 1 {
+			req["p"] = ps[0]
+		} else {
+			bad.Message = "概率 p 只取一个数 · p is one number."
+			bad.Fixes = append(bad.Fixes, "概率 p: give one probability in (0, 1), e.g. 0.5.")
+		}
+		if rs := floats("范围 Range", f.Range); len(rs) > 0 {
+			req["range"] = rs
 		}
 	}
 	var overrides []string

@@ -575,7 +575,7 @@ func renderStandalone(w io.Writer, name string, view any) error {
 
 // jobKinds are the asynchronous job kinds the pages show besides runs:
 // URL segment (as in /v1/…) and template.
-var jobPages = map[string]string{"sweeps": "sweep.html", "topups": "topup.html"}
+var jobPages = map[string]string{"sweeps": "sweep.html", "topups": "topup.html", "solves": "solve.html"}
 
 // jobData is the data of a sweep or top-up page.
 type jobData struct {
@@ -583,6 +583,7 @@ type jobData struct {
 	Status runStatus
 	Sweep  *sweepView
 	Topup  *topupView
+	Solve  *solveView
 	Base   string // /ui/sweeps/{id}
 }
 
@@ -614,13 +615,18 @@ func (h *Handler) jobPage(kind string) http.HandlerFunc {
 				if err = h.call(r, http.MethodGet, base+"/result", nil, &res); err == nil {
 					d.Topup, err = newTopupView(h.fonts, &res)
 				}
+			case "solves":
+				var res sim.SolveResult
+				if err = h.call(r, http.MethodGet, base+"/result", nil, &res); err == nil {
+					d.Solve, err = newSolveView(h.fonts, &res)
+				}
 			}
 			if err != nil {
 				h.fail(w, r, err)
 				return
 			}
 		}
-		title := map[string]string{"sweeps": "Sweep 参数扫描 ", "topups": "Top-up 资本金补充 "}[kind] + st.ID
+		title := map[string]string{"sweeps": "Sweep 参数扫描 ", "topups": "Top-up 资本金补充 ", "solves": "Solve 目标反求参数 "}[kind] + st.ID
 		h.render(w, r, http.StatusOK, jobPages[kind], page{Title: title, Nav: "runs", Refresh: !st.Finished(), Data: d})
 	}
 }

@@ -125,7 +125,7 @@ func New(api http.Handler, opts Options) *Handler {
 	post("/ui/logout", h.logout)
 	h.mux.HandleFunc("GET /ui/runs", h.runsPage)
 	h.mux.HandleFunc("GET /ui/glossary", h.glossaryPage)
-	for _, kind := range []string{"runs", "sweeps", "topups"} {
+	for _, kind := range []string{"runs", "sweeps", "topups", "solves"} {
 		h.mux.HandleFunc("GET /ui/"+kind+"/new", h.newJobPage(kind))
 		post("/ui/"+kind, h.startJob(kind))
 	}
@@ -135,7 +135,7 @@ func New(api http.Handler, opts Options) *Handler {
 	for kind := range jobPages {
 		h.mux.HandleFunc("GET /ui/"+kind+"/{id}", h.jobPage(kind))
 	}
-	for _, kind := range []string{"runs", "sweeps", "topups"} {
+	for _, kind := range []string{"runs", "sweeps", "topups", "solves"} {
 		h.mux.HandleFunc("GET /ui/"+kind+"/{id}/status", h.jobStatus(kind))
 		post("/ui/"+kind+"/{id}/cancel", h.jobAction(kind, "cancel"))
 		post("/ui/"+kind+"/{id}/resubmit", h.jobAction(kind, "resubmit"))
@@ -418,7 +418,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 }
 
 // pageNames are the page templates; each defines "content" for layout.html.
-var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "glossary.html", "calibration.html", "reverse.html"}
+var pageNames = []string{"dashboard.html", "runs.html", "newrun.html", "run.html", "login.html", "error.html", "sweep.html", "topup.html", "solve.html", "glossary.html", "calibration.html", "reverse.html"}
 
 func parsePages() map[string]*template.Template {
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))

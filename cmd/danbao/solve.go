@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -78,8 +80,8 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 		return fmt.Errorf("--p %v: must be in (0, 1)", o.p)
 	case !(o.tol > 0 && o.tol < 1):
 		return fmt.Errorf("--tol %v: must be in (0, 1)", o.tol)
-	case o.report != "":
-		return fmt.Errorf("--report: solve writes no report; use --json")
+	case strings.EqualFold(filepath.Ext(o.report), ".xlsx"):
+		return fmt.Errorf("--report %s: solve writes an HTML report (FILE.html), not a workbook; use --json for the figures", o.report)
 	}
 	p, err := o.params()
 	if err != nil {
@@ -128,7 +130,8 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	res.SetRunInfo(sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()})
-	return o.deliver(ctx, stdout, stderr, res, nil, nil, func() { printSolve(stdout, res) })
+	return o.deliver(ctx, stdout, stderr, res, func(w io.Writer) error { return web.RenderSolve(w, res) }, nil,
+		func() { printSolve(stdout, res) })
 }
 
 // printSolve prints the answer with P(hold) on both sides.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,5 +98,35 @@ func TestSolveBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSolveReport: --report FILE.html writes the solve page (answer, both
+// sides, every evaluation); a workbook is refused with a reason. The bank
+// share at which bank_share_min (policy, ≥ 0.2) holds with P ≥ 0.5 is 0.2.
+func TestSolveReport(t *testing.T) {
+	o := solveOptions{simOptions: simOptions{scenario: "baseline", paths: 20, seed: 1, workers: 2, horizon: 1,
+		sets: []string{"policy.allow_below_floor=true"}},
+		param: "policy.bank_share", target: sim.TargetBankShareMin, scope: "policy", year: 1, p: 0.5, rng: "0.1,0.3", tol: 0.01}
+	o.report = filepath.Join(t.TempDir(), "solve.html")
+	var stdout, stderr bytes.Buffer
+	if err := runSolve(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatalf("solve: %v (%s)", err, stderr.String())
+	}
+	b, err := os.ReadFile(o.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="solve-answer"`, `id="solve-sides"`, `id="solve-evaluations"`, "policy.bank_share", "最小取值"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if !strings.Contains(stdout.String(), "value    0.2") {
+		t.Errorf("answer:\n%s", stdout.String())
+	}
+	o.report = filepath.Join(t.TempDir(), "solve.xlsx")
+	if err := runSolve(context.Background(), o, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "HTML report") {
+		t.Errorf("xlsx: err = %v", err)
 	}
 }
