@@ -149,7 +149,7 @@ func prepareSolve(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 			return nil, err
 		}
 		progress(int(job.Units))
-		res.ElapsedSeconds = time.Since(start).Seconds()
+		res.SetRunInfo(sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()})
 		return &solveOutput{res}, nil
 	})
 	return job, nil
