@@ -223,6 +223,9 @@ func TestReportFiles(t *testing.T) {
 		{"topup", []string{"--confidence", "0.9,0.95", "--paths", "200", "--horizon", "1"}},
 	} {
 		resetAfter(t, tt.cmd, "report")
+		if tt.cmd == "sweep" {
+			resetAfter(t, tt.cmd, "param", "values") // repeatable flags keep what they were given
+		}
 		file := filepath.Join(dir, tt.cmd+".html")
 		if _, err := run(t, append(append([]string{tt.cmd}, tt.args...), "--report", file)...); err != nil {
 			t.Fatal(err)
@@ -252,6 +255,9 @@ func TestReportWorkbooks(t *testing.T) {
 		{"topup", []string{"--confidence", "0.9,0.95", "--paths", "200", "--horizon", "1"}, "全市 City|担保机构 Guarantors|区县 Counties"},
 	} {
 		resetAfter(t, tt.cmd, "report")
+		if tt.cmd == "sweep" {
+			resetAfter(t, tt.cmd, "param", "values") // repeatable flags keep what they were given
+		}
 		file := filepath.Join(dir, tt.cmd+".xlsx")
 		if _, err := run(t, append(append([]string{tt.cmd}, tt.args...), "--report", file)...); err != nil {
 			t.Fatal(err)

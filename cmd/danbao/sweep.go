@@ -98,6 +98,12 @@ decimal strings of yuan.
 
 // runSweep is danbao sweep without cobra.
 func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) error {
+	if len(o.paramList) == 0 && len(o.valueLists) <= 1 { // the flags' defaults, when a caller cleared them
+		o.paramList = []string{models.BankSharePath}
+	}
+	if len(o.valueLists) == 0 && len(o.paramList) == 1 {
+		o.valueLists = []string{"0,0.1,0.2,0.3,0.4,0.5"}
+	}
 	if len(o.paramList) != len(o.valueLists) {
 		return fmt.Errorf("--param is given %d times and --values %d times: give one --values list after each --param", len(o.paramList), len(o.valueLists))
 	}

@@ -109,6 +109,7 @@ func TestSweepErrors(t *testing.T) {
 
 // TestSweepCommand drives the cobra command once, for the flag wiring.
 func TestSweepCommand(t *testing.T) {
+	resetAfter(t, "sweep", "param", "values")
 	out, err := run(t, "sweep", "--param", "model.r2.industry", "--values", "0.05,0.1", "--paths", "60", "--seed", "3",
 		"--horizon", "1", "--workers", "1", "--sampler", "fast", "--confidence", "0.9", "--response-elasticity", "0", "--json")
 	defer rootCmd.SetArgs(nil)
