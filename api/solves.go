@@ -91,23 +91,15 @@ func prepareSolve(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	}
 	opt := sim.SolveOptions{Param: req.Param, Target: req.Target, Scope: req.Scope, Year: req.Year, P: req.P, Tol: req.Tol,
 		Set: scenarios.SetValid}
-	var cur float64
-	switch x := v.(type) {
-	case float64:
-		cur = x
-	case int:
-		opt.Kind, cur = sim.SolveInt, float64(x)
-	case models.Cents:
-		opt.Kind, cur = sim.SolveMoney, float64(x)/100
-	default:
+	kind, _, lo, hi, ok := sim.SolveStart(v)
+	if !ok {
 		return nil, invalid(fmt.Sprintf("param %s is not a number (it holds %v).", req.Param, v),
 			"Numeric paths: "+strings.Join(scenarios.NumericPaths(&sc), ", ")+".")
 	}
+	opt.Kind = kind
 	switch {
-	case req.Range == nil && cur == 0:
-		opt.Lo, opt.Hi = -1, 1
 	case req.Range == nil:
-		opt.Lo, opt.Hi = cur-0.5*math.Abs(cur), cur+0.5*math.Abs(cur)
+		opt.Lo, opt.Hi = lo, hi
 	case len(req.Range) != 2 || !(req.Range[0] < req.Range[1]) || math.IsInf(req.Range[0], 0) || math.IsInf(req.Range[1], 0):
 		return nil, invalid(fmt.Sprintf("range %v: want [lo, hi] with lo < hi, both finite.", req.Range))
 	default:

@@ -24,6 +24,30 @@ const (
 	SolveMoney                  // yuan, to the fen; stops at max(Tol × (Hi − Lo), 0.01)
 )
 
+// SolveStart returns how the scenario value v (what scenarios.Get reads
+// at the solved path) is searched: its kind, its current value as a float
+// (models.Cents in yuan), and the default range when none is given,
+//
+//	[cur − |cur|/2, cur + |cur|/2], or [−1, 1] when cur = 0.
+//
+// ok is false when v is not a number.
+func SolveStart(v any) (kind SolveKind, cur, lo, hi float64, ok bool) {
+	switch x := v.(type) {
+	case float64:
+		kind, cur = SolveFloat, x
+	case int:
+		kind, cur = SolveInt, float64(x)
+	case models.Cents:
+		kind, cur = SolveMoney, float64(x)/100
+	default:
+		return 0, 0, 0, 0, false
+	}
+	if cur == 0 {
+		return kind, cur, -1, 1, true
+	}
+	return kind, cur, cur - 0.5*math.Abs(cur), cur + 0.5*math.Abs(cur), true
+}
+
 // SolveOptions says what danbao solve searches (docs/decisions.md "Solve").
 type SolveOptions struct {
 	Param  string    // dotted scenario path

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/api/web"
-	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -97,23 +95,14 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 	}
 	opt := sim.SolveOptions{Param: o.param, Target: o.target, Scope: o.scope, Year: o.year, P: o.p, Tol: o.tol,
 		Set: scenarios.SetValid}
-	var cur float64
-	switch x := v.(type) {
-	case float64:
-		cur = x
-	case int:
-		opt.Kind, cur = sim.SolveInt, float64(x)
-	case models.Cents:
-		opt.Kind, cur = sim.SolveMoney, float64(x)/100
-	default:
+	kind, _, lo, hi, ok := sim.SolveStart(v)
+	if !ok {
 		return fmt.Errorf("--param %s: not a number (it holds %v); numeric paths: %s", o.param, v,
 			strings.Join(scenarios.NumericPaths(&sc), ", "))
 	}
+	opt.Kind = kind
 	if o.rng == "" {
-		opt.Lo, opt.Hi = cur-0.5*math.Abs(cur), cur+0.5*math.Abs(cur)
-		if cur == 0 {
-			opt.Lo, opt.Hi = -1, 1
-		}
+		opt.Lo, opt.Hi = lo, hi
 	} else {
 		r, err := parseFloats("--range", o.rng)
 		if err != nil {
