@@ -1,11 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,17 +43,30 @@ const reverseShown = 0.05
 type reverseView struct {
 	Portfolio, Scenario, Target, Scope, Year, Horizon, Paths string
 
-	Result   *sim.ReverseResult
-	Sigma    string // |z|, 3 decimals
-	Tail     string // Φ(−|z|)
-	Margin   string // conditional mean margin ± SE at the point
-	Origin   string // the margin with every factor at 0
-	PFail    string // share of the paths failing at the point
-	Thr      string // the target's threshold
-	Factors  []reverseFactorRow
-	Hidden   int // factors with |F| < reverseShown
-	Segments []reverseSegmentRow
-	Shocks   string // the point as scenario shocks (YAML)
+	Result *sim.ReverseResult
+	Sigma  string // |z|, 3 decimals
+	Tail   string // Φ(−|z|)
+	Margin string // conditional mean margin ± SE at the point, in MarginUnit
+	Origin string // the margin with every factor at 0, in MarginUnit
+	// MarginUnit names the margin's unit: 万元 for the money targets
+	// (capital_min, balance_min: the margin is in yuan), else the
+	// metric's own (a ratio or a rate).
+	MarginUnit format.Name
+	PFail      string // share of the paths failing at the point
+	Thr        string // the target's threshold
+	Factors    []reverseFactorRow
+	Hidden     int // factors with |F| < reverseShown
+	Segments   []reverseSegmentRow
+	Shocks     string // the point as scenario shocks (YAML)
+	Evals      []reverseEvalRow
+	Chart      *chart // mean margin against |z|, every radius searched
+}
+
+// reverseEvalRow is one radius of the search: |z|, the conditional mean
+// margin ± SE there (in MarginUnit) and the share of paths failing.
+type reverseEvalRow struct {
+	Sigma, Margin, SE, PFail string
+	Fails                    bool
 }
 
 type reverseFactorRow struct {
@@ -126,6 +142,10 @@ func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.fill(&res)
+	if err := v.drawSearch(h.fonts); err != nil {
+		show(http.StatusInternalServerError, err)
+		return
+	}
 	show(http.StatusOK, nil)
 }
 
@@ -134,8 +154,18 @@ func (v *reverseView) fill(res *sim.ReverseResult) {
 	v.Result = res
 	v.Sigma = fmtNum(float64(res.Sigma), 3)
 	v.Tail = fmtPct(float64(res.TailProbability), 3)
-	v.Margin = fmtNum(float64(res.Margin), 4) + " ± " + fmtNum(float64(res.MarginStdErr), 4)
-	v.Origin = fmtNum(float64(res.OriginMargin), 4)
+	margin := func(x sim.Number) string { return fmtNum(float64(x), 4) }
+	v.MarginUnit = format.Name{ZH: "指标自身单位（比率）", EN: "the metric's own unit (a ratio or rate)"}
+	if res.Target == sim.TargetCapitalMin || res.Target == sim.TargetBalanceMin {
+		margin = func(x sim.Number) string { return format.In(float64(x), format.Wan) }
+		v.MarginUnit = format.Name{ZH: "万元", EN: "10k yuan"}
+	}
+	v.Margin = margin(res.Margin) + " ± " + margin(res.MarginStdErr)
+	v.Origin = margin(res.OriginMargin)
+	for _, e := range res.Evaluations {
+		v.Evals = append(v.Evals, reverseEvalRow{Sigma: fmtNum(float64(e.Sigma), 3), Margin: margin(e.Margin), SE: margin(e.MarginSE),
+			PFail: fmtPct(float64(e.PFail), 1), Fails: e.Margin > 0})
+	}
 	v.PFail = fmtPct(float64(res.PFail), 1)
 	v.Thr = strconv.FormatFloat(float64(res.Threshold), 'g', -1, 64)
 	var sh strings.Builder
@@ -158,4 +188,55 @@ func (v *reverseView) fill(res *sim.ReverseResult) {
 			Loans: fmtNum(float64(g.Loans), 0), Claim: format.In(float64(g.Claim), format.Wan),
 			PD: fmtPct(float64(g.PD), 2), ConditionalPD: fmtPct(float64(g.ConditionalPD), 2)})
 	}
+}
+
+// RenderReverse writes a reverse stress point (danbao.reverse/v1) as one
+// self-contained HTML file, as RenderSolve does for a solve: the target
+// and threshold, |z| in σ and Φ(−|z|), the factor table, the worst-hit
+// segments, every radius searched, the shocks to paste into a scenario and
+// the method's approximation.
+func RenderReverse(w io.Writer, res *sim.ReverseResult) error {
+	if res == nil {
+		return errors.New("web: RenderReverse: nil result")
+	}
+	var v reverseView
+	v.fill(res)
+	if err := v.drawSearch(loadFonts()); err != nil {
+		return err
+	}
+	return renderStandalone(w, "reversereport", &v)
+}
+
+// drawSearch draws the search: the conditional mean margin ± 2 SE at
+// every radius |z| tried, in MarginUnit, and the 0 line where the target
+// starts failing.
+func (v *reverseView) drawSearch(cf *chartFonts) error {
+	res := v.Result
+	div := 1.0
+	if v.MarginUnit.ZH == "万元" {
+		div = format.Wan.Yuan
+	}
+	var x, y, lo, hi []float64
+	pts := slices.Clone(res.Evaluations)
+	slices.SortStableFunc(pts, func(a, b sim.ReversePoint) int { return cmp.Compare(a.Sigma, b.Sigma) })
+	for _, e := range pts {
+		m, se := float64(e.Margin)/div, float64(e.MarginSE)/div
+		x, y, lo, hi = append(x, float64(e.Sigma)), append(y, m), append(lo, m-2*se), append(hi, m+2*se)
+	}
+	if len(x) == 0 {
+		return nil
+	}
+	series := []lineSeries{
+		{Label: cf.bi("Mean margin", "条件平均余量"), X: x, Y: y, Color: paletteColor(0)},
+		{Label: cf.bi("− 2 SE", "减 2 标准误"), X: x, Y: lo, Color: paletteColor(9), Dashed: true},
+		{Label: cf.bi("+ 2 SE", "加 2 标准误"), X: x, Y: hi, Color: paletteColor(3), Dashed: true},
+		{Label: cf.bi("0: fails above", "零线：以上失守"), X: []float64{x[0], x[len(x)-1]}, Y: []float64{0, 0}, Color: paletteColor(2), Dashed: true},
+	}
+	c, err := lineChart(cf, "reverse-search", name{"Mean margin given the factors at every radius searched", "搜索中每个半径的条件平均余量"},
+		cf.bi("|z| (σ)", "半径 |z|（σ）"), cf.bi("Margin ("+v.MarginUnit.EN+")", "余量（"+v.MarginUnit.ZH+"）"), series, nil, nil)
+	if err != nil {
+		return err
+	}
+	v.Chart = &c
+	return nil
 }

@@ -23,7 +23,8 @@ func TestReversePage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(html, `id="sigma"`) || !strings.Contains(html, `id="reverse-factors"`) {
 		t.Fatalf("POST: status %d\n%.3000s", resp.StatusCode, html)
 	}
-	for _, want := range []string{"|z| = ", "宏观因子", "Macro", `id="reverse-segments"`, "- factor: macro"} {
+	checkReadable(t, "reverse page", html)
+	for _, want := range []string{"|z| = ", "宏观因子", "Macro", `id="reverse-segments"`, "- factor: macro", `id="reverse-search"`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
 		}

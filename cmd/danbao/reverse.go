@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +30,7 @@ type reverseOptions struct {
 func init() {
 	o := reverseOptions{}
 	cmd := &cobra.Command{
-		Use:   "reverse --target ID --scope S [--year Y] [--write-scenario FILE] [--json]",
+		Use:   "reverse --target ID --scope S [--year Y] [--write-scenario FILE] [--report FILE.html] [--json]",
 		Short: "Reverse stress test: the most likely factor scenario under which a target fails",
 		Long: `reverse answers "what is the mildest scenario that breaks this target?": the
 values of the systematic factors (macro, industries, counties, every year)
@@ -42,7 +44,8 @@ target's mean margin, which is 0 on the boundary.
 It prints |z| (the joint probability in σ), the factor values by year,
 and the worst-hit segments' PDs before and given the point;
 --write-scenario FILE writes the scenario with these factor values added as
-shocks, for "danbao run --scenario FILE". --json prints the reverse
+shocks, for "danbao run --scenario FILE"; --report FILE.html writes all of
+it as one self-contained HTML report. --json prints the reverse
 document (schema "` + sim.ReverseSchema + `"). docs/decisions.md has the method.`,
 		Example: `  danbao reverse --target capital_min --scope G-330382 --year 3
   danbao reverse --target compensation_rate_max --scope city --year 1 --write-scenario rev.yaml`,
@@ -71,8 +74,8 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 	switch {
 	case o.target == "":
 		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", sim.TargetCapitalMin, sim.TargetCompRateMax, sim.TargetLeverageMax)
-	case o.report != "":
-		return fmt.Errorf("--report: reverse writes no report; use --json")
+	case strings.EqualFold(filepath.Ext(o.report), ".xlsx"):
+		return fmt.Errorf("--report %s: reverse writes an HTML report (FILE.html), not a workbook; use --json for the figures", o.report)
 	case o.is != 0:
 		return fmt.Errorf("--is: reverse fixes the factors at each point; importance sampling does not apply")
 	case !(o.scale > 0 && o.scale <= 1.5):
@@ -106,7 +109,8 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 		}
 		fmt.Fprintf(stderr, "Scenario: %s\n", o.writeScenario)
 	}
-	return o.deliver(ctx, stdout, stderr, res, nil, nil, func() { printReverse(stdout, res) })
+	return o.deliver(ctx, stdout, stderr, res, func(w io.Writer) error { return web.RenderReverse(w, res) }, nil,
+		func() { printReverse(stdout, res) })
 }
 
 // writeReverseScenario writes sc, fully resolved, with the reverse point's
