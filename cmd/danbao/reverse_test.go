@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,5 +126,37 @@ func TestReverseBadFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReverseReport: --report FILE.html writes the reverse report of
+// capital_min of G-330382 on the example (one year): |z| as printed by
+// --json, the margin in 万元 (capital_min's margin is in yuan), the factor
+// and segment tables, the shocks and the method; a workbook is refused
+// with a reason before anything runs.
+func TestReverseReport(t *testing.T) {
+	o := smallReverse(sim.TargetCapitalMin, "G-330382")
+	o.paths, o.tol = 60, 1e-2
+	o.report = filepath.Join(t.TempDir(), "reverse.html")
+	r := reverseJSON(t, o)
+	b, err := os.ReadFile(o.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigma := "|z| = " + strconv.FormatFloat(float64(r.Sigma), 'f', 3, 64) + " σ"
+	for _, want := range []string{"<style>", `id="reverse-result"`, "capital_min", "G-330382", sigma, "Φ(−|z|) = ", "万元",
+		`id="reverse-factors"`, `<span lang="zh">宏观因子</span>`, `id="reverse-segments"`, `id="reverse-evaluations"`,
+		`id="reverse-search"`, `id="reverse-shocks"`, "- factor: macro", `id="reverse-method"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	o.report = filepath.Join(t.TempDir(), "reverse.xlsx")
+	var stdout, stderr bytes.Buffer
+	if err := runReverse(context.Background(), o, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "HTML report") {
+		t.Errorf("xlsx: err = %v", err)
+	}
+	if _, err := os.Stat(o.report); !os.IsNotExist(err) {
+		t.Errorf("xlsx: a file was written (%v)", err)
 	}
 }
