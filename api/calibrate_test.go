@@ -9,9 +9,17 @@ import (
 
 func TestCalibrateEndpoint(t *testing.T) {
 	e := newEnv(t, nil)
-	hist, err := os.ReadFile("../testdata/history/wenzhou.csv")
+	all, err := os.ReadFile("../testdata/history/wenzhou.csv")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Four of the twelve counties: the composite likelihood's cost grows
+	// with the square of the groups, and the race pass runs this test.
+	var hist []byte
+	for i, line := range strings.SplitAfter(string(all), "\n") {
+		if f := strings.Split(line, ","); i == 0 || len(f) > 1 && f[1] >= "330302" && f[1] <= "330305" {
+			hist = append(hist, line...)
+		}
 	}
 	r := e.do(req{method: http.MethodPost, path: "/v1/calibrate?bootstrap=19&by=county", role: RoleAnalyst, ctype: "application/octet-stream", body: hist})
 	if r.status != http.StatusOK {

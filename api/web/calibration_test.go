@@ -34,9 +34,18 @@ func TestCalibrationPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(html, `id="calibrate-form"`) || !strings.Contains(html, `id="backtest-form"`) {
 		t.Fatalf("GET: status %d\n%.500s", resp.StatusCode, html)
 	}
-	hist, err := os.ReadFile("../../testdata/history/wenzhou.csv")
+	all, err := os.ReadFile("../../testdata/history/wenzhou.csv")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Four of the twelve counties: the composite likelihood's cost grows
+	// with the square of the groups, and the race pass runs this test
+	// (the whole history took over 5 minutes under -race).
+	var hist []byte
+	for i, line := range strings.SplitAfter(string(all), "\n") {
+		if f := strings.Split(line, ","); i == 0 || len(f) > 1 && f[1] >= "330302" && f[1] <= "330305" {
+			hist = append(hist, line...)
+		}
 	}
 	resp, html = postFile(t, c, ts.URL+"/ui/calibration", "history", "wenzhou.csv", hist, map[string]string{"bootstrap": "19"})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(html, `id="calibration"`) || !strings.Contains(html, "r2.macro") || strings.Contains(html, "not identified") {
