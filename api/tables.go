@@ -2,8 +2,6 @@ package api
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -41,13 +39,8 @@ var runTables = []runTable{
 	{name: "defaults", file: "defaults.csv", has: func(d *sim.Document) bool { return true }, write: writeDefaultsTable},
 	{name: "metrics", file: "metrics.csv", has: hasMetrics, write: writeMetricsTable},
 	{name: "targets", file: "targets.csv", has: func(d *sim.Document) bool { return len(d.Targets) > 0 }, write: writeTargetsTable},
-	{name: "outlays", file: "outlays.csv", has: func(d *sim.Document) bool { return hasJSON(d.Outlays) }, write: writeOutlaysTable},
-	{name: "contributions", file: "contributions.csv", has: func(d *sim.Document) bool { return hasJSON(d.Contributions) }, write: writeContributionsTable},
-}
-
-func hasJSON(m json.RawMessage) bool {
-	m = bytes.TrimSpace(m)
-	return len(m) > 0 && !bytes.Equal(m, []byte("null")) && !bytes.Equal(m, []byte("{}")) && !bytes.Equal(m, []byte("[]"))
+	{name: "outlays", file: "outlays.csv", has: func(d *sim.Document) bool { return len(d.Outlays) > 0 }, write: writeOutlaysTable},
+	{name: "contributions", file: "contributions.csv", has: func(d *sim.Document) bool { return d.Contributions != nil }, write: writeContributionsTable},
 }
 
 // statsHeader is the columns of a Stats in a table, after the key columns.
@@ -144,12 +137,9 @@ func writeMetricsTable(w io.Writer, d *sim.Document) error {
 }
 
 // writeOutlaysTable writes each county's yearly outlays (sim.Outlay), by
-// county code and year; a document of another shape is flattened.
+// county code and year.
 func writeOutlaysTable(w io.Writer, d *sim.Document) error {
-	var by map[string][]sim.Outlay
-	if err := json.Unmarshal(d.Outlays, &by); err != nil {
-		return writeJSONTable(w, d.Outlays)
-	}
+	by := d.Outlays
 	cw := newCSVWriter(w)
 	h := []string{"county", "year"}
 	h = append(h, quantileHeader("total_")...)
@@ -175,10 +165,7 @@ func writeOutlaysTable(w io.Writer, d *sim.Document) error {
 // one row per dimension (county, guarantor, industry, product, …) and
 // segment, with its share of the ES.
 func writeContributionsTable(w io.Writer, d *sim.Document) error {
-	var c sim.Contributions
-	if err := json.Unmarshal(d.Contributions, &c); err != nil || c.By == nil {
-		return writeJSONTable(w, d.Contributions)
-	}
+	c := d.Contributions
 	cw := newCSVWriter(w)
 	_ = cw.Write([]string{"level", "dimension", "segment", "es_contribution", "share"})
 	dims := make([]string, 0, len(c.By))
@@ -285,114 +272,6 @@ func writeTargetsTable(w io.Writer, d *sim.Document) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// writeJSONTable writes a JSON value as a CSV table: an array gives one row
-// per element; an object gives one row per member, its name in column
-// "key". Nested objects become dotted columns ("loss.mean"); nested arrays
-// and anything else are written as compact JSON text. Strings are written
-// as they are, so money stays an exact decimal.
-func writeJSONTable(w io.Writer, raw json.RawMessage) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return fmt.Errorf("table: %w", err)
-	}
-	var rows []map[string]string
-	var cols []string
-	seen := map[string]bool{}
-	add := func(key string, hasKey bool, elem any) {
-		row := map[string]string{}
-		if hasKey {
-			row["key"] = key
-		}
-		flatten("", elem, row)
-		for _, c := range sortedKeysInsertion(row, hasKey) {
-			if !seen[c] {
-				seen[c] = true
-				cols = append(cols, c)
-			}
-		}
-		rows = append(rows, row)
-	}
-	switch t := v.(type) {
-	case []any:
-		for _, e := range t {
-			add("", false, e)
-		}
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if arr, ok := t[k].([]any); ok {
-				for _, e := range arr {
-					add(k, true, e)
-				}
-				continue
-			}
-			add(k, true, t[k])
-		}
-	default:
-		add("", false, v)
-	}
-	cw := newCSVWriter(w)
-	_ = cw.Write(cols)
-	for _, r := range rows {
-		rec := make([]string, len(cols))
-		for i, c := range cols {
-			rec[i] = r[c]
-		}
-		_ = cw.Write(rec)
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// sortedKeysInsertion orders a row's columns: "key" first, then sorted.
-func sortedKeysInsertion(row map[string]string, hasKey bool) []string {
-	var ks []string
-	for k := range row {
-		if k != "key" {
-			ks = append(ks, k)
-		}
-	}
-	slices.Sort(ks)
-	if hasKey {
-		return append([]string{"key"}, ks...)
-	}
-	return ks
-}
-
-func flatten(prefix string, v any, row map[string]string) {
-	name := prefix
-	if name == "" {
-		name = "value"
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			p := k
-			if prefix != "" {
-				p = prefix + "." + k
-			}
-			flatten(p, e, row)
-		}
-	case string:
-		row[name] = t
-	case json.Number:
-		row[name] = t.String()
-	case bool:
-		row[name] = strconv.FormatBool(t)
-	case nil:
-		row[name] = ""
-	default:
-		b, _ := json.Marshal(t)
-		row[name] = string(b)
-	}
 }
 
 // pathsStreamToCSV converts a stored per-path Arrow IPC stream to the CSV

@@ -177,19 +177,12 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 				FeeSubsidyMean: Money(subs / W), BudgetExhaustedShare: Number(exhausted / W)})
 		}
 	}
-	raw, err := json.Marshal(outlays)
-	if err != nil {
-		return err
-	}
-	d.Outlays = raw
+	d.Outlays = outlays
 	contrib, err := ESContributions(ctx, L.m, r, p, ContributionLevel, L)
 	if err != nil {
 		return err
 	}
-	if raw, err = json.Marshal(contrib); err != nil {
-		return err
-	}
-	d.Contributions = raw
+	d.Contributions = contrib
 	return nil
 }
 

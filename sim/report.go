@@ -56,11 +56,16 @@ type Document struct {
 
 	// Targets, Contributions and Outlays come with the policy ledger
 	// (docs/model.md "Targets"); they are left out until then.
-	Targets       []TargetResult  `json:"targets,omitempty"`
-	Contributions json.RawMessage `json:"contributions,omitempty"`
-	Outlays       json.RawMessage `json:"outlays,omitempty"`
+	Targets []TargetResult `json:"targets,omitempty"`
+	// Contributions are the Euler ES contributions at ContributionLevel.
+	Contributions *Contributions `json:"contributions,omitempty"`
+	// Outlays maps a county code to its outlays, year by year (Outlays[c][t-1]
+	// for year t).
+	Outlays map[string][]Outlay `json:"outlays,omitempty"`
 	// Analytic holds the closed-form approximations of the year-1 loss
 	// (`danbao run --analytic`; schema danbao.analytic/v1, docs/analytic.md).
+	// It stays raw JSON: it is a separate document (cmd/danbao's analyticDoc,
+	// built from package analytic), embedded as it is.
 	Analytic json.RawMessage `json:"analytic,omitempty"`
 	// Joint holds the probabilities that targets hold together for every
 	// guarantor (docs/decisions.md); with the policy ledger.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"math"
@@ -347,12 +346,9 @@ type outlayRow struct {
 
 func newOutlaysView(cf *chartFonts, doc *sim.Document) (outlaysView, error) {
 	var ov outlaysView
-	if len(doc.Outlays) == 0 {
+	outlays := doc.Outlays
+	if len(outlays) == 0 {
 		return ov, nil
-	}
-	var outlays map[string][]sim.Outlay
-	if err := json.Unmarshal(doc.Outlays, &outlays); err != nil {
-		return ov, fmt.Errorf("web: outlays of the result document: %w", err)
 	}
 	codes := make([]string, 0, len(outlays))
 	for c := range outlays {
@@ -422,12 +418,9 @@ type contribRow struct {
 const maxBars = 12
 
 func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView, error) {
-	if len(doc.Contributions) == 0 {
+	c := doc.Contributions
+	if c == nil {
 		return nil, nil
-	}
-	var c sim.Contributions
-	if err := json.Unmarshal(doc.Contributions, &c); err != nil {
-		return nil, fmt.Errorf("web: contributions of the result document: %w", err)
 	}
 	es := float64(c.ES)
 	// One unit for the section: the ES and the largest contribution of any

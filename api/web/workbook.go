@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -252,11 +251,7 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 		}
 		sheets = append(sheets, t)
 	}
-	if len(doc.Outlays) > 0 {
-		var outlays map[string][]sim.Outlay
-		if err := json.Unmarshal(doc.Outlays, &outlays); err != nil {
-			return fmt.Errorf("web: outlays of the result document: %w", err)
-		}
+	if outlays := doc.Outlays; len(outlays) > 0 {
 		o := sheet{Name: "财政支出 Outlays", Cols: []column{{"区县", "County", colText}, {"区县代码", "County code", colText}, {"年度", "Year", colInt},
 			{"合计均值", "Total, mean", colMoney}, {"合计 95 %分位", "Total, 95 %", colMoney}, {"风险补偿均值", "Risk compensation, mean", colMoney},
 			{"保费补贴均值", "Fee subsidy, mean", colMoney}, {"预算用尽概率", "P(budget exhausted)", colPct}}}
@@ -273,11 +268,7 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 		}
 		sheets = append(sheets, o)
 	}
-	if len(doc.Contributions) > 0 {
-		var c sim.Contributions
-		if err := json.Unmarshal(doc.Contributions, &c); err != nil {
-			return fmt.Errorf("web: contributions of the result document: %w", err)
-		}
+	if c := doc.Contributions; c != nil {
 		s := sheet{Name: "风险贡献 Contributions", Cols: []column{{"维度", "Dimension", colText}, {"分组", "Segment", colText}, {"代码", "Code", colText},
 			{"ES贡献", "ES contribution", colMoney}, {"占ES比例", "Share of ES", colPct}}}
 		for _, dim := range dimensionOrder {

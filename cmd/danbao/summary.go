@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -241,11 +240,8 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 // printOutlays prints each county's budget outlays (risk compensation plus
 // fee subsidy) by year: the mean and the 95 % quantile, in one unit.
 func printOutlays(w io.Writer, d *sim.Document) {
-	if len(d.Outlays) == 0 {
-		return
-	}
-	var outlays map[string][]sim.Outlay
-	if err := json.Unmarshal(d.Outlays, &outlays); err != nil || len(outlays) == 0 {
+	outlays := d.Outlays
+	if len(outlays) == 0 {
 		return
 	}
 	counties := make([]string, 0, len(outlays))
