@@ -1,10 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"math"
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/wenzhou/danbao/sim"
 )
@@ -59,34 +66,69 @@ func TestHeatOf(t *testing.T) {
 	}
 }
 
-func TestCSVColumn(t *testing.T) {
-	const csv = "path,loss_total,defaults_total\r\n0,1.50,3\r\n1,2.25,4\n2,0.00,0"
-	for _, chunk := range []int{1, 2, 7, 100} {
-		c := &csvColumn{name: "loss_total", idx: -1}
-		for i := 0; i < len(csv); i += chunk {
-			if _, err := c.Write([]byte(csv[i:min(i+chunk, len(csv))])); err != nil {
+// TestStoredPathLosses: the loss columns of an Arrow stream in the API's
+// per-path schema come back in yuan (fen/100), in path order across record
+// batches; a table without loss_total, with a loss column of another type,
+// or that is not an Arrow stream is an error.
+func TestStoredPathLosses(t *testing.T) {
+	money := &arrow.Decimal128Type{Precision: 18, Scale: 2}
+	stream := func(fields []arrow.Field, batches ...[][]int64) []byte {
+		t.Helper()
+		schema := arrow.NewSchema(fields, nil)
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+		for _, cols := range batches {
+			b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+			for c, vals := range cols {
+				for _, v := range vals {
+					switch fb := b.Field(c).(type) {
+					case *array.Int64Builder:
+						fb.Append(v)
+					case *array.Decimal128Builder:
+						fb.Append(decimal128.FromI64(v))
+					case *array.Float64Builder:
+						fb.Append(float64(v))
+					}
+				}
+			}
+			rec := b.NewRecordBatch()
+			if err := w.Write(rec); err != nil {
 				t.Fatal(err)
 			}
+			rec.Release()
+			b.Release()
 		}
-		if err := c.Close(); err != nil {
+		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if want := []float64{1.5, 2.25, 0}; !slices.Equal(c.values, want) {
-			t.Errorf("chunks of %d: %v, want %v", chunk, c.values, want)
+		return buf.Bytes()
+	}
+	fields := []arrow.Field{{Name: "path", Type: arrow.PrimitiveTypes.Int64}, {Name: "loss_total", Type: money},
+		{Name: "defaults_total", Type: arrow.PrimitiveTypes.Int64}, {Name: "loss_bank", Type: money}}
+	raw := stream(fields, [][]int64{{0, 1}, {150, 225}, {3, 4}, {15, -1}}, [][]int64{{2}, {0}, {0}, {7}})
+	got, err := storedPathLosses(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float64{sim.PartyTotal: {1.5, 2.25, 0}, "bank": {0.15, -0.01, 0.07}}
+	if len(got) != len(want) {
+		t.Errorf("parties %v, want %v", got, want)
+	}
+	for party, w := range want {
+		if !slices.Equal(got[party], w) {
+			t.Errorf("%s: %v, want %v", party, got[party], w)
 		}
 	}
-	for _, tt := range []struct{ name, csv string }{
-		{"no column", "path,loss\n0,1\n"},
-		{"short row", "path,loss_total\n0\n"},
-		{"not a number", "path,loss_total\n0,abc\n"},
-		{"empty", ""},
+	for _, tt := range []struct {
+		name string
+		raw  []byte
+	}{
+		{"no loss_total", stream([]arrow.Field{{Name: "path", Type: arrow.PrimitiveTypes.Int64}}, [][]int64{{0}})},
+		{"float loss", stream([]arrow.Field{{Name: "loss_total", Type: arrow.PrimitiveTypes.Float64}}, [][]int64{{1}})},
+		{"not arrow", []byte("path,loss_total\n0,1.50\n")},
+		{"empty", nil},
 	} {
-		c := &csvColumn{name: "loss_total", idx: -1}
-		_, err := c.Write([]byte(tt.csv))
-		if err == nil {
-			err = c.Close()
-		}
-		if err == nil {
+		if _, err := storedPathLosses(bytes.NewReader(tt.raw)); err == nil {
 			t.Errorf("%s: no error", tt.name)
 		}
 	}

@@ -582,25 +582,21 @@ func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, map[
 	if err := h.call(r, http.MethodGet, base+"/result", nil, &doc); err != nil {
 		return nil, nil, nil, err
 	}
-	col := &csvColumn{name: "loss_total", idx: -1}
-	cols := map[string]*csvColumn{sim.PartyTotal: col}
-	writers := []io.Writer{col}
-	for _, party := range sim.PartyNames {
-		c := &csvColumn{name: "loss_" + party, idx: -1}
-		cols[party] = c
-		writers = append(writers, c)
+	// The API's stored Arrow stream is piped into storedPathLosses.
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := h.stream(r, base+"/paths?format=arrows", "application/vnd.apache.arrow.stream", pw)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	losses, err := storedPathLosses(pr)
+	pr.Close() // a reader that stopped early unblocks the API's writes
+	if serr := <-done; serr != nil && !errors.Is(serr, io.ErrClosedPipe) {
+		return nil, nil, nil, serr // the API's own error (an apiError) first
 	}
-	if err := h.stream(r, base+"/paths?format=csv", "text/csv", io.MultiWriter(writers...)); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := col.Close(); err != nil {
-		return nil, nil, nil, fmt.Errorf("web: per-path CSV of %s: %w", st.ID, err)
-	}
-	losses := map[string][]float64{}
-	for party, c := range cols {
-		if c.Close() == nil { // runs without the ledger have no party columns
-			losses[party] = c.values
-		}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("web: per-path table of %s: %w", st.ID, err)
 	}
 	pos, err := h.position(r, st.Portfolio, "")
 	if err != nil {
@@ -718,74 +714,4 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	h.setSessionCookie(w, r, "", -1)
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
-}
-
-// csvColumn is an io.Writer that collects one numeric column of a CSV
-// stream (the API's per-path table: unquoted numbers), without keeping
-// the text.
-type csvColumn struct {
-	name    string
-	idx     int // -1 until the header is read
-	partial []byte
-	values  []float64
-	line    int
-	err     error
-}
-
-func (c *csvColumn) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	buf := append(c.partial, p...)
-	for {
-		i := bytes.IndexByte(buf, '\n')
-		if i < 0 {
-			break
-		}
-		c.row(buf[:i])
-		buf = buf[i+1:]
-		if c.err != nil {
-			return 0, c.err
-		}
-	}
-	c.partial = append(c.partial[:0:0], buf...)
-	return len(p), nil
-}
-
-// Close reads a last line without a newline and reports a missing column.
-func (c *csvColumn) Close() error {
-	if len(bytes.TrimSpace(c.partial)) > 0 {
-		c.row(c.partial)
-		c.partial = nil
-	}
-	if c.err == nil && c.idx < 0 {
-		c.err = fmt.Errorf("no column %q", c.name)
-	}
-	return c.err
-}
-
-func (c *csvColumn) row(b []byte) {
-	c.line++
-	b = bytes.TrimSuffix(b, []byte("\r"))
-	fields := bytes.Split(b, []byte(","))
-	if c.idx < 0 {
-		for i, f := range fields {
-			if string(bytes.Trim(f, `" `)) == c.name {
-				c.idx = i
-				return
-			}
-		}
-		c.err = fmt.Errorf("no column %q in the header", c.name)
-		return
-	}
-	if c.idx >= len(fields) {
-		c.err = fmt.Errorf("line %d has %d fields", c.line, len(fields))
-		return
-	}
-	v, err := strconv.ParseFloat(string(bytes.Trim(fields[c.idx], `" `)), 64)
-	if err != nil {
-		c.err = fmt.Errorf("line %d: %w", c.line, err)
-		return
-	}
-	c.values = append(c.values, v)
 }
