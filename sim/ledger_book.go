@@ -57,9 +57,10 @@ func (L *Ledger) NewObserver(paths, workers int) (PathObserver, *LedgerResult) {
 	return lr, res
 }
 
-// ledgerScratch is one worker's per-path working memory.
+// ledgerScratch is one worker's working memory: the path being closed
+// (gy, cty, subs are windows on the block's arrays) and the block being
+// booked (ObserveBlock).
 type ledgerScratch struct {
-	claims []claimEvent
 	gy     []gyPath // [g*H + t]
 	budget []int64  // [c*H + t] county fund budget left
 	cty    []int64  // [c*H + t] county fund paid
@@ -67,17 +68,40 @@ type ledgerScratch struct {
 	recIn  []int64  // [g*H + t] guarantor's recoveries received
 	na     []int64  // [g*H + t] net assets at year end
 	parts  [NParties]models.Cents
-	sink   int64     // the sum of what touch read: storing it keeps the reads
 	lagCum []float64 // [y*K + k] this path's cumulative lag fractions (random lags)
 	lagS   *Stream   // the lag stream (random lags)
+
+	// The block: path j's figures are blockGy[j*G*H:], blockCty[j*C*H:],
+	// blockSubs[j*C*H:].
+	blockGy             []gyPath
+	blockCty, blockSubs []int64
+	lows                [lowMask + 2]int32 // radix sort of the block's defaults by loan: counts by low bits,
+	starts              []int32            // and by high bits
+	tmp, sorted         []blockEvent       // the block's defaults, by low bits, then by loan
+	capped              []cappedClaim
+	nCapped             []int32 // [j] path j's claims in capped[ends[j−1]:]
+	one                 [1]int32
 }
 
-type claimEvent struct {
-	when float64 // payment time in years from the snapshot
-	loan int32
-	year int32 // default year
+// blockEvent is a default of a block being booked: loan, year t and time u
+// of path j of the block, with jt = j·H + t, and the default's loss
+// (Event.Loss, used under the stochastic LGD).
+type blockEvent struct {
 	u    float64
-	loss int64 // the event's loss (used under the stochastic LGD)
+	loss int64
+	loan int32
+	jt   int32
+}
+
+// cappedClaim is a claim on a county fund whose yearly budget may run
+// out: booked first as if the fund paid its whole nominal part, then
+// capped in payment order (capBudgets).
+type cappedClaim struct {
+	when    float64 // payment time in years from the snapshot
+	loan    int32
+	cy      int32 // county fund c and payment year y: c*H + y
+	gy      int32 // guarantor g and payment year y: g*H + y
+	nominal int64 // the fund's nominal part, fen
 }
 
 // gyPath is a guarantor-year's path-dependent figures.
@@ -95,63 +119,128 @@ type gyPath struct {
 func (L *Ledger) newScratch() *ledgerScratch {
 	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
 	return &ledgerScratch{
-		claims: make([]claimEvent, 0, 1024),
-		gy:     make([]gyPath, G*H),
-		budget: make([]int64, C*H), cty: make([]int64, C*H), subs: make([]int64, C*H),
-		recIn: make([]int64, G*H), na: make([]int64, G*H),
+		budget: make([]int64, C*H),
+		recIn:  make([]int64, G*H), na: make([]int64, G*H),
+		starts: make([]int32, L.m.n>>lowBits+2),
 	}
 }
 
-func byPaymentTime(a, b claimEvent) int {
+// The radix sort of a block's defaults by loan takes the low lowBits
+// bits of the loan index, then the rest.
+const (
+	lowBits = 8
+	lowMask = 1<<lowBits - 1
+)
+
+// BlockEvents is the most defaults the engine gathers before handing a
+// block of paths to a BlockObserver (about 8 MB of events per worker).
+const BlockEvents = 1 << 19
+
+func byPaymentTime(a, b cappedClaim) int {
 	if c := cmp.Compare(a.when, b.when); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.loan, b.loan)
 }
 
-// Observe books path p's defaults. It does not allocate once the scratch
-// has grown to the path's number of defaults.
+// grow makes the block arrays hold B paths and n defaults, and clears them.
+func (s *ledgerScratch) grow(L *Ledger, B, n int) {
+	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
+	if cap(s.blockGy) < B*G*H {
+		s.blockGy = make([]gyPath, B*G*H)
+		s.blockCty, s.blockSubs = make([]int64, B*C*H), make([]int64, B*C*H)
+		s.nCapped = make([]int32, B)
+	}
+	s.blockGy, s.blockCty, s.blockSubs = s.blockGy[:B*G*H], s.blockCty[:B*C*H], s.blockSubs[:B*C*H]
+	s.nCapped = s.nCapped[:B]
+	clear(s.blockGy)
+	clear(s.blockCty)
+	clear(s.blockSubs)
+	clear(s.nCapped)
+	if cap(s.sorted) < n {
+		s.sorted, s.tmp = make([]blockEvent, n+n/4), make([]blockEvent, n+n/4)
+		if L.finiteBudget {
+			s.capped = make([]cappedClaim, n+n/4)
+		}
+	}
+}
+
+// Observe books path p's defaults (ObserveBlock with one path).
 func (lr *ledgerRun) Observe(worker, p int, events []Event) {
+	s := lr.scratch[worker]
+	s.one[0] = int32(len(events))
+	lr.ObserveBlock(worker, p, events, s.one[:])
+}
+
+// ObserveBlock books paths p0, p0+1, …, p0+len(ends)−1, whose defaults
+// are events[ends[j−1]:ends[j]] (ends[−1] = 0). It books the block's
+// defaults in loan order, so that each loan's records are read from memory
+// once per block, in ascending addresses, rather than at random once per
+// default; then it closes each path: county budgets in payment order, year
+// ends, projection. A path's figures depend only on its own defaults, not
+// on the block it came in (so not on the number of workers): its defaults
+// are always booked in the same order, by loan. It does not allocate once
+// the scratch has grown.
+func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) {
 	L, s, res := lr.L, lr.scratch[worker], lr.res
 	H, G, C := L.H, len(L.Guarantors), len(L.Counties)
-	clear(s.gy)
-	clear(s.cty)
-	clear(s.subs)
-	clear(s.recIn)
-	for c := range C {
-		for t := range H {
-			s.budget[c*H+t] = L.budget[c]
-		}
-	}
-	s.claims = s.claims[:0]
-	for _, e := range events {
-		s.claims = append(s.claims, claimEvent{when: float64(e.Year) + e.Time + L.grace, loan: e.Loan, year: e.Year, u: e.Time, loss: e.Loss})
-	}
-	if L.finiteBudget {
-		// County funds pay first come, first served within their budget.
-		slices.SortFunc(s.claims, byPaymentTime)
-	}
-	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
-	clear(partyLoss)
-	if L.lag != nil {
-		L.drawLags(s, p)
+	B := len(ends)
+	s.grow(L, B, len(events))
+	for j := range B {
+		clear(res.PartyLoss[(p0+j)*NParties : (p0+j+1)*NParties])
 	}
 
-	for k, ce := range s.claims {
-		if k%touchAhead == 0 {
-			L.touch(s, s.claims[k:min(k+touchAhead, len(s.claims))])
+	// Sort by loan, stably (paths and draws in order within a loan): a
+	// radix sort on the loan's low bits, then on its high bits. Booking
+	// then reads each loan's records once per block, in ascending order.
+	tmp := s.tmp[:len(events)]
+	lows := s.lows[:]
+	clear(lows)
+	for _, e := range events {
+		lows[e.Loan&lowMask+1]++
+	}
+	for b := 1; b < len(lows); b++ {
+		lows[b] += lows[b-1]
+	}
+	j := 0
+	for k, e := range events {
+		for int32(k) >= ends[j] {
+			j++
 		}
-		i, t := int(ce.loan), int(ce.year)
+		b := e.Loan & lowMask
+		tmp[lows[b]] = blockEvent{u: e.Time, loss: e.Loss, loan: e.Loan, jt: int32(j*H) + e.Year}
+		lows[b]++
+	}
+	starts := s.starts
+	clear(starts)
+	for _, e := range tmp {
+		starts[e.loan>>lowBits+1]++
+	}
+	for b := 1; b < len(starts); b++ {
+		starts[b] += starts[b-1]
+	}
+	sorted := s.sorted[:len(events)]
+	for _, e := range tmp {
+		b := e.loan >> lowBits
+		sorted[starts[b]] = e
+		starts[b]++
+	}
+
+	for _, be := range sorted {
+		j, t := int(be.jt)/H, int(be.jt)%H
+		i := int(be.loan)
 		ll := &L.loans[i]
 		g := int(ll.g)
-		L.bookDefault(s, ll, g, t, ce.u)
+		gys := s.blockGy[j*G*H : (j+1)*G*H]
+		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
 		ly := &L.ly[i*H+t]
 		claim, loss := ly.claim, ly.loss
 		if L.m.lgd != nil {
-			loss = ce.loss // stochastic LGD: the path-year's loss
+			loss = be.loss // stochastic LGD: the path-year's loss
 		}
 		nominal := ly.parts[:]
-		y := int(ce.when)
+		when := float64(t) + be.u + L.grace
+		y := int(when)
 		if y >= H {
 			// Paid after the horizon: the ultimate loss at nominal parts.
 			w := [NParties]float64{}
@@ -159,26 +248,21 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 				w[k] = float64(nominal[k])
 			}
 			models.Allocate(s.parts[:], models.Cents(loss), w[:])
+			partyLoss := res.PartyLoss[(p0+j)*NParties : (p0+j+1)*NParties]
 			for k := range NParties {
 				partyLoss[k] += int64(s.parts[k])
 			}
 			continue
 		}
 		c := int(ll.cty)
-		cty := nominal[PartyCountyFund]
-		if b := s.budget[c*H+y]; b >= 0 && cty > b {
-			cty = b
-		}
-		if s.budget[c*H+y] >= 0 {
-			s.budget[c*H+y] -= cty
-		}
-		s.cty[c*H+y] += cty
-		gp := &s.gy[g*H+y]
+		cty := nominal[PartyCountyFund] // capped by the budget in closePath
+		s.blockCty[j*C*H+c*H+y] += cty
+		gp := &gys[g*H+y]
 		gp.claims += claim
 		gp.recover += claim - loss
 		gp.paid[PartyBank] += nominal[PartyBank]
 		gp.paid[PartyCountyFund] += cty
-		gp.paid[PartyGuarantor] += nominal[PartyGuarantor] + nominal[PartyCountyFund] - cty
+		gp.paid[PartyGuarantor] += nominal[PartyGuarantor]
 		gp.regNominal += nominal[PartyReguarantor]
 		gp.natNominal += nominal[PartyNationalFund]
 		gp.compPaid += claim - nominal[PartyBank]
@@ -187,8 +271,63 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 			gp.compElig += claim - nominal[PartyBank]
 			gp.releasedCompEligLoan += ll.bal
 		}
+		if cty > 0 && L.budget[c] >= 0 {
+			first := int32(0)
+			if j > 0 {
+				first = ends[j-1]
+			}
+			s.capped[first+s.nCapped[j]] = cappedClaim{when: when, loan: be.loan, cy: int32(c*H + y), gy: int32(g*H + y), nominal: cty}
+			s.nCapped[j]++
+		}
 	}
 
+	for j := range B {
+		first := int32(0)
+		if j > 0 {
+			first = ends[j-1]
+		}
+		s.gy = s.blockGy[j*G*H : (j+1)*G*H]
+		s.cty = s.blockCty[j*C*H : (j+1)*C*H]
+		s.subs = s.blockSubs[j*C*H : (j+1)*C*H]
+		if s.nCapped[j] > 0 {
+			L.capBudgets(s, s.capped[first:first+s.nCapped[j]])
+		}
+		L.closePath(s, p0+j, res)
+	}
+}
+
+// capBudgets caps the county funds' payments at their yearly budgets:
+// claims are paid first come, first served (by payment time, then loan),
+// and what a fund cannot pay falls back on the guarantor.
+func (L *Ledger) capBudgets(s *ledgerScratch, claims []cappedClaim) {
+	H := L.H
+	for c := range L.Counties {
+		for t := range H {
+			s.budget[c*H+t] = L.budget[c]
+		}
+	}
+	slices.SortFunc(claims, byPaymentTime)
+	for _, ce := range claims {
+		paid := min(ce.nominal, s.budget[ce.cy])
+		s.budget[ce.cy] -= paid
+		if over := ce.nominal - paid; over > 0 {
+			s.cty[ce.cy] -= over
+			gp := &s.gy[ce.gy]
+			gp.paid[PartyCountyFund] -= over
+			gp.paid[PartyGuarantor] += over
+		}
+	}
+}
+
+// closePath applies the year ends of path p (stop-loss caps, recoveries
+// over the fixed or path p's random lags) and projects its balance sheets.
+func (L *Ledger) closePath(s *ledgerScratch, p int, res *LedgerResult) {
+	H, G := L.H, len(L.Guarantors)
+	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
+	clear(s.recIn)
+	if L.lag != nil {
+		L.drawLags(s, p) // path p's own lag stream: the same in any block
+	}
 	// Year ends: stop-loss caps, recoveries, net assets, metrics.
 	for g := range G {
 		for y := range H {
@@ -221,27 +360,6 @@ func (lr *ledgerRun) Observe(worker, p int, events []Event) {
 	L.project(s, p, res)
 }
 
-// touchAhead is how many claims touch reads ahead of booking them (8 to
-// 64 measured the same).
-const touchAhead = 16
-
-// touch reads the records that booking claims will read, so that their
-// cache misses, independent of each other here, overlap rather than come
-// one default after another (Go has no prefetch instruction). It reads a
-// word on each cache line the records may span.
-func (L *Ledger) touch(s *ledgerScratch, claims []claimEvent) {
-	H := L.H
-	var sum int64
-	for _, ce := range claims {
-		i := int(ce.loan)
-		ll := &L.loans[i]
-		sum += ll.gb + int64(ll.cty) // ledgerLoan's first and last words
-		lys := L.ly[i*H : (i+1)*H]
-		sum += lys[ce.year].claim + lys[ce.year].parts[NParties-1]
-	}
-	s.sink += sum
-}
-
 // capAt returns min(nominal, round(limit)), or nominal when stop is 0 (no stop-loss).
 func capAt(nominal int64, limit, stop float64) int64 {
 	if stop <= 0 {
@@ -252,12 +370,13 @@ func capAt(nominal int64, limit, stop float64) int64 {
 
 // bookDefault records what the default of loan ll (of guarantor g) at
 // year t + u changes in the guarantor's balances and fees from year t on.
-func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, g, t int, u float64) {
+// gy and subs are the path's guarantor-years and county fee subsidies.
+func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int, u float64) {
 	H := L.H
 	gb := float64(ll.gb)
 	cty := int(ll.cty)
 	for y := t; y < H; y++ {
-		gp := &s.gy[g*H+y]
+		gp := &gy[g*H+y]
 		full := ll.aliveIn(y)
 		var lostB, lostS, lostRe int64
 		if full > 0 { // the year's fees as NewLedger counted them
@@ -276,7 +395,7 @@ func (L *Ledger) bookDefault(s *ledgerScratch, ll *ledgerLoan, g, t int, u float
 		}
 		gp.feeBLost += lostB
 		gp.feeSLost += lostS
-		s.subs[cty*H+y] += lostS
+		subs[cty*H+y] += lostS
 		gp.reFeeLost += lostRe
 		gp.feeBaseLost += lostBase
 		if ll.maturity > float64(y+1) {

@@ -152,4 +152,17 @@ func TestLedgerDoesNotAllocate(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { obs.Observe(0, 7, w.events) }); allocs != 0 {
 		t.Errorf("%v allocations per path", allocs)
 	}
+	// A block of 100 paths, booked loan bucket by loan bucket.
+	var events []Event
+	var ends []int32
+	for p := range 100 {
+		m.simulatePath(w, Fast, 1, uint64(p))
+		events = append(events, w.events...)
+		ends = append(ends, int32(len(events)))
+	}
+	bo := obs.(BlockObserver)
+	bo.ObserveBlock(0, 0, events, ends)
+	if allocs := testing.AllocsPerRun(20, func() { bo.ObserveBlock(0, 0, events, ends) }); allocs != 0 {
+		t.Errorf("%v allocations per block", allocs)
+	}
 }

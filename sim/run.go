@@ -54,6 +54,18 @@ type PathObserver interface {
 	Observe(worker, path int, events []Event)
 }
 
+// A BlockObserver is a PathObserver that takes the defaults of several
+// consecutive paths at once (the ledger books them loan by loan, which
+// reads memory far less than path by path). Run gives it paths p0,
+// p0+1, …, p0+len(ends)−1 with path p0+j's defaults in
+// events[ends[j−1]:ends[j]] (ends[−1] = 0); the slices are only valid
+// during the call. The figures it computes for a path must not depend on
+// which other paths share its block.
+type BlockObserver interface {
+	PathObserver
+	ObserveBlock(worker, p0 int, events []Event, ends []int32)
+}
+
 // Result holds the per-path figures of a run.
 type Result struct {
 	Seed      uint64
@@ -149,8 +161,12 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	kept := make([][]Cascade, min(p.Workers, nblocks))
+	bo, _ := p.Observer.(BlockObserver)
 	for wk := range min(p.Workers, nblocks) {
 		wg.Go(func() {
+			var blockEv []Event // the defaults of paths first, first+1, … (bo)
+			var ends []int32
+			first := 0
 			w := m.newWorker()
 			if w.chain != nil {
 				defer func() { kept[wk] = w.chain.cascades }()
@@ -173,7 +189,18 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					if res.Weight != nil {
 						res.Weight[path] = defensiveWeight(w.f.logW)
 					}
-					if p.Observer != nil {
+					switch {
+					case bo != nil:
+						if len(ends) == 0 {
+							first = path
+						}
+						blockEv = append(blockEv, w.events...)
+						ends = append(ends, int32(len(blockEv)))
+						if len(blockEv) >= BlockEvents || path == hi-1 {
+							bo.ObserveBlock(wk, first, blockEv, ends)
+							blockEv, ends = blockEv[:0], ends[:0]
+						}
+					case p.Observer != nil:
 						p.Observer.Observe(wk, path, w.events)
 					}
 				}
