@@ -4,7 +4,13 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
+
+// contribChunk is the number of tail paths replayed and summed together
+// in ESContributions.
+const contribChunk = 32
 
 // ESContributions returns the Euler contributions to the Acerbi–Tasche
 // expected shortfall of the total loss at level α, by county, industry,
@@ -88,8 +94,12 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		}
 		sums[k] = make([]float64, len(names[k]))
 	}
-	wk := m.newWorker()
-	wk.f.isShift = r.ISShift // replay the shifted draws of an importance-sampling run
+	// The tail paths and their weights, in path order; replayed in chunks
+	// of contribChunk by up to p.Workers goroutines, each chunk summing on
+	// its own, and the chunks added in order: the sums do not depend on
+	// the number of workers.
+	var tail []int
+	var tailW []float64
 	for q := range P {
 		weight := 0.0
 		switch {
@@ -98,18 +108,49 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		case total[q] == V:
 			weight = w
 		}
-		if weight == 0 {
-			continue
+		if weight != 0 {
+			tail = append(tail, q)
+			tailW = append(tailW, weight*weightOf(r.Weight, q))
 		}
-		weight *= weightOf(r.Weight, q)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+q))
-		for _, e := range wk.events {
-			loss := weight * float64(e.Loss) // the loan's loss, or the stochastic LGD's
-			for k := range dims {
-				sums[k][ids[k][e.Loan]] += loss
+	}
+	nchunks := (len(tail) + contribChunk - 1) / contribChunk
+	chunkSums := make([][][]float64, nchunks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(p.Workers, nchunks)) {
+		wg.Go(func() {
+			wk := m.newWorker()
+			wk.f.isShift = r.ISShift // replay the shifted draws of an importance-sampling run
+			for ctx.Err() == nil {
+				c := int(next.Add(1) - 1)
+				if c >= nchunks {
+					return
+				}
+				cs := make([][]float64, len(dims))
+				for k := range dims {
+					cs[k] = make([]float64, len(names[k]))
+				}
+				for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
+					m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
+					for _, e := range wk.events {
+						loss := tailW[j] * float64(e.Loss) // the loan's loss, or the stochastic LGD's
+						for k := range dims {
+							cs[k][ids[k][e.Loan]] += loss
+						}
+					}
+				}
+				chunkSums[c] = cs
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, cs := range chunkSums {
+		for k := range dims {
+			for j, v := range cs[k] {
+				sums[k][j] += v
 			}
 		}
 	}

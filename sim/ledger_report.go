@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -139,19 +141,11 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 		scopes[g] = L.Guarantors[g].GuarantorID
 	}
 	scopes[G] = CityScope
+	metrics := b.metricQuantiles(p.Workers, W)
 	for t := range H {
 		d.Years[t].Metrics = map[string]map[string]Quantiles{}
 		for g, scope := range scopes {
-			ms := map[string]Quantiles{}
-			for k := range NMetrics {
-				for q := range P {
-					x[q] = b.Metric(q, g, t, k)
-				}
-				q := weightedQuantiles(x, b.Weight, W)
-				q.Money = moneyMetric[k]
-				ms[MetricNames[k]] = q
-			}
-			d.Years[t].Metrics[scope] = ms
+			d.Years[t].Metrics[scope] = metrics[t*(G+1)+g]
 		}
 	}
 	d.Targets, d.Joint = L.targets(b)
@@ -375,4 +369,39 @@ func levMetric(def, basis string) int {
 		return MetricLeveragePerf
 	}
 	return MetricLeveragePerfLoan
+}
+
+// metricQuantiles returns the quantiles of every metric, [t*(G+1) + g]
+// by name, W the paths' total weight. Each (year, scope) is summarized on
+// its own, by up to workers goroutines; the result does not depend on
+// workers.
+func (b *LedgerResult) metricQuantiles(workers int, W float64) []map[string]Quantiles {
+	G, H, P := b.G, b.H, b.Paths
+	out := make([]map[string]Quantiles, H*(G+1))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, len(out))) {
+		wg.Go(func() {
+			x := make([]float64, P)
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= len(out) {
+					return
+				}
+				t, g := j/(G+1), j%(G+1)
+				ms := make(map[string]Quantiles, NMetrics)
+				for k := range NMetrics {
+					for q := range P {
+						x[q] = b.Metric(q, g, t, k)
+					}
+					q := weightedQuantiles(x, b.Weight, W)
+					q.Money = moneyMetric[k]
+					ms[MetricNames[k]] = q
+				}
+				out[j] = ms
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
