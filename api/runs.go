@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -187,51 +186,14 @@ func (s *Server) runWorkers() int {
 }
 
 // runEstimate is the memory a run is expected to need at its peak, as
-// fixed + perPath × paths bytes, for admission control. It counts what
-// grows with the run, from the engine's own layouts (sim.Result,
-// sim.LedgerResult, NewDocument):
-//
-//	fixed   = book × (H × 48 + 512)           compiled model (per loan-year thresholds,
-//	                                          losses, cells) and a decoded portfolio
-//	perPath = H × 12                          Result.Loss (int64) and Defaults (int32)
-//	        + (G+1) × H × NMetrics × 8        ledger metrics per guarantor and the city
-//	        + C × H × 16 + G × 8 + NParties×8 county outlays, capital need, party losses
-//	        + 64                              summaries (float64 copies, sorting)
-//
-// with H the horizon, G the guarantors and C the counties, bounded by G + 13
-// (Wenzhou's 12 county units and the city). The ledger terms are counted
-// whether or not the run fills them, so the estimate stays an upper bound.
-// book is the compiled book's loans: the snapshot's plus the scenario's new
-// business (bookLoans).
+// fixed + perPath × paths bytes, for admission control: sim.MemoryEstimate
+// with as many workers as there are cores (an upper bound).
 func runEstimate(loans, guarantors int, sc *models.Scenario) (fixed, perPath int64) {
-	L, G, H := bookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
-	C := G + 13
-	fixed = L*(H*48+512) + 16<<20
-	perPath = H*12 + (G+1)*H*sim.NMetrics*8 + C*H*16 + G*8 + sim.NParties*8 + 64
-	return fixed, perPath
+	return sim.MemoryEstimate(loans, guarantors, runtime.GOMAXPROCS(0), sc)
 }
 
-// bookLoans estimates the loans of the compiled book (sim.Compile): the
-// snapshot's n, plus, unless growth.run_off, the new business that keeps
-// each guarantor's balance on B₀·(1 + rate)^(t+1). A year writes at most
-// its whole target book again (when everything matures within the year),
-// in copies of the book's own loans, so about
-//
-//	n · (1 + Σ_{t<H} (1 + rate)^(t+1))
-//
-// loans; on the example's 1–3-year terms the compiled book over 3 years is
-// 3.5 n against 4 n here.
-func bookLoans(n int, sc *models.Scenario) int64 {
-	if sc.Growth.RunOff {
-		return int64(n)
-	}
-	f, g := 1.0, 1.0
-	for range sc.HorizonYears {
-		g *= 1 + max(sc.Growth.Rate, 0)
-		f += g
-	}
-	return int64(math.Ceil(float64(n) * f))
-}
+// bookLoans estimates the loans of the compiled book (sim.BookLoans).
+func bookLoans(n int, sc *models.Scenario) int64 { return sim.BookLoans(n, sc) }
 
 // runOutput is a finished run: result.json is the document; the per-path
 // results and the CSV tables are attachments.

@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"math"
+
+	"github.com/wenzhou/danbao/models"
+)
+
+// MemoryEstimate is the memory a full run (Execute) of a snapshot of loans
+// loans and guarantors guarantors under sc is expected to need at its
+// peak, as fixed + perPath × paths bytes, from the engine's own layouts
+// (Model, Ledger, Result, LedgerResult, the document's summaries):
+//
+//	fixed   = book × (H × 48 + 512)           compiled model (per loan-year thresholds,
+//	                                          losses, cells) and a decoded portfolio
+//	        + workers × block × 60            the ledger's blocks of defaults (events,
+//	                                          their sort by loan), per worker
+//	        + 16 MiB
+//	perPath = H × 12                          Result.Loss (int64) and Defaults (int32)
+//	        + (G+1) × H × NMetrics × 8        ledger metrics per guarantor and the city
+//	        + C × H × 16 + G × 8 + NParties×8 county outlays, capital need, party losses
+//	        + 8                               importance-sampling weight
+//	        + 64                              summaries (float64 copies, sorting)
+//
+// with H the horizon, G the guarantors, C the counties, bounded by G + 13
+// (Wenzhou's 12 county units and the city), book = BookLoans(loans, sc)
+// and block = min(BlockEvents, DefaultBlockSize × book × H / 10) the
+// defaults a worker gathers before booking them (the second term assumes
+// at most a tenth of the book defaults a year on a block's average path).
+// The ledger terms are counted whether or not the run fills them, so the
+// estimate stays an upper bound.
+func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed, perPath int64) {
+	L, G, H := BookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
+	C := G + 13
+	block := min(BlockEvents, DefaultBlockSize*L*H/10) // defaults a worker holds at once
+	fixed = L*(H*48+512) + int64(max(workers, 1))*block*60 + 16<<20
+	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + 64
+	return fixed, perPath
+}
+
+// BookLoans estimates the loans of the compiled book (Compile): the
+// snapshot's n, plus, unless growth.run_off, the new business that keeps
+// each guarantor's balance on B₀·(1 + rate)^(t+1). A year writes at most
+// its whole target book again (when everything matures within the year),
+// in copies of the book's own loans, so about
+//
+//	n · (1 + Σ_{t<H} (1 + rate)^(t+1))
+//
+// loans; on the example's 1–3-year terms the compiled book over 3 years is
+// 3.5 n against 4 n here.
+func BookLoans(n int, sc *models.Scenario) int64 {
+	if sc.Growth.RunOff {
+		return int64(n)
+	}
+	f, g := 1.0, 1.0
+	for range sc.HorizonYears {
+		g *= 1 + max(sc.Growth.Rate, 0)
+		f += g
+	}
+	return int64(math.Ceil(float64(n) * f))
+}
