@@ -166,6 +166,11 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		wg.Go(func() {
 			var blockEv []Event // the defaults of paths first, first+1, … (bo)
 			var ends []int32
+			if bo != nil {
+				// Room for a block at a tenth of the book defaulting a year
+				// (it grows if more do), as MemoryEstimate counts it.
+				blockEv = make([]Event, 0, min(BlockEvents+BlockEvents/4, p.BlockSize*m.n*H/10+1024))
+			}
 			first := 0
 			w := m.newWorker()
 			if w.chain != nil {
