@@ -13,8 +13,10 @@ import (
 //
 //	fixed   = book × (H × 48 + 512)           compiled model (per loan-year thresholds,
 //	                                          losses, cells) and a decoded portfolio
-//	        + workers × block × 75            the ledger's blocks of defaults (events and
-//	                                          their sort by loan, 3 × 16 B, 25 % slack)
+//	        + workers × block × 130           the ledger's blocks of defaults: events (Event,
+//	                                          24 B), their sort by loan (2 × blockEvent,
+//	                                          24 B) and county claims (cappedClaim, 32 B),
+//	                                          25 % slack
 //	        + 16 MiB
 //	perPath = H × 12                          Result.Loss (int64) and Defaults (int32)
 //	        + (G+1) × H × NMetrics × 8        ledger metrics per guarantor and the city
@@ -33,7 +35,7 @@ func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed,
 	L, G, H := BookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
 	C := G + 13
 	block := min(BlockEvents, DefaultBlockSize*L*H/10) // defaults a worker holds at once
-	fixed = L*(H*48+512) + int64(max(workers, 1))*block*60*5/4 + 16<<20
+	fixed = L*(H*48+512) + int64(max(workers, 1))*block*(24+2*24+32)*5/4 + 16<<20
 	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + 64
 	return fixed, perPath
 }
