@@ -7,8 +7,9 @@ import (
 )
 
 // Economy is a scenario's stress stated in economic terms: yearly paths of
-// economic variables, one value per simulated year (year 1 first). An empty
-// path leaves its variable at the baseline (EconomyBaseline). The sim
+// economic variables, one value per simulated year (year 1 first), at most
+// horizon_years values. An empty path leaves its variable at the baseline
+// (EconomyBaseline), and so do the years after a shorter path. The sim
 // package turns the paths into factor shifts (in standard deviations) with
 // the sensitivities of DefaultSensitivities; docs/economy.md gives the
 // formula and the table.
@@ -76,8 +77,8 @@ func (e *Economy) IsZero() bool {
 	return len(e.GDPGrowth) == 0 && len(e.Exports) == 0 && len(e.PropertyPrices) == 0 && len(e.LoanRate) == 0
 }
 
-// validate reports, through bad, every path whose length is not horizon or
-// whose values are not finite or outside the variable's range.
+// validate reports, through bad, every path longer than horizon (a
+// shorter path leaves the later years at the baseline) or whose values are not finite or outside the variable's range.
 func (e *Economy) validate(horizon int, bad func(path, format string, args ...any)) {
 	for _, v := range EconomyBaseline {
 		p, _ := e.Path(v.Name)
@@ -85,8 +86,8 @@ func (e *Economy) validate(horizon int, bad func(path, format string, args ...an
 			continue
 		}
 		name := "economy." + v.Name
-		if len(p) != horizon {
-			bad(name, "%d values for horizon_years %d: give one value per simulated year (%s)", len(p), horizon, v.Unit)
+		if len(p) > horizon {
+			bad(name, "%d values for horizon_years %d: give at most one value per simulated year (%s); years after the path stay at the baseline", len(p), horizon, v.Unit)
 		}
 		for i, x := range p {
 			if math.IsNaN(x) || !(x >= v.Min && x <= v.Max) {

@@ -60,3 +60,19 @@ func TestEconomyShift(t *testing.T) {
 		t.Errorf("beyond the path: %v, want 0", got)
 	}
 }
+
+// TestEconomyPathLength: a path shorter than the horizon is accepted (the
+// later years stay at the baseline, as TestEconomyShift checks), one
+// longer than the horizon is refused and names the path.
+func TestEconomyPathLength(t *testing.T) {
+	s := DefaultScenario()
+	s.HorizonYears = 3
+	s.Economy = Economy{GDPGrowth: []float64{4, 5}}
+	if err := s.Validate(); err != nil {
+		t.Errorf("a 2-year path over 3 years: %v", err)
+	}
+	s.Economy = Economy{GDPGrowth: []float64{4, 5, 6, 7}}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "economy.gdp_growth: 4 values for horizon_years 3") {
+		t.Errorf("a 4-year path over 3 years: %v", err)
+	}
+}
