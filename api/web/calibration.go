@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"html/template"
 	"io"
 	"net/http"
@@ -43,12 +42,8 @@ func (h *Handler) calibrationPost(w http.ResponseWriter, r *http.Request) {
 	show := func(status int, err error) {
 		p := page{Title: "Calibration 参数校准", Nav: "calibration", Data: v}
 		if err != nil {
-			var ae *apiError
-			if !errors.As(err, &ae) {
-				ae = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
-			}
-			p.Error = ae
-			status = ae.Status
+			p.Error = formError(err)
+			status = p.Error.Status
 		}
 		h.render(w, r, status, "calibration.html", p)
 	}

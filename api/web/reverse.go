@@ -101,12 +101,8 @@ func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 	show := func(status int, err error) {
 		p := page{Title: "Reverse stress 反向压力测试", Nav: "reverse", Data: v}
 		if err != nil {
-			var ae *apiError
-			if !errors.As(err, &ae) {
-				ae = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
-			}
-			p.Error = ae
-			status = ae.Status
+			p.Error = formError(err)
+			status = p.Error.Status
 		}
 		h.render(w, r, status, "reverse.html", p)
 	}

@@ -365,6 +365,16 @@ func problemOf(rc *recorder) error {
 	return e
 }
 
+// formError is err as the problem a form page shows beside the form: the
+// API's own problem as it came, anything else a 400 with err's message.
+func formError(err error) *apiError {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
+	}
+	return ae
+}
+
 // fail shows err as a page: a missing or refused key goes to the login
 // page, an API problem shows its message and fixes, anything else is
 // logged and shown as an internal error.
