@@ -372,17 +372,27 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 	return o, nil
 }
 
+// compileWithLedger compiles pf under sc and its policy ledger, the two
+// steps every run, shard merge and reverse stress starts with.
+func compileWithLedger(pf *models.Portfolio, sc *models.Scenario) (*Model, *Ledger, error) {
+	m, err := Compile(pf, sc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+	}
+	L, err := NewLedger(m, pf, sc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
+	}
+	return m, L, nil
+}
+
 // ExecutePaths is Execute without the document: it compiles pf under sc
 // with its policy ledger and runs p, and returns the per-path figures
 // (Outcome.Doc nil). A shard (docs/shards.md) runs this on its paths.
 func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
-	m, err := Compile(pf, sc)
+	m, L, err := compileWithLedger(pf, sc)
 	if err != nil {
-		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
-	}
-	L, err := NewLedger(m, pf, sc)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
+		return nil, err
 	}
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)

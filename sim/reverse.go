@@ -181,16 +181,12 @@ func Reverse(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, opt
 	if p.ISLevel != 0 {
 		return nil, fmt.Errorf("%w: reverse stress takes no importance sampling (the factors are fixed at each point)", models.ErrInvalid)
 	}
-	m, err := Compile(pf, sc)
+	m, L, err := compileWithLedger(pf, sc)
 	if err != nil {
-		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
+		return nil, err
 	}
 	if m.copulaT {
 		return nil, fmt.Errorf("%w: reverse stress needs the Gaussian copula; this scenario sets model.copula: t (its conditional PDs depend on the χ² mixing variable too); set model.copula: gaussian", models.ErrInvalid)
-	}
-	L, err := NewLedger(m, pf, sc)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
 	}
 	rv := &reverser{m: m, L: L, p: p, opt: opt}
 	res := &ReverseResult{Schema: ReverseSchema, Scenario: sc.Name, Target: opt.Target, Scope: opt.Scope, Year: opt.Year,

@@ -112,13 +112,9 @@ func ConcatLedgers(parts []*LedgerResult) (*LedgerResult, error) {
 // sampling, as ConcatResults and ConcatLedgers give them) into the
 // Outcome Execute would return, document included.
 func Assemble(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, r *Result, b *LedgerResult, p Params) (*Outcome, error) {
-	m, err := Compile(pf, sc)
+	m, L, err := compileWithLedger(pf, sc)
 	if err != nil {
-		return nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
-	}
-	L, err := NewLedger(m, pf, sc)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
+		return nil, err
 	}
 	if err := fitResult(m, r, p); err != nil {
 		return nil, err
