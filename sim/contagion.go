@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/wenzhou/danbao/models"
@@ -34,8 +35,17 @@ import (
 // exactly those of the run without links, path by path (later years differ
 // because loans toppled before are no longer drawn).
 type chains struct {
-	firmOf    []int32 // [loan] its firm, or −1 when the borrower is in no link
-	rootOf    []int32 // [loan] its firm if some firm guarantees it, else −1
+	firmOf []int32 // [loan] its firm, or −1 when the borrower is in no link
+	// The roots: the loans whose firm some firm guarantees. Loan i is one
+	// iff bit i of rootBits is set; it is then root number
+	// r = rootRank[i/64] + (set bits of rootBits[i/64] below i), its firm is
+	// rootFirm[r] and its claim in year t rootClaim[t*R + r] (R roots). The
+	// bit set and ranks take 9 bytes per 64 loans, so the test run on every
+	// direct default reads memory that stays in cache.
+	rootBits  []uint64
+	rootRank  []int32
+	rootFirm  []int32
+	rootClaim []int64
 	loansLo   []int32 // firm f's loans are firmLoans[loansLo[f]:loansLo[f+1]]
 	firmLoans []int32
 	inLo      []int32  // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
@@ -46,14 +56,21 @@ type chains struct {
 	// lives, and its claim and loss in year t at [t*len(firmLoans) + k].
 	fl              []firmLoan
 	flClaim, flLoss []int64
-	firmCell        []int32   // [t*F + f] the cell of f's first loan in year t
-	halfR2          []float64 // [cell] R²/2 of the cell
+	// firmCell[t*F + f] is the cell of firm f's first loan in year t; nil
+	// when every firm is in one cell in every year (no correlation stress
+	// moves it), and then inLink.cell gives it.
+	firmCell []int32
+	halfR2   []float64 // [cell] R²/2 of the cell
 }
 
-// inLink is a link into a firm: its guarantor and the amount, fen.
+// inLink is a link into a firm: its guarantor from, the amount (fen), and
+// what capacityIn needs of from, so that a call reads one record: from's
+// capacity in an average year (fen) and its cell (when c.firmCell is nil).
 type inLink struct {
-	from   int32
-	amount int64
+	from     int32
+	cell     int32
+	amount   int64
+	capacity int64
 }
 
 // firmLoan is a loan of a firm in a link, as the topple loop reads it.
@@ -133,11 +150,13 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		}
 	}
 	c.firmCell = make([]int32, H*F)
+	moves := false // some firm's cell differs between years
 	for f := range F {
 		if c.loansLo[f+1] > c.loansLo[f] {
 			i := int(c.firmLoans[c.loansLo[f]])
 			for t := range H {
 				c.firmCell[t*F+f] = m.loanCell[t*m.n+i]
+				moves = moves || c.firmCell[t*F+f] != c.firmCell[f]
 			}
 		}
 	}
@@ -155,14 +174,34 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 	next = slices.Clone(c.inLo[:F])
 	for i := range links {
 		to := idx[links[i].To]
-		c.in[next[to]] = inLink{from: idx[links[i].From], amount: int64(links[i].Amount)}
+		from := idx[links[i].From]
+		c.in[next[to]] = inLink{from: from, cell: c.firmCell[from], amount: int64(links[i].Amount), capacity: c.capacity[from]}
 		next[to]++
 	}
-	c.rootOf = make([]int32, m.n)
+	if !moves {
+		c.firmCell = nil
+	}
+	c.rootBits = make([]uint64, (m.n+63)/64)
+	c.rootRank = make([]int32, len(c.rootBits))
 	for i, f := range c.firmOf {
-		c.rootOf[i] = -1
 		if f >= 0 && c.inLo[f+1] > c.inLo[f] {
-			c.rootOf[i] = f
+			c.rootBits[i/64] |= 1 << (i % 64)
+			c.rootFirm = append(c.rootFirm, f)
+		}
+	}
+	R := int32(0)
+	for k, b := range c.rootBits {
+		c.rootRank[k] = R
+		R += int32(bits.OnesCount64(b))
+	}
+	c.rootClaim = make([]int64, H*int(R))
+	r := 0
+	for i := range m.n {
+		if c.rootBits[i/64]&(1<<(i%64)) != 0 {
+			for t := range H {
+				c.rootClaim[t*int(R)+r] = m.claim[t*m.n+i]
+			}
+			r++
 		}
 	}
 	return c
@@ -185,22 +224,35 @@ func prefix(count []int32) []int32 {
 	return count
 }
 
-// capacityIn is firm h's capacity in year t of the path w is drawing: its
-// capacity moves with the systematic part S of its cell's latent variable
+// rootIndex returns loan i's root number, or −1 when no firm guarantees
+// its borrower.
+func (c *chains) rootIndex(i int32) int32 {
+	w, b := c.rootBits[i/64], uint(i%64)
+	if w&(1<<b) == 0 {
+		return -1
+	}
+	return c.rootRank[i/64] + int32(bits.OnesCount64(w&(1<<b-1)))
+}
+
+// capacityIn is the capacity of lk's guarantor h in year t of the path w is
+// drawing: its capacity moves with the systematic part S of its cell's latent variable
 // (its first loan's cell),
 //
 //	capacity_t = capacity × exp(S − R²/2),   S ~ N(0, R²) without shocks,
 //
 // a lognormal multiplier of mean 1: firms of a cluster in a bad year (S
 // low, when their own defaults are many) can pay less of their calls.
-func (m *Model) capacityIn(w *worker, t int, h int32) int64 {
+func (m *Model) capacityIn(w *worker, t int, lk *inLink) int64 {
 	c, s := m.chains, w.chain
-	cell := c.firmCell[t*len(c.firms)+int(h)]
+	cell := lk.cell
+	if c.firmCell != nil {
+		cell = c.firmCell[t*len(c.firms)+int(lk.from)]
+	}
 	if s.cellStamp[cell] != s.stamp {
 		s.cellStamp[cell] = s.stamp
 		s.cellMult[cell] = math.Exp(w.sys[cell] - c.halfR2[cell])
 	}
-	return int64(math.Round(float64(c.capacity[h]) * s.cellMult[cell]))
+	return int64(math.Round(float64(lk.capacity) * s.cellMult[cell]))
 }
 
 // chainScratch is a worker's contagion state; its slices are cleared
@@ -211,6 +263,8 @@ type chainScratch struct {
 	firmsHit []int32     // firms with called > 0 or down (repeats allowed)
 	linksHit []int32     // links with used > 0
 	roots    []rootKey   // this year's direct events with guarantors, by time
+	sortTmp  []rootKey   // sortRoots' buffer
+	buckets  []int32     // sortRoots' bucket offsets
 	// cellMult[c] is exp(S_c − R²_c/2) of this path-year, valid when
 	// cellStamp[c] == stamp (one stamp per path-year).
 	cellMult  []float64
@@ -223,18 +277,78 @@ type chainScratch struct {
 	path      uint64    // the path being drawn
 }
 
-// firmState is a firm's contagion state in the current path-year (one
-// record, so a call reads one cache line).
+// firmState is a firm's contagion state in the current path-year (16
+// bytes, so a call reads one cache line).
 type firmState struct {
 	called int64 // calls this year, fen
-	capT   int64 // capacity this year (set at its first call), fen
-	down   bool  // toppled, or in direct default, this year
+	capT   int64 // capacity this year (set at its first call), fen; firmDown when in default
 }
 
-// rootKey is a direct default that calls guarantors, in sort order.
+// firmDown is firmState.capT of a firm toppled, or in direct default, this
+// year (a capacity is never negative).
+const firmDown = -1
+
+func (fs *firmState) down() bool { return fs.capT == firmDown }
+
+// rootKey is a direct default that calls guarantors: its time, loan and
+// root number (chains.rootIndex).
 type rootKey struct {
 	time float64
 	loan int32
+	root int32
+}
+
+// byTimeLoan orders roots by time, then loan.
+func byTimeLoan(a, b rootKey) int {
+	if a.time != b.time {
+		if a.time < b.time {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.loan, b.loan)
+}
+
+// sortRoots sorts s.roots by time, then loan (byTimeLoan) in linear
+// expected time: the times are in [0, 1) and close to uniform, so a
+// counting sort into len(roots) buckets of ⌊time·len⌋ (monotone in time)
+// leaves each root among a few others of its bucket, which an insertion
+// sort then orders. The result is the one order byTimeLoan defines.
+func (s *chainScratch) sortRoots() {
+	n := len(s.roots)
+	if n < 32 {
+		insertionSort(s.roots)
+		return
+	}
+	if cap(s.buckets) < n+1 {
+		s.buckets = make([]int32, n+n/4+1)
+		s.sortTmp = make([]rootKey, n+n/4)
+	}
+	count, tmp := s.buckets[:n+1], s.sortTmp[:n]
+	clear(count)
+	bucket := func(x float64) int { return min(max(int(x*float64(n)), 0), n-1) }
+	for _, r := range s.roots {
+		count[bucket(r.time)+1]++
+	}
+	for b := 1; b <= n; b++ {
+		count[b] += count[b-1]
+	}
+	for _, r := range s.roots {
+		b := bucket(r.time)
+		tmp[count[b]] = r
+		count[b]++
+	}
+	copy(s.roots, tmp)
+	insertionSort(s.roots)
+}
+
+// insertionSort sorts x by byTimeLoan; linear when x is nearly sorted.
+func insertionSort(x []rootKey) {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && byTimeLoan(x[j], x[j-1]) < 0; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
 }
 
 // call is a defaulted firm whose debt calls its guarantors.
@@ -346,8 +460,8 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.contLoss[t], s.contDef[t] = 0, 0
 	s.roots = s.roots[:0]
 	for _, e := range w.events[before:] {
-		if c.rootOf[e.Loan] >= 0 {
-			s.roots = append(s.roots, rootKey{e.Time, e.Loan})
+		if r := c.rootIndex(e.Loan); r >= 0 {
+			s.roots = append(s.roots, rootKey{e.Time, e.Loan, r})
 		}
 	}
 	if len(s.roots) == 0 {
@@ -355,22 +469,18 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	}
 	s.stamp++
 	direct := len(w.events)
-	slices.SortFunc(s.roots, func(a, b rootKey) int {
-		if x := cmp.Compare(a.time, b.time); x != 0 {
-			return x
-		}
-		return cmp.Compare(a.loan, b.loan)
-	})
-	n, start, L := m.n, float64(t), len(c.fl)
+	s.sortRoots()
+	start, L, R := float64(t), len(c.fl), len(c.rootFirm)
 	fl, flClaim, flLoss := c.fl, c.flClaim[t*L:(t+1)*L], c.flLoss[t*L:(t+1)*L]
+	rootClaim := c.rootClaim[t*R : (t+1)*R]
 	for _, root := range s.roots {
 		u := root.time
-		f := c.rootOf[root.loan]
-		if !s.firm[f].down {
-			s.firm[f].down = true // in default: calls on it topple nothing more this year
+		f := c.rootFirm[root.root]
+		if fs := &s.firm[f]; !fs.down() {
+			fs.capT = firmDown // in default: calls on it topple nothing more this year
 			s.firmsHit = append(s.firmsHit, f)
 		}
-		s.queue = append(s.queue[:0], call{firm: f, debt: m.claim[t*n+int(root.loan)]})
+		s.queue = append(s.queue[:0], call{firm: f, debt: rootClaim[root.root]})
 		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
 		for q := 0; q < len(s.queue); q++ {
 			d := s.queue[q]
@@ -378,7 +488,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				lk := &c.in[l]
 				h := lk.from
 				fs := &s.firm[h]
-				if fs.down {
+				if fs.down() {
 					continue
 				}
 				amt := min(lk.amount-s.used[l], d.debt)
@@ -390,7 +500,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				}
 				if fs.called == 0 {
 					s.firmsHit = append(s.firmsHit, h)
-					fs.capT = m.capacityIn(w, t, h)
+					fs.capT = m.capacityIn(w, t, lk)
 				}
 				s.used[l] += amt
 				fs.called += amt
@@ -398,12 +508,12 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 					continue
 				}
 				// h topples at u: its loans alive then default.
-				fs.down = true
+				fs.capT = firmDown
 				cs.Firms++
 				var debt int64
 				for k := c.loansLo[h]; k < c.loansLo[h+1]; k++ {
 					r := &fl[k]
-					if w.dead[r.i] || int(r.start) > t || r.from > start+u || r.mat < start+u {
+					if int(r.start) > t || r.from > start+u || r.mat < start+u || w.dead[r.i] {
 						continue
 					}
 					w.dead[r.i] = true
