@@ -29,33 +29,29 @@ import (
 // own guarantors in turn, breadth first, until no call topples a firm. A
 // firm topples at most once a year, and a firm with a direct default is
 // down from its time on (a call on it topples nothing), so cycles
-// terminate. A loan that
-// defaults directly in the year stays a direct default even if its firm is
+// terminate. A loan that defaults directly in the year stays a direct default even if its firm is
 // toppled earlier in that year: the first year's direct defaults are
 // exactly those of the run without links, path by path (later years differ
 // because loans toppled before are no longer drawn).
 type chains struct {
-	firmOf []int32 // [loan] its firm, or −1 when the borrower is in no link
 	// The roots: the loans whose firm some firm guarantees. Loan i is one
 	// iff bit i of rootBits is set; it is then root number
-	// r = rootRank[i/64] + (set bits of rootBits[i/64] below i), its firm is
-	// rootFirm[r] and its claim in year t rootClaim[t*R + r] (R roots). The
+	// r = rootRank[i/64] + (set bits of rootBits[i/64] below i), and
+	// rootYear[t*R + r] gives its firm and claim in year t (R roots). The
 	// bit set and ranks take 9 bytes per 64 loans, so the test run on every
 	// direct default reads memory that stays in cache.
-	rootBits  []uint64
-	rootRank  []int32
-	rootFirm  []int32
-	rootClaim []int64
-	loansLo   []int32 // firm f's loans are firmLoans[loansLo[f]:loansLo[f+1]]
-	firmLoans []int32
-	inLo      []int32  // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
-	in        []inLink // [link], by the firm guaranteed
-	capacity  []int64  // [firm] calls it can pay within a year in an average year, fen
-	firms     []string
-	// Per firm loan k (firmLoans[k]), packed for the topple loop: when it
-	// lives, and its claim and loss in year t at [t*len(firmLoans) + k].
-	fl              []firmLoan
-	flClaim, flLoss []int64
+	rootBits []uint64
+	rootRank []int32
+	rootYear []rootYear // [t*R + r]
+	inLo     []int32    // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
+	in       []inLink   // [link], by the firm guaranteed
+	firms    []string
+	// The loans of firm f that may be alive in year t (written in year t or
+	// before, maturing at t or later), in loan order, packed for the topple
+	// loop with their claim and loss of year t:
+	// yearLoans[yearLo[t*(F+1)+f] : yearLo[t*(F+1)+f+1]].
+	yearLo    []int32
+	yearLoans []yearLoan
 	// firmCell[t*F + f] is the cell of firm f's first loan in year t; nil
 	// when every firm is in one cell in every year (no correlation stress
 	// moves it), and then inLink.cell gives it.
@@ -73,11 +69,18 @@ type inLink struct {
 	capacity int64
 }
 
-// firmLoan is a loan of a firm in a link, as the topple loop reads it.
-type firmLoan struct {
-	i         int32
-	start     int32 // year it is written in
-	from, mat float64
+// yearLoan is a loan of a firm in a link in a year, as the topple loop
+// reads it: when it lives, and its claim and ultimate loss that year, fen.
+type yearLoan struct {
+	i           int32
+	from, mat   float64
+	claim, loss int64
+}
+
+// rootYear is a root's firm and its claim in a year, fen.
+type rootYear struct {
+	claim int64
+	firm  int32
 }
 
 // compileChains compiles pf.Links for m; nil when there are none, so that a
@@ -109,17 +112,17 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 			own[f] += float64(pf.Loans[i].Balance)
 		}
 	}
-	c.capacity = make([]int64, F)
+	capacity := make([]int64, F) // [firm] calls it can pay within a year in an average year, fen
 	for f := range F {
-		c.capacity[f] = int64(math.Round(models.DefaultCapacityMultiple * own[f]))
+		capacity[f] = int64(math.Round(models.DefaultCapacityMultiple * own[f]))
 	}
 	for i := range links {
 		if links[i].Capacity >= 0 {
-			c.capacity[idx[links[i].From]] = int64(links[i].Capacity)
+			capacity[idx[links[i].From]] = int64(links[i].Capacity)
 		}
 	}
 	// Loans per firm (the book and its renewals), in loan order.
-	c.firmOf = make([]int32, m.n)
+	firmOf := make([]int32, m.n) // [loan] its firm, or −1 when the borrower is in no link
 	count := make([]int32, F+1)
 	for i := range m.n {
 		f, ok := idx[borrowerOf(&m.Loans[i])]
@@ -128,32 +131,36 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		} else {
 			count[f+1]++
 		}
-		c.firmOf[i] = f
+		firmOf[i] = f
 	}
-	c.loansLo = prefix(count)
-	c.firmLoans = make([]int32, c.loansLo[F])
-	next := slices.Clone(c.loansLo[:F])
-	for i, f := range c.firmOf {
+	loansLo := prefix(count) // firm f's loans are firmLoans[loansLo[f]:loansLo[f+1]]
+	firmLoans := make([]int32, loansLo[F])
+	next := slices.Clone(loansLo[:F])
+	for i, f := range firmOf {
 		if f >= 0 {
-			c.firmLoans[next[f]] = int32(i)
+			firmLoans[next[f]] = int32(i)
 			next[f]++
 		}
 	}
 	H := m.Horizon
-	L := len(c.firmLoans)
-	c.fl = make([]firmLoan, L)
-	c.flClaim, c.flLoss = make([]int64, H*L), make([]int64, H*L)
-	for k, i := range c.firmLoans {
-		c.fl[k] = firmLoan{i: i, start: int32(m.start[i]), from: m.from[i], mat: m.maturity[i]}
-		for t := range H {
-			c.flClaim[t*L+k], c.flLoss[t*L+k] = m.claim[t*m.n+int(i)], m.loss[t*m.n+int(i)]
+	c.yearLo = make([]int32, 0, H*(F+1))
+	for t := range H {
+		for f := range F {
+			c.yearLo = append(c.yearLo, int32(len(c.yearLoans)))
+			for _, i := range firmLoans[loansLo[f]:loansLo[f+1]] {
+				if int(m.start[i]) <= t && m.maturity[i] >= float64(t) {
+					c.yearLoans = append(c.yearLoans, yearLoan{i: i, from: m.from[i], mat: m.maturity[i],
+						claim: m.claim[t*m.n+int(i)], loss: m.loss[t*m.n+int(i)]})
+				}
+			}
 		}
+		c.yearLo = append(c.yearLo, int32(len(c.yearLoans)))
 	}
 	c.firmCell = make([]int32, H*F)
 	moves := false // some firm's cell differs between years
 	for f := range F {
-		if c.loansLo[f+1] > c.loansLo[f] {
-			i := int(c.firmLoans[c.loansLo[f]])
+		if loansLo[f+1] > loansLo[f] {
+			i := int(firmLoans[loansLo[f]])
 			for t := range H {
 				c.firmCell[t*F+f] = m.loanCell[t*m.n+i]
 				moves = moves || c.firmCell[t*F+f] != c.firmCell[f]
@@ -175,7 +182,7 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 	for i := range links {
 		to := idx[links[i].To]
 		from := idx[links[i].From]
-		c.in[next[to]] = inLink{from: from, cell: c.firmCell[from], amount: int64(links[i].Amount), capacity: c.capacity[from]}
+		c.in[next[to]] = inLink{from: from, cell: c.firmCell[from], amount: int64(links[i].Amount), capacity: capacity[from]}
 		next[to]++
 	}
 	if !moves {
@@ -183,10 +190,11 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 	}
 	c.rootBits = make([]uint64, (m.n+63)/64)
 	c.rootRank = make([]int32, len(c.rootBits))
-	for i, f := range c.firmOf {
+	var rootFirm []int32
+	for i, f := range firmOf {
 		if f >= 0 && c.inLo[f+1] > c.inLo[f] {
 			c.rootBits[i/64] |= 1 << (i % 64)
-			c.rootFirm = append(c.rootFirm, f)
+			rootFirm = append(rootFirm, f)
 		}
 	}
 	R := int32(0)
@@ -194,12 +202,12 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		c.rootRank[k] = R
 		R += int32(bits.OnesCount64(b))
 	}
-	c.rootClaim = make([]int64, H*int(R))
+	c.rootYear = make([]rootYear, H*int(R))
 	r := 0
 	for i := range m.n {
 		if c.rootBits[i/64]&(1<<(i%64)) != 0 {
 			for t := range H {
-				c.rootClaim[t*int(R)+r] = m.claim[t*m.n+i]
+				c.rootYear[t*int(R)+r] = rootYear{claim: m.claim[t*m.n+i], firm: rootFirm[r]}
 			}
 			r++
 		}
@@ -470,17 +478,18 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.stamp++
 	direct := len(w.events)
 	s.sortRoots()
-	start, L, R := float64(t), len(c.fl), len(c.rootFirm)
-	fl, flClaim, flLoss := c.fl, c.flClaim[t*L:(t+1)*L], c.flLoss[t*L:(t+1)*L]
-	rootClaim := c.rootClaim[t*R : (t+1)*R]
+	start, F := float64(t), len(c.firms)
+	R := len(c.rootYear) / m.Horizon
+	rootYears, yearLo := c.rootYear[t*R:(t+1)*R], c.yearLo[t*(F+1):(t+1)*(F+1)]
 	for _, root := range s.roots {
 		u := root.time
-		f := c.rootFirm[root.root]
+		ry := rootYears[root.root]
+		f := ry.firm
 		if fs := &s.firm[f]; !fs.down() {
 			fs.capT = firmDown // in default: calls on it topple nothing more this year
 			s.firmsHit = append(s.firmsHit, f)
 		}
-		s.queue = append(s.queue[:0], call{firm: f, debt: rootClaim[root.root]})
+		s.queue = append(s.queue[:0], call{firm: f, debt: ry.claim})
 		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
 		for q := 0; q < len(s.queue); q++ {
 			d := s.queue[q]
@@ -511,16 +520,16 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				fs.capT = firmDown
 				cs.Firms++
 				var debt int64
-				for k := c.loansLo[h]; k < c.loansLo[h+1]; k++ {
-					r := &fl[k]
-					if int(r.start) > t || r.from > start+u || r.mat < start+u || w.dead[r.i] {
+				for k := yearLo[h]; k < yearLo[h+1]; k++ {
+					r := &c.yearLoans[k]
+					if r.from > start+u || r.mat < start+u || w.dead[r.i] {
 						continue
 					}
 					w.dead[r.i] = true
-					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: flLoss[k]})
-					debt += flClaim[k]
-					loss += flLoss[k]
-					cs.Loss += flLoss[k]
+					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: r.loss})
+					debt += r.claim
+					loss += r.loss
+					cs.Loss += r.loss
 					cs.Defaults++
 				}
 				if debt > 0 {
