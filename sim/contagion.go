@@ -279,10 +279,17 @@ type chainScratch struct {
 	cellStamp []uint64
 	stamp     uint64
 	queue     []call
-	contLoss  []int64   // [t] contagion loss, fen
-	contDef   []int32   // [t] contagion defaults
-	cascades  []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
-	path      uint64    // the path being drawn
+	// dead mirrors worker.dead as a bit set (bit i: loan i defaulted on
+	// this path), for the topple loop: 1 bit a loan instead of a byte, so
+	// it stays in cache. Set for every direct default as contagion scans a
+	// year's events and for every contagion default; deadSet lists the
+	// loans set, cleared at the path's first year.
+	dead     []uint64
+	deadSet  []int32
+	contLoss []int64   // [t] contagion loss, fen
+	contDef  []int32   // [t] contagion defaults
+	cascades []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
+	path     uint64    // the path being drawn
 }
 
 // firmState is a firm's contagion state in the current path-year (16
@@ -380,9 +387,15 @@ type Cascade struct {
 
 func (c *chains) newScratch(H int) *chainScratch {
 	F := len(c.firms)
-	return &chainScratch{firm: make([]firmState, F), used: make([]int64, len(c.in)),
+	return &chainScratch{firm: make([]firmState, F), used: make([]int64, len(c.in)), dead: make([]uint64, len(c.rootBits)),
 		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades),
 		cellMult: make([]float64, len(c.halfR2)), cellStamp: make([]uint64, len(c.halfR2))}
+}
+
+// setDead sets loan i's bit in s.dead.
+func (s *chainScratch) setDead(i int32) {
+	s.dead[i/64] |= 1 << (i % 64)
+	s.deadSet = append(s.deadSet, i)
 }
 
 // MaxCascades is how many of the largest cascades a run keeps.
@@ -467,7 +480,14 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	c, s := m.chains, w.chain
 	s.contLoss[t], s.contDef[t] = 0, 0
 	s.roots = s.roots[:0]
+	if t == 0 {
+		for _, i := range s.deadSet {
+			s.dead[i/64] = 0
+		}
+		s.deadSet = s.deadSet[:0]
+	}
 	for _, e := range w.events[before:] {
+		s.setDead(e.Loan)
 		if r := c.rootIndex(e.Loan); r >= 0 {
 			s.roots = append(s.roots, rootKey{e.Time, e.Loan, r})
 		}
@@ -522,10 +542,11 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				var debt int64
 				for k := yearLo[h]; k < yearLo[h+1]; k++ {
 					r := &c.yearLoans[k]
-					if r.from > start+u || r.mat < start+u || w.dead[r.i] {
+					if r.from > start+u || r.mat < start+u || s.dead[r.i/64]&(1<<(r.i%64)) != 0 {
 						continue
 					}
 					w.dead[r.i] = true
+					s.setDead(r.i)
 					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: r.loss})
 					debt += r.claim
 					loss += r.loss
