@@ -15,8 +15,8 @@ import (
 )
 
 // PortfolioFingerprint returns "sha256:" and the hex SHA-256 of pf's
-// content: every field of every loan and guarantor, in order, and the
-// snapshot date (strings with their length, numbers as their 8 bytes,
+// content: every field of every loan, guarantor and link, in order, and
+// the snapshot date (strings with their length, numbers as their 8 bytes,
 // floats bit for bit, so NaN "unset" counts too). Two portfolios with the
 // same fingerprint simulate alike; the file format they came from does not
 // count.

@@ -25,6 +25,7 @@ type dims struct {
 	H, G, C int  // years, guarantors, county funds
 	ledger  bool // the policy ledger ran (not --losses-only)
 	weight  bool // importance sampling: one weight per path
+	chains  bool // the portfolio has guarantee links: the contagion split
 }
 
 func (d dims) metrics() int { return (d.G + 1) * d.H * sim.NMetrics }
@@ -35,6 +36,8 @@ func (d dims) metrics() int { return (d.G + 1) * d.H * sim.NMetrics }
 //	path         int64                      the path's number in the whole run
 //	loss         fixed_size_list<int64>[H]  credit loss by year, fen (sim.Result.Loss)
 //	defaults     fixed_size_list<int32>[H]  defaults by year
+//	contagion_loss      fixed_size_list<int64>[H]  the part of loss from contagion, fen (with links only)
+//	contagion_defaults  fixed_size_list<int32>[H]  the part of defaults from contagion (with links only)
 //	weight       float64                    likelihood ratio (importance sampling only)
 //	party_loss   fixed_size_list<int64>[6]  loss by party, fen (with the ledger)
 //	metrics      fixed_size_list<float64>   (G+1)·H·NMetrics projected metrics (sim.LedgerResult.Metrics)
@@ -47,6 +50,9 @@ func (d dims) schema() *arrow.Schema {
 	}
 	fs := []arrow.Field{{Name: "path", Type: arrow.PrimitiveTypes.Int64},
 		list("loss", d.H, arrow.PrimitiveTypes.Int64), list("defaults", d.H, arrow.PrimitiveTypes.Int32)}
+	if d.chains {
+		fs = append(fs, list("contagion_loss", d.H, arrow.PrimitiveTypes.Int64), list("contagion_defaults", d.H, arrow.PrimitiveTypes.Int32))
+	}
 	if d.weight {
 		fs = append(fs, arrow.Field{Name: "weight", Type: arrow.PrimitiveTypes.Float64})
 	}
@@ -65,7 +71,7 @@ func (d dims) schema() *arrow.Schema {
 // writePaths writes the per-path figures of r (and b, nil without the
 // ledger) as an Arrow IPC file.
 func writePaths(w io.Writer, r *sim.Result, b *sim.LedgerResult, mem memory.Allocator) error {
-	d := dims{H: r.Horizon, ledger: b != nil, weight: r.Weight != nil}
+	d := dims{H: r.Horizon, ledger: b != nil, weight: r.Weight != nil, chains: r.ContagionLoss != nil}
 	if b != nil {
 		d.G, d.C = b.G, b.C
 	}
@@ -86,6 +92,10 @@ func writePaths(w io.Writer, r *sim.Result, b *sim.LedgerResult, mem memory.Allo
 		}
 		appendList(next(), r.Loss[lo*d.H:hi*d.H], hi-lo)
 		appendList(next(), r.Defaults[lo*d.H:hi*d.H], hi-lo)
+		if d.chains {
+			appendList(next(), r.ContagionLoss[lo*d.H:hi*d.H], hi-lo)
+			appendList(next(), r.ContagionDefaults[lo*d.H:hi*d.H], hi-lo)
+		}
 		if d.weight {
 			next().(*array.Float64Builder).AppendValues(r.Weight[lo:hi], nil)
 		}
@@ -143,6 +153,9 @@ func readPaths(rd ipc.ReadAtSeeker, name string, d dims, first, n int, mem memor
 	r := &sim.Result{FirstPath: first, Paths: n, Horizon: d.H,
 		Loss: make([]int64, 0, n*d.H), Defaults: make([]int32, 0, n*d.H)}
 	var b *sim.LedgerResult
+	if d.chains {
+		r.ContagionLoss, r.ContagionDefaults = make([]int64, 0, n*d.H), make([]int32, 0, n*d.H)
+	}
 	if d.weight {
 		r.Weight = make([]float64, 0, n)
 	}
@@ -170,6 +183,10 @@ func readPaths(rd ipc.ReadAtSeeker, name string, d dims, first, n int, mem memor
 		}
 		r.Loss = append(r.Loss, listValues[int64](next())...)
 		r.Defaults = append(r.Defaults, listValues[int32](next())...)
+		if d.chains {
+			r.ContagionLoss = append(r.ContagionLoss, listValues[int64](next())...)
+			r.ContagionDefaults = append(r.ContagionDefaults, listValues[int32](next())...)
+		}
 		if d.weight {
 			r.Weight = append(r.Weight, next().(*array.Float64).Float64Values()...)
 		}

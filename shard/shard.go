@@ -118,12 +118,6 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 	if k > spec.Paths {
 		return nil, fmt.Errorf("%w: %d shards of %d paths: each shard needs at least one path", models.ErrInvalid, k, spec.Paths)
 	}
-	if len(pf.Links) > 0 {
-		// The per-path files do not yet carry the contagion split and the
-		// largest cascades (sim.Result.ContagionLoss, Cascades), so a merge
-		// could not reproduce the single run's "contagion" block.
-		return nil, fmt.Errorf("%w: the portfolio has %d guarantee links (links.arrow): sharded runs do not carry the contagion split yet; run it in one process", models.ErrInvalid, len(pf.Links))
-	}
 	sc, err := spec.scenario()
 	if err != nil {
 		return nil, err
@@ -159,6 +153,16 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 	}()
 	write := func(name string, r *sim.Result, b *sim.LedgerResult) error {
 		sum, err := writeFile(filepath.Join(tmp, name), func(w io.Writer) error { return writePaths(w, r, b, memory.DefaultAllocator) })
+		if err != nil {
+			return fmt.Errorf("shard %d of %d: %s: %w", i, k, name, err)
+		}
+		m.Files = append(m.Files, File{Name: name, SHA256: sum})
+		if r.ContagionLoss == nil {
+			return nil
+		}
+		// Guarantee chains: the shard's largest cascades go with its paths.
+		name = cascadesFile(name)
+		sum, err = writeFile(filepath.Join(tmp, name), func(w io.Writer) error { return writeCascades(w, r.Cascades, memory.DefaultAllocator) })
 		if err != nil {
 			return fmt.Errorf("shard %d of %d: %s: %w", i, k, name, err)
 		}
@@ -488,12 +492,18 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 		if err != nil {
 			return nil, nil, err
 		}
+		d.chains = len(pf.Links) > 0
 		var rs []*sim.Result
 		var bs []*sim.LedgerResult
 		for _, s := range shards {
 			r, b, err := readShardFile(s, name, d)
 			if err != nil {
 				return nil, nil, err
+			}
+			if d.chains {
+				if r.Cascades, err = readShardCascades(s, cascadesFile(name)); err != nil {
+					return nil, nil, err
+				}
 			}
 			r.Seed, r.Sampler = p.Seed, p.Sampler
 			rs = append(rs, r)
@@ -607,6 +617,21 @@ func readShardFile(s shardDir, name string, d dims) (*sim.Result, *sim.LedgerRes
 		return nil, nil, fmt.Errorf("shard %s: %w", s.dir, err)
 	}
 	return r, b, nil
+}
+
+// readShardCascades reads cascades file name of shard s after checking its
+// SHA-256 against the manifest.
+func readShardCascades(s shardDir, name string) ([]sim.Cascade, error) {
+	f, err := openChecked(s, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cs, err := readCascades(f, f.Name(), s.m.FirstPath, s.m.Paths, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("shard %s: %w", s.dir, err)
+	}
+	return cs, nil
 }
 
 // openChecked opens file name of shard s after checking its SHA-256

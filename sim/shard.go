@@ -49,6 +49,10 @@ func ConcatResults(parts []*Result) (*Result, error) {
 			return nil, fmt.Errorf("%w: part %d has %d weights for %d paths", models.ErrInvalid, k+1, len(r.Weight), r.Paths)
 		case (r.PartyLoss == nil) != (a.PartyLoss == nil) || (r.PartyLoss != nil && len(r.PartyLoss) != r.Paths*NParties):
 			return nil, fmt.Errorf("%w: part %d has %d party losses for %d paths", models.ErrInvalid, k+1, len(r.PartyLoss), r.Paths)
+		case (r.ContagionLoss == nil) != (a.ContagionLoss == nil) ||
+			(r.ContagionLoss != nil && (len(r.ContagionLoss) != r.Paths*r.Horizon || len(r.ContagionDefaults) != r.Paths*r.Horizon)):
+			return nil, fmt.Errorf("%w: part %d has %d contagion losses and %d contagion default counts for %d paths (part 1 %d)",
+				models.ErrInvalid, k+1, len(r.ContagionLoss), len(r.ContagionDefaults), r.Paths, len(a.ContagionLoss))
 		}
 		next += r.Paths
 		out.Paths += r.Paths
@@ -164,6 +168,9 @@ func fitResult(m *Model, r *Result, p Params) error {
 		return err
 	}
 	r.Levels = levels
+	if err := checkContagion(m, r); err != nil {
+		return err
+	}
 	r.ISLevel, r.ISShift, r.isNames = 0, nil, nil
 	if p.ISLevel != 0 {
 		if len(r.Weight) != r.Paths {

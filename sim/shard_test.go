@@ -47,42 +47,62 @@ func docJSON(t *testing.T, v interface{ SetRunInfo(RunInfo) }) string {
 // TestShardsEqualOneRun: path p's draws depend only on (seed, p), so
 // shards of 1, 2, 3 and 7 path ranges, joined and summarized, give the
 // single run's document (and top-up) byte for byte, with and without
-// importance sampling, with 1 and 3 workers per shard.
+// importance sampling, with 1 and 3 workers per shard, and with guarantee
+// chains (the contagion block: its split and largest cascades).
 func TestShardsEqualOneRun(t *testing.T) {
-	pf := thinCapital(150)
-	sc := thinScenario(pf)
+	plain := thinCapital(150)
+	chained := withRings(thinCapital(150), 5)
+	sc := thinScenario(plain)
 	ctx := context.Background()
-	for _, is := range []float64{0, 0.99} {
-		p := Params{Seed: 11, Paths: 97, Workers: 2, BlockSize: 16, ISLevel: is, Levels: []float64{0.9}}
-		one := mustExecute(t, pf, sc, p)
-		want := docJSON(t, one.Doc)
-		wantTop := docJSON(t, mustTopup(t, one, 0.9))
-		for _, k := range []int{1, 2, 3, 7} {
-			t.Run(fmt.Sprintf("is=%v/K=%d", is, k), func(t *testing.T) {
-				r, b := shardRuns(t, func(q Params) *Outcome {
-					q.Workers = 1 + q.FirstPath%3
-					o, err := ExecutePaths(ctx, pf, sc, q)
+	for _, pf := range []*models.Portfolio{plain, chained} {
+		for _, is := range []float64{0, 0.99} {
+			p := Params{Seed: 11, Paths: 97, Workers: 2, BlockSize: 16, ISLevel: is, Levels: []float64{0.9}}
+			one := mustExecute(t, pf, sc, p)
+			if c := one.Doc.Contagion; len(pf.Links) > 0 && (c == nil || len(c.Cascades) < 2 || c.Contagion.Mean == 0) {
+				t.Fatalf("the chained portfolio's run has no contagion to shard: %+v", c)
+			}
+			want := docJSON(t, one.Doc)
+			wantTop := docJSON(t, mustTopup(t, one, 0.9))
+			for _, k := range []int{1, 2, 3, 7} {
+				t.Run(fmt.Sprintf("links=%d/is=%v/K=%d", len(pf.Links), is, k), func(t *testing.T) {
+					r, b := shardRuns(t, func(q Params) *Outcome {
+						q.Workers = 1 + q.FirstPath%3
+						o, err := ExecutePaths(ctx, pf, sc, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if o.Doc != nil {
+							t.Fatal("ExecutePaths made a document")
+						}
+						return o
+					}, p, k)
+					o, err := Assemble(ctx, pf, sc, r, b, p)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if o.Doc != nil {
-						t.Fatal("ExecutePaths made a document")
+					if got := docJSON(t, o.Doc); got != want {
+						t.Errorf("merged document differs from the single run's")
 					}
-					return o
-				}, p, k)
-				o, err := Assemble(ctx, pf, sc, r, b, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := docJSON(t, o.Doc); got != want {
-					t.Errorf("merged document differs from the single run's")
-				}
-				if got := docJSON(t, mustTopup(t, o, 0.9)); got != wantTop {
-					t.Errorf("merged top-up differs from the single run's")
-				}
-			})
+					if got := docJSON(t, mustTopup(t, o, 0.9)); got != wantTop {
+						t.Errorf("merged top-up differs from the single run's")
+					}
+				})
+			}
 		}
 	}
+}
+
+// withRings adds guarantee chains to pf: rings of k consecutive loans'
+// borrowers, each guaranteeing the next for the next's balance, with a
+// capacity of half its own balance, so that calls topple firms.
+func withRings(pf *models.Portfolio, k int) *models.Portfolio {
+	for r := 0; r+k <= len(pf.Loans); r += k {
+		for j := range k {
+			from, to := &pf.Loans[r+j], &pf.Loans[r+(j+1)%k]
+			pf.Links = append(pf.Links, models.Link{From: from.LoanID, To: to.LoanID, Amount: to.Balance, Capacity: from.Balance / 2})
+		}
+	}
+	return pf
 }
 
 // TestShardsSweep runs a sweep's points as shards through

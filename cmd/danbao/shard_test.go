@@ -17,7 +17,13 @@ import (
 // smallSnapshot writes a 400-loan synthetic snapshot for fast shard tests.
 func smallSnapshot(t *testing.T, seed uint64) string {
 	t.Helper()
-	pf, err := synth.Generate(synth.Options{Loans: 400, Seed: seed})
+	return smallSnapshotOf(t, synth.Options{Loans: 400, Seed: seed})
+}
+
+// smallSnapshotOf writes the synthetic snapshot of opts.
+func smallSnapshotOf(t *testing.T, opts synth.Options) string {
+	t.Helper()
+	pf, err := synth.Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +66,18 @@ func merged(t *testing.T, dirs ...string) string {
 
 // TestShardMerge: for run (with and without importance sampling, and
 // --losses-only), sweep and topup, the merge of K = 1, 2, 3 and 7 shards
-// prints the single run's document byte for byte apart from run_info.
+// prints the single run's document byte for byte apart from run_info; so
+// do run, --losses-only and sweep on a portfolio with guarantee chains
+// (`gen --chains`: the contagion block, its split and largest cascades).
 func TestShardMerge(t *testing.T) {
 	snap := smallSnapshot(t, 7)
+	chains := smallSnapshotOf(t, synth.Options{Loans: 400, Seed: 7, Chains: true})
 	ctx := context.Background()
-	sim := func(paths int) simOptions {
-		return simOptions{portfolio: snap, scenario: "baseline", paths: paths, seed: 3, workers: 2, horizon: 2, sampler: "fast",
+	simOn := func(portfolio string, paths int) simOptions {
+		return simOptions{portfolio: portfolio, scenario: "baseline", paths: paths, seed: 3, workers: 2, horizon: 2, sampler: "fast",
 			json: true, levels: defaultLevels, sets: []string{"model.r2.industry=0.12"}}
 	}
+	sim := func(paths int) simOptions { return simOn(snap, paths) }
 	do := func(t *testing.T, run func(stdout *bytes.Buffer) error) string {
 		t.Helper()
 		var stdout bytes.Buffer
@@ -102,10 +112,29 @@ func TestShardMerge(t *testing.T) {
 			o.shard = shard
 			return do(t, func(w *bytes.Buffer) error { return runTopup(ctx, o, w, &bytes.Buffer{}) })
 		},
+		"run-chains": func(t *testing.T, shard, out string) string {
+			o := runOptions{simOptions: simOn(chains, 70), out: out}
+			o.shard = shard
+			return do(t, func(w *bytes.Buffer) error { return runSimulation(ctx, o, w, &bytes.Buffer{}) })
+		},
+		"run-chains-losses-only": func(t *testing.T, shard, out string) string {
+			o := runOptions{simOptions: simOn(chains, 50), out: out, lossesOnly: true}
+			o.shard = shard
+			return do(t, func(w *bytes.Buffer) error { return runSimulation(ctx, o, w, &bytes.Buffer{}) })
+		},
+		"sweep-chains": func(t *testing.T, shard, out string) string {
+			o := sweepOptions{simOptions: simOn(chains, 40), paramList: []string{"policy.bank_share"}, valueLists: []string{"0.2,0.3"}, confidence: 0.9, out: out}
+			o.shard = shard
+			return do(t, func(w *bytes.Buffer) error { return runSweep(ctx, o, w, &bytes.Buffer{}) })
+		},
 	}
 	for name, cmd := range cmds {
 		t.Run(name, func(t *testing.T) {
 			want := withoutRunInfo(t, cmd(t, "", ""))
+			if strings.HasPrefix(name, "run-chains") && !strings.Contains(want, `"cascades": [
+      {`) {
+				t.Fatalf("the chains run has no cascades to merge:\n%.2000s", want)
+			}
 			for _, k := range []int{1, 2, 3, 7} {
 				out := t.TempDir()
 				for i := range k {
@@ -214,22 +243,22 @@ func TestShardMergeRejects(t *testing.T) {
 		wantIn(t, mergeErr(t, out), "shard-0-of-1", "cut short")
 	})
 	t.Run("links", func(t *testing.T) {
-		// A portfolio with guarantee chains is refused: the shard files do
-		// not carry the contagion split yet (docs/shards.md).
-		pf, err := synth.Generate(synth.Options{Loans: 400, Seed: 7, Chains: true})
+		// With guarantee chains a shard also writes its largest cascades
+		// (paths.cascades.arrow), held to the manifest like paths.arrow.
+		dir := smallSnapshotOf(t, synth.Options{Loans: 400, Seed: 7, Chains: true})
+		out := t.TempDir()
+		o := runOptions{simOptions: simOptions{portfolio: dir, scenario: "baseline", paths: 30, seed: 3, workers: 1,
+			horizon: 1, sampler: "fast", levels: defaultLevels, shard: "0/1"}, out: out}
+		if err := runSimulation(ctx, o, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(out, "shard-0-of-1", "paths.cascades.arrow")
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := filepath.Join(t.TempDir(), "snap")
-		if err := (snapshot.Options{}).Write(dir, pf); err != nil {
-			t.Fatal(err)
-		}
-		o := runOptions{simOptions: simOptions{portfolio: dir, scenario: "baseline", paths: 30, seed: 3, workers: 1,
-			horizon: 1, sampler: "fast", levels: defaultLevels, shard: "0/2"}, out: t.TempDir()}
-		err = runSimulation(ctx, o, &bytes.Buffer{}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), "guarantee links") {
-			t.Errorf("--shard on a portfolio with links: %v", err)
-		}
+		os.WriteFile(f, b[:len(b)/2], 0o644)
+		wantIn(t, mergeErr(t, out), "shard-0-of-1", "paths.cascades.arrow", "cut short")
 	})
 	t.Run("flags", func(t *testing.T) {
 		o := runOptions{simOptions: simOptions{scenario: "baseline", paths: 10, seed: 1, workers: 1, levels: defaultLevels, shard: "3/3"}, out: t.TempDir()}
