@@ -501,6 +501,13 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	start, F := float64(t), len(c.firms)
 	R := len(c.rootYear) / m.Horizon
 	rootYears, yearLo := c.rootYear[t*R:(t+1)*R], c.yearLo[t*(F+1):(t+1)*(F+1)]
+	// With the stochastic LGD (lgd.go) a default's loss is the path-year's,
+	// as lossesTo gives it and the ledger books it: ℓ(P_t), P_t drawn
+	// before the year's defaults.
+	lg, x := m.lgd, 0.0
+	if lg != nil {
+		x = lg.sqrtB * w.prop[t]
+	}
 	for _, root := range s.roots {
 		u := root.time
 		ry := rootYears[root.root]
@@ -547,10 +554,14 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 					}
 					w.dead[r.i] = true
 					s.setDead(r.i)
-					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: r.loss})
+					l := r.loss
+					if lg != nil {
+						l = lg.lossOf(m.n, t, r.i, x)
+					}
+					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: l})
 					debt += r.claim
-					loss += r.loss
-					cs.Loss += r.loss
+					loss += l
+					cs.Loss += l
 					cs.Defaults++
 				}
 				if debt > 0 {

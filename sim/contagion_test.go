@@ -260,3 +260,90 @@ func TestContagionShards(t *testing.T) {
 		t.Errorf("joined shards differ from the whole run:\n%+v\n%+v", joined.Cascades, whole.Cascades)
 	}
 }
+
+// TestContagionStochasticLGD: with chains and the stochastic LGD both on,
+// a contagion default's loss is the path-year's ℓ(P_t), the loss the
+// ledger books (Event.Loss after lossesTo), in the split and in the
+// cascades alike. Checked without the code under test's own sums: each
+// path is drawn again (simulatePath) and, per year, the losses of its
+// events after the direct ones (Defaults − ContagionDefaults of them) add
+// up to ContagionLoss, the others to Loss − ContagionLoss; in year 1 that
+// direct part is the run without links to the fen; each kept cascade's
+// loss is that of the contagion events at its root's time. Results are
+// the same for 1 and 3 workers.
+func TestContagionStochasticLGD(t *testing.T) {
+	sc := oneFactor(0.2)
+	sc.HorizonYears = 2
+	sc.Model.LGD.Loading, sc.Model.LGD.RhoMacro = 0.3, 0.8
+	plain := homogeneous(2000, 0.03)
+	chained := ringed(2000, 5, 0.03)
+	for i := range chained.Loans {
+		plain.Loans[i].LGD, chained.Loans[i].LGD = 0.5, 0.5 // the LGD model needs lgd < 1 to move
+	}
+	for _, pf := range []*models.Portfolio{plain, chained} {
+		if err := pf.Validate(models.DefaultFiles); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := Params{Seed: 7, Paths: 300, Workers: 1, BlockSize: 16}
+	base := mustRun(t, mustCompile(t, plain, sc), p)
+	m := mustCompile(t, chained, sc)
+	if m.lgd == nil {
+		t.Fatal("the stochastic LGD is off")
+	}
+	r := mustRun(t, m, p)
+	p.Workers = 3
+	if r3 := mustRun(t, m, p); !reflect.DeepEqual(r, r3) {
+		t.Error("1 and 3 workers differ")
+	}
+	H := sc.HorizonYears
+	w := m.newWorker()
+	var cont int64
+	fixedDiffers := false
+	for path := range r.Paths {
+		m.simulatePath(w, Fast, p.Seed, uint64(path))
+		k := 0
+		for y := range H {
+			i := path*H + y
+			direct := int(r.Defaults[i] - r.ContagionDefaults[i])
+			var dLoss, cLoss int64
+			for j := range int(r.Defaults[i]) {
+				e := w.events[k+j]
+				if j < direct {
+					dLoss += e.Loss
+				} else {
+					cLoss += e.Loss
+					fixedDiffers = fixedDiffers || e.Loss != m.LossFen(y, int(e.Loan))
+				}
+			}
+			if cLoss != r.ContagionLoss[i] || dLoss+cLoss != r.Loss[i] {
+				t.Fatalf("path %d year %d: events give direct %d + contagion %d fen; the result %d − %d",
+					path, y+1, dLoss, cLoss, r.Loss[i], r.ContagionLoss[i])
+			}
+			if y == 0 && dLoss != base.Loss[i] {
+				t.Fatalf("path %d year 1: direct loss %d fen, run without links %d", path, dLoss, base.Loss[i])
+			}
+			cont += cLoss
+			k += int(r.Defaults[i])
+		}
+		for _, cs := range r.Cascades {
+			if cs.Path != uint64(path) {
+				continue
+			}
+			var loss int64
+			n := 0
+			for _, e := range w.events {
+				if int(e.Year) == cs.Year && e.Time == cs.Time && chained.Loans[e.Loan].LoanID != cs.Root {
+					loss += e.Loss
+					n++
+				}
+			}
+			if loss != cs.Loss || n != cs.Defaults {
+				t.Errorf("cascade %+v: its events give %d defaults, %d fen", cs, n, loss)
+			}
+		}
+	}
+	if cont == 0 || len(r.Cascades) == 0 || !fixedDiffers {
+		t.Errorf("no contagion under the stochastic LGD to check: loss %d, %d cascades, losses differ from fixed: %v", cont, len(r.Cascades), fixedDiffers)
+	}
+}

@@ -148,6 +148,12 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 			w.sys[c] = ld.m*w.f.macroS + ld.i*w.f.indS[ld.ind] + ld.c*w.f.ctyS[ld.cty]
 		}
 		before := len(w.events)
+		if m.lgd != nil {
+			// P_t before the year's defaults: the contagion step books its
+			// losses with it (its own stream, so drawing it first changes
+			// nothing else).
+			w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
+		}
 		if sampler == Dense {
 			w.pathLoss[t] = m.denseYear(w, t, scale)
 		} else {
@@ -159,7 +165,6 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		}
 		w.pathDef[t] = int32(len(w.events) - before)
 		if m.lgd != nil {
-			w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
 			w.pathLoss[t] = m.lgd.lossesTo(m, w, w.events[before:], t, w.prop[t])
 		}
 	}

@@ -105,6 +105,13 @@ func (lg *lgdModel) lossesTo(m *Model, w *worker, events []Event, t int, P float
 	return loss
 }
 
+// lossOf is the loss lossesTo gives loan i's default in year t when x =
+// √b·P, in fen (n is the model's number of loans).
+func (lg *lgdModel) lossOf(n, t int, i int32, x float64) int64 {
+	r := &lg.kc[t*n+int(i)]
+	return int64(math.Round(r.claim * Phi((r.kappa-x)*lg.invSqrt1mB)))
+}
+
 // LGDGiven returns ℓ(P), loan i's LGD in year t (0-based) given the
 // collateral factor P; with the stochastic LGD off, its fixed LGD
 // loss/claim.
