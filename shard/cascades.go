@@ -78,7 +78,8 @@ func writeCascades(w io.Writer, cs []sim.Cascade, mem memory.Allocator) error {
 
 // readCascades reads a file writeCascades wrote for paths [first,
 // first+n), checking its schema, that it holds at most sim.MaxCascades
-// cascades and that each is on one of those paths. name names the file in
+// cascades and that each is on one of those paths, with at least one firm
+// toppled and no negative count or loss. name names the file in
 // errors. sim.Assemble then holds each root to the links table.
 func readCascades(rd ipc.ReadAtSeeker, name string, first, n int, mem memory.Allocator) ([]sim.Cascade, error) {
 	fr, err := ipc.NewFileReader(rd, ipc.WithAllocator(mem))
@@ -114,6 +115,8 @@ func readCascades(rd ipc.ReadAtSeeker, name string, first, n int, mem memory.All
 				return nil, fmt.Errorf("%w: %s: more than %d cascades", models.ErrInvalid, name, sim.MaxCascades)
 			case c.Path < uint64(first) || c.Path >= uint64(first+n):
 				return nil, fmt.Errorf("%w: %s: row %d: path %d is not one of the shard's paths [%d, %d)", models.ErrInvalid, name, row, c.Path, first, first+n)
+			case c.Firms < 1 || c.Defaults < 0 || c.Loss < 0:
+				return nil, fmt.Errorf("%w: %s: row %d: %d firms, %d defaults, loss %d fen", models.ErrInvalid, name, row, c.Firms, c.Defaults, c.Loss)
 			}
 			out = append(out, c)
 		}
