@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -108,29 +107,23 @@ func SummarizeAt(x, w []float64, levels []float64) Summary {
 			s.SEES[k] = esSE(sorted, nil, s.VaR[k], a)
 		}
 	} else {
-		pairs := make([]weighted, n)
 		var sw, sw2, swx, swx2 float64
 		for p := range n {
-			pairs[p] = weighted{x[p], w[p]}
 			sw += w[p]
 			sw2 += w[p] * w[p]
 			swx += w[p] * x[p]
 			swx2 += w[p] * w[p] * x[p] * x[p]
 		}
-		slices.SortFunc(pairs, func(a, b weighted) int { return cmp.Compare(a.x, b.x) })
+		sorted, ws := slices.Clone(x), slices.Clone(w)
+		sortWeighted(sorted, ws) // ascending; equal values in path order
 		s.Mean = swx / N
 		var m2 float64 // (1/N) Σ w x²
-		for _, q := range pairs {
-			m2 += q.w * q.x * q.x
+		for p, v := range sorted {
+			m2 += ws[p] * v * v
 		}
 		s.SD = math.Sqrt(max(m2/N-s.Mean*s.Mean, 0))
 		s.SEMean = math.Sqrt(max(swx2/N-s.Mean*s.Mean, 0) / N)
 		s.ESS = sw * sw / sw2
-		sorted := make([]float64, n)
-		ws := make([]float64, n)
-		for p, q := range pairs {
-			sorted[p], ws[p] = q.x, q.w
-		}
 		for k, a := range levels {
 			s.VaR[k], s.ES[k], s.SEVaR[k] = weightedTail(sorted, ws, a)
 			s.SEES[k] = esSE(sorted, ws, s.VaR[k], a)

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"cmp"
 	"math"
 	"slices"
 )
@@ -84,17 +83,11 @@ type weightedSample struct {
 	total float64
 }
 
-// newWeightedSample sorts x with weights w (both copied; len(w) == len(x)).
+// newWeightedSample sorts x with weights w (both copied; len(w) == len(x))
+// by sortWeighted: values in ascending order, equal values in path order.
 func newWeightedSample(x, w []float64, total float64) weightedSample {
-	pairs := make([]weighted, len(x))
-	for p := range x {
-		pairs[p] = weighted{x[p], w[p]}
-	}
-	slices.SortFunc(pairs, func(a, b weighted) int { return cmp.Compare(a.x, b.x) })
-	s := weightedSample{x: make([]float64, len(x)), w: make([]float64, len(x)), total: total}
-	for p, q := range pairs {
-		s.x[p], s.w[p] = q.x, q.w
-	}
+	s := weightedSample{x: slices.Clone(x), w: slices.Clone(w), total: total}
+	sortWeighted(s.x, s.w)
 	return s
 }
 
