@@ -24,9 +24,13 @@ const contribChunk = 32
 // Under importance sampling each path's terms are multiplied by its weight
 // w_p, V and ES_α are the weighted ones (SummarizeAt) and
 // w = (N − Σ_{L_p > V} w_p − αN) / Σ_{L_p = V} w_p.
-// The tail paths are replayed from their streams (seed, path), which give
-// exactly the same defaults as in the run, so no per-path segment losses
-// need to be kept. L supplies the guarantor of each loan.
+// An importance-sampling run of Execute records each path's segment
+// losses (Result.segLoss; most of its paths are tail paths), and the sums
+// run over them in path order. Otherwise (plain Monte Carlo, about
+// (1 − α)·P tail paths; shards; books of more than maxRecordedSegments
+// segments) the tail paths are replayed from their streams (seed, path),
+// which give exactly the same defaults as in the run (replayTail). L
+// supplies the guarantor of each loan.
 func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha float64, L *Ledger) (*Contributions, error) {
 	P := r.Paths
 	total := make([]float64, P)
@@ -68,36 +72,12 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 			w = (float64(P) - above - alpha*float64(P)) / at
 		}
 	}
-	dims := []struct {
-		name string
-		key  func(i int) string
-	}{
-		{"county", func(i int) string { return m.Loans[i].County }},
-		{"industry", func(i int) string { return m.Loans[i].Industry }},
-		{"product", func(i int) string { return m.Loans[i].Product }},
-		{"guarantor", func(i int) string { return L.Guarantors[L.loans[i].g].GuarantorID }},
+	cs := r.segments
+	if cs == nil {
+		cs = newContribSegments(m, L.guarantorID)
 	}
-	// Each loan's segment in each dimension, as an index into names[k].
-	ids, names, sums := make([][]int32, len(dims)), make([][]string, len(dims)), make([][]float64, len(dims))
-	for k, d := range dims {
-		index := map[string]int32{}
-		ids[k] = make([]int32, m.n)
-		for i := range m.n {
-			key := d.key(i)
-			j, ok := index[key]
-			if !ok {
-				j = int32(len(names[k]))
-				index[key] = j
-				names[k] = append(names[k], key)
-			}
-			ids[k][i] = j
-		}
-		sums[k] = make([]float64, len(names[k]))
-	}
-	// The tail paths and their weights, in path order; replayed in chunks
-	// of contribChunk by up to p.Workers goroutines, each chunk summing on
-	// its own, and the chunks added in order: the sums do not depend on
-	// the number of workers.
+	sums := make([]float64, cs.S) // Σ over the tail of w·loss, by segment (a row's layout)
+	// The tail paths and their weights, in path order.
 	var tail []int
 	var tailW []float64
 	for q := range P {
@@ -113,8 +93,40 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 			tailW = append(tailW, weight*weightOf(r.Weight, q))
 		}
 	}
+	if r.segLoss != nil {
+		// The run recorded every path's segment losses (importance
+		// sampling, where most paths are tail paths): sum them in path order.
+		for j, q := range tail {
+			for k, l := range r.segLoss[q*cs.S : (q+1)*cs.S] {
+				sums[k] += tailW[j] * float64(l)
+			}
+		}
+	} else if err := replayTail(ctx, m, r, p, cs, tail, tailW, sums); err != nil {
+		return nil, err
+	}
+	scale := 1 / ((1 - alpha) * float64(P) * 100) // fen → yuan
+	c := &Contributions{Level: alpha, ES: Money(ES / 100), By: map[string]map[string]Money{}}
+	for k, dim := range cs.dims {
+		c.By[dim] = map[string]Money{}
+		for j, name := range cs.names[k] {
+			c.By[dim][name] = Money(sums[cs.off[k]+j] * scale)
+		}
+	}
+	if math.IsNaN(ES) {
+		c.ES = Money(math.NaN())
+	}
+	return c, nil
+}
+
+// replayTail adds to sums (by segment, cs's layout) w·loss of every default
+// on the tail paths, w = tailW[j] for path tail[j], replaying the paths
+// from their streams (seed, path), which give exactly the same defaults as
+// in the run. The paths are replayed in chunks of contribChunk by up to
+// p.Workers goroutines, each chunk summing on its own, and the chunks
+// added in order: the sums do not depend on the number of workers.
+func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribSegments, tail []int, tailW, sums []float64) error {
 	nchunks := (len(tail) + contribChunk - 1) / contribChunk
-	chunkSums := make([][][]float64, nchunks)
+	chunkSums := make([][]float64, nchunks)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(1, min(p.Workers, nchunks)) {
@@ -126,44 +138,28 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 				if c >= nchunks {
 					return
 				}
-				cs := make([][]float64, len(dims))
-				for k := range dims {
-					cs[k] = make([]float64, len(names[k]))
-				}
+				sum := make([]float64, cs.S)
 				for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
 					m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
 					for _, e := range wk.events {
 						loss := tailW[j] * float64(e.Loss) // the loan's loss, or the stochastic LGD's
-						for k := range dims {
-							cs[k][ids[k][e.Loan]] += loss
+						for k, ids := range cs.ids {
+							sum[cs.off[k]+int(ids[e.Loan])] += loss
 						}
 					}
 				}
-				chunkSums[c] = cs
+				chunkSums[c] = sum
 			}
 		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	for _, cs := range chunkSums {
-		for k := range dims {
-			for j, v := range cs[k] {
-				sums[k][j] += v
-			}
+	for _, sum := range chunkSums {
+		for k, v := range sum {
+			sums[k] += v
 		}
 	}
-	scale := 1 / ((1 - alpha) * float64(P) * 100) // fen → yuan
-	c := &Contributions{Level: alpha, ES: Money(ES / 100), By: map[string]map[string]Money{}}
-	for k, d := range dims {
-		c.By[d.name] = map[string]Money{}
-		for j, v := range sums[k] {
-			c.By[d.name][names[k][j]] = Money(v * scale)
-		}
-	}
-	if math.IsNaN(ES) {
-		c.ES = Money(math.NaN())
-	}
-	return c, nil
+	return nil
 }

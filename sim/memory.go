@@ -22,6 +22,9 @@ import (
 //	        + (G+1) × H × NMetrics × 8        ledger metrics per guarantor and the city
 //	        + C × H × 16 + G × 8 + NParties×8 county outlays, capital need, party losses
 //	        + 8                               importance-sampling weight
+//	        + 64 × 8                          importance-sampling segment losses (county,
+//	                                          industry, product, guarantor) for the ES
+//	                                          contributions, at most maxRecordedSegments
 //	        + 64                              summaries (float64 copies, sorting)
 //
 // with H the horizon, G the guarantors, C the counties, bounded by G + 13
@@ -36,7 +39,7 @@ func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed,
 	C := G + 13
 	block := min(BlockEvents, DefaultBlockSize*L*H/10) // defaults a worker holds at once
 	fixed = L*(H*48+512) + int64(max(workers, 1))*block*(24+2*24+32)*5/4 + 16<<20
-	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + 64
+	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + maxRecordedSegments*8 + 64
 	return fixed, perPath
 }
 

@@ -362,6 +362,7 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
+	p.recordSegments = true // ESContributions sums them instead of replaying the tail paths
 	o, err := ExecutePaths(ctx, pf, sc, p)
 	if err != nil {
 		return nil, err
@@ -398,6 +399,11 @@ func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
 	L.SetRandomLag(sc.Recovery, p.Seed, p.FirstPath)
+	if p.recordSegments && p.ISLevel != 0 {
+		if cs := newContribSegments(m, L.guarantorID); cs.S <= maxRecordedSegments {
+			p.segments = cs
+		}
+	}
 	obs, book := L.NewObserver(p.Paths, p.Workers)
 	p.Observer = obs
 	r, err := Run(ctx, m, p)

@@ -36,6 +36,11 @@ type Params struct {
 	// addition to Levels (0.95, 0.99, 0.999, which the document always
 	// has: they are part of its contract), each in (0, MaxLevel].
 	Levels []float64
+	// recordSegments (set by Execute) makes ExecutePaths set segments
+	// under importance sampling; segments, if not nil, makes the run record
+	// every path's segment losses (Result.segLoss) for ESContributions.
+	recordSegments bool
+	segments       *contribSegments
 }
 
 // DefaultBlockSize is the number of paths a worker takes at a time.
@@ -103,6 +108,10 @@ type Result struct {
 	ISLevel float64
 	ISShift []float64
 	isNames []string // ISShift's components: "y1/macro", "y1/industry/<name>", …
+	// segLoss[p·S + s] is path p's loss in segment s of segments (fen),
+	// recorded by an importance-sampling run of Execute; nil otherwise.
+	segLoss  []int64
+	segments *contribSegments
 }
 
 // TotalLoss returns path p's loss over the whole horizon, in fen.
@@ -153,6 +162,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		}
 		res.Weight = make([]float64, p.Paths)
 		res.isNames = m.shiftNames()
+		if p.segments != nil {
+			res.segments, res.segLoss = p.segments, make([]int64, p.Paths*p.segments.S)
+		}
 	}
 	if m.chains != nil {
 		res.ContagionLoss, res.ContagionDefaults = make([]int64, p.Paths*H), make([]int32, p.Paths*H)
@@ -193,6 +205,10 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					}
 					if res.Weight != nil {
 						res.Weight[path] = defensiveWeight(w.f.logW)
+					}
+					if res.segLoss != nil {
+						S := res.segments.S
+						res.segments.add(res.segLoss[path*S:(path+1)*S], w.events)
 					}
 					switch {
 					case bo != nil:

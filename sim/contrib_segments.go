@@ -1,0 +1,67 @@
+package sim
+
+// contribSegments assigns every loan its segment in each dimension of the
+// ES contributions (county, industry, product, guarantor), in the order of
+// first appearance among the loans. A path's segment losses are a row of
+// S int64 (fen): dimension k's segment j at off[k] + j.
+type contribSegments struct {
+	dims  []string   // the dimensions' names
+	names [][]string // [k][j] segment j of dimension k
+	ids   [][]int32  // [k][loan] the loan's segment in dimension k
+	off   []int      // [k] the offset of dimension k in a row
+	S     int        // Σ_k len(names[k])
+}
+
+// maxRecordedSegments bounds S for recording segment losses per path (an
+// importance-sampling run's ES contributions, ESContributions); a book
+// with more segments replays its tail paths instead. MemoryEstimate
+// counts S = maxRecordedSegments for every path.
+const maxRecordedSegments = 64
+
+// newContribSegments indexes m's loans by county, industry, product and
+// guarantor (guarantor(i) the id of loan i's guarantor).
+func newContribSegments(m *Model, guarantor func(i int) string) *contribSegments {
+	dims := []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"county", func(i int) string { return m.Loans[i].County }},
+		{"industry", func(i int) string { return m.Loans[i].Industry }},
+		{"product", func(i int) string { return m.Loans[i].Product }},
+		{"guarantor", guarantor},
+	}
+	cs := &contribSegments{}
+	for _, d := range dims {
+		index := map[string]int32{}
+		ids := make([]int32, m.n)
+		var names []string
+		for i := range m.n {
+			key := d.key(i)
+			j, ok := index[key]
+			if !ok {
+				j = int32(len(names))
+				index[key] = j
+				names = append(names, key)
+			}
+			ids[i] = j
+		}
+		cs.dims = append(cs.dims, d.name)
+		cs.names = append(cs.names, names)
+		cs.ids = append(cs.ids, ids)
+		cs.off = append(cs.off, cs.S)
+		cs.S += len(names)
+	}
+	return cs
+}
+
+// add adds each default's loss to its segments in row (len S).
+func (cs *contribSegments) add(row []int64, events []Event) {
+	for _, e := range events {
+		for k, ids := range cs.ids {
+			row[cs.off[k]+int(ids[e.Loan])] += e.Loss
+		}
+	}
+}
+
+// guarantorID returns the id of loan i's guarantor.
+func (L *Ledger) guarantorID(i int) string { return L.Guarantors[L.loans[i].g].GuarantorID }
