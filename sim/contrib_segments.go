@@ -10,6 +10,9 @@ type contribSegments struct {
 	ids   [][]int32  // [k][loan] the loan's segment in dimension k
 	off   []int      // [k] the offset of dimension k in a row
 	S     int        // Σ_k len(names[k])
+	// at[loan] is the loan's four segments as offsets in a row (off[k] +
+	// ids[k][loan]), read once per default by add.
+	at [][4]int32
 }
 
 // maxRecordedSegments bounds S for recording segment losses per path (an
@@ -51,15 +54,23 @@ func newContribSegments(m *Model, guarantor func(i int) string) *contribSegments
 		cs.off = append(cs.off, cs.S)
 		cs.S += len(names)
 	}
+	cs.at = make([][4]int32, m.n)
+	for i := range cs.at {
+		for k, ids := range cs.ids {
+			cs.at[i][k] = int32(cs.off[k]) + ids[i]
+		}
+	}
 	return cs
 }
 
 // add adds each default's loss to its segments in row (len S).
 func (cs *contribSegments) add(row []int64, events []Event) {
 	for _, e := range events {
-		for k, ids := range cs.ids {
-			row[cs.off[k]+int(ids[e.Loan])] += e.Loss
-		}
+		at := &cs.at[e.Loan]
+		row[at[0]] += e.Loss
+		row[at[1]] += e.Loss
+		row[at[2]] += e.Loss
+		row[at[3]] += e.Loss
 	}
 }
 

@@ -40,7 +40,8 @@ func loadExactLevels(t *testing.T) exactLevels {
 // TestTailShiftOneFactor: in the one-factor model the most adverse point
 // of the sphere |z| = Φ⁻¹(α) is the factor's own α-quantile, on the
 // factor that carries the correlation (the industry factor here; loss
-// grows as the factor falls), and nothing on the others.
+// grows as the factor falls), and nothing on the others; the shift is
+// ShiftScale times it.
 func TestTailShiftOneFactor(t *testing.T) {
 	m := mustCompile(t, homogeneous(100, 0.01), oneFactor(0.2))
 	mu, err := m.TailShift(0.9999)
@@ -48,7 +49,7 @@ func TestTailShiftOneFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// innovations: macro, industry "electrical", county "330382"
-	want := []float64{0, -PhiInv(0.9999), 0}
+	want := []float64{0, -ShiftScale * PhiInv(0.9999), 0}
 	for k := range want {
 		if math.Abs(mu[k]-want[k]) > 1e-9 {
 			t.Fatalf("shift %v, want %v", mu, want)

@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"slices"
+	"sync"
 )
 
 // Importance-sampling weights in the ledger's figures (docs/tails.md).
@@ -136,15 +137,28 @@ func (s weightedSample) atMost(x float64) float64 {
 }
 
 // weightedQuantiles is QuantilesOf for a sample with weights w (nil: w ≡ 1,
-// which is QuantilesOf itself; x is then sorted in place) and normaliser
-// total (the sample's Σ w): mean Σ w x / total and the weighted quantiles.
+// which is QuantilesOf itself) and normaliser total (the sample's Σ w):
+// mean Σ w x / total and the weighted quantiles. x is sorted in place (as
+// QuantilesOf does); w is left alone, its sorted copy kept in a pooled
+// buffer, so that summarizing many series (a ledger's metrics) allocates
+// nothing per series.
 func weightedQuantiles(x, w []float64, total float64) Quantiles {
 	if w == nil || len(x) == 0 {
 		return QuantilesOf(x)
 	}
-	s := newWeightedSample(x, w, total)
+	buf := sampleWeights.Get().(*[]float64)
+	defer sampleWeights.Put(buf)
+	if cap(*buf) < len(w) {
+		*buf = make([]float64, len(w))
+	}
+	s := weightedSample{x: x, w: (*buf)[:len(w)], total: total}
+	copy(s.w, w)
+	sortWeighted(s.x, s.w)
 	return Quantiles{Mean: Number(s.mean()), Q05: Number(s.quantile(0.05)), Q50: Number(s.quantile(0.5)), Q95: Number(s.quantile(0.95))}
 }
+
+// sampleWeights holds weightedQuantiles' copies of the weights.
+var sampleWeights = sync.Pool{New: func() any { return new([]float64) }}
 
 // quantileBounds bounds the α-quantile q (= s.quantile(α)) with about 95 %
 // confidence: the quantiles at α ∓ 1.96·σ, σ = √(Σ w² (1{x > q} − t)²)/W
