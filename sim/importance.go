@@ -69,12 +69,13 @@ const shiftIterations = 200
 // parallel to z, so TailShift (tailMode) iterates u ← (u + ∇μ(r·u)/|∇μ(r·u)|)/|…| from the direction of ∇μ(0)
 // until u moves less than 1e-7. μ is evaluated per PD band of the fast
 // sampler (shiftTerms), not per loan: the shift only shapes the sampling
-// law, and the estimator is unbiased whatever it is. The t copula is refused: its mixing
-// variable would need its own change of measure.
+// law, and the estimator is unbiased whatever it is. Under the t copula
+// the thresholds are Student-t quantiles and μ(z) takes the χ² mixing
+// variable at W/ν = 1; the run shifts the factors only and draws W from
+// its own law, so the weight is the factors' likelihood ratio alone and
+// the estimator stays unbiased (a shift of W, Chan and Kroese 2010, is
+// not done: docs/tails.md).
 func (m *Model) TailShift(alpha float64) ([]float64, error) {
-	if m.copulaT {
-		return nil, fmt.Errorf("%w: importance sampling shifts the Gaussian factors only; this scenario sets model.copula: t (its χ² mixing variable is not shifted)", models.ErrInvalid)
-	}
 	if !(alpha >= 0.5 && alpha <= MaxLevel) {
 		return nil, fmt.Errorf("%w: importance-sampling level %v not in [0.5, %v]", models.ErrInvalid, alpha, MaxLevel)
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"slices"
@@ -139,14 +138,49 @@ func TestImportanceSamplingOneFactor(t *testing.T) {
 	}
 }
 
-// TestImportanceSamplingRefusesT: the t copula's mixing variable is not
-// shifted, so --is refuses it with an error that names it.
-func TestImportanceSamplingRefusesT(t *testing.T) {
+// TestImportanceSamplingT: under the t copula (ν = 5) the factors are
+// shifted and the χ² mixing variable is drawn from its own law, so the
+// weight is the factors' likelihood ratio alone and the estimator stays
+// unbiased (docs/tails.md). On the one-factor book (N = 1000, pd 1 %,
+// ρ = 0.2, one year) --is 0.999 at 20,000 paths agrees with plain Monte
+// Carlo at 200,000 within 4 combined SE on the mean, VaR and ES at 0.99
+// and 0.999, and its SE(ES 0.999) is smaller than plain Monte Carlo's at
+// the same 20,000 paths (√10 × the 200,000-path SE) by at least 1.5×
+// (measured 1.9–2.7× over seeds 21–61: the tail the χ² variable drives is
+// not targeted, so far less than the Gaussian copula's 6×).
+func TestImportanceSamplingT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 200,000-path plain run")
+	}
 	sc := oneFactor(0.2)
 	sc.Model.Copula, sc.Model.TDof = models.CopulaT, 5
-	m := mustCompile(t, homogeneous(50, 0.01), sc)
-	_, err := Run(t.Context(), m, Params{Seed: 1, Paths: 10, ISLevel: 0.999})
-	if !errors.Is(err, models.ErrInvalid) || !contains(err.Error(), "copula: t") {
-		t.Errorf("err %v", err)
+	m := mustCompile(t, homogeneous(1000, 0.01), sc)
+	levels := []float64{0.99, 0.999}
+	isr := mustRun(t, m, Params{Seed: 21, Paths: 20_000, ISLevel: 0.999, Workers: 2})
+	plr := mustRun(t, m, Params{Seed: 22, Paths: 200_000, Workers: 2})
+	is := SummarizeAt(totalsYuan(isr), isr.Weight, levels)
+	pl := SummarizeAt(totalsYuan(plr), nil, levels)
+	z := func(name string, a, sa, b, sb float64) {
+		t.Helper()
+		v := (a - b) / math.Hypot(sa, sb)
+		t.Logf("%s: --is %.2f ± %.2f, plain (200,000) %.2f ± %.2f, z = %.2f", name, a, sa, b, sb, v)
+		if !(math.Abs(v) <= 4) {
+			t.Errorf("%s: z = %.2f", name, v)
+		}
+	}
+	z("mean", is.Mean, is.SEMean, pl.Mean, pl.SEMean)
+	for k, a := range levels {
+		z("VaR "+LevelString(a), is.VaR[k], is.SEVaR[k], pl.VaR[k], pl.SEVaR[k])
+		z("ES "+LevelString(a), is.ES[k], is.SEES[k], pl.ES[k], pl.SEES[k])
+	}
+	ratio := pl.SEES[1] * math.Sqrt(10) / is.SEES[1]
+	t.Logf("SE(ES 0.999) at 20,000 paths: plain %.2f (√10 × %.2f), --is %.2f: %.1f× smaller (variance reduction %.0f); ESS %.0f",
+		pl.SEES[1]*math.Sqrt(10), pl.SEES[1], is.SEES[1], ratio, ratio*ratio, is.ESS)
+	if !(ratio >= 1.5) {
+		t.Errorf("SE(ES 0.999) only %.1f× smaller under --is", ratio)
+	}
+	r1 := mustRun(t, m, Params{Seed: 21, Paths: 2000, ISLevel: 0.999, Workers: 1, BlockSize: 97})
+	if !slices.Equal(r1.Weight, isr.Weight[:2000]) || !slices.Equal(r1.Loss, isr.Loss[:2000]) {
+		t.Error("importance sampling under the t copula: results depend on the workers or the block size")
 	}
 }
