@@ -97,9 +97,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		// The run recorded every path's segment losses (importance
 		// sampling, where most paths are tail paths): sum them in path order.
 		for j, q := range tail {
-			for k, l := range r.segLoss[q*cs.S : (q+1)*cs.S] {
-				sums[k] += tailW[j] * float64(l)
-			}
+			addRow(sums, tailW[j], r.segLoss[q*cs.S:(q+1)*cs.S])
 		}
 	} else if err := replayTail(ctx, m, r, p, cs, tail, tailW, sums); err != nil {
 		return nil, err
@@ -122,11 +120,16 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 // on the tail paths, w = tailW[j] for path tail[j], replaying the paths
 // from their streams (seed, path), which give exactly the same defaults as
 // in the run. The paths are replayed in chunks of contribChunk by up to
-// p.Workers goroutines, each chunk summing on its own, and the chunks
-// added in order: the sums do not depend on the number of workers.
+// p.Workers goroutines, and the chunks added in order: the sums do not
+// depend on the number of workers. Under importance sampling (a shard
+// merge of an --is run) each replayed path's segment losses are summed
+// in fen first and added as ESContributions adds recorded ones (addRow,
+// path by path), so that the merge gives the whole run's contributions
+// to the bit; plain runs sum w·loss default by default, as they always have.
 func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribSegments, tail []int, tailW, sums []float64) error {
 	nchunks := (len(tail) + contribChunk - 1) / contribChunk
 	chunkSums := make([][]float64, nchunks)
+	chunkRows := make([][]int64, nchunks) // importance sampling: the chunk's paths' segment losses
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(1, min(p.Workers, nchunks)) {
@@ -138,8 +141,18 @@ func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribS
 				if c >= nchunks {
 					return
 				}
+				lo, hi := c*contribChunk, min((c+1)*contribChunk, len(tail))
+				if r.Weight != nil {
+					rows := make([]int64, (hi-lo)*cs.S)
+					for j := lo; j < hi; j++ {
+						m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
+						cs.add(rows[(j-lo)*cs.S:(j-lo+1)*cs.S], wk.events)
+					}
+					chunkRows[c] = rows
+					continue
+				}
 				sum := make([]float64, cs.S)
-				for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
+				for j := lo; j < hi; j++ {
 					m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
 					for _, e := range wk.events {
 						loss := tailW[j] * float64(e.Loss) // the loan's loss, or the stochastic LGD's
@@ -156,10 +169,24 @@ func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribS
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, sum := range chunkSums {
-		for k, v := range sum {
+	for c := range nchunks {
+		if rows := chunkRows[c]; rows != nil {
+			for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
+				i := j - c*contribChunk
+				addRow(sums, tailW[j], rows[i*cs.S:(i+1)*cs.S])
+			}
+			continue
+		}
+		for k, v := range chunkSums[c] {
 			sums[k] += v
 		}
 	}
 	return nil
+}
+
+// addRow adds w × a path's segment losses (fen) to sums.
+func addRow(sums []float64, w float64, row []int64) {
+	for k, l := range row {
+		sums[k] += w * float64(l)
+	}
 }
