@@ -11,8 +11,9 @@ type contribSegments struct {
 	off   []int      // [k] the offset of dimension k in a row
 	S     int        // Σ_k len(names[k])
 	// at[loan] is the loan's four segments as offsets in a row (off[k] +
-	// ids[k][loan]), read once per default by add.
-	at [][4]int32
+	// ids[k][loan]), one byte each, read once per default by add; nil when
+	// S > 256.
+	at [][4]uint8
 }
 
 // maxRecordedSegments bounds S for recording segment losses per path (an
@@ -54,10 +55,12 @@ func newContribSegments(m *Model, guarantor func(i int) string) *contribSegments
 		cs.off = append(cs.off, cs.S)
 		cs.S += len(names)
 	}
-	cs.at = make([][4]int32, m.n)
-	for i := range cs.at {
-		for k, ids := range cs.ids {
-			cs.at[i][k] = int32(cs.off[k]) + ids[i]
+	if cs.S <= 256 {
+		cs.at = make([][4]uint8, m.n)
+		for i := range cs.at {
+			for k, ids := range cs.ids {
+				cs.at[i][k] = uint8(cs.off[k] + int(ids[i]))
+			}
 		}
 	}
 	return cs
@@ -65,6 +68,14 @@ func newContribSegments(m *Model, guarantor func(i int) string) *contribSegments
 
 // add adds each default's loss to its segments in row (len S).
 func (cs *contribSegments) add(row []int64, events []Event) {
+	if cs.at == nil {
+		for _, e := range events {
+			for k, ids := range cs.ids {
+				row[cs.off[k]+int(ids[e.Loan])] += e.Loss
+			}
+		}
+		return
+	}
 	for _, e := range events {
 		at := &cs.at[e.Loan]
 		row[at[0]] += e.Loss

@@ -146,7 +146,7 @@ func TestImportanceSamplingOneFactor(t *testing.T) {
 // Carlo at 200,000 within 4 combined SE on the mean, VaR and ES at 0.99
 // and 0.999, and its SE(ES 0.999) is smaller than plain Monte Carlo's at
 // the same 20,000 paths (√10 × the 200,000-path SE) by at least 1.5×
-// (measured 1.9–2.7× over seeds 21–61: the tail the χ² variable drives is
+// (measured 2.2–2.7× over seeds 21–61: the tail the χ² variable drives is
 // not targeted, so far less than the Gaussian copula's 6×).
 func TestImportanceSamplingT(t *testing.T) {
 	if testing.Short() {
