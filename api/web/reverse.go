@@ -108,7 +108,7 @@ func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		show(http.StatusBadRequest, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read: " + err.Error()})
+		show(http.StatusBadRequest, newProblem(http.StatusBadRequest, "The form could not be read: "+err.Error()))
 		return
 	}
 	for k, dst := range map[string]*string{"portfolio": &v.Portfolio, "scenario": &v.Scenario, "target": &v.Target, "scope": &v.Scope,
@@ -122,7 +122,7 @@ func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			show(http.StatusUnprocessableEntity, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("%s %q is not a whole number.", k, s)})
+			show(http.StatusUnprocessableEntity, newProblem(http.StatusUnprocessableEntity, fmt.Sprintf("%s %q is not a whole number.", k, s)))
 			return
 		}
 		req[k] = n

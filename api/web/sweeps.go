@@ -15,6 +15,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
@@ -598,7 +599,7 @@ func (h *Handler) jobPage(kind string) http.HandlerFunc {
 			return
 		}
 		d := jobData{Kind: kind, Status: st, Base: "/ui/" + kind + "/" + url.PathEscape(st.ID)}
-		if st.State == "succeeded" {
+		if st.State == dto.StateSucceeded {
 			var err error
 			switch kind {
 			case "sweeps":

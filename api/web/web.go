@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wenzhou/danbao/api/dto"
 )
 
 //go:embed templates/*.html
@@ -145,7 +147,7 @@ func New(api http.Handler, opts Options) *Handler {
 	h.mux.HandleFunc("GET /ui/reverse", h.reversePage) // reverse.go
 	post("/ui/reverse", h.reversePost)
 	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
+		h.fail(w, r, newProblem(http.StatusNotFound, "There is no page "+r.URL.Path+"."))
 	})
 	return h
 }
@@ -297,23 +299,18 @@ func (rc *recorder) Write(p []byte) (int, error) {
 	return rc.body.Write(p)
 }
 
-// apiError is an answer of the API other than 2xx: its problem document.
+// apiError is an answer of the API other than 2xx: its problem document
+// (api/dto; Status is the answer's HTTP status), or a problem of the
+// pages' own (newProblem).
 type apiError struct {
-	Status  int
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Fixes   []string `json:"fixes"`
-	Errors  []struct {
-		File   string `json:"file"`
-		Row    int    `json:"row"`
-		Line   int    `json:"line"`
-		Column string `json:"column"`
-		Value  string `json:"value"`
-		Reason string `json:"reason"`
-	} `json:"errors"`
-	RequestID string `json:"request_id"`
+	dto.ProblemDoc
 	// RetryAfter is the answer's Retry-After header (a 429, a 503).
 	RetryAfter string `json:"-"`
+}
+
+// newProblem is a problem of the pages' own with an HTTP status.
+func newProblem(status int, message string) *apiError {
+	return &apiError{ProblemDoc: dto.ProblemDoc{Status: status, Message: message}}
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("API %d %s: %s", e.Status, e.Code, e.Message) }
@@ -356,7 +353,7 @@ func problemOf(rc *recorder) error {
 	if rc.status/100 == 2 {
 		return nil
 	}
-	e := &apiError{Status: rc.status}
+	e := newProblem(rc.status, "")
 	if json.Unmarshal(rc.body.Bytes(), e) != nil || e.Message == "" {
 		e.Message = http.StatusText(rc.status)
 	}
@@ -370,7 +367,7 @@ func problemOf(rc *recorder) error {
 func formError(err error) *apiError {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		ae = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
+		ae = newProblem(http.StatusBadRequest, err.Error())
 	}
 	return ae
 }
@@ -382,7 +379,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		h.log.Error("web page", "path", r.URL.Path, "err", err.Error())
-		ae = &apiError{Status: http.StatusInternalServerError, Message: "The page could not be made; the server log says why."}
+		ae = newProblem(http.StatusInternalServerError, "The page could not be made; the server log says why.")
 	}
 	if ae.Status == http.StatusUnauthorized {
 		if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/status") {
