@@ -33,11 +33,6 @@ type Options struct {
 	// API's own clients): the API's JSON index. nil serves the dashboard
 	// to everyone.
 	Index http.Handler
-	// NotFound serves the paths that are not the pages' (outside /,
-	// /static/ and /ui/). nil passes them to the API handler, so that a
-	// Handler can stand in front of the API as the whole server. Set it
-	// when the Handler is itself the API router's not-found handler.
-	NotFound http.Handler
 	// Logger receives errors the pages could not show. Default: discard.
 	Logger *slog.Logger
 	// Carry lists the context keys whose values the in-process API
@@ -74,10 +69,10 @@ type Options struct {
 //	GET  /ui/sweeps/{id}, /ui/topups/{id}  a sweep's or top-up's progress, then its result
 //	     (…/status, …/cancel and …/resubmit as for runs)
 //
-// Any other path goes to Options.NotFound, or else to the API handler, so
-// a Handler can also stand in front of the API as the whole server. In
-// danbao serve the API router sends GET / and the paths it does not know
-// (its not-found handler) here.
+// Any other path goes to the API handler, so a Handler can also stand in
+// front of the API as the whole server. danbao serve mounts it beside the
+// API instead (cmd/danbao/site.go): GET /, /static/ and /ui/ come here and
+// every other path goes to the API's router.
 type Handler struct {
 	api   http.Handler
 	opts  Options
@@ -163,11 +158,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/static/"):
 	default:
-		if h.opts.NotFound != nil {
-			h.opts.NotFound.ServeHTTP(w, r)
-		} else {
-			h.api.ServeHTTP(w, r)
-		}
+		h.api.ServeHTTP(w, r)
 		return
 	}
 	hd := w.Header()
