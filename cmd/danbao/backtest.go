@@ -48,15 +48,11 @@ rate per outcome, with the model's 90 % band).`,
 		Example: `  danbao backtest --outcomes outcomes.csv
   danbao backtest --portfolio /data/wz --scenario calibrated.yaml --outcomes outcomes.xlsx --json --svg calibration.svg`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBacktest(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
+		RunE: runWith(func(ctx context.Context, stdout, stderr io.Writer) error { return runBacktest(ctx, o, stdout, stderr) }),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.outcomes, "outcomes", "", "realised outcomes: .csv, .tsv, .xlsx or .parquet (required)")
-	f.StringVar(&o.portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
-	f.StringVar(&o.scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
-	f.StringArrayVar(&o.sets, "set", nil, "override a scenario field, path=value (repeatable)")
+	addInputFlags(f, &o.portfolio, &o.scenario, &o.sets)
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.StringVar(&o.svg, "svg", "", "write the calibration plot (SVG) to FILE")
 	f.IntVar(&o.draws, "draws", 100_000, "Monte Carlo draws of the predictive distribution")
@@ -68,9 +64,7 @@ rate per outcome, with the model's 90 % band).`,
 // runBacktest is danbao backtest without cobra.
 func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Writer) error {
 	out, warnings, err := calibrate.ReadOutcomesFile(o.outcomes)
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	printWarnings(stderr, warnings)
 	if err != nil {
 		return err
 	}
@@ -108,8 +102,6 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nVerdict: %s\n", res.Verdict)
-	for _, w := range res.Warnings {
-		fmt.Fprintln(stdout, "warning:", w)
-	}
+	printWarnings(stdout, res.Warnings)
 	return nil
 }

@@ -65,9 +65,7 @@ row, column, value) and nothing is written.`,
   danbao calibrate --history hist.xlsx --json > calibration.json
   danbao calibrate --history hist.csv --out calibrated.yaml && danbao run --scenario calibrated.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runCalibrate(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
+		RunE: runWith(func(ctx context.Context, stdout, stderr io.Writer) error { return runCalibrate(ctx, o, stdout, stderr) }),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.history, "history", "", "default history: .csv, .tsv, .xlsx or .parquet (required)")
@@ -86,9 +84,7 @@ row, column, value) and nothing is written.`,
 // runCalibrate is danbao calibrate without cobra.
 func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Writer) error {
 	h, warnings, err := calibrate.ReadHistoryFile(o.history)
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	printWarnings(stderr, warnings)
 	if err != nil {
 		return err
 	}
