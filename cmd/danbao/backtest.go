@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/calibrate"
-	"github.com/wenzhou/danbao/scenarios"
 )
 
 // backtestOptions are the flags of danbao backtest.
@@ -68,15 +66,8 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	pf, err := loadPortfolio(o.portfolio)
+	pf, sc, err := loadInputs(o.portfolio, o.scenario, o.sets)
 	if err != nil {
-		return err
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return err
-	}
-	if err := scenarios.SetAll(&sc, o.sets); err != nil {
 		return err
 	}
 	res, err := calibrate.Backtest(pf, &sc, out, calibrate.BacktestOptions{Draws: o.draws, Seed: o.seed})
@@ -90,9 +81,7 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "Calibration plot: %s\n", o.svg)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "Backtest of %s outcomes against scenario %q (r2 %.3g/%.3g/%.3g, %d draws)\n\n", res.By, sc.Name, res.R2[0], res.R2[1], res.R2[2], res.Draws)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -99,11 +98,7 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		return err
 	}
 	if o.out != "" {
-		pf, err := loadPortfolio(o.portfolio)
-		if err != nil {
-			return err
-		}
-		base, err := scenarios.Load(o.scenario)
+		pf, base, err := loadInputs(o.portfolio, o.scenario, nil)
 		if err != nil {
 			return err
 		}
@@ -125,9 +120,7 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "Scenario: %s\n", o.out)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	printCalibration(stdout, res)
 	return nil

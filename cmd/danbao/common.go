@@ -75,6 +75,13 @@ func addInputFlags(f *pflag.FlagSet, portfolio, scenario *string, sets *[]string
 	f.StringArrayVar(sets, "set", nil, "override a scenario field, path=value (repeatable), e.g. model.r2.industry=0.15")
 }
 
+// printJSON writes v to w as indented JSON (--json).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // printWarnings prints each warning of a reader on w, one a line.
 func printWarnings(w io.Writer, warnings []string) {
 	for _, s := range warnings {
@@ -126,9 +133,7 @@ func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v an
 		fmt.Fprintf(stderr, "Report: %s\n", o.report)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(stdout, v)
 	}
 	print()
 	return nil
@@ -213,23 +218,34 @@ func (o *simOptions) setup(ctx context.Context) (sim.Params, *models.Portfolio, 
 
 // load reads the portfolio and the scenario with --set and --horizon applied.
 func (o *simOptions) load(ctx context.Context) (*models.Portfolio, models.Scenario, error) {
-	pf, err := loadPortfolio(o.portfolio)
-	if err != nil {
-		return nil, models.Scenario{}, err
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return nil, models.Scenario{}, err
-	}
 	sets := o.sets
 	if o.horizon != 0 {
 		sets = append(sets[:len(sets):len(sets)], "horizon_years="+strconv.Itoa(o.horizon))
 	}
-	if err := scenarios.SetAll(&sc, sets); err != nil {
+	pf, sc, err := loadInputs(o.portfolio, o.scenario, sets)
+	if err != nil {
 		return nil, models.Scenario{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, models.Scenario{}, interrupted(err)
+	}
+	return pf, sc, nil
+}
+
+// loadInputs reads the portfolio of snapshot folder portfolio ("": the
+// embedded example) and the scenario (a built-in name or a YAML file) with
+// the overrides sets applied in order.
+func loadInputs(portfolio, scenario string, sets []string) (*models.Portfolio, models.Scenario, error) {
+	pf, err := loadPortfolio(portfolio)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	if err := scenarios.SetAll(&sc, sets); err != nil {
+		return nil, models.Scenario{}, err
 	}
 	return pf, sc, nil
 }

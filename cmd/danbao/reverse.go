@@ -61,6 +61,9 @@ document (schema "` + sim.ReverseSchema + `"). docs/decisions.md has the method.
 
 // runReverse is danbao reverse without cobra.
 func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer) error {
+	if err := o.htmlReportOnly("reverse"); err != nil {
+		return err
+	}
 	switch {
 	case o.target == "":
 		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", sim.TargetCapitalMin, sim.TargetCompRateMax, sim.TargetLeverageMax)
@@ -68,9 +71,6 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 		return fmt.Errorf("--is: reverse fixes the factors at each point; importance sampling does not apply")
 	case !(o.scale > 0 && o.scale <= 1.5):
 		return fmt.Errorf("--scale %v: must be in (0, 1.5]", o.scale)
-	}
-	if err := o.htmlReportOnly("reverse"); err != nil {
-		return err
 	}
 	p, pf, sc, err := o.setup(ctx)
 	if err != nil {

@@ -174,9 +174,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return printJSON(stdout, doc)
 	}
 	source := o.portfolio
 	if source == "" {

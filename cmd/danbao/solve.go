@@ -60,6 +60,9 @@ to [0.5·v, 1.5·v] around the scenario's value v (±1 when v is 0).`,
 
 // runSolve is danbao solve without cobra.
 func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) error {
+	if err := o.htmlReportOnly("solve"); err != nil {
+		return err
+	}
 	switch {
 	case o.param == "":
 		return fmt.Errorf("--param is required (danbao scenarios paths lists the numeric paths)")
@@ -69,9 +72,6 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 		return fmt.Errorf("--p %v: must be in (0, 1)", o.p)
 	case !(o.tol > 0 && o.tol < 1):
 		return fmt.Errorf("--tol %v: must be in (0, 1)", o.tol)
-	}
-	if err := o.htmlReportOnly("solve"); err != nil {
-		return err
 	}
 	p, pf, sc, err := o.setup(ctx)
 	if err != nil {
