@@ -61,8 +61,7 @@ rate per outcome, with the model's 90 % band).`,
 
 // runBacktest is danbao backtest without cobra.
 func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Writer) error {
-	out, warnings, err := calibrate.ReadOutcomesFile(o.outcomes)
-	printWarnings(stderr, warnings)
+	out, err := readWarned(stderr, calibrate.ReadOutcomesFile, o.outcomes)
 	if err != nil {
 		return err
 	}

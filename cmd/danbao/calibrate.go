@@ -82,8 +82,7 @@ row, column, value) and nothing is written.`,
 
 // runCalibrate is danbao calibrate without cobra.
 func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Writer) error {
-	h, warnings, err := calibrate.ReadHistoryFile(o.history)
-	printWarnings(stderr, warnings)
+	h, err := readWarned(stderr, calibrate.ReadHistoryFile, o.history)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,14 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// readWarned reads the file at path with read (a table reader of package
+// calibrate), printing the reader's warnings on w even when it fails.
+func readWarned[T any](w io.Writer, read func(path string) (T, []string, error), path string) (T, error) {
+	v, warnings, err := read(path)
+	printWarnings(w, warnings)
+	return v, err
+}
+
 // printWarnings prints each warning of a reader on w, one a line.
 func printWarnings(w io.Writer, warnings []string) {
 	for _, s := range warnings {
