@@ -40,12 +40,7 @@ func (h *Handler) calibrationPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) calibrationPost(w http.ResponseWriter, r *http.Request) {
 	v := calibrationView{Bootstrap: "199", Portfolio: "example", Scenario: "baseline", Draws: "100000"}
 	show := func(status int, err error) {
-		p := page{Title: "Calibration 参数校准", Nav: "calibration", Data: v}
-		if err != nil {
-			p.Error = formError(err)
-			status = p.Error.Status
-		}
-		h.render(w, r, status, "calibration.html", p)
+		h.renderForm(w, r, status, "calibration.html", page{Title: "Calibration 参数校准", Nav: "calibration", Data: v}, err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxCalibrationUpload+1<<20)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {

@@ -99,12 +99,7 @@ func (h *Handler) reversePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 	v := defaultReverseView()
 	show := func(status int, err error) {
-		p := page{Title: "Reverse stress 反向压力测试", Nav: "reverse", Data: v}
-		if err != nil {
-			p.Error = formError(err)
-			status = p.Error.Status
-		}
-		h.render(w, r, status, "reverse.html", p)
+		h.renderForm(w, r, status, "reverse.html", page{Title: "Reverse stress 反向压力测试", Nav: "reverse", Data: v}, err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {

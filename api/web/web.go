@@ -363,6 +363,17 @@ func formError(err error) *apiError {
 	return ae
 }
 
+// renderForm shows the form page of template name with err, if not nil,
+// beside the form as its problem (formError), whose status then replaces
+// status.
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, name string, p page, err error) {
+	if err != nil {
+		p.Error = formError(err)
+		status = p.Error.Status
+	}
+	h.render(w, r, status, name, p)
+}
+
 // fail shows err as a page: a missing or refused key goes to the login
 // page, an API problem shows its message and fixes, anything else is
 // logged and shown as an internal error.
