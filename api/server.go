@@ -237,10 +237,12 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.Middlewares()...)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		unmatched(r)
 		return &Error{Message: fmt.Sprintf("No endpoint %s.", r.URL.Path), err: models.ErrNotFound,
 			Fixes: []string{"See /openapi.yaml for the endpoints."}}
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		unmatched(r)
 		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path), Fixes: []string{"See /openapi.yaml for the methods."}}
 	}))

@@ -86,6 +86,11 @@ func TestSite(t *testing.T) {
 		}
 	}
 
+	// Unknown paths keep the metric's "unmatched" route, not the mount's /*.
+	if m := serve("GET", "/metrics", nil, "").Body.String(); !strings.Contains(m, `route="unmatched"`) || strings.Contains(m, `route="/*"`) {
+		t.Errorf("/metrics: want the unknown paths under route=\"unmatched\", not \"/*\":\n%s", grepLines(m, "danbao_http"))
+	}
+
 	// A page signed in with the key: its access-log line names the key.
 	w := serve("POST", "/ui/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, url.Values{"key": {key}}.Encode())
 	if w.Code != http.StatusSeeOther || len(w.Result().Cookies()) == 0 {
@@ -109,4 +114,15 @@ func TestSite(t *testing.T) {
 	if !found {
 		t.Errorf("no access-log line for the page request page-1:\n%s", logs.String())
 	}
+}
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
