@@ -150,10 +150,7 @@ func TestAccessLogNamesKey(t *testing.T) {
 	// them (cmd/danbao/site.go).
 	pages := web.New(srv.Routes(), web.Options{Index: srv.Index(), Carry: srv.CarryKeys()})
 	site := chi.NewRouter()
-	site.Group(func(r chi.Router) {
-		r.Use(srv.Middlewares()...)
-		r.Mount("/ui", pages)
-	})
+	pages.Mount(site, srv.Middlewares()...)
 	site.Mount("/", srv.Routes())
 	w := serveRaw(site, "POST", "/ui/login", "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "key="+testKeys[RoleAdmin])
 	if w.Code != http.StatusSeeOther {

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/wenzhou/danbao/api/dto"
 )
 
@@ -71,8 +73,8 @@ type Options struct {
 //
 // Any other path goes to the API handler, so a Handler can also stand in
 // front of the API as the whole server. danbao serve mounts it beside the
-// API instead (cmd/danbao/site.go): GET /, /static/ and /ui/ come here and
-// every other path goes to the API's router.
+// API instead (Mount, cmd/danbao/site.go): GET /, /static/ and /ui/ come
+// here and every other path goes to the API's router.
 type Handler struct {
 	api   http.Handler
 	opts  Options
@@ -145,6 +147,19 @@ func New(api http.Handler, opts Options) *Handler {
 		h.fail(w, r, newProblem(http.StatusNotFound, "There is no page "+r.URL.Path+"."))
 	})
 	return h
+}
+
+// Mount adds the pages to r, beside the API: GET / and every path under
+// /ui and /static, through mw (the API's own middleware: request ids, the
+// access log, security headers). The API's router takes r's other paths
+// (danbao serve mounts it at /, cmd/danbao/site.go).
+func (h *Handler) Mount(r chi.Router, mw ...func(http.Handler) http.Handler) {
+	r.Group(func(r chi.Router) {
+		r.Use(mw...)
+		r.Get("/", h.ServeHTTP)
+		r.Mount("/ui", h)
+		r.Mount("/static", h)
+	})
 }
 
 // ServeHTTP serves a page, or passes a path that is not a page's to the API.

@@ -85,12 +85,7 @@ func site(srv *api.Server) http.Handler {
 	routes := srv.Routes()
 	pages := web.New(routes, web.Options{Index: srv.Index(), Carry: srv.CarryKeys()})
 	r := chi.NewRouter()
-	r.Group(func(r chi.Router) {
-		r.Use(srv.Middlewares()...)
-		r.Get("/", pages.ServeHTTP)
-		r.Mount("/ui", pages)
-		r.Mount("/static", pages)
-	})
+	pages.Mount(r, srv.Middlewares()...)
 	r.Mount("/", routes)
 	return r
 }

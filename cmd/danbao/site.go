@@ -24,12 +24,7 @@ func site(srv *api.Server, cfg api.Config) http.Handler {
 	pages := web.New(routes, web.Options{Index: srv.Index(), Logger: cfg.Logger, Carry: srv.CarryKeys(),
 		TrustProxy: cfg.TrustProxy, SessionTTL: cfg.SessionTTL})
 	r := chi.NewRouter()
-	r.Group(func(r chi.Router) {
-		r.Use(srv.Middlewares()...)
-		r.Get("/", pages.ServeHTTP)
-		r.Mount("/ui", pages)
-		r.Mount("/static", pages)
-	})
+	pages.Mount(r, srv.Middlewares()...)
 	r.Mount("/", routes)
 	return r
 }

@@ -8,36 +8,17 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/wenzhou/danbao/api"
 )
-
-// lockedBuffer is a log sink safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSite: danbao serve's router sends browsers' GET /, /ui and /static
 // to the dashboard and every other path to the API, whose answers stay
 // problem documents; the pages get the API's middleware (request id,
 // security headers, an access-log line naming the session's key).
 func TestSite(t *testing.T) {
-	var logs lockedBuffer
+	var logs bytes.Buffer // the requests are served in this goroutine (httptest.NewRecorder)
 	const key = "site-test-admin-key-0123"
 	cfg := api.Config{DataDir: t.TempDir(), Keys: []api.Key{{Secret: key, Role: api.RoleAdmin, Name: "admin"}},
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
