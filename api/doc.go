@@ -46,7 +46,11 @@
 // in routes; status, progress, cancel, result, tables, resubmission,
 // persistence and metrics come with it.
 //
-// Web pages (package api/web) are served by the same router: GET / for
-// browsers (JSON clients get the index) and /static/*, /ui/* through the
-// router's not-found handler. Build the router only through NewServer.
+// Web pages (package api/web) are not in this router: cmd/danbao mounts
+// them beside it (GET / for browsers, /ui, /static), gives them the
+// router's middleware (Middlewares) and the API's JSON index (Index), and
+// serves both with ServeHandler. The pages call the router in process with
+// the user's key. The JSON documents both read (job status and states,
+// the problem document, list entries) are in api/dto. Build the router
+// only through NewServer.
 package api

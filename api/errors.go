@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 )
 
@@ -39,15 +40,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.err }
 
 // Problem is one row or field of an input that was rejected, as listed in a
-// problem document's "errors" member.
-type Problem struct {
-	File   string `json:"file,omitempty"`
-	Row    int    `json:"row,omitempty"`    // 1-based, the header being row 1
-	Line   int    `json:"line,omitempty"`   // scenario files
-	Column string `json:"column,omitempty"` // table column or dotted scenario path
-	Value  string `json:"value,omitempty"`
-	Reason string `json:"reason"`
-}
+// problem document's "errors" member (api/dto).
+type Problem = dto.Problem
 
 // Errors the api itself raises, beyond the models categories.
 var (
@@ -104,20 +98,8 @@ func isInputProblems(err error) bool {
 }
 
 // problemDoc is an RFC 9457 problem document with danbao's extension
-// members code, message, fixes, errors and request_id.
-type problemDoc struct {
-	Type      string    `json:"type"`
-	Title     string    `json:"title"`
-	Status    int       `json:"status"`
-	Detail    string    `json:"detail,omitempty"`
-	Instance  string    `json:"instance,omitempty"`
-	Code      string    `json:"code"`
-	Message   string    `json:"message"`
-	Fixes     []string  `json:"fixes,omitempty"`
-	Errors    []Problem `json:"errors,omitempty"`
-	Total     int       `json:"total_errors,omitempty"` // when errors is cut at maxProblems
-	RequestID string    `json:"request_id,omitempty"`
-}
+// members code, message, fixes, errors and request_id (api/dto).
+type problemDoc = dto.ProblemDoc
 
 // maxProblems caps the rows listed in one problem document.
 const maxProblems = 1000

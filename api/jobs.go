@@ -35,6 +35,17 @@ type Attacher interface {
 	Attachments() []Attachment
 }
 
+// tablesOutput is a finished job whose result.json is the document r (a
+// sweep, a top-up, a solve) and whose attachments are tables(r).
+type tablesOutput[T any] struct {
+	r      T
+	tables func(T) []Attachment
+}
+
+func (o *tablesOutput[T]) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
+
+func (o *tablesOutput[T]) Attachments() []Attachment { return o.tables(o.r) }
+
 // jobSpec is a job ready to be queued: what to run and what it costs.
 type jobSpec struct {
 	Kind        string

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 )
@@ -37,39 +37,13 @@ type jobKind struct {
 	tables []string
 }
 
-// jobStatus is the JSON of GET /v1/runs/{id} (and of every job kind).
-type jobStatus struct {
-	ID            string            `json:"id"`
-	Kind          string            `json:"kind"`
-	State         string            `json:"state"`
-	Portfolio     string            `json:"portfolio"`
-	Owner         string            `json:"owner"`
-	CreatedAt     string            `json:"created_at"`
-	StartedAt     string            `json:"started_at,omitempty"`
-	FinishedAt    string            `json:"finished_at,omitempty"`
-	Progress      jobProgress       `json:"progress"`
-	QueuePosition int               `json:"queue_position,omitempty"`
-	EstimateBytes int64             `json:"estimated_memory_bytes"`
-	Error         *jobError         `json:"error,omitempty"`
-	ResubmitOf    string            `json:"resubmit_of,omitempty"`
-	ResubmittedAs string            `json:"resubmitted_as,omitempty"`
-	Request       json.RawMessage   `json:"request"`
-	Links         map[string]string `json:"links"`
-}
-
-// jobProgress is how far a job is. ETASeconds is null while unknown.
-type jobProgress struct {
-	Fraction       float64  `json:"fraction"`
-	PathsDone      int64    `json:"paths_done"`
-	PathsTotal     int64    `json:"paths_total"`
-	ElapsedSeconds float64  `json:"elapsed_seconds"`
-	ETASeconds     *float64 `json:"eta_seconds"`
-}
-
-type jobError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+// jobStatus, jobProgress and jobError are the status document of a job
+// (api/dto, which the web pages read too).
+type (
+	jobStatus   = dto.JobStatus
+	jobProgress = dto.JobProgress
+	jobError    = dto.JobError
+)
 
 // status assembles rec's status, with live progress if it runs here.
 func (s *Server) status(k *jobKind, rec *jobRecord) *jobStatus {

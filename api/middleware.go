@@ -34,6 +34,19 @@ type access struct {
 	mu        sync.Mutex
 	principal *principal
 	parent    *access // the page request an in-process API request serves
+	// unmatched is set by the router's not-found and method-not-allowed
+	// handlers: no route took the request, whatever pattern a router it
+	// is mounted in matched.
+	unmatched bool
+}
+
+// unmatched records that no route of the API's router took r (its
+// not-found and method-not-allowed handlers), for the access log and the
+// latency metric's route label.
+func unmatched(r *http.Request) {
+	if a := accessOf(r.Context()); a != nil {
+		a.unmatched = true
+	}
 }
 
 func accessOf(ctx context.Context) *access {
@@ -176,8 +189,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			route := chi.RouteContext(r.Context()).RoutePattern()
-			if route == "" {
-				route = "unmatched"
+			if route == "" || acc.unmatched {
+				route = "unmatched" // also under danbao serve's mount at /* (cmd/danbao/site.go)
 			}
 			d := time.Since(start)
 			status := sw.status

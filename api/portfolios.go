@@ -15,25 +15,13 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 )
 
-// portfolioDoc is the JSON of a portfolio.
-type portfolioDoc struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Source     string            `json:"source"`
-	CreatedAt  string            `json:"created_at"`
-	Owner      string            `json:"owner"`
-	Loans      int               `json:"loans"`
-	Guarantors int               `json:"guarantors"`
-	AsOf       string            `json:"as_of,omitempty"`
-	Balance    models.Cents      `json:"balance"`
-	Files      []string          `json:"files"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	Links      map[string]string `json:"links"`
-}
+// portfolioDoc is the JSON of a portfolio (api/dto).
+type portfolioDoc = dto.Portfolio
 
 func docOf(rec *portfolioRecord) *portfolioDoc {
 	self := "/v1/portfolios/" + rec.ID

@@ -48,6 +48,18 @@ type simSetup struct {
 	params    sim.Params
 }
 
+// decodeSimRequest decodes body into req (a *runRequest, *sweepRequest, …)
+// and checks the fields every simulation request has (simRequest.check).
+func decodeSimRequest(ctx context.Context, s *Server, body []byte, req interface{ common() *simRequest }, defaultPaths int) (*simSetup, error) {
+	if err := decodeStrict(body, req); err != nil {
+		return nil, err
+	}
+	return req.common().check(ctx, s, defaultPaths)
+}
+
+// common is the part of a request every simulation kind has.
+func (r *simRequest) common() *simRequest { return r }
+
 // check fills the defaults of r (paths: defaultPaths) and checks it
 // against the server's limits, the stored portfolios and the scenarios.
 func (r *simRequest) check(ctx context.Context, s *Server, defaultPaths int) (*simSetup, error) {
@@ -134,10 +146,7 @@ func runTableNames() []string {
 // prepareRun checks a run request and returns the job that runs it.
 func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	var req runRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, err
-	}
-	set, err := req.check(ctx, s, defaultRunPaths)
+	set, err := decodeSimRequest(ctx, s, body, &req, defaultRunPaths)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 )
@@ -129,13 +130,8 @@ func overrideList(raw json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-// scenarioInfo is an entry of GET /v1/scenarios.
-type scenarioInfo struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Extends     string `json:"extends,omitempty"`
-	Link        string `json:"link"`
-}
+// scenarioInfo is an entry of GET /v1/scenarios (api/dto).
+type scenarioInfo = dto.ScenarioInfo
 
 func (s *Server) listScenarios(w http.ResponseWriter, r *http.Request) error {
 	var out []scenarioInfo

@@ -14,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wenzhou/danbao/api/web"
 )
 
 // serveRaw sends one request to srv in-process, without the OpenAPI
@@ -142,12 +146,18 @@ func TestAccessLogNamesKey(t *testing.T) {
 	serveRaw(srv, "GET", "/v1/scenarios", "", map[string]string{"X-API-Key": testKeys[RoleViewer], "X-Request-Id": "req-viewer-1"}, "")
 	serveRaw(srv, "GET", "/v1/scenarios", "", map[string]string{"X-Request-Id": "req-nokey-1"}, "")
 	// A dashboard page: sign in, then GET /ui/runs with the session cookie.
-	w := serveRaw(srv, "POST", "/ui/login", "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "key="+testKeys[RoleAdmin])
+	// The pages are mounted beside the API's router, as danbao serve has
+	// them (cmd/danbao/site.go).
+	pages := web.New(srv.Routes(), web.Options{Index: srv.Index(), Carry: srv.CarryKeys()})
+	site := chi.NewRouter()
+	pages.Mount(site, srv.Middlewares()...)
+	site.Mount("/", srv.Routes())
+	w := serveRaw(site, "POST", "/ui/login", "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "key="+testKeys[RoleAdmin])
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d %s", w.Code, w.Body)
 	}
 	cookie := w.Result().Cookies()[0]
-	serveRaw(srv, "GET", "/ui/runs", "", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value, "Accept": "text/html", "X-Request-Id": "req-page-1"}, "")
+	serveRaw(site, "GET", "/ui/runs", "", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value, "Accept": "text/html", "X-Request-Id": "req-page-1"}, "")
 
 	want := map[string]string{"req-analyst-1": "analyst", "req-viewer-1": "viewer", "req-nokey-1": "", "req-page-1": "admin"}
 	seen := map[string]bool{}

@@ -16,7 +16,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 )
@@ -203,32 +202,53 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Routes returns the router: every endpoint of openapi.yaml, and the web
-// pages of api/web at GET / (for browsers; JSON clients get the index) and
-// on the paths the API does not route (/static/*, /ui/*).
+// Routes returns the API's router: every endpoint of openapi.yaml, with
+// the middleware of Middlewares, and a problem document (404, 405) for
+// any other path or method. GET / answers the JSON index. The dashboard
+// (api/web) is not here: cmd/danbao mounts it beside this router.
 func (s *Server) Routes() chi.Router { return s.router }
 
-// ServeHTTP serves r with the router.
+// ServeHTTP serves r with the API's router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Middlewares are what every answer of the server gets, the API's and
+// anything mounted beside it (the dashboard): a request id and an access
+// log line, the latency metric and recovery from panics (observe), the
+// security headers, and, with Config.NoAuth, the local-only guard.
+func (s *Server) Middlewares() chi.Middlewares {
+	mw := chi.Middlewares{s.observe, securityHeaders}
+	if s.cfg.NoAuth {
+		mw = append(mw, s.localOnly)
+	}
+	return mw
+}
+
+// Index serves the JSON index of GET /, without the middleware (for a
+// handler mounted at / that hands JSON clients the index).
+func (s *Server) Index() http.Handler { return s.handle(s.index) }
+
+// CarryKeys are the context keys a handler mounted beside the API passes
+// on from its own request to the API requests it makes in process
+// (web.Options.Carry): the access-log record, so that the page's log line
+// names the key the API authenticated.
+func (s *Server) CarryKeys() []any { return []any{ctxAccess} }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.observe, securityHeaders)
-	if s.cfg.NoAuth {
-		r.Use(s.localOnly)
-	}
-	pages := web.New(s, web.Options{Index: s.handle(s.index), NotFound: s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	r.Use(s.Middlewares()...)
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		unmatched(r)
 		return &Error{Message: fmt.Sprintf("No endpoint %s.", r.URL.Path), err: models.ErrNotFound,
 			Fixes: []string{"See /openapi.yaml for the endpoints."}}
-	}), Logger: s.log, Carry: []any{ctxAccess}, TrustProxy: s.cfg.TrustProxy, SessionTTL: s.cfg.SessionTTL}) // web pages (api/web): GET /, /static/*, /ui/*
-	r.NotFound(pages.ServeHTTP)
+	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		unmatched(r)
 		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path), Fixes: []string{"See /openapi.yaml for the methods."}}
 	}))
 
 	// Open endpoints.
-	r.Get("/", pages.ServeHTTP)
+	r.Get("/", s.handle(s.index))
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Get("/openapi.yaml", s.handle(serveOpenAPI))
@@ -329,13 +349,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 // /readyz turns 503, new jobs are refused, in-flight requests and running
 // jobs get Config.ShutdownGrace to finish, jobs still running are then
 // cancelled and recorded as interrupted, and the store is closed.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return s.ServeHandler(ctx, ln, s) }
+
+// ServeHandler is Serve with h answering the requests instead of the
+// API's router alone: h is the API with other handlers mounted beside it
+// (cmd/danbao mounts the dashboard).
+func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handler) error {
 	if s.cfg.NoAuth && !isLoopbackAddr(ln.Addr()) {
 		s.Shutdown(ctx)
 		return fmt.Errorf("api: authentication is off; refusing to serve on %s, which is not a loopback address", ln.Addr())
 	}
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,

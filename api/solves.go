@@ -52,10 +52,7 @@ var kindSolve = &jobKind{
 // first runs: the job then fails with the reason.
 func prepareSolve(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	var req solveRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, err
-	}
-	set, err := req.check(ctx, s, defaultSolvePaths)
+	set, err := decodeSimRequest(ctx, s, body, &req, defaultSolvePaths)
 	if err != nil {
 		return nil, err
 	}
@@ -142,23 +139,19 @@ func prepareSolve(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 		}
 		progress(int(job.Units))
 		res.SetRunInfo(sim.RunInfo{Workers: p.Workers, ElapsedSeconds: time.Since(start).Seconds()})
-		return &solveOutput{res}, nil
+		return &tablesOutput[*sim.SolveResult]{res, solveTables}, nil
 	})
 	return job, nil
 }
 
-// solveOutput is a finished solve: result.json is the solve document
+// solveTables are the tables of a finished solve: result.json is the solve document
 // (danbao.solve/v1); evaluations.csv every run of the search.
-type solveOutput struct{ r *sim.SolveResult }
-
-func (o *solveOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
-
-func (o *solveOutput) Attachments() []Attachment {
+func solveTables(r *sim.SolveResult) []Attachment {
 	return []Attachment{
 		// evaluations: value, p_hold, se — every run, in order of value.
 		csvAttachment("evaluations", func(cw *csvWriter) {
 			_ = cw.Write([]string{"value", "p_hold", "se"})
-			for _, e := range o.r.Evaluations {
+			for _, e := range r.Evaluations {
 				_ = cw.Write([]string{number(e.Value), number(e.PHold), number(e.SE)})
 			}
 		}),

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
@@ -334,19 +335,19 @@ func (s *store) deletePortfolio(ctx context.Context, id string) error {
 
 // ---- jobs ----
 
-// Job states.
+// Job states (api/dto).
 const (
-	stateQueued      = "queued"
-	stateRunning     = "running"
-	stateSucceeded   = "succeeded"
-	stateFailed      = "failed"
-	stateCancelled   = "cancelled"
-	stateInterrupted = "interrupted"
+	stateQueued      = dto.StateQueued
+	stateRunning     = dto.StateRunning
+	stateSucceeded   = dto.StateSucceeded
+	stateFailed      = dto.StateFailed
+	stateCancelled   = dto.StateCancelled
+	stateInterrupted = dto.StateInterrupted
 )
 
-var allStates = []string{stateQueued, stateRunning, stateSucceeded, stateFailed, stateCancelled, stateInterrupted}
+var allStates = dto.States
 
-func finished(state string) bool { return state != stateQueued && state != stateRunning }
+func finished(state string) bool { return dto.Finished(state) }
 
 // jobRecord is a job's metadata row.
 type jobRecord struct {

@@ -46,10 +46,7 @@ var kindSweep = &jobKind{
 // prepareSweep checks a sweep request and returns the job that runs it.
 func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	var req sweepRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, err
-	}
-	set, err := req.check(ctx, s, defaultSweepPaths)
+	set, err := decodeSimRequest(ctx, s, body, &req, defaultSweepPaths)
 	if err != nil {
 		return nil, err
 	}
@@ -105,19 +102,14 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 			return nil, err
 		}
 		res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
-		return &sweepOutput{res}, nil
+		return &tablesOutput[*sim.SweepResult]{res, sweepTables}, nil
 	})
 	return job, nil
 }
 
-// sweepOutput is a finished sweep: result.json is the sweep document
+// sweepTables are the tables of a finished sweep: result.json is the sweep document
 // (danbao.sweep/v1); the tables are attachments.
-type sweepOutput struct{ r *sim.SweepResult }
-
-func (o *sweepOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
-
-func (o *sweepOutput) Attachments() []Attachment {
-	r := o.r
+func sweepTables(r *sim.SweepResult) []Attachment {
 	table := csvAttachment
 	return []Attachment{
 		// points: value, [value2,] pd_multiplier, topup, topup_pooled

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -145,11 +146,7 @@ func writeOutlaysTable(w io.Writer, d *sim.Document) error {
 	h = append(h, quantileHeader("total_")...)
 	h = append(h, quantileHeader("risk_compensation_")...)
 	_ = cw.Write(append(h, "fee_subsidy_mean", "p_budget_exhausted"))
-	counties := make([]string, 0, len(by))
-	for c := range by {
-		counties = append(counties, c)
-	}
-	slices.Sort(counties)
+	counties := slices.Sorted(maps.Keys(by))
 	for _, c := range counties {
 		for _, o := range by[c] {
 			row := append([]string{c, strconv.Itoa(o.Year)}, quantileRow(o.Total)...)

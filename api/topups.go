@@ -40,10 +40,7 @@ var kindTopup = &jobKind{
 // one run (sim.Execute) and the top-ups from its capital needs (sim.Topup).
 func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	var req topupRequest
-	if err := decodeStrict(body, &req); err != nil {
-		return nil, err
-	}
-	set, err := req.check(ctx, s, defaultTopupPaths)
+	set, err := decodeSimRequest(ctx, s, body, &req, defaultTopupPaths)
 	if err != nil {
 		return nil, err
 	}
@@ -89,19 +86,14 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 			}
 		}
 		res.SetRunInfo(sim.RunInfo{Workers: res.Workers, ElapsedSeconds: time.Since(start).Seconds()})
-		return &topupOutput{res}, nil
+		return &tablesOutput[*sim.TopupResult]{res, topupTables}, nil
 	})
 	return job, nil
 }
 
-// topupOutput is a finished top-up: result.json is the top-up document
+// topupTables are the tables of a finished top-up: result.json is the top-up document
 // (danbao.topup/v1); the tables are attachments.
-type topupOutput struct{ r *sim.TopupResult }
-
-func (o *topupOutput) MarshalJSON() ([]byte, error) { return json.Marshal(o.r) }
-
-func (o *topupOutput) Attachments() []Attachment {
-	r := o.r
+func topupTables(r *sim.TopupResult) []Attachment {
 	table := csvAttachment
 	b := strconv.FormatBool
 	return []Attachment{

@@ -109,6 +109,20 @@ type Files struct{ Loans, Guarantors, Links string }
 // DefaultFiles are the snapshot's own file names.
 var DefaultFiles = Files{Loans: "loans.arrow", Guarantors: "guarantors.arrow", Links: "links.arrow"}
 
+// uniqueID records id, the key field of element i (row i+2 of file), in
+// seen; an empty id, or one an earlier row has, is a problem.
+func (l *ProblemList) uniqueID(seen map[string]int, file, field, id string, i int) {
+	first, dup := seen[id]
+	switch {
+	case id == "":
+		l.Add(file, i+2, field, "", "is empty", ErrMissing)
+	case dup:
+		l.Add(file, i+2, field, id, "duplicates row "+strconv.Itoa(first+2), ErrConflict)
+	default:
+		seen[id] = i
+	}
+}
+
 // Validate checks every loan and guarantor and returns the problems found
 // (as a *ProblemsError: the first MaxProblems, and the count of the rest),
 // or nil. Rows are numbered as in a file with a
@@ -121,13 +135,7 @@ func (p *Portfolio) Validate(files Files) error {
 	for i := range p.Guarantors {
 		g := &p.Guarantors[i]
 		row := i + 2
-		if g.GuarantorID == "" {
-			probs.Add(gf, row, "guarantor_id", "", "is empty", ErrMissing)
-		} else if first, dup := gidx[g.GuarantorID]; dup {
-			probs.Add(gf, row, "guarantor_id", g.GuarantorID, "duplicates row "+strconv.Itoa(first+2), ErrConflict)
-		} else {
-			gidx[g.GuarantorID] = i
-		}
+		probs.uniqueID(gidx, gf, "guarantor_id", g.GuarantorID, i)
 		if g.Level != LevelCity && g.Level != LevelCounty {
 			probs.Add(gf, row, "level", g.Level, `must be "city" or "county"`, ErrInvalid)
 		}
@@ -165,13 +173,7 @@ func (p *Portfolio) Validate(files Files) error {
 	for i := range p.Loans {
 		l := &p.Loans[i]
 		row := i + 2
-		if l.LoanID == "" {
-			probs.Add(lf, row, "loan_id", "", "is empty", ErrMissing)
-		} else if first, dup := ids[l.LoanID]; dup {
-			probs.Add(lf, row, "loan_id", l.LoanID, "duplicates row "+strconv.Itoa(first+2), ErrConflict)
-		} else {
-			ids[l.LoanID] = i
-		}
+		probs.uniqueID(ids, lf, "loan_id", l.LoanID, i)
 		if l.BorrowerID == "" {
 			l.BorrowerID = l.LoanID
 		}

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -54,27 +55,18 @@ func ParseIndex(s, env string, getenv func(string) string) (i, k int, err error)
 	return i, k, nil
 }
 
-// params returns the run parameters of spec over all its paths.
-func (spec *Spec) params(workers int) (sim.Params, error) {
+// inputs parses the spec's resolved scenario and returns it with the run
+// parameters of spec over all its paths.
+func (spec *Spec) inputs(workers int) (models.Scenario, sim.Params, error) {
 	p := sim.Params{Seed: spec.Seed, Paths: spec.Paths, Workers: workers, Levels: spec.Levels, ISLevel: spec.IS}
-	switch spec.Sampler {
-	case "fast", "":
-		p.Sampler = sim.Fast
-	case "dense":
-		p.Sampler = sim.Dense
-	default:
-		return p, fmt.Errorf("%w: sampler %q", models.ErrInvalid, spec.Sampler)
+	if p.Sampler.UnmarshalText([]byte(cmp.Or(spec.Sampler, "fast"))) != nil {
+		return models.Scenario{}, p, fmt.Errorf("%w: sampler %q", models.ErrInvalid, spec.Sampler)
 	}
-	return p, nil
-}
-
-// scenario parses the spec's resolved scenario.
-func (spec *Spec) scenario() (models.Scenario, error) {
 	sc, err := scenarios.Parse("manifest spec.scenario", []byte(spec.Scenario))
 	if err != nil {
-		return sc, fmt.Errorf("the shards' scenario: %w", err)
+		return sc, p, fmt.Errorf("the shards' scenario: %w", err)
 	}
-	return sc, nil
+	return sc, p, nil
 }
 
 // sweep returns sim.Sweep's grid of sc (scenarios.SweepPoints) and
@@ -118,11 +110,7 @@ func Run(ctx context.Context, spec Spec, pf *models.Portfolio, i, k, workers int
 	if k > spec.Paths {
 		return nil, fmt.Errorf("%w: %d shards of %d paths: each shard needs at least one path", models.ErrInvalid, k, spec.Paths)
 	}
-	sc, err := spec.scenario()
-	if err != nil {
-		return nil, err
-	}
-	p, err := spec.params(workers)
+	sc, p, err := spec.inputs(workers)
 	if err != nil {
 		return nil, err
 	}
@@ -474,11 +462,7 @@ func Merge(ctx context.Context, dirs []string, load Loader, portfolio *string, w
 		}
 		return nil, fmt.Errorf("%w: portfolio %s (%s) is not the one the shards ran on (%s)", models.ErrConflict, name, got, ref.PortfolioFingerprint)
 	}
-	sc, err := spec.scenario()
-	if err != nil {
-		return nil, err
-	}
-	p, err := spec.params(workers)
+	sc, p, err := spec.inputs(workers)
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ func TestBrowser(t *testing.T) {
 	if err := srv.EnsurePortfolio(context.Background(), "example", "Wenzhou example (20,000 loans, embedded)", "example", pf); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv) // the pages as danbao serve has them: through the API's router
+	ts := httptest.NewServer(site(srv)) // the pages as danbao serve has them: mounted beside the API's router
 	defer func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

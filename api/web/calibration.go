@@ -40,16 +40,11 @@ func (h *Handler) calibrationPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) calibrationPost(w http.ResponseWriter, r *http.Request) {
 	v := calibrationView{Bootstrap: "199", Portfolio: "example", Scenario: "baseline", Draws: "100000"}
 	show := func(status int, err error) {
-		p := page{Title: "Calibration 参数校准", Nav: "calibration", Data: v}
-		if err != nil {
-			p.Error = formError(err)
-			status = p.Error.Status
-		}
-		h.render(w, r, status, "calibration.html", p)
+		h.renderForm(w, r, status, "calibration.html", page{Title: "Calibration 参数校准", Nav: "calibration", Data: v}, err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxCalibrationUpload+1<<20)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		show(http.StatusBadRequest, &apiError{Status: http.StatusBadRequest, Message: "The upload could not be read: " + err.Error()})
+		show(http.StatusBadRequest, newProblem(http.StatusBadRequest, "The upload could not be read: "+err.Error()))
 		return
 	}
 	for k, dst := range map[string]*string{"bootstrap": &v.Bootstrap, "portfolio": &v.Portfolio, "scenario": &v.Scenario, "draws": &v.Draws} {
@@ -64,13 +59,13 @@ func (h *Handler) calibrationPost(w http.ResponseWriter, r *http.Request) {
 		f, fh, err = r.FormFile("outcomes")
 	}
 	if err != nil {
-		show(http.StatusBadRequest, &apiError{Status: http.StatusBadRequest, Message: "Choose a history or an outcomes file to upload."})
+		show(http.StatusBadRequest, newProblem(http.StatusBadRequest, "Choose a history or an outcomes file to upload."))
 		return
 	}
 	defer f.Close()
 	body, err := io.ReadAll(io.LimitReader(f, maxCalibrationUpload+1))
 	if err != nil || len(body) > maxCalibrationUpload {
-		show(http.StatusBadRequest, &apiError{Status: http.StatusRequestEntityTooLarge, Message: "The file is too large or could not be read."})
+		show(http.StatusBadRequest, newProblem(http.StatusRequestEntityTooLarge, "The file is too large or could not be read."))
 		return
 	}
 	v.File = fh.Filename

@@ -107,26 +107,28 @@ func (h *Handler) glossaryPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "glossary.html", page{Title: "术语 Glossary", Nav: "glossary", Data: glossary})
 }
 
+// problemZH are the Chinese headlines of problems by HTTP status.
+var problemZH = map[int]string{
+	http.StatusBadRequest:            "输入有误，请按提示修改",
+	http.StatusUnprocessableEntity:   "输入有误，请按提示修改",
+	http.StatusUnauthorized:          "请先登录",
+	http.StatusForbidden:             "无此权限",
+	http.StatusNotFound:              "未找到",
+	http.StatusConflict:              "当前状态下无法执行",
+	http.StatusTooManyRequests:       "排队已满，请稍后再试",
+	http.StatusRequestEntityTooLarge: "文件过大",
+}
+
 // ZH is the Chinese headline of a problem shown on a page, by its status:
 // what went wrong in a word, before the API's English message.
 func (e *apiError) ZH() string {
 	switch {
 	case e == nil:
 		return ""
-	case e.Code == "invalid_form" || e.Status == http.StatusUnprocessableEntity || e.Status == http.StatusBadRequest:
-		return "输入有误，请按提示修改"
-	case e.Status == http.StatusUnauthorized:
-		return "请先登录"
-	case e.Status == http.StatusForbidden:
-		return "无此权限"
-	case e.Status == http.StatusNotFound:
-		return "未找到"
-	case e.Status == http.StatusConflict:
-		return "当前状态下无法执行"
-	case e.Status == http.StatusTooManyRequests:
-		return "排队已满，请稍后再试"
-	case e.Status == http.StatusRequestEntityTooLarge:
-		return "文件过大"
+	case e.Code == "invalid_form":
+		return problemZH[http.StatusUnprocessableEntity]
+	case problemZH[e.Status] != "":
+		return problemZH[e.Status]
 	case e.Status >= 500:
 		return "服务出错"
 	}

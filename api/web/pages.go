@@ -13,53 +13,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
-// portfolioInfo is an entry of GET /v1/portfolios.
-type portfolioInfo struct {
-	ID         string       `json:"id"`
-	Name       string       `json:"name"`
-	Loans      int          `json:"loans"`
-	Guarantors int          `json:"guarantors"`
-	AsOf       string       `json:"as_of"`
-	Balance    models.Cents `json:"balance"`
-}
-
-// scenarioInfo is an entry of GET /v1/scenarios.
-type scenarioInfo struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Extends     string `json:"extends"`
-}
-
-// runStatus is the API's status of a job (GET /v1/runs/{id}).
+// runStatus is the API's status of a job (GET /v1/runs/{id}), with the
+// part of its request the pages show.
 type runStatus struct {
-	ID         string `json:"id"`
-	Kind       string `json:"kind"`
-	State      string `json:"state"`
-	Portfolio  string `json:"portfolio"`
-	Owner      string `json:"owner"`
-	CreatedAt  string `json:"created_at"`
-	StartedAt  string `json:"started_at"`
-	FinishedAt string `json:"finished_at"`
-	Progress   struct {
-		Fraction       float64  `json:"fraction"`
-		PathsDone      int64    `json:"paths_done"`
-		PathsTotal     int64    `json:"paths_total"`
-		ElapsedSeconds float64  `json:"elapsed_seconds"`
-		ETASeconds     *float64 `json:"eta_seconds"`
-	} `json:"progress"`
-	QueuePosition int `json:"queue_position"`
-	Error         *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	ResubmitOf    string            `json:"resubmit_of"`
-	ResubmittedAs string            `json:"resubmitted_as"`
-	Request       runRequest        `json:"request"`
-	Links         map[string]string `json:"links"`
+	dto.JobStatus
+	Request runRequest `json:"request"`
 }
 
 // runRequest is the part of a stored run request the pages show.
@@ -102,13 +65,7 @@ func (q runRequest) OverrideList() []string {
 }
 
 // Finished reports whether the job has ended.
-func (s runStatus) Finished() bool {
-	switch s.State {
-	case "succeeded", "failed", "cancelled", "interrupted":
-		return true
-	}
-	return false
-}
+func (s runStatus) Finished() bool { return dto.Finished(s.State) }
 
 // UIBase is the job's page, /ui/runs/{id} (sweeps, topups).
 func (s runStatus) UIBase() string {
@@ -145,8 +102,8 @@ func shortTime(s string) string {
 // with the values to show.
 type runForm struct {
 	Kind       string // "runs", "sweeps", "topups"
-	Portfolios []portfolioInfo
-	Scenarios  []scenarioInfo
+	Portfolios []dto.Portfolio
+	Scenarios  []dto.ScenarioInfo
 	Portfolio  string
 	Scenario   string
 	Paths      string
@@ -183,7 +140,7 @@ var formTitles = map[string]string{"runs": "New run 新建模拟", "sweeps": "Ne
 	"solves": "Solve 目标反求参数"}
 
 type dashboardData struct {
-	Portfolios []portfolioInfo
+	Portfolios []dto.Portfolio
 	Portfolio  string
 	Scenario   string
 	Position   *positionView
@@ -195,13 +152,13 @@ type dashboardData struct {
 // lists loads the portfolios and scenarios for the form.
 func (h *Handler) lists(r *http.Request, f *runForm) error {
 	var ps struct {
-		Portfolios []portfolioInfo `json:"portfolios"`
+		Portfolios []dto.Portfolio `json:"portfolios"`
 	}
 	if err := h.call(r, http.MethodGet, "/v1/portfolios", nil, &ps); err != nil {
 		return err
 	}
 	var ss struct {
-		Scenarios []scenarioInfo `json:"scenarios"`
+		Scenarios []dto.ScenarioInfo `json:"scenarios"`
 	}
 	if err := h.call(r, http.MethodGet, "/v1/scenarios", nil, &ss); err != nil {
 		return err
@@ -331,7 +288,7 @@ func (h *Handler) startJob(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		if err := r.ParseForm(); err != nil {
-			h.fail(w, r, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read."})
+			h.fail(w, r, newProblem(http.StatusBadRequest, "The form could not be read."))
 			return
 		}
 		f := runForm{Kind: kind}
@@ -376,7 +333,8 @@ func (f runForm) request() (map[string]any, *apiError) {
 	if f.Scenario != "" {
 		req["scenario"] = f.Scenario
 	}
-	bad := &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_form"}
+	bad := newProblem(http.StatusUnprocessableEntity, "")
+	bad.Code = "invalid_form"
 	num := func(field, s string, key string) {
 		s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
 		if s == "" {
@@ -490,7 +448,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := runData{Status: st}
-	if st.State == "succeeded" {
+	if st.State == dto.StateSucceeded {
 		if d.Result, err = h.result(r, st); err != nil {
 			h.fail(w, r, err)
 			return
@@ -612,8 +570,8 @@ func (h *Handler) resultData(r *http.Request, st runStatus) (*sim.Document, map[
 // runReport serves the run's report file (RenderReport) as a download.
 func (h *Handler) runReport(w http.ResponseWriter, r *http.Request) {
 	st, err := h.runStatusOf(r)
-	if err == nil && st.State != "succeeded" {
-		err = &apiError{Status: http.StatusConflict, Message: fmt.Sprintf("Run %s is %s; a report needs a finished run.", st.ID, st.State)}
+	if err == nil && st.State != dto.StateSucceeded {
+		err = newProblem(http.StatusConflict, fmt.Sprintf("Run %s is %s; a report needs a finished run.", st.ID, st.State))
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -648,7 +606,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(what, ".csv"):
 		path, accept = base+"/tables/"+url.PathEscape(strings.TrimSuffix(what, ".csv")), "text/csv"
 	default:
-		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf("There is no download %q.", what)})
+		h.fail(w, r, newProblem(http.StatusNotFound, fmt.Sprintf("There is no download %q.", what)))
 		return
 	}
 	w.Header().Del("Content-Security-Policy")

@@ -99,16 +99,11 @@ func (h *Handler) reversePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 	v := defaultReverseView()
 	show := func(status int, err error) {
-		p := page{Title: "Reverse stress 反向压力测试", Nav: "reverse", Data: v}
-		if err != nil {
-			p.Error = formError(err)
-			status = p.Error.Status
-		}
-		h.render(w, r, status, "reverse.html", p)
+		h.renderForm(w, r, status, "reverse.html", page{Title: "Reverse stress 反向压力测试", Nav: "reverse", Data: v}, err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		show(http.StatusBadRequest, &apiError{Status: http.StatusBadRequest, Message: "The form could not be read: " + err.Error()})
+		show(http.StatusBadRequest, newProblem(http.StatusBadRequest, "The form could not be read: "+err.Error()))
 		return
 	}
 	for k, dst := range map[string]*string{"portfolio": &v.Portfolio, "scenario": &v.Scenario, "target": &v.Target, "scope": &v.Scope,
@@ -122,7 +117,7 @@ func (h *Handler) reversePost(w http.ResponseWriter, r *http.Request) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			show(http.StatusUnprocessableEntity, &apiError{Status: http.StatusUnprocessableEntity, Message: fmt.Sprintf("%s %q is not a whole number.", k, s)})
+			show(http.StatusUnprocessableEntity, newProblem(http.StatusUnprocessableEntity, fmt.Sprintf("%s %q is not a whole number.", k, s)))
 			return
 		}
 		req[k] = n

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"io"
 	"math"
 
@@ -73,12 +72,5 @@ func fmtG(x float64) string {
 // RenderSolve writes a solve (danbao.solve/v1) as one self-contained HTML
 // file, as RenderReport does for a run.
 func RenderSolve(w io.Writer, res *sim.SolveResult) error {
-	if res == nil {
-		return errors.New("web: RenderSolve: nil result")
-	}
-	v, err := newSolveView(loadFonts(), res)
-	if err != nil {
-		return err
-	}
-	return renderStandalone(w, "solvereport", v)
+	return renderView(w, "RenderSolve", "solvereport", res, newSolveView)
 }

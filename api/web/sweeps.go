@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"image/color"
@@ -15,6 +14,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/internal/format"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
@@ -533,26 +533,27 @@ func newTopupView(cf *chartFonts, res *sim.TopupResult) (*topupView, error) {
 // RenderSweep writes a sweep (danbao.sweep/v1) as one self-contained HTML
 // file, as RenderReport does for a run. pos (optional) names the guarantors.
 func RenderSweep(w io.Writer, res *sim.SweepResult, pos *models.Position) error {
-	if res == nil {
-		return errors.New("web: RenderSweep: nil result")
-	}
-	v, err := newSweepView(loadFonts(), res, guarantorNames(pos))
-	if err != nil {
-		return err
-	}
-	return renderStandalone(w, "sweepreport", v)
+	return renderView(w, "RenderSweep", "sweepreport", res, func(cf *chartFonts, res *sim.SweepResult) (*sweepView, error) {
+		return newSweepView(cf, res, guarantorNames(pos))
+	})
 }
 
 // RenderTopup writes a top-up (danbao.topup/v1) as one self-contained HTML file.
 func RenderTopup(w io.Writer, res *sim.TopupResult) error {
+	return renderView(w, "RenderTopup", "topupreport", res, newTopupView)
+}
+
+// renderView writes res as the self-contained file of template name,
+// through its view (newView); fn names the caller in the error of a nil res.
+func renderView[R, V any](w io.Writer, fn, name string, res *R, newView func(*chartFonts, *R) (V, error)) error {
 	if res == nil {
-		return errors.New("web: RenderTopup: nil result")
+		return fmt.Errorf("web: %s: nil result", fn)
 	}
-	v, err := newTopupView(loadFonts(), res)
+	v, err := newView(loadFonts(), res)
 	if err != nil {
 		return err
 	}
-	return renderStandalone(w, "topupreport", v)
+	return renderStandalone(w, name, v)
 }
 
 // standaloneData is the data of a self-contained file other than a run's report.
@@ -598,7 +599,7 @@ func (h *Handler) jobPage(kind string) http.HandlerFunc {
 			return
 		}
 		d := jobData{Kind: kind, Status: st, Base: "/ui/" + kind + "/" + url.PathEscape(st.ID)}
-		if st.State == "succeeded" {
+		if st.State == dto.StateSucceeded {
 			var err error
 			switch kind {
 			case "sweeps":

@@ -417,6 +417,50 @@ type contribRow struct {
 // summed into "other".
 const maxBars = 12
 
+// contribDim is one dimension of the expected-shortfall contributions:
+// each segment's contribution (fen, as float64) by its code, and the
+// codes largest first (sortedKeys).
+type contribDim struct {
+	Dim    string
+	Amount map[string]float64
+	Keys   []string
+}
+
+// contribDims lists the dimensions c has, in dimensionOrder.
+func contribDims(c *sim.Contributions) []contribDim {
+	var out []contribDim
+	for _, dim := range dimensionOrder {
+		by, ok := c.By[dim]
+		if !ok {
+			continue
+		}
+		m := make(map[string]float64, len(by))
+		for k, v := range by {
+			m[k] = float64(v)
+		}
+		out = append(out, contribDim{Dim: dim, Amount: m, Keys: sortedKeys(m)})
+	}
+	return out
+}
+
+// segmentLabel names segment k of contribution dimension dim in a table:
+// a county through county (the page shows code and name, the workbook,
+// which has a code column, the name), a guarantor by its name, an
+// industry, product or segment code by its Chinese and English names;
+// any other code as it is.
+func segmentLabel(dim, k string, gn names, county func(string) string) string {
+	switch dim {
+	case "county":
+		return county(k)
+	case "guarantor":
+		return gn.scope(k)
+	}
+	if n, ok := codeNames(dim, k); ok {
+		return n.ZH + " " + n.EN
+	}
+	return k
+}
+
 func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView, error) {
 	c := doc.Contributions
 	if c == nil {
@@ -433,35 +477,15 @@ func newContribViews(cf *chartFonts, doc *sim.Document, gn names) ([]contribView
 	}
 	u := unitFor(all...)
 	var out []contribView
-	for _, dim := range dimensionOrder {
-		by, ok := c.By[dim]
-		if !ok {
-			continue
-		}
-		m := map[string]float64{}
-		for k, v := range by {
-			m[k] = float64(v)
-		}
-		keys := sortedKeys(m)
-		label := func(k string) string {
-			switch dim {
-			case "county":
-				return countyLabel(k)
-			case "guarantor":
-				return gn.scope(k)
-			}
-			if n, ok := codeNames(dim, k); ok {
-				return n.ZH + " " + n.EN
-			}
-			return k
-		}
+	for _, d := range contribDims(c) {
+		dim, m, keys := d.Dim, d.Amount, d.Keys
 		cv := contribView{Dimension: dimensionName(dim), Level: levelPct(strconv.FormatFloat(c.Level, 'g', -1, 64)), ES: fmtIn(es, u), Unit: u}
 		for _, k := range keys {
 			share := math.NaN()
 			if es != 0 {
 				share = m[k] / es
 			}
-			cv.Rows = append(cv.Rows, contribRow{Segment: label(k), Amount: fmtIn(m[k], u), Share: fmtPct(share, 1)})
+			cv.Rows = append(cv.Rows, contribRow{Segment: segmentLabel(dim, k, gn, countyLabel), Amount: fmtIn(m[k], u), Share: fmtPct(share, 1)})
 		}
 		// Chart: largest first from the top, the rest as "other".
 		shown := keys

@@ -17,6 +17,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wenzhou/danbao/api/dto"
 )
 
 //go:embed templates/*.html
@@ -31,11 +35,6 @@ type Options struct {
 	// API's own clients): the API's JSON index. nil serves the dashboard
 	// to everyone.
 	Index http.Handler
-	// NotFound serves the paths that are not the pages' (outside /,
-	// /static/ and /ui/). nil passes them to the API handler, so that a
-	// Handler can stand in front of the API as the whole server. Set it
-	// when the Handler is itself the API router's not-found handler.
-	NotFound http.Handler
 	// Logger receives errors the pages could not show. Default: discard.
 	Logger *slog.Logger
 	// Carry lists the context keys whose values the in-process API
@@ -72,10 +71,10 @@ type Options struct {
 //	GET  /ui/sweeps/{id}, /ui/topups/{id}  a sweep's or top-up's progress, then its result
 //	     (…/status, …/cancel and …/resubmit as for runs)
 //
-// Any other path goes to Options.NotFound, or else to the API handler, so
-// a Handler can also stand in front of the API as the whole server. In
-// danbao serve the API router sends GET / and the paths it does not know
-// (its not-found handler) here.
+// Any other path goes to the API handler, so a Handler can also stand in
+// front of the API as the whole server. danbao serve mounts it beside the
+// API instead (Mount, cmd/danbao/site.go): GET /, /static/ and /ui/ come
+// here and every other path goes to the API's router.
 type Handler struct {
 	api   http.Handler
 	opts  Options
@@ -145,9 +144,22 @@ func New(api http.Handler, opts Options) *Handler {
 	h.mux.HandleFunc("GET /ui/reverse", h.reversePage) // reverse.go
 	post("/ui/reverse", h.reversePost)
 	h.mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, &apiError{Status: http.StatusNotFound, Message: "There is no page " + r.URL.Path + "."})
+		h.fail(w, r, newProblem(http.StatusNotFound, "There is no page "+r.URL.Path+"."))
 	})
 	return h
+}
+
+// Mount adds the pages to r, beside the API: GET / and every path under
+// /ui and /static, through mw (the API's own middleware: request ids, the
+// access log, security headers). The API's router takes r's other paths
+// (danbao serve mounts it at /, cmd/danbao/site.go).
+func (h *Handler) Mount(r chi.Router, mw ...func(http.Handler) http.Handler) {
+	r.Group(func(r chi.Router) {
+		r.Use(mw...)
+		r.Get("/", h.ServeHTTP)
+		r.Mount("/ui", h)
+		r.Mount("/static", h)
+	})
 }
 
 // ServeHTTP serves a page, or passes a path that is not a page's to the API.
@@ -161,11 +173,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case strings.HasPrefix(p, "/ui/") || strings.HasPrefix(p, "/static/"):
 	default:
-		if h.opts.NotFound != nil {
-			h.opts.NotFound.ServeHTTP(w, r)
-		} else {
-			h.api.ServeHTTP(w, r)
-		}
+		h.api.ServeHTTP(w, r)
 		return
 	}
 	hd := w.Header()
@@ -297,23 +305,18 @@ func (rc *recorder) Write(p []byte) (int, error) {
 	return rc.body.Write(p)
 }
 
-// apiError is an answer of the API other than 2xx: its problem document.
+// apiError is an answer of the API other than 2xx: its problem document
+// (api/dto; Status is the answer's HTTP status), or a problem of the
+// pages' own (newProblem).
 type apiError struct {
-	Status  int
-	Code    string   `json:"code"`
-	Message string   `json:"message"`
-	Fixes   []string `json:"fixes"`
-	Errors  []struct {
-		File   string `json:"file"`
-		Row    int    `json:"row"`
-		Line   int    `json:"line"`
-		Column string `json:"column"`
-		Value  string `json:"value"`
-		Reason string `json:"reason"`
-	} `json:"errors"`
-	RequestID string `json:"request_id"`
+	dto.ProblemDoc
 	// RetryAfter is the answer's Retry-After header (a 429, a 503).
 	RetryAfter string `json:"-"`
+}
+
+// newProblem is a problem of the pages' own with an HTTP status.
+func newProblem(status int, message string) *apiError {
+	return &apiError{ProblemDoc: dto.ProblemDoc{Status: status, Message: message}}
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("API %d %s: %s", e.Status, e.Code, e.Message) }
@@ -356,7 +359,7 @@ func problemOf(rc *recorder) error {
 	if rc.status/100 == 2 {
 		return nil
 	}
-	e := &apiError{Status: rc.status}
+	e := newProblem(rc.status, "")
 	if json.Unmarshal(rc.body.Bytes(), e) != nil || e.Message == "" {
 		e.Message = http.StatusText(rc.status)
 	}
@@ -370,9 +373,20 @@ func problemOf(rc *recorder) error {
 func formError(err error) *apiError {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		ae = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
+		ae = newProblem(http.StatusBadRequest, err.Error())
 	}
 	return ae
+}
+
+// renderForm shows the form page of template name with err, if not nil,
+// beside the form as its problem (formError), whose status then replaces
+// status.
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, status int, name string, p page, err error) {
+	if err != nil {
+		p.Error = formError(err)
+		status = p.Error.Status
+	}
+	h.render(w, r, status, name, p)
 }
 
 // fail shows err as a page: a missing or refused key goes to the login
@@ -382,7 +396,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		h.log.Error("web page", "path", r.URL.Path, "err", err.Error())
-		ae = &apiError{Status: http.StatusInternalServerError, Message: "The page could not be made; the server log says why."}
+		ae = newProblem(http.StatusInternalServerError, "The page could not be made; the server log says why.")
 	}
 	if ae.Status == http.StatusUnauthorized {
 		if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/status") {

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/wenzhou/danbao/api"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
@@ -67,7 +69,7 @@ func newTestServer(t testing.TB, pf *models.Portfolio) *testServer {
 	if err := srv.EnsurePortfolio(context.Background(), "example", "test portfolio", "synth", pf); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv) // the pages as danbao serve has them: through the API's router
+	ts := httptest.NewServer(site(srv)) // the pages as danbao serve has them: mounted beside the API's router
 	t.Cleanup(func() {
 		ts.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -75,6 +77,17 @@ func newTestServer(t testing.TB, pf *models.Portfolio) *testServer {
 		srv.Shutdown(ctx)
 	})
 	return &testServer{Server: ts, api: srv}
+}
+
+// site is srv with the pages mounted beside its router, as danbao serve
+// has them (cmd/danbao/site.go; its TestSite checks that assembly).
+func site(srv *api.Server) http.Handler {
+	routes := srv.Routes()
+	pages := web.New(routes, web.Options{Index: srv.Index(), Carry: srv.CarryKeys()})
+	r := chi.NewRouter()
+	pages.Mount(r, srv.Middlewares()...)
+	r.Mount("/", routes)
+	return r
 }
 
 // client is a browser-like client: it keeps cookies, does not follow
@@ -212,7 +225,7 @@ func TestIndex(t *testing.T) {
 }
 
 // TestStandalone puts the pages in front of the API as the whole server
-// (web.New without Options.NotFound).
+// (web.New's handler, not mounted beside the API).
 func TestStandalone(t *testing.T) {
 	ts := newTestServer(t, smallPortfolio(t))
 	front := httptest.NewServer(web.New(ts.api, web.Options{}))
@@ -382,7 +395,7 @@ func TestLoginRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(site(srv))
 	defer func() { ts.Close(); srv.Shutdown(context.Background()) }()
 	c := signedIn(t, ts.URL, "")
 	for i := range 3 {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -255,11 +256,7 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 		o := sheet{Name: "财政支出 Outlays", Cols: []column{{"区县", "County", colText}, {"区县代码", "County code", colText}, {"年度", "Year", colInt},
 			{"合计均值", "Total, mean", colMoney}, {"合计 95 %分位", "Total, 95 %", colMoney}, {"风险补偿均值", "Risk compensation, mean", colMoney},
 			{"保费补贴均值", "Fee subsidy, mean", colMoney}, {"预算用尽概率", "P(budget exhausted)", colPct}}}
-		codes := make([]string, 0, len(outlays))
-		for c := range outlays {
-			codes = append(codes, c)
-		}
-		slices.Sort(codes)
+		codes := slices.Sorted(maps.Keys(outlays))
 		for _, c := range codes {
 			for _, x := range outlays[c] {
 				o.Rows = append(o.Rows, []any{models.CountyName(c), c, x.Year, float64(x.Total.Mean), float64(x.Total.Q95),
@@ -271,33 +268,14 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 	if c := doc.Contributions; c != nil {
 		s := sheet{Name: "风险贡献 Contributions", Cols: []column{{"维度", "Dimension", colText}, {"分组", "Segment", colText}, {"代码", "Code", colText},
 			{"ES贡献", "ES contribution", colMoney}, {"占ES比例", "Share of ES", colPct}}}
-		for _, dim := range dimensionOrder {
-			by, ok := c.By[dim]
-			if !ok {
-				continue
-			}
-			m := map[string]float64{}
-			for k, v := range by {
-				m[k] = float64(v)
-			}
-			dn := dimensionName(dim)
-			for _, k := range sortedKeys(m) {
-				label := k
-				switch dim {
-				case "county":
-					label = models.CountyName(k)
-				case "guarantor":
-					label = gn.scope(k)
-				default:
-					if n, ok := codeNames(dim, k); ok {
-						label = n.ZH + " " + n.EN
-					}
-				}
+		for _, d := range contribDims(c) {
+			dn := dimensionName(d.Dim)
+			for _, k := range d.Keys {
 				share := any(nil)
 				if c.ES != 0 {
-					share = m[k] / float64(c.ES)
+					share = d.Amount[k] / float64(c.ES)
 				}
-				s.Rows = append(s.Rows, []any{dn.ZH + " " + dn.EN, label, k, m[k], share})
+				s.Rows = append(s.Rows, []any{dn.ZH + " " + dn.EN, segmentLabel(d.Dim, k, gn, models.CountyName), k, d.Amount[k], share})
 			}
 		}
 		sheets = append(sheets, s)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -102,9 +101,7 @@ copula is refused.`,
 			}
 			w := cmd.OutOrStdout()
 			if o.json {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(d)
+				return printJSON(w, d)
 			}
 			printAnalytic(w, o.source(), d, ls)
 			return nil

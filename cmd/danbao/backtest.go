@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -10,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/calibrate"
-	"github.com/wenzhou/danbao/scenarios"
 )
 
 // backtestOptions are the flags of danbao backtest.
@@ -48,15 +46,11 @@ rate per outcome, with the model's 90 % band).`,
 		Example: `  danbao backtest --outcomes outcomes.csv
   danbao backtest --portfolio /data/wz --scenario calibrated.yaml --outcomes outcomes.xlsx --json --svg calibration.svg`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBacktest(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
+		RunE: runWith(func(ctx context.Context, stdout, stderr io.Writer) error { return runBacktest(ctx, o, stdout, stderr) }),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.outcomes, "outcomes", "", "realised outcomes: .csv, .tsv, .xlsx or .parquet (required)")
-	f.StringVar(&o.portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
-	f.StringVar(&o.scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
-	f.StringArrayVar(&o.sets, "set", nil, "override a scenario field, path=value (repeatable)")
+	addInputFlags(f, &o.portfolio, &o.scenario, &o.sets)
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	f.StringVar(&o.svg, "svg", "", "write the calibration plot (SVG) to FILE")
 	f.IntVar(&o.draws, "draws", 100_000, "Monte Carlo draws of the predictive distribution")
@@ -67,22 +61,12 @@ rate per outcome, with the model's 90 % band).`,
 
 // runBacktest is danbao backtest without cobra.
 func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Writer) error {
-	out, warnings, err := calibrate.ReadOutcomesFile(o.outcomes)
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	out, err := readWarned(stderr, calibrate.ReadOutcomesFile, o.outcomes)
 	if err != nil {
 		return err
 	}
-	pf, err := loadPortfolio(o.portfolio)
+	pf, sc, err := loadInputs(o.portfolio, o.scenario, o.sets)
 	if err != nil {
-		return err
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return err
-	}
-	if err := scenarios.SetAll(&sc, o.sets); err != nil {
 		return err
 	}
 	res, err := calibrate.Backtest(pf, &sc, out, calibrate.BacktestOptions{Draws: o.draws, Seed: o.seed})
@@ -96,9 +80,7 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "Calibration plot: %s\n", o.svg)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	fmt.Fprintf(stdout, "Backtest of %s outcomes against scenario %q (r2 %.3g/%.3g/%.3g, %d draws)\n\n", res.By, sc.Name, res.R2[0], res.R2[1], res.R2[2], res.Draws)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -108,8 +90,6 @@ func runBacktest(ctx context.Context, o backtestOptions, stdout, stderr io.Write
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nVerdict: %s\n", res.Verdict)
-	for _, w := range res.Warnings {
-		fmt.Fprintln(stdout, "warning:", w)
-	}
+	printWarnings(stdout, res.Warnings)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -65,9 +64,7 @@ row, column, value) and nothing is written.`,
   danbao calibrate --history hist.xlsx --json > calibration.json
   danbao calibrate --history hist.csv --out calibrated.yaml && danbao run --scenario calibrated.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runCalibrate(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
+		RunE: runWith(func(ctx context.Context, stdout, stderr io.Writer) error { return runCalibrate(ctx, o, stdout, stderr) }),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.history, "history", "", "default history: .csv, .tsv, .xlsx or .parquet (required)")
@@ -85,10 +82,7 @@ row, column, value) and nothing is written.`,
 
 // runCalibrate is danbao calibrate without cobra.
 func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Writer) error {
-	h, warnings, err := calibrate.ReadHistoryFile(o.history)
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	h, err := readWarned(stderr, calibrate.ReadHistoryFile, o.history)
 	if err != nil {
 		return err
 	}
@@ -103,11 +97,7 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		return err
 	}
 	if o.out != "" {
-		pf, err := loadPortfolio(o.portfolio)
-		if err != nil {
-			return err
-		}
-		base, err := scenarios.Load(o.scenario)
+		pf, base, err := loadInputs(o.portfolio, o.scenario, nil)
 		if err != nil {
 			return err
 		}
@@ -129,9 +119,7 @@ func runCalibrate(ctx context.Context, o calibrateOptions, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "Scenario: %s\n", o.out)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(stdout, res)
 	}
 	printCalibration(stdout, res)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
@@ -39,13 +40,68 @@ type simOptions struct {
 	shard     string  // --shard i/K or env/K: compute one shard (cmd/danbao/shard.go)
 }
 
+// simCommand makes cmd a command of the simulation family (run, sweep,
+// topup, solve, reverse): no arguments, the shared flags (addSimFlags,
+// with paths as the default of --paths), and a RunE that finishes o from
+// the flags (fromFlags) and then calls run. It returns cmd's flags, for
+// the command's own.
+func simCommand(cmd *cobra.Command, o *simOptions, paths int, run func(ctx context.Context, stdout, stderr io.Writer) error) *pflag.FlagSet {
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := o.fromFlags(cmd); err != nil {
+			return err
+		}
+		return run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+	addSimFlags(cmd, o, paths)
+	return cmd.Flags()
+}
+
+// runWith is the RunE of a command that takes no flag processing beyond
+// cobra's: run with the command's context, standard output and error.
+func runWith(run func(ctx context.Context, stdout, stderr io.Writer) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		return run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+	}
+}
+
+// addInputFlags registers the flags that name a run's inputs: --portfolio
+// (a snapshot folder; "" is the embedded example), --scenario (a built-in
+// name or a YAML file; default baseline) and --set (path=value overrides,
+// in order).
+func addInputFlags(f *pflag.FlagSet, portfolio, scenario *string, sets *[]string) {
+	f.StringVar(portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
+	f.StringVar(scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
+	f.StringArrayVar(sets, "set", nil, "override a scenario field, path=value (repeatable), e.g. model.r2.industry=0.15")
+}
+
+// printJSON writes v to w as indented JSON (--json).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// readWarned reads the file at path with read (a table reader of package
+// calibrate), printing the reader's warnings on w even when it fails.
+func readWarned[T any](w io.Writer, read func(path string) (T, []string, error), path string) (T, error) {
+	v, warnings, err := read(path)
+	printWarnings(w, warnings)
+	return v, err
+}
+
+// printWarnings prints each warning of a reader on w, one a line.
+func printWarnings(w io.Writer, warnings []string) {
+	for _, s := range warnings {
+		fmt.Fprintln(w, "warning:", s)
+	}
+}
+
 // addSimFlags registers the shared flags on cmd, with paths as the default
 // of --paths.
 func addSimFlags(cmd *cobra.Command, o *simOptions, paths int) {
 	f := cmd.Flags()
-	f.StringVar(&o.portfolio, "portfolio", "", "snapshot folder (default: the embedded example)")
-	f.StringVar(&o.scenario, "scenario", "baseline", "built-in scenario name or scenario YAML file")
-	f.StringArrayVar(&o.sets, "set", nil, "override a scenario field, path=value (repeatable), e.g. model.r2.industry=0.15")
+	addInputFlags(f, &o.portfolio, &o.scenario, &o.sets)
 	f.IntVar(&o.paths, "paths", paths, "number of Monte Carlo paths")
 	f.Uint64Var(&o.seed, "seed", 1, "random seed; equal seeds give identical results")
 	f.IntVar(&o.horizon, "horizon", 0, "horizon in years, 1.."+strconv.Itoa(models.MaxHorizonYears)+" (default: the scenario's horizon_years)")
@@ -85,9 +141,7 @@ func (o *simOptions) deliver(ctx context.Context, stdout, stderr io.Writer, v an
 		fmt.Fprintf(stderr, "Report: %s\n", o.report)
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(stdout, v)
 	}
 	print()
 	return nil
@@ -151,25 +205,55 @@ func (o *simOptions) params() (sim.Params, error) {
 	return sim.Params{Seed: o.seed, Paths: o.paths, Sampler: sampler, Workers: o.workers, Levels: levels, ISLevel: o.is}, nil
 }
 
+// htmlReportOnly refuses a --report workbook (FILE.xlsx) for command,
+// which writes an HTML report only.
+func (o *simOptions) htmlReportOnly(command string) error {
+	if strings.EqualFold(filepath.Ext(o.report), ".xlsx") {
+		return fmt.Errorf("--report %s: %s writes an HTML report (FILE.html), not a workbook; use --json for the figures", o.report, command)
+	}
+	return nil
+}
+
+// setup checks the run parameters (params) and reads the inputs (load).
+func (o *simOptions) setup(ctx context.Context) (sim.Params, *models.Portfolio, models.Scenario, error) {
+	p, err := o.params()
+	if err != nil {
+		return sim.Params{}, nil, models.Scenario{}, err
+	}
+	pf, sc, err := o.load(ctx)
+	return p, pf, sc, err
+}
+
 // load reads the portfolio and the scenario with --set and --horizon applied.
 func (o *simOptions) load(ctx context.Context) (*models.Portfolio, models.Scenario, error) {
-	pf, err := loadPortfolio(o.portfolio)
-	if err != nil {
-		return nil, models.Scenario{}, err
-	}
-	sc, err := scenarios.Load(o.scenario)
-	if err != nil {
-		return nil, models.Scenario{}, err
-	}
 	sets := o.sets
 	if o.horizon != 0 {
 		sets = append(sets[:len(sets):len(sets)], "horizon_years="+strconv.Itoa(o.horizon))
 	}
-	if err := scenarios.SetAll(&sc, sets); err != nil {
+	pf, sc, err := loadInputs(o.portfolio, o.scenario, sets)
+	if err != nil {
 		return nil, models.Scenario{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, models.Scenario{}, interrupted(err)
+	}
+	return pf, sc, nil
+}
+
+// loadInputs reads the portfolio of snapshot folder portfolio ("": the
+// embedded example) and the scenario (a built-in name or a YAML file) with
+// the overrides sets applied in order.
+func loadInputs(portfolio, scenario string, sets []string) (*models.Portfolio, models.Scenario, error) {
+	pf, err := loadPortfolio(portfolio)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		return nil, models.Scenario{}, err
+	}
+	if err := scenarios.SetAll(&sc, sets); err != nil {
+		return nil, models.Scenario{}, err
 	}
 	return pf, sc, nil
 }

@@ -98,9 +98,7 @@ func runImport(stdout, stderr io.Writer, loans, guarantors, links, out string, f
 	} else {
 		pf, warnings, err = snapshot.Import(loans, guarantors, opts)
 	}
-	for _, w := range warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	printWarnings(stderr, warnings)
 	if err != nil {
 		var pe *models.ProblemsError
 		if errors.As(err, &pe) {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,16 +47,8 @@ it as one self-contained HTML report. --json prints the reverse
 document (schema "` + sim.ReverseSchema + `"). docs/decisions.md has the method.`,
 		Example: `  danbao reverse --target capital_min --scope G-330382 --year 3
   danbao reverse --target compensation_rate_max --scope city --year 1 --write-scenario rev.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.fromFlags(cmd); err != nil {
-				return err
-			}
-			return runReverse(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
 	}
-	addSimFlags(cmd, &o.simOptions, sim.DefaultReversePaths)
-	f := cmd.Flags()
+	f := simCommand(cmd, &o.simOptions, sim.DefaultReversePaths, func(ctx context.Context, stdout, stderr io.Writer) error { return runReverse(ctx, o, stdout, stderr) })
 	f.StringVar(&o.target, "target", "", "target id (capital_min, compensation_rate_max, leverage_max, …)")
 	f.StringVar(&o.scope, "scope", sim.CityScope, "scope of the target: a guarantor id or city")
 	f.IntVar(&o.year, "year", 0, "year of the target (1-based; default the last year)")
@@ -71,21 +61,18 @@ document (schema "` + sim.ReverseSchema + `"). docs/decisions.md has the method.
 
 // runReverse is danbao reverse without cobra.
 func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer) error {
+	if err := o.htmlReportOnly("reverse"); err != nil {
+		return err
+	}
 	switch {
 	case o.target == "":
 		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", sim.TargetCapitalMin, sim.TargetCompRateMax, sim.TargetLeverageMax)
-	case strings.EqualFold(filepath.Ext(o.report), ".xlsx"):
-		return fmt.Errorf("--report %s: reverse writes an HTML report (FILE.html), not a workbook; use --json for the figures", o.report)
 	case o.is != 0:
 		return fmt.Errorf("--is: reverse fixes the factors at each point; importance sampling does not apply")
 	case !(o.scale > 0 && o.scale <= 1.5):
 		return fmt.Errorf("--scale %v: must be in (0, 1.5]", o.scale)
 	}
-	p, err := o.params()
-	if err != nil {
-		return err
-	}
-	pf, sc, err := o.load(ctx)
+	p, pf, sc, err := o.setup(ctx)
 	if err != nil {
 		return err
 	}

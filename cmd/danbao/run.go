@@ -87,16 +87,10 @@ is written and the exit status is 130.`,
 		Example: `  danbao run
   danbao run --scenario export-slump --horizon 3 --paths 100000 --json > result.json
   danbao run --portfolio /data/wz --set model.r2.industry=0.15 --set policy.bank_share=0.3 --out paths.arrow`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.fromFlags(cmd); err != nil {
-				return err
-			}
-			return runSimulation(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
 	}
-	addSimFlags(cmd, &o.simOptions, 10000)
-	f := cmd.Flags()
+	f := simCommand(cmd, &o.simOptions, 10000, func(ctx context.Context, stdout, stderr io.Writer) error {
+		return runSimulation(ctx, o, stdout, stderr)
+	})
 	f.BoolVar(&o.lossesOnly, "losses-only", false, "the credit-loss distribution only: skip the loss sharing, balance sheets and targets (faster)")
 	f.BoolVar(&o.analytic, "analytic", false, "also compute the closed forms of the year-1 loss (danbao analytic) and show them beside the simulation")
 	f.StringVar(&o.out, "out", "", "write per-path results to FILE (Arrow IPC file; .arrows: IPC stream; .csv: CSV); with --shard, the shard's folder")
@@ -180,9 +174,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return printJSON(stdout, doc)
 	}
 	source := o.portfolio
 	if source == "" {

@@ -133,7 +133,7 @@ as interrupted. Logs are JSON lines on stderr; metrics at /metrics.`,
 				fmt.Fprintf(out, "danbao: admin API key: %s\n", printKey)
 				fmt.Fprintf(out, "danbao: try  curl -H 'Authorization: Bearer %s' %s/v1/portfolios\n", printKey, url)
 			}
-			return srv.Serve(cmd.Context(), ln)
+			return srv.ServeHandler(cmd.Context(), ln, site(srv, cfg))
 		},
 	}
 	f := cmd.Flags()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -71,9 +70,7 @@ func (o *simOptions) runShard(ctx context.Context, stdout, stderr io.Writer, pf 
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(m)
+		return printJSON(stdout, m)
 	}
 	fmt.Fprintf(stdout, "Shard %d of %d of a %s: paths %d..%d of %d (seed %d) in %s, %.2f s\n",
 		i, k, spec.Command, lo, hi-1, p.Paths, p.Seed, filepath.Join(out, shard.Dir(i, k)), m.RunInfo.ElapsedSeconds)
@@ -166,9 +163,7 @@ func runMerge(ctx context.Context, o mergeOptions, dirs []string, stdout io.Writ
 		doc = m.Doc
 	}
 	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return printJSON(stdout, doc)
 	}
 	source := orDefault(m.Spec.Portfolio, "embedded example")
 	fmt.Fprintf(stdout, "Merged %d shards of a %s (%d paths, seed %d)\n\n", len(info.Shards), m.Spec.Command, m.Spec.Paths, m.Spec.Seed)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,16 +46,8 @@ docs/decisions.md has the method.
 to [0.5·v, 1.5·v] around the scenario's value v (±1 when v is 0).`,
 		Example: `  danbao solve --param growth.rate --target leverage_min --scope city --year 1 --p 0.5 --range 0,1
   danbao solve --param policy.county_fund.budget.330382 --target compensation_rate_max --scope G-330382 --p 0.95 --json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.fromFlags(cmd); err != nil {
-				return err
-			}
-			return runSolve(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
 	}
-	addSimFlags(cmd, &o.simOptions, 2000)
-	f := cmd.Flags()
+	f := simCommand(cmd, &o.simOptions, 2000, func(ctx context.Context, stdout, stderr io.Writer) error { return runSolve(ctx, o, stdout, stderr) })
 	f.StringVar(&o.param, "param", "", "numeric scenario path to solve for (see danbao scenarios paths)")
 	f.StringVar(&o.target, "target", "", "target id (leverage_min, capital_min, …)")
 	f.StringVar(&o.scope, "scope", sim.CityScope, "scope of the target: a guarantor id, city, policy or all")
@@ -69,6 +60,9 @@ to [0.5·v, 1.5·v] around the scenario's value v (±1 when v is 0).`,
 
 // runSolve is danbao solve without cobra.
 func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) error {
+	if err := o.htmlReportOnly("solve"); err != nil {
+		return err
+	}
 	switch {
 	case o.param == "":
 		return fmt.Errorf("--param is required (danbao scenarios paths lists the numeric paths)")
@@ -78,14 +72,8 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 		return fmt.Errorf("--p %v: must be in (0, 1)", o.p)
 	case !(o.tol > 0 && o.tol < 1):
 		return fmt.Errorf("--tol %v: must be in (0, 1)", o.tol)
-	case strings.EqualFold(filepath.Ext(o.report), ".xlsx"):
-		return fmt.Errorf("--report %s: solve writes an HTML report (FILE.html), not a workbook; use --json for the figures", o.report)
 	}
-	p, err := o.params()
-	if err != nil {
-		return err
-	}
-	pf, sc, err := o.load(ctx)
+	p, pf, sc, err := o.setup(ctx)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,16 +79,8 @@ decimal strings of yuan.
   danbao sweep --param model.r2.industry --values 0.04,0.08,0.12,0.16 --horizon 3 --json > sweep.json
   danbao sweep --response-elasticity 2
   danbao sweep --param policy.bank_share --values 0.2,0.3,0.4 --param policy.county_fund.share --values 0,0.1,0.2 --paths 1000`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.fromFlags(cmd); err != nil {
-				return err
-			}
-			return runSweep(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
 	}
-	addSimFlags(cmd, &o.simOptions, 2000)
-	f := cmd.Flags()
+	f := simCommand(cmd, &o.simOptions, 2000, func(ctx context.Context, stdout, stderr io.Writer) error { return runSweep(ctx, o, stdout, stderr) })
 	f.StringArrayVar(&o.paramList, "param", []string{models.BankSharePath}, "scenario path to sweep (a number; see danbao scenarios paths); twice for a 2-D sweep")
 	f.StringArrayVar(&o.valueLists, "values", []string{"0,0.1,0.2,0.3,0.4,0.5"}, "comma-separated values of --param (once per --param)")
 	f.Float64Var(&o.confidence, "confidence", 0.95, "confidence of the capital top-up reported at each value")
@@ -128,11 +121,7 @@ func runSweep(ctx context.Context, o sweepOptions, stdout, stderr io.Writer) err
 	if math.IsNaN(o.elasticity) || math.IsInf(o.elasticity, 0) {
 		return fmt.Errorf("--response-elasticity %v: must be a finite number", o.elasticity)
 	}
-	p, err := o.params()
-	if err != nil {
-		return err
-	}
-	pf, sc, err := o.load(ctx)
+	p, pf, sc, err := o.setup(ctx)
 	if err != nil {
 		return err
 	}
@@ -275,26 +264,14 @@ func printSweep(w io.Writer, source string, r *sim.SweepResult) {
 	t.print(w, 1)
 
 	if len(r.Points) > 0 && len(r.Points[0].Targets) > 0 {
-		var ids []string
-		seen := map[string]bool{}
-		for _, tg := range r.Points[0].Targets {
-			if !seen[tg.ID] {
-				seen[tg.ID] = true
-				ids = append(ids, tg.ID)
-			}
-		}
+		ids := targetIDs(&r.Points[0])
 		fmt.Fprintf(w, "\nTargets: lowest probability of holding over scopes and years (every scope and year in --json)\n")
 		t = newTextTable(append([]string{"  " + name}, ids...)...)
-		for _, pt := range r.Points {
-			low := map[string]sim.Number{}
-			for _, tg := range pt.Targets {
-				if cur, ok := low[tg.ID]; !ok || tg.Lowest < cur {
-					low[tg.ID] = tg.Lowest
-				}
-			}
+		for i := range r.Points {
+			pt := &r.Points[i]
 			row := []string{"  " + val(pt.Value)}
 			for _, id := range ids {
-				row = append(row, num(low[id], 3))
+				row = append(row, num(lowestHold(pt, id), 3))
 			}
 			t.add(row...)
 		}
@@ -384,23 +361,32 @@ func printSweep2(w io.Writer, source string, r *sim.SweepResult) {
 	})
 	grid(fmt.Sprintf("Capital top-up at t = 0 with %s %% confidence (city: Σ of the guarantors'; %s)", pct(float64(r.Confidence)), tu.Label()),
 		func(pt *sim.SweepPoint) string { return money(pt.Topup, tu) })
+	for _, id := range targetIDs(&r.Points[0]) {
+		grid("Target "+id+": lowest probability of holding over scopes and years", func(pt *sim.SweepPoint) string {
+			return num(lowestHold(pt, id), 3)
+		})
+	}
+}
+
+// targetIDs lists the ids of pt's targets, each once, in their order.
+func targetIDs(pt *sim.SweepPoint) []string {
 	var ids []string
-	seen := map[string]bool{}
-	for _, tg := range r.Points[0].Targets {
-		if !seen[tg.ID] {
-			seen[tg.ID] = true
+	for _, tg := range pt.Targets {
+		if !slices.Contains(ids, tg.ID) {
 			ids = append(ids, tg.ID)
 		}
 	}
-	for _, id := range ids {
-		grid("Target "+id+": lowest probability of holding over scopes and years", func(pt *sim.SweepPoint) string {
-			low := math.Inf(1)
-			for _, tg := range pt.Targets {
-				if tg.ID == id {
-					low = min(low, float64(tg.Lowest))
-				}
-			}
-			return num(sim.Number(low), 3)
-		})
+	return ids
+}
+
+// lowestHold is the lowest probability of holding of target id at pt over
+// its scopes and years (+Inf when pt has no such target).
+func lowestHold(pt *sim.SweepPoint, id string) sim.Number {
+	low := math.Inf(1)
+	for _, tg := range pt.Targets {
+		if tg.ID == id {
+			low = min(low, float64(tg.Lowest))
+		}
 	}
+	return sim.Number(low)
 }

@@ -81,19 +81,14 @@ docs/decisions.md has the formulas.
   danbao topup --scenario wenzhou-2011 --confidence 0.95 --paths 20000
   danbao topup --set targets.leverage_max.threshold=8 --json > topup.json
   danbao topup --joint --confidence 0.9 --write-scenario joint.yaml && danbao run --scenario joint.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.fromFlags(cmd); err != nil {
-				return err
-			}
-			o.confSet = cmd.Flags().Changed("confidence")
-			return runTopup(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
-		},
 	}
-	addSimFlags(cmd, &o.simOptions, 10000)
-	cmd.Flags().StringVar(&o.confidence, "confidence", "0.9,0.95,0.99", "comma-separated confidence levels, each in (0, 1)")
-	cmd.Flags().BoolVar(&o.joint, "joint", false, "add the joint top-up at the one --confidence level (default 0.95)")
-	cmd.Flags().StringVar(&o.writeScenario, "write-scenario", "", "with --joint: write the scenario with the joint injections to `FILE`")
+	f := simCommand(cmd, &o.simOptions, 10000, func(ctx context.Context, stdout, stderr io.Writer) error {
+		o.confSet = cmd.Flags().Changed("confidence")
+		return runTopup(ctx, o, stdout, stderr)
+	})
+	f.StringVar(&o.confidence, "confidence", "0.9,0.95,0.99", "comma-separated confidence levels, each in (0, 1)")
+	f.BoolVar(&o.joint, "joint", false, "add the joint top-up at the one --confidence level (default 0.95)")
+	f.StringVar(&o.writeScenario, "write-scenario", "", "with --joint: write the scenario with the joint injections to `FILE`")
 	addShardFlags(cmd, &o.simOptions, &o.out)
 	rootCmd.AddCommand(cmd)
 }
@@ -118,11 +113,7 @@ func runTopup(ctx context.Context, o topupOptions, stdout, stderr io.Writer) err
 	if o.writeScenario != "" && !o.joint {
 		return fmt.Errorf("--write-scenario %s needs --joint", o.writeScenario)
 	}
-	p, err := o.params()
-	if err != nil {
-		return err
-	}
-	pf, sc, err := o.load(ctx)
+	p, pf, sc, err := o.setup(ctx)
 	if err != nil {
 		return err
 	}
