@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // contribChunk is the number of tail paths replayed and summed together
@@ -70,27 +72,20 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 	}
 	dims := []struct {
 		name string
-		key  func(i int) string
+		key  func(i int) string // nil: the compiled segments m.segs
 	}{
-		{"county", func(i int) string { return m.Loans[i].County }},
-		{"industry", func(i int) string { return m.Loans[i].Industry }},
-		{"product", func(i int) string { return m.Loans[i].Product }},
+		{"county", nil},
+		{"industry", nil},
+		{"product", nil},
 		{"guarantor", func(i int) string { return L.Guarantors[L.loans[i].g].GuarantorID }},
 	}
 	// Each loan's segment in each dimension, as an index into names[k].
 	ids, names, sums := make([][]int32, len(dims)), make([][]string, len(dims)), make([][]float64, len(dims))
 	for k, d := range dims {
-		index := map[string]int32{}
-		ids[k] = make([]int32, m.n)
-		for i := range m.n {
-			key := d.key(i)
-			j, ok := index[key]
-			if !ok {
-				j = int32(len(names[k]))
-				index[key] = j
-				names[k] = append(names[k], key)
-			}
-			ids[k][i] = j
+		if d.key == nil {
+			ids[k], names[k] = m.segs.ids[k], m.segs.names[k]
+		} else {
+			ids[k], names[k] = segmentIDs(m.n, d.key)
 		}
 		sums[k] = make([]float64, len(names[k]))
 	}
@@ -166,4 +161,43 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		c.ES = Money(math.NaN())
 	}
 	return c, nil
+}
+
+// loanSegments are each loan's county, industry and product (ids[0], [1],
+// [2]) as indices into names[k], in order of first appearance: the
+// segments of ESContributions, kept apart from Model.Loans so that the
+// loans can be released after compiling.
+type loanSegments struct {
+	ids   [3][]int32
+	names [3][]string
+}
+
+func newLoanSegments(loans []models.Loan) loanSegments {
+	var s loanSegments
+	for k, key := range [3]func(l *models.Loan) string{
+		func(l *models.Loan) string { return l.County },
+		func(l *models.Loan) string { return l.Industry },
+		func(l *models.Loan) string { return l.Product },
+	} {
+		s.ids[k], s.names[k] = segmentIDs(len(loans), func(i int) string { return key(&loans[i]) })
+	}
+	return s
+}
+
+// segmentIDs returns key(i) of each of n loans as an index into names,
+// the distinct keys in order of first appearance.
+func segmentIDs(n int, key func(i int) string) (ids []int32, names []string) {
+	index := map[string]int32{}
+	ids = make([]int32, n)
+	for i := range n {
+		k := key(i)
+		j, ok := index[k]
+		if !ok {
+			j = int32(len(names))
+			index[k] = j
+			names = append(names, k)
+		}
+		ids[i] = j
+	}
+	return ids, names
 }
