@@ -143,3 +143,50 @@ func TestMetricSpillErrors(t *testing.T) {
 		t.Error("LedgerResult.Err is nil after a failed write")
 	}
 }
+
+// TestSimulateMemoryEstimate: the per-path figures a run keeps in memory
+// fit the estimates' perPath: Simulate's (spilled metrics and outlays) and
+// Execute's (everything in memory), and the spill file is as large as its
+// layout says, (G+1)·H·NMetrics·8 + C·H·16 bytes a path.
+func TestSimulateMemoryEstimate(t *testing.T) {
+	pf := allEligible(300)
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	defer func(v int64) { SpillMinBytes = v }(SpillMinBytes)
+	SpillMinBytes = 0
+	const paths, workers = 500, 2
+	kept := func(r *Result, b *LedgerResult) int64 {
+		n := 8*len(r.Loss) + 4*len(r.Defaults) + 8*len(r.Weight) + 8*len(b.PartyLoss) + 8*len(b.NeedX) +
+			8*len(b.Metrics) + 8*len(b.Outlays) + 8*len(b.CountyComp)
+		return int64(n) / paths
+	}
+	o, err := executePaths(context.Background(), pf, &sc, Params{Seed: 1, Paths: paths, Workers: workers}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Book.Close()
+	b := o.Book
+	if b.spill == nil || b.Metrics != nil || b.Outlays != nil {
+		t.Fatal("the book was not spilled")
+	}
+	_, per := SimulateMemoryEstimate(len(pf.Loans), len(pf.Guarantors), workers, paths, &sc)
+	if k := kept(o.Paths, b); k > per {
+		t.Errorf("Simulate keeps %d bytes a path in memory; SimulateMemoryEstimate counts %d", k, per)
+	}
+	fi, err := b.spill.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	G, H, C := int64(b.G), int64(b.H), int64(b.C)
+	if want := paths * ((G+1)*H*NMetrics*8 + C*H*16); fi.Size() != want || b.spill.size() != want {
+		t.Errorf("spill file %d bytes (size() %d), want %d", fi.Size(), b.spill.size(), want)
+	}
+	e, err := Execute(context.Background(), pf, &sc, Params{Seed: 1, Paths: paths, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, per = MemoryEstimate(len(pf.Loans), len(pf.Guarantors), workers, &sc)
+	if k := kept(e.Paths, e.Book); k > per {
+		t.Errorf("Execute keeps %d bytes a path in memory; MemoryEstimate counts %d", k, per)
+	}
+}
