@@ -154,7 +154,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode run request: %w", err)
 	}
-	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
+	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, set.params.Paths, &set.scenario)
 	id, sc, p := set.portfolio.ID, set.scenario, set.params
 	job := &jobSpec{Kind: "run", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
@@ -194,10 +194,19 @@ func (s *Server) runWorkers() int {
 	return max(1, runtime.GOMAXPROCS(0)/s.cfg.MaxConcurrentRuns)
 }
 
-// runEstimate is the memory a run is expected to need at its peak, as
-// fixed + perPath × paths bytes, for admission control: sim.MemoryEstimate
-// with as many workers as there are cores (an upper bound).
-func runEstimate(loans, guarantors int, sc *models.Scenario) (fixed, perPath int64) {
+// runEstimate is the memory a run of paths paths is expected to need at
+// its peak, as fixed + perPath × paths bytes, for admission control:
+// sim.SimulateMemoryEstimate (a run keeps only its document, with large
+// per-path metrics in a temporary file) with as many workers as there are
+// cores (an upper bound).
+func runEstimate(loans, guarantors, paths int, sc *models.Scenario) (fixed, perPath int64) {
+	return sim.SimulateMemoryEstimate(loans, guarantors, runtime.GOMAXPROCS(0), paths, sc)
+}
+
+// executeEstimate is runEstimate for the jobs that keep every path's
+// figures in memory (sim.Execute: top-ups, sweeps, solves):
+// sim.MemoryEstimate.
+func executeEstimate(loans, guarantors int, sc *models.Scenario) (fixed, perPath int64) {
 	return sim.MemoryEstimate(loans, guarantors, runtime.GOMAXPROCS(0), sc)
 }
 

@@ -24,7 +24,8 @@ type Model struct {
 	// Scenario.Growth; start[i] is the year (0-based) loan i is written in,
 	// from[i] the time it is written (0 for the portfolio's loans; a
 	// renewal at the maturity of the loan it replaces, growth at the start
-	// of its year).
+	// of its year). Simulate releases them (nil) once the ledger is
+	// compiled: the run and its document need only segs.
 	Loans []models.Loan
 	start []int8
 	from  []float64
@@ -42,6 +43,7 @@ type Model struct {
 	copulaT  bool
 	nu       float64
 	chains   *chains // the links between borrowers; nil when none (contagion.go)
+	segs     loanSegments
 }
 
 // loading is the factor loadings of a cell of loans:
@@ -275,6 +277,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		m.years[t] = m.planYear(t)
 	}
 	m.chains = compileChains(m, pf.Links, pf)
+	m.segs = newLoanSegments(loans)
 	return m, nil
 }
 
@@ -422,8 +425,13 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.
 	if sc.Growth.RunOff || n0 == 0 {
 		return loans, start, from, maturity
 	}
-	loans = slices.Clip(loans) // the first new loan copies the book; none, no copy
-	term := make([]float64, n0)
+	// Room for the new business up front (BookLoans' estimate; append
+	// grows it if more is written): growing by doubling would hold two
+	// copies of the book at once, the compile's peak of memory.
+	est := int(min(BookLoans(n0, sc), int64(4*n0+1024)))
+	loans = append(make([]models.Loan, 0, est), loans...)
+	start, from, maturity = append(make([]int8, 0, est), start...), append(make([]float64, 0, est), from...), append(make([]float64, 0, est), maturity...)
+	term := make([]float64, n0, est)
 	for i := range term {
 		term[i] = termOf(&loans[i], sc.Growth.TermYears)
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // contribChunk is the number of tail paths replayed and summed together
@@ -189,4 +191,43 @@ func addRow(sums []float64, w float64, row []int64) {
 	for k, l := range row {
 		sums[k] += w * float64(l)
 	}
+}
+
+// loanSegments are each loan's county, industry and product (ids[0], [1],
+// [2]) as indices into names[k], in order of first appearance: the
+// segments of ESContributions, kept apart from Model.Loans so that the
+// loans can be released after compiling.
+type loanSegments struct {
+	ids   [3][]int32
+	names [3][]string
+}
+
+func newLoanSegments(loans []models.Loan) loanSegments {
+	var s loanSegments
+	for k, key := range [3]func(l *models.Loan) string{
+		func(l *models.Loan) string { return l.County },
+		func(l *models.Loan) string { return l.Industry },
+		func(l *models.Loan) string { return l.Product },
+	} {
+		s.ids[k], s.names[k] = segmentIDs(len(loans), func(i int) string { return key(&loans[i]) })
+	}
+	return s
+}
+
+// segmentIDs returns key(i) of each of n loans as an index into names,
+// the distinct keys in order of first appearance.
+func segmentIDs(n int, key func(i int) string) (ids []int32, names []string) {
+	index := map[string]int32{}
+	ids = make([]int32, n)
+	for i := range n {
+		k := key(i)
+		j, ok := index[k]
+		if !ok {
+			j = int32(len(names))
+			index[k] = j
+			names = append(names, k)
+		}
+		ids[i] = j
+	}
+	return ids, names
 }

@@ -22,38 +22,28 @@ type contribSegments struct {
 // counts S = maxRecordedSegments for every path.
 const maxRecordedSegments = 64
 
-// newContribSegments indexes m's loans by county, industry, product and
-// guarantor (guarantor(i) the id of loan i's guarantor).
+// newContribSegments indexes m's loans by county, industry, product (the
+// compiled m.segs) and guarantor (guarantor(i) the id of loan i's
+// guarantor).
 func newContribSegments(m *Model, guarantor func(i int) string) *contribSegments {
+	gids, gnames := segmentIDs(m.n, guarantor)
 	dims := []struct {
-		name string
-		key  func(i int) string
+		name  string
+		ids   []int32
+		names []string
 	}{
-		{"county", func(i int) string { return m.Loans[i].County }},
-		{"industry", func(i int) string { return m.Loans[i].Industry }},
-		{"product", func(i int) string { return m.Loans[i].Product }},
-		{"guarantor", guarantor},
+		{"county", m.segs.ids[0], m.segs.names[0]},
+		{"industry", m.segs.ids[1], m.segs.names[1]},
+		{"product", m.segs.ids[2], m.segs.names[2]},
+		{"guarantor", gids, gnames},
 	}
 	cs := &contribSegments{}
 	for _, d := range dims {
-		index := map[string]int32{}
-		ids := make([]int32, m.n)
-		var names []string
-		for i := range m.n {
-			key := d.key(i)
-			j, ok := index[key]
-			if !ok {
-				j = int32(len(names))
-				index[key] = j
-				names = append(names, key)
-			}
-			ids[i] = j
-		}
 		cs.dims = append(cs.dims, d.name)
-		cs.names = append(cs.names, names)
-		cs.ids = append(cs.ids, ids)
+		cs.names = append(cs.names, d.names)
+		cs.ids = append(cs.ids, d.ids)
 		cs.off = append(cs.off, cs.S)
-		cs.S += len(names)
+		cs.S += len(d.names)
 	}
 	if cs.S <= 256 {
 		cs.at = make([][4]uint8, m.n)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"syscall"
@@ -82,35 +83,42 @@ func BenchmarkLedgerBook(b *testing.B) {
 			}
 		}
 	})
-	// Blocks as Run makes them: consecutive paths up to BlockEvents defaults.
+	// Blocks as Run makes them: consecutive paths up to BlockEvents
+	// defaults; and, for comparison, blocks capped at 2¹⁷ and 2¹⁸ defaults.
 	type block struct {
 		p0     int
 		events []Event
 		ends   []int32
 	}
-	var blocks []block
-	for p := 0; p < paths; {
-		bl := block{p0: p}
-		first := int32(0)
-		if p > 0 {
-			first = ends[p-1]
-		}
-		for p < paths && (len(bl.ends) == 0 || int(ends[p-1]-first) < BlockEvents) {
-			bl.ends = append(bl.ends, ends[p]-first)
-			p++
-		}
-		bl.events = events[first:ends[p-1]]
-		blocks = append(blocks, bl)
-	}
-	b.Run("block", func(b *testing.B) {
-		bo := obs.(BlockObserver)
-		defer reportCPU(b, len(events))()
-		for b.Loop() {
-			for _, bl := range blocks {
-				bo.ObserveBlock(0, bl.p0, bl.events, bl.ends)
+	for _, most := range []int{1 << 17, 1 << 18, BlockEvents} {
+		var blocks []block
+		for p := 0; p < paths; {
+			bl := block{p0: p}
+			first := int32(0)
+			if p > 0 {
+				first = ends[p-1]
 			}
+			for p < paths && (len(bl.ends) == 0 || int(ends[p-1]-first) < most) {
+				bl.ends = append(bl.ends, ends[p]-first)
+				p++
+			}
+			bl.events = events[first:ends[p-1]]
+			blocks = append(blocks, bl)
 		}
-	})
+		name := "block"
+		if most != BlockEvents {
+			name = fmt.Sprintf("block-%d", most)
+		}
+		b.Run(name, func(b *testing.B) {
+			bo := obs.(BlockObserver)
+			defer reportCPU(b, len(events))()
+			for b.Loop() {
+				for _, bl := range blocks {
+					bo.ObserveBlock(0, bl.p0, bl.events, bl.ends)
+				}
+			}
+		})
+	}
 }
 
 // reportCPU reports the benchmark's wall and CPU time per default when the

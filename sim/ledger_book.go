@@ -26,6 +26,10 @@ type LedgerResult struct {
 	// (Result.Weight); nil for plain Monte Carlo. Every figure over the
 	// paths weighs path p by it (sim/weights.go).
 	Weight []float64
+	// spill, when not nil, holds Metrics, Outlays and CountyComp, which
+	// are then nil (Simulate on large runs, ledger_spill.go): read them
+	// with metricColumns and countyColumns; Metric is for books in memory.
+	spill *metricSpill
 }
 
 // Metric returns metric k of guarantor g (G for the city) in year t on path p.
@@ -57,6 +61,53 @@ func (L *Ledger) NewObserver(paths, workers int) (PathObserver, *LedgerResult) {
 	return lr, res
 }
 
+// newSpilledObserver is NewObserver for a book whose metrics and county
+// outlays go to a temporary file in dir ("" for os.TempDir()) rather than
+// to memory (ledger_spill.go), chunk paths at a time (the run's
+// BlockSize). Call flush after the run, and Close the book when done.
+func (L *Ledger) newSpilledObserver(paths, workers, chunk int, dir string) (*ledgerRun, *LedgerResult, error) {
+	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
+	sp, err := newMetricSpill(dir, paths, chunk, G, H, C)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &LedgerResult{Paths: paths, G: G, H: H, C: C,
+		PartyLoss: make([]int64, paths*NParties),
+		NeedX:     make([]float64, paths*G),
+		spill:     sp,
+	}
+	lr := &ledgerRun{L: L, res: res}
+	for range workers {
+		s := L.newScratch()
+		s.spillW = sp.newWriter()
+		lr.scratch = append(lr.scratch, s)
+	}
+	return lr, res, nil
+}
+
+// flush writes what the workers hold of a spilled book to its file, and
+// returns the first error writing it.
+func (lr *ledgerRun) flush() error {
+	if lr.res.spill == nil {
+		return nil
+	}
+	for _, s := range lr.scratch {
+		lr.res.spill.flush(s.spillW)
+	}
+	return lr.res.spill.Err()
+}
+
+// rows returns where path p's figures go: lr.res's arrays, or the
+// worker's row when the book is spilled.
+func (lr *ledgerRun) rows(s *ledgerScratch, p int) pathRows {
+	if s.spillW != nil {
+		return s.spillW.row
+	}
+	r := lr.res
+	m, ch := (r.G+1)*r.H*NMetrics, r.C*r.H
+	return pathRows{metrics: r.Metrics[p*m : (p+1)*m], outlays: r.Outlays[p*ch : (p+1)*ch], comp: r.CountyComp[p*ch : (p+1)*ch]}
+}
+
 // ledgerScratch is one worker's working memory: the path being closed
 // (gy, cty, subs are windows on the block's arrays) and the block being
 // booked (ObserveBlock).
@@ -81,6 +132,8 @@ type ledgerScratch struct {
 	capped              []cappedClaim
 	nCapped             []int32 // [j] path j's claims in capped[ends[j−1]:]
 	one                 [1]int32
+
+	spillW *spillWriter // the chunk being filled, when the book is spilled
 }
 
 // blockEvent is a default of a block being booked: loan, year t and time u
@@ -292,7 +345,10 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		if s.nCapped[j] > 0 {
 			L.capBudgets(s, s.capped[first:first+s.nCapped[j]])
 		}
-		L.closePath(s, p0+j, res)
+		L.closePath(s, p0+j, res, lr.rows(s, p0+j))
+		if s.spillW != nil {
+			res.spill.put(s.spillW, p0+j)
+		}
 	}
 }
 
@@ -321,7 +377,7 @@ func (L *Ledger) capBudgets(s *ledgerScratch, claims []cappedClaim) {
 
 // closePath applies the year ends of path p (stop-loss caps, recoveries
 // over the fixed or path p's random lags) and projects its balance sheets.
-func (L *Ledger) closePath(s *ledgerScratch, p int, res *LedgerResult) {
+func (L *Ledger) closePath(s *ledgerScratch, p int, res *LedgerResult, rows pathRows) {
 	H, G := L.H, len(L.Guarantors)
 	partyLoss := res.PartyLoss[p*NParties : (p+1)*NParties]
 	clear(s.recIn)
@@ -357,7 +413,7 @@ func (L *Ledger) closePath(s *ledgerScratch, p int, res *LedgerResult) {
 			}
 		}
 	}
-	L.project(s, p, res)
+	L.project(s, p, res, rows)
 }
 
 // capAt returns min(nominal, round(limit)), or nominal when stop is 0 (no stop-loss).

@@ -6,9 +6,19 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
+// pathRows are where a path's figures go: its metrics
+// ([(g*H + t)*NMetrics + k], g == G the city), its county outlays and
+// their risk-compensation part ([c*H + t]). They are windows on
+// LedgerResult's arrays, or a worker's scratch when the run keeps its
+// metrics in a file (ledger_spill.go).
+type pathRows struct {
+	metrics       []float64
+	outlays, comp []int64
+}
+
 // project runs the balance sheets forward and writes path p's metrics,
-// outlays and capital needs.
-func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
+// outlays and capital needs (rows; the capital needs to res.NeedX).
+func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRows) {
 	H, G, C := L.H, len(L.Guarantors), len(L.Counties)
 	rs := L.pol.Reserves
 	for g := range G {
@@ -37,7 +47,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			s.na[g*H+t] = na
 			released := d.matured - gp.maturedAdj + gp.releasedComp
 			loanEnd := d.endLoan - gp.endLoanAdj
-			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			mt := rows.metrics[(g*H+t)*NMetrics:][:NMetrics]
 			mt[MetricBalance] = float64(endBal) / 100
 			mt[MetricNetAssets] = float64(na) / 100
 			mt[MetricLeveragePerf] = ratio(float64(endBal), float64(na))
@@ -60,7 +70,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 	for g := range G {
 		for t := range H {
 			rwEnd := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
-			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			mt := rows.metrics[(g*H+t)*NMetrics:][:NMetrics]
 			mt[MetricLeverageReg] = ratio(rwEnd, float64(s.na[g*H+t])/100-L.heldAt(s, g, t))
 		}
 		res.NeedX[p*G+g] = L.capitalNeed(s, g)
@@ -71,7 +81,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 		var bal, na, rw, comp, rel, rec, feeB, feeS, feeBase, sa, gov, loan, saLoan, reserves float64
 		for g := range G {
 			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
-			mt := res.Metrics[((p*(G+1)+g)*H+t)*NMetrics:][:NMetrics]
+			mt := rows.metrics[(g*H+t)*NMetrics:][:NMetrics]
 			bal += mt[MetricBalance]
 			na += mt[MetricNetAssets]
 			if L.parent[g] >= 0 {
@@ -95,10 +105,10 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 			if t == 0 {
 				startBal += float64(L.det[g*H].startBal) / 100
 			} else {
-				startBal += res.Metric(p, g, t-1, MetricBalance)
+				startBal += rows.metrics[(g*H+t-1)*NMetrics+MetricBalance]
 			}
 		}
-		mt := res.Metrics[((p*(G+1)+G)*H+t)*NMetrics:][:NMetrics]
+		mt := rows.metrics[(G*H+t)*NMetrics:][:NMetrics]
 		mt[MetricBalance], mt[MetricNetAssets] = bal, na
 		mt[MetricLeveragePerf] = ratio(bal, na)
 		mt[MetricLeverageReg] = ratio(rw, na)
@@ -116,8 +126,8 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult) {
 	for c := range C {
 		for t := range H {
 			comp := s.cty[c*H+t]
-			res.CountyComp[(p*C+c)*H+t] = comp
-			res.Outlays[(p*C+c)*H+t] = comp + L.subsDet[c*H+t] - s.subs[c*H+t]
+			rows.comp[c*H+t] = comp
+			rows.outlays[c*H+t] = comp + L.subsDet[c*H+t] - s.subs[c*H+t]
 		}
 	}
 }

@@ -127,7 +127,7 @@ type Outlay struct {
 // addLedger fills the document's party losses, metrics, targets, outlays
 // and contributions.
 func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *LedgerResult, p Params) error {
-	P, G, H, C := b.Paths, b.G, b.H, b.C
+	P, G, H := b.Paths, b.G, b.H
 	W := weightSum(b.Weight, P) // P without importance sampling
 	x := make([]float64, P)
 	for k := range NParties {
@@ -152,16 +152,18 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 
 	outlays := map[string][]Outlay{}
 	y := make([]float64, P)
+	cy := make([]int64, 2*P)
 	for c, code := range L.Counties {
 		for t := range H {
+			cy = b.countyColumns(c, t, cy)
+			outl, paid := cy[:P], cy[P:]
 			var subs, exhausted float64 // Σ w·subsidy, Σ w over paths where the budget ran out
 			for q := range P {
-				i := (q*C+c)*H + t
 				wq := weightOf(b.Weight, q)
-				x[q] = float64(b.Outlays[i]) / 100
-				y[q] = float64(b.CountyComp[i]) / 100
-				subs += wq * float64(b.Outlays[i]-b.CountyComp[i]) / 100
-				if L.budget[c] >= 0 && b.CountyComp[i] >= L.budget[c] && L.budget[c] > 0 {
+				x[q] = float64(outl[q]) / 100
+				y[q] = float64(paid[q]) / 100
+				subs += wq * float64(outl[q]-paid[q]) / 100
+				if L.budget[c] >= 0 && paid[q] >= L.budget[c] && L.budget[c] > 0 {
 					exhausted += wq
 				}
 			}
@@ -172,6 +174,9 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 		}
 	}
 	d.Outlays = outlays
+	if err := b.Err(); err != nil {
+		return err
+	}
 	contrib, err := ESContributions(ctx, L.m, r, p, ContributionLevel, L)
 	if err != nil {
 		return err
@@ -250,8 +255,10 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 // own unit otherwise). targets tallies P(hold) from it; Reverse averages
 // it over the paths given the factors.
 func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int, thr float64, def string, miss func(q int) float64)) {
-	G, H := b.G, b.H
+	G, H, P := b.G, b.H, b.Paths
 	tg := L.tg
+	cols := make([]float64, NMetrics*P) // the (year, scope) at hand: metric k on path q at [k*P + q]
+	at := func(q, k int) float64 { return cols[k*P+q] }
 	basis := tg.BasisOr()
 	balMetric := MetricSmallAgriLoanBalance
 	if basis == models.BasisGuaranteed {
@@ -264,8 +271,9 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 	for t := range H {
 		year := t + 1
 		if !tg.BalanceMin.Off {
+			b.metricColumns(G, t, cols)
 			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, basis, func(q int) float64 {
-				v := b.Metric(q, G, t, balMetric)
+				v := at(q, balMetric)
 				if v > tg.BalanceMin.Threshold {
 					return tg.BalanceMin.Threshold - v // < 0: holds by that much
 				}
@@ -277,6 +285,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 			if g < G {
 				scope = L.Guarantors[g].GuarantorID
 			}
+			b.metricColumns(g, t, cols)
 			if !tg.LeverageMin.Off {
 				def := tg.LeverageMin.Definition
 				if def == "" {
@@ -284,22 +293,22 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 				}
 				k := levMetric(def, basis)
 				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, models.LeverageLabel(def, basis), func(q int) float64 {
-					if b.Metric(q, g, t, MetricNetAssets) <= 0 {
+					if at(q, MetricNetAssets) <= 0 {
 						return tg.LeverageMin.Threshold // insolvent: no leverage to speak of
 					}
-					return tg.LeverageMin.Threshold - b.Metric(q, g, t, k)
+					return tg.LeverageMin.Threshold - at(q, k)
 				})
 			}
 			if !tg.CompensationRateMax.Off {
 				add(TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, models.CompRateReleased, func(q int) float64 {
-					return b.Metric(q, g, t, MetricCompRate) - tg.CompensationRateMax.Threshold
+					return at(q, MetricCompRate) - tg.CompensationRateMax.Threshold
 				})
 			}
 			if !tg.FeeMax.Off {
 				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, tg.FeeDefinition(), func(q int) float64 {
 					// Strict ("< 1 %"); fees are rounded to the fen loan by
 					// loan, so a rate within 1e-9 of the threshold counts as on it.
-					v := b.Metric(q, g, t, feeMetric)
+					v := at(q, feeMetric)
 					if v < tg.FeeMax.Threshold-1e-9 {
 						return v - tg.FeeMax.Threshold // < 0: holds by that much
 					}
@@ -317,20 +326,20 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 				}
 				k := levMetric(def, models.BasisGuaranteed)
 				add(TargetLeverageMax, scope, year, cap, def, func(q int) float64 {
-					return b.Metric(q, g, t, k) - cap
+					return at(q, k) - cap
 				})
 			}
 			if !tg.CapitalMin.Off && L.minCap[g] > 0 {
 				minYuan := float64(L.minCap[g]) / 100
 				reg := float64(L.regCap[g*H+t]) / 100 // injections count as capital
 				add(TargetCapitalMin, scope, year, minYuan, models.CapitalBoth, func(q int) float64 {
-					return max(minYuan-b.Metric(q, g, t, MetricNetAssets), minYuan-reg)
+					return max(minYuan-at(q, MetricNetAssets), minYuan-reg)
 				})
 			}
 			if !tg.ConcentrationMax.Off && L.largest[g] > 0 {
 				lg := float64(L.largest[g]) / 100
 				add(TargetConcentrationMax, scope, year, tg.ConcentrationMax.Threshold, models.ConcentrationBorrower, func(q int) float64 {
-					na := b.Metric(q, g, t, MetricNetAssets)
+					na := at(q, MetricNetAssets)
 					if na <= 0 {
 						return math.Inf(1)
 					}
@@ -340,7 +349,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 			if !tg.ConcentrationGroupMax.Off && L.largestGroup[g] > 0 {
 				lg := float64(L.largestGroup[g]) / 100
 				add(TargetConcentrationMax, scope, year, tg.ConcentrationGroupMax.Threshold, models.ConcentrationGroup, func(q int) float64 {
-					na := b.Metric(q, g, t, MetricNetAssets)
+					na := at(q, MetricNetAssets)
 					if na <= 0 {
 						return math.Inf(1)
 					}
@@ -382,18 +391,17 @@ func (b *LedgerResult) metricQuantiles(workers int, W float64) []map[string]Quan
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(out))) {
 		wg.Go(func() {
-			x := make([]float64, P)
+			cols := make([]float64, NMetrics*P)
 			for {
 				j := int(next.Add(1) - 1)
 				if j >= len(out) {
 					return
 				}
 				t, g := j/(G+1), j%(G+1)
+				b.metricColumns(g, t, cols)
 				ms := make(map[string]Quantiles, NMetrics)
 				for k := range NMetrics {
-					for q := range P {
-						x[q] = b.Metric(q, g, t, k)
-					}
+					x := cols[k*P : (k+1)*P] // sorted in place: cols is reloaded for the next (year, scope)
 					q := weightedQuantiles(x, b.Weight, W)
 					q.Money = moneyMetric[k]
 					ms[MetricNames[k]] = q

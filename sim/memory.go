@@ -43,6 +43,28 @@ func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed,
 	return fixed, perPath
 }
 
+// SimulateMemoryEstimate is MemoryEstimate for Simulate (a run whose
+// result is the document: danbao run, the API's runs) of paths paths. Its
+// per-path metrics and county outlays, book = ((G+1) × NMetrics + 2 × C)
+// × H × 8 bytes a path, stay in memory up to SpillMinBytes and go to a
+// file in os.TempDir() above (ledger_spill.go; page cache, not the
+// process's memory), so
+//
+//	fixed   = MemoryEstimate's fixed + min(book × paths, SpillMinBytes)
+//	perPath = H × 12 + NParties × 8 + G × 8 + 8        losses, defaults, party losses, capital need, weight
+//	        + (workers + 1) × NMetrics × 8             one (year, scope)'s metrics per worker
+//	                                                   summarizing them, and the targets'
+//	        + H × 16 + 64                              the targets' per-path flags, summaries
+//	        + 64 × 8                                   importance-sampling segment losses, as
+//	                                                   in MemoryEstimate
+func SimulateMemoryEstimate(loans, guarantors, workers, paths int, sc *models.Scenario) (fixed, perPath int64) {
+	fixed, _ = MemoryEstimate(loans, guarantors, workers, sc)
+	G, H := int64(guarantors), int64(sc.HorizonYears)
+	book := ((G+1)*NMetrics + 2*(G+13)) * H * 8
+	perPath = H*12 + NParties*8 + G*8 + 8 + int64(max(workers, 1)+1)*NMetrics*8 + H*16 + 64 + maxRecordedSegments*8
+	return fixed + min(book*int64(paths), SpillMinBytes), perPath
+}
+
 // BookLoans estimates the loans of the compiled book (Compile): the
 // snapshot's n, plus, unless growth.run_off, the new business that keeps
 // each guarantor's balance on B₀·(1 + rate)^(t+1). A year writes at most

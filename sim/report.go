@@ -316,9 +316,21 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 // call behind `danbao run` and the API's runs. It returns the document
 // (ElapsedSeconds left for the caller to set) and the per-path result.
 // p.Workers 0 means GOMAXPROCS, and the document says how many were used.
+//
+// Only the document and the losses are kept, so on a large run (per-path
+// metrics and county outlays above SpillMinBytes) the ledger's per-path
+// metrics and outlays go to a temporary file in os.TempDir() rather than
+// memory (ledger_spill.go); the document is the same bit for bit.
 func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
-	o, err := Execute(ctx, pf, sc, p)
+	if p.Workers <= 0 {
+		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	o, err := executePaths(ctx, pf, sc, p, true)
 	if err != nil {
+		return nil, nil, err
+	}
+	defer o.Book.Close()
+	if err := o.summarize(ctx, pf, sc, p); err != nil {
 		return nil, nil, err
 	}
 	return o.Doc, o.Paths, nil
@@ -391,12 +403,40 @@ func compileWithLedger(pf *models.Portfolio, sc *models.Scenario) (*Model, *Ledg
 // with its policy ledger and runs p, and returns the per-path figures
 // (Outcome.Doc nil). A shard (docs/shards.md) runs this on its paths.
 func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Outcome, error) {
+	return executePaths(ctx, pf, sc, p, false)
+}
+
+// gcAfterCompileLoans is the compiled book (loans with new business,
+// about 230 bytes each in Model.Loans) from which Simulate collects
+// garbage once after compiling: 100,000 loans are about 23 MB.
+const gcAfterCompileLoans = 100_000
+
+// executePaths is ExecutePaths; docOnly is for a caller that needs only
+// the document (Simulate): the model's loans are released once the ledger
+// is compiled (Model.Loans nil), and a book whose metrics and county
+// outlays would take SpillMinBytes or more keeps them in a temporary file
+// (LedgerResult.spill), which the caller must Close.
+func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params, docOnly bool) (*Outcome, error) {
 	m, L, err := compileWithLedger(pf, sc)
 	if err != nil {
 		return nil, err
 	}
+	if docOnly {
+		// The contributions need only m.segs. On a large book, collect
+		// now, so that the run's blocks reuse the loans' memory and the
+		// compile's garbage rather than growing the heap (a small run
+		// is not worth a collection).
+		large := len(m.Loans) >= gcAfterCompileLoans
+		m.Loans = nil
+		if large {
+			runtime.GC()
+		}
+	}
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
+	}
+	if p.BlockSize <= 0 {
+		p.BlockSize = DefaultBlockSize
 	}
 	L.SetRandomLag(sc.Recovery, p.Seed, p.FirstPath)
 	if p.recordSegments && p.ISLevel != 0 {
@@ -404,10 +444,24 @@ func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 			p.segments = cs
 		}
 	}
-	obs, book := L.NewObserver(p.Paths, p.Workers)
-	p.Observer = obs
+	G, C := len(L.Guarantors), len(L.Counties)
+	var lr *ledgerRun
+	var book *LedgerResult
+	if docOnly && int64(p.Paths)*int64(((G+1)*NMetrics+2*C)*L.H)*8 >= SpillMinBytes {
+		if lr, book, err = L.newSpilledObserver(p.Paths, p.Workers, p.BlockSize, ""); err != nil {
+			return nil, err
+		}
+	} else {
+		obs, b := L.NewObserver(p.Paths, p.Workers)
+		lr, book = obs.(*ledgerRun), b
+	}
+	p.Observer = lr
 	r, err := Run(ctx, m, p)
+	if err == nil {
+		err = lr.flush()
+	}
 	if err != nil {
+		book.Close()
 		return nil, err
 	}
 	r.PartyLoss = book.PartyLoss

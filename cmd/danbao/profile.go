@@ -12,9 +12,16 @@ import (
 // command (`go tool pprof danbao FILE`), for performance work.
 var cpuProfile string
 
+// memProfile is the hidden --memprofile flag: a heap profile written when
+// the command ends (`go tool pprof -sample_index=inuse_space danbao FILE`:
+// what was live at the last collection, with where it was allocated).
+var memProfile string
+
 func init() {
 	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE`")
 	_ = rootCmd.PersistentFlags().MarkHidden("cpuprofile")
+	rootCmd.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to `FILE` when the command ends")
+	_ = rootCmd.PersistentFlags().MarkHidden("memprofile")
 	var profile *os.File
 	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if cpuProfile == "" {
@@ -37,6 +44,12 @@ func init() {
 			pprof.StopCPUProfile()
 			profile.Close()
 			profile = nil
+		}
+		if memProfile != "" {
+			if f, err := os.Create(memProfile); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
 		}
 	})
 }
