@@ -101,6 +101,8 @@ type ModelParams struct {
 	CountyCorrelation   *Correlation `yaml:"county_correlation,omitempty" json:"county_correlation,omitempty"`
 	// LGD makes LGDs move with a collateral (property) factor; off by default.
 	LGD LGDModel `yaml:"lgd" json:"lgd"`
+	// Contagion tunes the guarantee chains' contagion (docs/chains.md).
+	Contagion ContagionModel `yaml:"contagion" json:"contagion"`
 }
 
 // Correlation is a correlation matrix over named factors. Factors of the
@@ -403,6 +405,7 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	s.Model.LGD.validate(bad)
+	s.Model.Contagion.validate(bad)
 	s.Economy.validate(s.HorizonYears, bad)
 	if !(s.Recovery.Scale >= 0) || math.IsInf(s.Recovery.Scale, 0) {
 		bad("recovery.scale", "%v must be ≥ 0", s.Recovery.Scale)

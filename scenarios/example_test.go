@@ -28,7 +28,7 @@ shocks:
 	// Output:
 	// mine 3 0.3 0.4
 	// 3 problem(s) in input:
-	//   typo.yaml:3:3: model.presistence: unknown key "presistence" in model (did you mean "persistence"?); valid keys: r2, r2_by_segment, copula, t_dof, persistence, industry_correlation, county_correlation, lgd
+	//   typo.yaml:3:3: model.presistence: unknown key "presistence" in model (did you mean "persistence"?); valid keys: r2, r2_by_segment, copula, t_dof, persistence, industry_correlation, county_correlation, lgd, contagion
 	//   typo.yaml:4:16: horizon_years: want a whole number, got text "three"
 	//   typo.yaml:6:20: shocks[0].pd_multiplier: -1.5 must be ≥ 0 (0 = unchanged)
 }

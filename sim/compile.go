@@ -44,6 +44,7 @@ type Model struct {
 	nu       float64
 	chains   *chains // the links between borrowers; nil when none (contagion.go)
 	segs     loanSegments
+	uplift   *uplift // model.contagion.pd_uplift (contagion_uplift.go); nil when off or without links
 }
 
 // loading is the factor loadings of a cell of loans:
@@ -278,6 +279,7 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	}
 	m.chains = compileChains(m, pf.Links, pf)
 	m.segs = newLoanSegments(loans)
+	m.uplift = compileUplift(m, sc.Model.Contagion)
 	return m, nil
 }
 

@@ -575,6 +575,9 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	}
 	s.contLoss[t] = loss
 	s.contDef[t] = int32(len(w.events) - direct)
+	if m.uplift != nil {
+		m.uplift.noteCalled(w) // the firms called that stood carry a higher PD into t+1
+	}
 	for _, h := range s.firmsHit {
 		s.firm[h] = firmState{}
 	}

@@ -76,6 +76,7 @@ type worker struct {
 	pathDef   []int32       // [t] this path's defaults per year
 	stretches []stretch     // the current cell's bands on its hazard axis (fast sampler)
 	chain     *chainScratch // contagion state; nil without links (contagion.go)
+	up        *upScratch    // PD uplift state (contagion_uplift.go); nil until used
 	coll      *Stream       // collateral stream of the stochastic LGD (lgd.go)
 	prop      []float64     // [t] this path's collateral factor P_t (0 when the LGD is fixed)
 	sink      float64       // the sum of what lgdModel.lossesTo touched: storing it keeps the reads
@@ -160,8 +161,7 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 			w.pathLoss[t] = m.fastYear(w, t, scale)
 		}
 		if w.chain != nil {
-			w.chain.path = p
-			w.pathLoss[t] += m.contagion(w, t, before)
+			w.pathLoss[t] += m.chainYear(w, t, before, scale, seed, p)
 		}
 		w.pathDef[t] = int32(len(w.events) - before)
 		if m.lgd != nil {
