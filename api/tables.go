@@ -32,7 +32,9 @@ type runTable struct {
 //	metrics        year, scope, metric, mean, q05, q50, q95 (projected balance sheets)
 //	targets        id, scope, year, threshold, definition, p_hold, se, shortfall_*
 //	outlays        county, year, total_*, risk_compensation_*, fee_subsidy_mean, p_budget_exhausted
-//	contributions  level, dimension, segment, es_contribution (yuan), share of ES
+//	contributions  level, dimension, segment, es_contribution (yuan), share of ES;
+//	               with links also dimension chain (segment: the chain's
+//	               smallest borrower id, or not_in_chain), largest first
 //
 // Each exists when the document has the figures.
 var runTables = []runTable{
@@ -185,6 +187,18 @@ func writeContributionsTable(w io.Writer, d *sim.Document) error {
 			}
 			_ = cw.Write([]string{level, dim, sg, money(v), share})
 		}
+	}
+	if cc := c.Chains; cc != nil { // dimension chain: every chain, largest first, then the loans in no chain
+		share := func(v sim.Money) string {
+			if es := float64(c.ES); es != 0 && !math.IsNaN(es) {
+				return number(sim.Number(float64(v) / es))
+			}
+			return ""
+		}
+		for _, ch := range cc.Chains {
+			_ = cw.Write([]string{level, "chain", ch.Chain, money(ch.ES), share(ch.ES)})
+		}
+		_ = cw.Write([]string{level, "chain", "not_in_chain", money(cc.NotInChain), share(cc.NotInChain)})
 	}
 	cw.Flush()
 	return cw.Error()

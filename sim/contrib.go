@@ -112,6 +112,16 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 			c.By[dim][name] = Money(sums[cs.off[k]+j] * scale)
 		}
 	}
+	if m.chains != nil {
+		// By guarantee chain (chain_contrib.go): the same tail paths and
+		// weights, replayed once more with one segment per chain.
+		cc := m.chainSegments()
+		csums := make([]float64, cc.S)
+		if err := replayTail(ctx, m, r, p, cc, tail, tailW, csums); err != nil {
+			return nil, err
+		}
+		c.Chains = m.chainContributions(cc.names[0], csums, scale)
+	}
 	if math.IsNaN(ES) {
 		c.ES = Money(math.NaN())
 	}

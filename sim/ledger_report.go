@@ -112,6 +112,9 @@ type Contributions struct {
 	Level float64                     `json:"level"`
 	ES    Money                       `json:"es"`
 	By    map[string]map[string]Money `json:"by"` // dimension → segment → contribution
+	// Chains splits ES by guarantee chain (chain_contrib.go); present when
+	// the portfolio has links.
+	Chains *ChainContributions `json:"chains,omitempty"`
 }
 
 // Outlay is a county's yearly outlay distribution: risk compensation paid

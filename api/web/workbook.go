@@ -278,6 +278,7 @@ func RunWorkbook(w io.Writer, doc *sim.Document, pos *models.Position) error {
 				s.Rows = append(s.Rows, []any{dn.ZH + " " + dn.EN, segmentLabel(d.Dim, k, gn, models.CountyName), k, d.Amount[k], share})
 			}
 		}
+		s.Rows = append(s.Rows, chainContributionRows(c)...)
 		sheets = append(sheets, s)
 	}
 	return writeWorkbook(w, sheets)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wenzhou/danbao/models/snapshot"
+	"github.com/wenzhou/danbao/sim"
 )
 
 func TestImportLinks(t *testing.T) {
@@ -45,5 +48,43 @@ func TestImportLinks(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("something was written at %s (stat: %v)", bad, err)
+	}
+}
+
+// TestRunChainContributions: on a `gen --chains` book, `danbao run` prints
+// the largest chains' ES contributions, and in --json the chains and the
+// loans in no chain add up to the contributions' ES.
+func TestRunChainContributions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "book")
+	if _, err := run(t, "gen", "--loans", "1500", "--chains", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := run(t, "run", "--portfolio", dir, "--paths", "400")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"by chain (Euler contributions", "other chains", "not in a chain"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, err = run(t, "run", "--portfolio", dir, "--paths", "400", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc sim.Document
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Contributions
+	if c == nil || c.Chains == nil || len(c.Chains.Chains) == 0 {
+		t.Fatalf("no chain contributions in --json: %+v", c)
+	}
+	sum := float64(c.Chains.NotInChain)
+	for _, ch := range c.Chains.Chains {
+		sum += float64(ch.ES)
+	}
+	if math.Abs(sum-float64(c.ES)) > 1e-6*float64(c.ES) {
+		t.Errorf("chains + not in chain = %.2f, ES %.2f", sum, c.ES)
 	}
 }
