@@ -32,6 +32,7 @@ type resultView struct {
 	Heat       heatTable
 	Outlays    outlaysView
 	Contribs   []contribView
+	Chains     chainsView // guarantee chains (chains.go); empty without links
 	City       []metricRow
 	Notes      []string // what the view could not show, and why
 	Years      string   // the horizon in words (horizonText)
@@ -166,6 +167,7 @@ func newResultView(cf *chartFonts, doc *sim.Document, losses map[string][]float6
 	if v.Contribs, err = newContribViews(cf, doc, gn); err != nil {
 		return nil, err
 	}
+	v.Chains = newChainsView(doc)
 	v.City = cityMetrics(doc)
 	return v, nil
 }

@@ -508,6 +508,9 @@ func TestRunPages(t *testing.T) {
 			t.Errorf("chart %s has %d marks, want > 0", id, n)
 		}
 	}
+	if strings.Contains(body, `id="contagion"`) {
+		t.Error("result page of a portfolio without links shows the guarantee-chain block")
+	}
 	if n := strings.Count(body, `<td class="h`); n < 10 {
 		t.Errorf("heat table has %d cells", n)
 	}
