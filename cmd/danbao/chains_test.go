@@ -55,6 +55,8 @@ func TestImportLinks(t *testing.T) {
 // the largest chains' ES contributions, and in --json the chains and the
 // loans in no chain add up to the contributions' ES.
 func TestRunChainContributions(t *testing.T) {
+	resetAfter(t, "gen", "loans", "chains", "out")
+	resetAfter(t, "run", "portfolio", "paths", "json")
 	dir := filepath.Join(t.TempDir(), "book")
 	if _, err := run(t, "gen", "--loans", "1500", "--chains", "--out", dir); err != nil {
 		t.Fatal(err)
