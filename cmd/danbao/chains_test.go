@@ -61,7 +61,7 @@ func TestRunChainContributions(t *testing.T) {
 	if _, err := run(t, "gen", "--loans", "1500", "--chains", "--out", dir); err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := run(t, "run", "--portfolio", dir, "--paths", "400")
+	stdout, err := run(t, "run", "--portfolio", dir, "--paths", "400", "--json=false")
 	if err != nil {
 		t.Fatal(err)
 	}
