@@ -193,3 +193,60 @@ func TestPDUpliftNotes(t *testing.T) {
 		}
 	}
 }
+
+// TestPDUpliftStochasticLGD: with the stochastic LGD on, the uplift's
+// defaults are booked at the path-year's LGD like every other, so on every
+// path-year the last ContagionDefaults events (uplift, then toppled) carry
+// exactly ContagionLoss, and all events the year's Loss; 1 and 3 workers
+// agree.
+func TestPDUpliftStochasticLGD(t *testing.T) {
+	sc := oneFactor(0.2)
+	sc.HorizonYears = 3
+	sc.Model.LGD.Loading, sc.Model.LGD.RhoMacro = 0.3, 0.8
+	sc.Model.Contagion.PDUplift = 3
+	pf := ringed(2000, 5, 0.03)
+	for i := range pf.Loans {
+		pf.Loans[i].LGD = 0.5
+	}
+	if err := pf.Validate(models.DefaultFiles); err != nil {
+		t.Fatal(err)
+	}
+	m := mustCompile(t, pf, sc)
+	if m.lgd == nil || m.uplift == nil {
+		t.Fatal("the stochastic LGD or the uplift is off")
+	}
+	p := Params{Seed: 7, Paths: 200, Workers: 1}
+	r := mustRun(t, m, p)
+	p.Workers = 3
+	if r3 := mustRun(t, m, p); !reflect.DeepEqual(r, r3) {
+		t.Error("1 and 3 workers differ")
+	}
+	H := sc.HorizonYears
+	w := m.newWorker()
+	var uplifted int
+	for path := range r.Paths {
+		m.simulatePath(w, Fast, p.Seed, uint64(path))
+		k := 0
+		for y := range H {
+			i := path*H + y
+			n, nc := int(r.Defaults[i]), int(r.ContagionDefaults[i])
+			var all, cont int64
+			for j, e := range w.events[k : k+n] {
+				all += e.Loss
+				if j >= n-nc {
+					cont += e.Loss
+				}
+			}
+			if cont != r.ContagionLoss[i] || all != r.Loss[i] {
+				t.Fatalf("path %d year %d: events' contagion loss %d, total %d; the run's %d and %d", path, y+1, cont, all, r.ContagionLoss[i], r.Loss[i])
+			}
+			if y > 0 {
+				uplifted += nc
+			}
+			k += n
+		}
+	}
+	if uplifted == 0 {
+		t.Error("no contagion default after year 1: the test exercises nothing")
+	}
+}
