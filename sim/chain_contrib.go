@@ -93,7 +93,7 @@ func (c *chains) chainOf() (of []int32, names []string, firms []int) {
 }
 
 // chainSegments assigns every loan its chain for ESContributions' replay
-// of the tail paths: one dimension, "chain", whose segments are the
+// of the tail paths (computed at Compile, while Model.Loans is there): one dimension, "chain", whose segments are the
 // chains' names and "" for the loans whose borrower is in no link.
 func (m *Model) chainSegments() *contribSegments {
 	c := m.chains

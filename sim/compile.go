@@ -45,6 +45,9 @@ type Model struct {
 	chains   *chains // the links between borrowers; nil when none (contagion.go)
 	segs     loanSegments
 	uplift   *uplift // model.contagion.pd_uplift (contagion_uplift.go); nil when off or without links
+	// chainSegs is each loan's guarantee chain for the ES contributions
+	// (chain_contrib.go), kept apart from Loans like segs; nil without links.
+	chainSegs *contribSegments
 }
 
 // loading is the factor loadings of a cell of loans:
@@ -280,6 +283,9 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	m.chains = compileChains(m, pf.Links, pf)
 	m.segs = newLoanSegments(loans)
 	m.uplift = compileUplift(m, sc.Model.Contagion)
+	if m.chains != nil {
+		m.chainSegs = m.chainSegments()
+	}
 	return m, nil
 }
 

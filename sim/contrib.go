@@ -115,7 +115,7 @@ func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 	if m.chains != nil {
 		// By guarantee chain (chain_contrib.go): the same tail paths and
 		// weights, replayed once more with one segment per chain.
-		cc := m.chainSegments()
+		cc := m.chainSegs
 		csums := make([]float64, cc.S)
 		if err := replayTail(ctx, m, r, p, cc, tail, tailW, csums); err != nil {
 			return nil, err
