@@ -12,21 +12,25 @@ import (
 
 // The example portfolio in testdata/example was written by
 //
-//	danbao gen --loans 20000 --seed 20231231 --out testdata/example
+//	danbao gen --loans 20000 --seed 20231231 --chains --out testdata/example
 //
-// (synth.Generate with ExampleLoans, ExampleSeed and the default snapshot
-// date 2022-12-31). TestExampleMatchesGenerator fails if the committed
+// (synth.Generate with ExampleLoans, ExampleSeed, ExampleChains and the
+// default snapshot date 2022-12-31): it carries guarantee chains
+// (links.arrow; docs/chains.md), and its PDs are calibrated with them. TestExampleMatchesGenerator fails if the committed
 // files and the generator drift apart; regenerate with the command above
 // (add --force) when the generator changes on purpose.
 const (
 	ExampleSeed  uint64 = 20231231
 	ExampleLoans int    = 20000
+	// ExampleChains: the example carries guarantee chains.
+	ExampleChains = true
 	// ExampleDir is the snapshot's folder, in the module and in ExampleFS.
 	ExampleDir = "testdata/example"
 )
 
-// ExampleFS holds the example snapshot (ExampleDir/loans.arrow and
-// ExampleDir/guarantors.arrow), embedded in every binary.
+// ExampleFS holds the example snapshot (ExampleDir/loans.arrow,
+// ExampleDir/guarantors.arrow and ExampleDir/links.arrow), embedded in
+// every binary.
 //
 //go:embed testdata/example
 var ExampleFS embed.FS

@@ -3,14 +3,18 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/wenzhou/danbao"
+	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/sim"
 )
 
 // TestAnalyticBesideMonteCarlo: on a one-factor version of the embedded
-// example (r2.macro = 0.2, no industry or county factor; 32,712 loans
+// example without its guarantee chains (the closed forms have no
+// contagion; exampleWithoutChains) (r2.macro = 0.2, no industry or county factor; 32,712 loans
 // with maturities and new business within the year), the closed forms'
 // VaR (ASRF + granularity adjustment) and ES (ASRF) of the year-1 total
 // loss agree with a plain Monte Carlo run of 20,000 paths within 4 of the
@@ -24,7 +28,8 @@ func TestAnalyticBesideMonteCarlo(t *testing.T) {
 	resetAfter(t, "run", "set", "losses-only", "horizon")
 	resetAfter(t, "analytic", "set", "levels")
 	oneFactor := []string{"--set", "model.r2.macro=0.2", "--set", "model.r2.industry=0", "--set", "model.r2.county=0"}
-	out, err := run(t, append([]string{"analytic", "--json", "--levels", "0.95,0.99,0.999", "--portfolio", "", "--scenario", "baseline"}, oneFactor...)...)
+	pf := exampleWithoutChains(t)
+	out, err := run(t, append([]string{"analytic", "--json", "--levels", "0.95,0.99,0.999", "--portfolio", pf, "--scenario", "baseline"}, oneFactor...)...)
 	if err != nil {
 		t.Fatal(err, out)
 	}
@@ -32,7 +37,10 @@ func TestAnalyticBesideMonteCarlo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &a); err != nil {
 		t.Fatal(err)
 	}
-	out, err = run(t, append([]string{"run", "--json", "--losses-only", "--horizon", "1", "--paths", "20000", "--seed", "3", "--workers", "2", "--portfolio", "", "--scenario", "baseline", "--out", "", "--report", ""}, oneFactor...)...)
+	if a.IgnoredLinks != 0 {
+		t.Errorf("ignored_links %d on a portfolio without links", a.IgnoredLinks)
+	}
+	out, err = run(t, append([]string{"run", "--json", "--losses-only", "--horizon", "1", "--paths", "20000", "--seed", "3", "--workers", "2", "--portfolio", pf, "--scenario", "baseline", "--out", "", "--report", ""}, oneFactor...)...)
 	if err != nil {
 		t.Fatal(err, out)
 	}
@@ -53,6 +61,37 @@ func TestAnalyticBesideMonteCarlo(t *testing.T) {
 		check("VaR "+k, a.Granularity.VaR[k], mc.VaR[k], mc.SE.VaR[k])
 		check("ES "+k, a.ASRF.ES[k], mc.ES[k], mc.SE.ES[k])
 	}
+
+	// On the example itself (with its chains) the closed forms say what
+	// they leave out.
+	out, err = run(t, "analytic", "--json", "--portfolio", "", "--scenario", "baseline", "--levels", "0.99")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	var ex analyticDoc
+	if err := json.Unmarshal([]byte(out), &ex); err != nil {
+		t.Fatal(err)
+	}
+	if ex.IgnoredLinks != 7878 {
+		t.Errorf("analytic on the example: ignored_links %d, want its 7,878 links", ex.IgnoredLinks)
+	}
+}
+
+// exampleWithoutChains writes the embedded example without its links
+// table to a temporary snapshot folder and returns the folder: the
+// portfolio of tests whose reference has no contagion.
+func exampleWithoutChains(t *testing.T) string {
+	t.Helper()
+	pf, err := danbao.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf.Links = nil
+	dir := filepath.Join(t.TempDir(), "example-no-chains")
+	if err := snapshot.Write(dir, pf); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // TestRunAnalytic: run --analytic puts the closed forms in the document

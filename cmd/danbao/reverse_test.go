@@ -31,12 +31,13 @@ func reverseJSON(t *testing.T, o reverseOptions) *sim.ReverseResult {
 	return &r
 }
 
-// pHold runs scenario file on the example (P paths, seed 2) and returns
-// P(hold) ± SE of the target row (id, scope, year 1).
-func pHold(t *testing.T, file, id, scope string, P int) (p, se float64) {
+// pHold runs scenario file on portfolio (a snapshot folder, "" the
+// example; P paths, seed 2) and returns P(hold) ± SE of the target row
+// (id, scope, year 1).
+func pHold(t *testing.T, portfolio, file, id, scope string, P int) (p, se float64) {
 	t.Helper()
 	ro := smallRun()
-	ro.scenario, ro.paths, ro.seed = file, P, 2
+	ro.portfolio, ro.scenario, ro.paths, ro.seed = portfolio, file, P, 2
 	doc, _ := runJSON(t, ro)
 	for _, tr := range doc.Targets {
 		if tr.ID == id && tr.Scope == scope && tr.Year == 1 {
@@ -49,7 +50,8 @@ func pHold(t *testing.T, file, id, scope string, P int) (p, se float64) {
 
 // TestReverseScenarioFails: the scenario danbao reverse writes makes its
 // target fail with P ≥ 0.5, and the same factor shifts × 0.8 leave it
-// holding with P > 0.5 — on the embedded example, one year, the city's
+// holding with P > 0.5 — on the embedded example without its guarantee
+// chains (exampleWithoutChains), one year, the city's
 // compensation rate (≤ 5 %), each scenario run on 3,000 fresh paths (seed
 // 2; binomial SE ≈ 0.009).
 // Why 0.5 at the point: the run adds the random factors F to the shifts
@@ -57,7 +59,13 @@ func pHold(t *testing.T, file, id, scope string, P int) (p, se float64) {
 // targets (the conditional loss is convex where PDs < 1/2), so the
 // half-space beyond its tangent plane at s*, of probability 1/2, fails
 // (docs/decisions.md "Reverse stress"). Measured here: P(fail) 0.630 ±
-// 0.009 at the point, P(hold) 0.546 ± 0.009 at 0.8×. (capital_min of
+// 0.009 at the point, P(hold) 0.546 ± 0.009 at 0.8× (on the example before
+// it carried chains). With the chains the conditional loss is steeper in
+// F (capacities fall with S, contagion adds defaults where F is bad), so
+// the point fails more often than the half-space argument gives and 0.8×
+// still fails: P(fail) 0.719 ± 0.008 at the point, P(hold) 0.457 ± 0.009
+// at 0.8× (README "Risk team"); the ½ argument is for the factor model
+// alone, which is what this test holds. (capital_min of
 // G-330382 in year 1 passes too, but narrowly: P(fail) 0.514 ± 0.009 on
 // seed 2, 0.545 ± 0.008 on 4,000 paths of seed 7; at 0.8× P(hold) 0.594.)
 func TestReverseScenarioFails(t *testing.T) {
@@ -70,7 +78,9 @@ func TestReverseScenarioFails(t *testing.T) {
 	} {
 		t.Run(tc.id+"/"+tc.scope, func(t *testing.T) {
 			dir := t.TempDir()
+			pf := exampleWithoutChains(t)
 			o := smallReverse(tc.id, tc.scope)
+			o.portfolio = pf
 			o.writeScenario = filepath.Join(dir, "rev.yaml")
 			r := reverseJSON(t, o)
 			_, sc, err := o.load(context.Background())
@@ -81,9 +91,9 @@ func TestReverseScenarioFails(t *testing.T) {
 			if err := writeReverseScenario(context.Background(), milder, sc, r, 0.8); err != nil {
 				t.Fatal(err)
 			}
-			at, se := pHold(t, o.writeScenario, tc.id, tc.scope, P)
-			at08, se08 := pHold(t, milder, tc.id, tc.scope, P)
-			base, _ := pHold(t, "baseline", tc.id, tc.scope, P)
+			at, se := pHold(t, pf, o.writeScenario, tc.id, tc.scope, P)
+			at08, se08 := pHold(t, pf, milder, tc.id, tc.scope, P)
+			base, _ := pHold(t, pf, "baseline", tc.id, tc.scope, P)
 			t.Logf("|z| = %.3f σ (%d points); P(hold): baseline %.4f, at the point %.4f ± %.4f (P(fail) %.4f), at 0.8× %.4f ± %.4f",
 				float64(r.Sigma), len(r.Evaluations), base, at, se, 1-at, at08, se08)
 			if 1-at < 0.5 {

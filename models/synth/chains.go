@@ -121,11 +121,22 @@ func chainLinks(pf *models.Portfolio, seed uint64) []models.Link {
 	return links
 }
 
-// withChains adds chainLinks to pf and validates it again.
+// withChains adds chainLinks to pf, scales its PDs by chainsPDScale, and
+// validates it again.
 func withChains(pf *models.Portfolio, seed uint64) error {
 	pf.Links = chainLinks(pf, seed)
+	for i := range pf.Loans {
+		l := &pf.Loans[i]
+		l.PD = math.Round(math.Min(math.Max(l.PD*chainsPDScale, pdMin), pdMax)*1e5) / 1e5
+	}
 	if err := pf.Validate(models.DefaultFiles); err != nil {
 		return fmt.Errorf("synth: generated chains are invalid (a bug): %w", err)
 	}
 	return nil
 }
+
+// chainsPDScale scales the PDs of a book with chains so that, with the
+// chains' contagion defaults on top, the baseline's mean year-1 city
+// compensation rate stays at the 1.8 % anchor of pdCalibration (docs/chains.md
+// "The example's calibration").
+var chainsPDScale = 0.81
