@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wenzhou/danbao/internal/tempfile"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -159,7 +160,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	job := &jobSpec{Kind: "run", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
 		start := time.Now()
-		p.Progress = progress
+		p.Progress, p.Spill = progress, tempfile.Spill
 		doc, res, err := sim.Simulate(ctx, pf, &sc, p)
 		if err != nil {
 			return nil, err

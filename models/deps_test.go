@@ -77,7 +77,7 @@ func TestImportGraph(t *testing.T) {
 		"sim": {why: "the engine: pure",
 			ours: []string{"models"}, notDirect: pure, notReach: both},
 		"api": {why: "the HTTP service: everything below it, nothing above",
-			ours:    []string{"models", "models/snapshot", "scenarios", "sim", "api/web", "api/dto", "calibrate", "analytic", "internal/format"},
+			ours:    []string{"models", "models/snapshot", "scenarios", "sim", "api/web", "api/dto", "calibrate", "analytic", "internal/format", "internal/tempfile"},
 			formats: "it serves per-path losses as Arrow IPC files and streams (api/paths_arrow.go)"},
 		"api/web": {why: "the dashboard: it may not import api (its internals), only the documents of api/dto; cmd/danbao mounts it beside the API",
 			ours:    []string{"models", "scenarios", "sim", "api/dto", "calibrate", "analytic", "internal/format"},
@@ -102,6 +102,8 @@ func TestImportGraph(t *testing.T) {
 				"they should move into models/snapshot"},
 		"internal/format": {why: "number and county formatting shared by the CLI, the web and reports",
 			ours: []string{"models"}, notDirect: pure, notReach: both},
+		"internal/tempfile": {why: "the scratch files sim asks for (Params.Spill): sim does no I/O, this does it for the CLI and the API",
+			ours: []string{"sim"}, notReach: both},
 		"internal/hostile": {why: "hostile-input corpus for the limits tests",
 			testOnly: true, formats: "it writes malformed Arrow and Parquet files for tests"},
 	}

@@ -62,12 +62,11 @@ func (L *Ledger) NewObserver(paths, workers int) (PathObserver, *LedgerResult) {
 }
 
 // newSpilledObserver is NewObserver for a book whose metrics and county
-// outlays go to a temporary file in dir ("" for os.TempDir()) rather than
-// to memory (ledger_spill.go), chunk paths at a time (the run's
+// outlays go to a file from create rather than to memory (ledger_spill.go), chunk paths at a time (the run's
 // BlockSize). Call flush after the run, and Close the book when done.
-func (L *Ledger) newSpilledObserver(paths, workers, chunk int, dir string) (*ledgerRun, *LedgerResult, error) {
+func (L *Ledger) newSpilledObserver(paths, workers, chunk int, create func() (SpillFile, error)) (*ledgerRun, *LedgerResult, error) {
 	G, H, C := len(L.Guarantors), L.H, len(L.Counties)
-	sp, err := newMetricSpill(dir, paths, chunk, G, H, C)
+	sp, err := newMetricSpill(create, paths, chunk, G, H, C)
 	if err != nil {
 		return nil, nil, err
 	}

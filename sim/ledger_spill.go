@@ -3,15 +3,26 @@ package sim
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"sync"
 )
 
 // SpillMinBytes is the size of the per-path metrics and county outlays
-// above which Simulate keeps them in a temporary file rather than in
-// memory (ledger_spill.go). A variable so tests can force either way.
+// above which Simulate keeps them in a file from Params.Spill rather than
+// in memory (ledger_spill.go). A variable so tests can force either way.
 var SpillMinBytes int64 = 64 << 20
+
+// A SpillFile is a scratch file for a run's per-path metrics and county
+// outlays (Params.Spill). sim does no I/O of its own: the caller creates
+// the file (internal/tempfile does, in os.TempDir(), removed from its
+// folder at once so that it goes when closed). Name is for error messages.
+type SpillFile interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Closer
+	Name() string
+}
 
 // metricSpill keeps a run's per-path metrics and county outlays in a
 // temporary file instead of LedgerResult.Metrics, Outlays and CountyComp
@@ -38,8 +49,7 @@ var SpillMinBytes int64 = 64 << 20
 // The file is removed as soon as it is created (on Unix it lives on until
 // closed), so it disappears when the process ends, however it ends.
 type metricSpill struct {
-	f           *os.File
-	dir         string
+	f           SpillFile
 	paths       int
 	chunk       int
 	G, H, C     int
@@ -50,20 +60,15 @@ type metricSpill struct {
 	readScratch sync.Pool
 }
 
-// newMetricSpill creates the file for paths paths of G guarantors, C
-// counties over H years, written in chunks of chunk paths, in dir (""
-// means os.TempDir()).
-func newMetricSpill(dir string, paths, chunk, G, H, C int) (*metricSpill, error) {
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	f, err := os.CreateTemp(dir, "danbao-metrics-*.bin")
+// newMetricSpill opens a file from create for paths paths of G
+// guarantors, C counties over H years, written in chunks of chunk paths.
+func newMetricSpill(create func() (SpillFile, error), paths, chunk, G, H, C int) (*metricSpill, error) {
+	f, err := create()
 	if err != nil {
-		return nil, fmt.Errorf("sim: the per-path metrics file in %s: %w (set TMPDIR to a folder with room)", dir, err)
+		return nil, fmt.Errorf("sim: the per-path metrics file: %w", err)
 	}
-	_ = os.Remove(f.Name()) // gone from the folder now; the space is freed when f is closed
 	M := (G + 1) * H * NMetrics
-	return &metricSpill{f: f, dir: dir, paths: paths, chunk: max(chunk, 1), G: G, H: H, C: C,
+	return &metricSpill{f: f, paths: paths, chunk: max(chunk, 1), G: G, H: H, C: C,
 		cols: M + 2*C*H, metricCols: M}, nil
 }
 
@@ -86,15 +91,15 @@ func (sp *metricSpill) fail(err error) {
 }
 
 // Err returns the first error writing or reading the file, naming the
-// folder and the room the file needs.
+// file and the room it needs.
 func (sp *metricSpill) Err() error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.err == nil {
 		return nil
 	}
-	return fmt.Errorf("sim: the per-path metrics file in %s (%d MB for %d paths; set TMPDIR to a folder with room): %w",
-		sp.dir, (sp.size()+(1<<20)-1)>>20, sp.paths, sp.err)
+	return fmt.Errorf("sim: the per-path metrics file %s (%d MB for %d paths; set TMPDIR to a folder with room): %w",
+		sp.f.Name(), (sp.size()+(1<<20)-1)>>20, sp.paths, sp.err)
 }
 
 // Close closes (and so deletes) the file.

@@ -29,6 +29,7 @@ func TestSpilledDocument(t *testing.T) {
 		SpillMinBytes = math.MaxInt64
 		if spill {
 			SpillMinBytes = 0
+			p.Spill = testSpill(t.TempDir())
 		}
 		d, _, err := Simulate(context.Background(), pf, &sc, p)
 		if err != nil {
@@ -61,7 +62,7 @@ func TestSpilledDocument(t *testing.T) {
 func TestMetricSpillOutOfOrder(t *testing.T) {
 	dir := t.TempDir()
 	const paths, chunk, G, H, C = 23, 5, 2, 2, 3
-	sp, err := newMetricSpill(dir, paths, chunk, G, H, C)
+	sp, err := newMetricSpill(testSpill(dir), paths, chunk, G, H, C)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +123,11 @@ func TestMetricSpillOutOfOrder(t *testing.T) {
 // that fails, are errors naming the folder and TMPDIR.
 func TestMetricSpillErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
-	if _, err := newMetricSpill(missing, 10, 4, 1, 1, 1); err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "TMPDIR") {
-		t.Errorf("missing folder: err = %v, want one naming %s and TMPDIR", err, missing)
+	if _, err := newMetricSpill(testSpill(missing), 10, 4, 1, 1, 1); err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "per-path metrics") {
+		t.Errorf("missing folder: err = %v, want one naming %s and the per-path metrics", err, missing)
 	}
 	dir := t.TempDir()
-	sp, err := newMetricSpill(dir, 10, 4, 1, 1, 1)
+	sp, err := newMetricSpill(testSpill(dir), 10, 4, 1, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestSimulateMemoryEstimate(t *testing.T) {
 			8*len(b.Metrics) + 8*len(b.Outlays) + 8*len(b.CountyComp)
 		return int64(n) / paths
 	}
-	o, err := executePaths(context.Background(), pf, &sc, Params{Seed: 1, Paths: paths, Workers: workers}, true)
+	o, err := executePaths(context.Background(), pf, &sc, Params{Seed: 1, Paths: paths, Workers: workers, Spill: testSpill(t.TempDir())}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestSimulateMemoryEstimate(t *testing.T) {
 	if k := kept(o.Paths, b); k > per {
 		t.Errorf("Simulate keeps %d bytes a path in memory; SimulateMemoryEstimate counts %d", k, per)
 	}
-	fi, err := b.spill.f.Stat()
+	fi, err := b.spill.f.(*os.File).Stat()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,5 +189,18 @@ func TestSimulateMemoryEstimate(t *testing.T) {
 	_, per = MemoryEstimate(len(pf.Loans), len(pf.Guarantors), workers, &sc)
 	if k := kept(e.Paths, e.Book); k > per {
 		t.Errorf("Execute keeps %d bytes a path in memory; MemoryEstimate counts %d", k, per)
+	}
+}
+
+// testSpill creates spill files in dir, removed from it at once, as
+// internal/tempfile.Spill does in os.TempDir() (sim itself does no I/O).
+func testSpill(dir string) func() (SpillFile, error) {
+	return func() (SpillFile, error) {
+		f, err := os.CreateTemp(dir, "danbao-metrics-*.bin")
+		if err != nil {
+			return nil, err
+		}
+		_ = os.Remove(f.Name())
+		return f, nil
 	}
 }

@@ -47,8 +47,8 @@ func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed,
 // result is the document: danbao run, the API's runs) of paths paths. Its
 // per-path metrics and county outlays, book = ((G+1) × NMetrics + 2 × C)
 // × H × 8 bytes a path, stay in memory up to SpillMinBytes and go to a
-// file in os.TempDir() above (ledger_spill.go; page cache, not the
-// process's memory), so
+// file from Params.Spill above (ledger_spill.go; page cache, not the
+// process's memory; the API and danbao run always set it), so
 //
 //	fixed   = MemoryEstimate's fixed + min(book × paths, SpillMinBytes)
 //	perPath = H × 12 + NParties × 8 + G × 8 + 8        losses, defaults, party losses, capital need, weight

@@ -319,7 +319,7 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 //
 // Only the document and the losses are kept, so on a large run (per-path
 // metrics and county outlays above SpillMinBytes) the ledger's per-path
-// metrics and outlays go to a temporary file in os.TempDir() rather than
+// metrics and outlays go to a file from p.Spill, when set, rather than
 // memory (ledger_spill.go); the document is the same bit for bit.
 func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
 	if p.Workers <= 0 {
@@ -414,8 +414,8 @@ const gcAfterCompileLoans = 100_000
 // executePaths is ExecutePaths; docOnly is for a caller that needs only
 // the document (Simulate): the model's loans are released once the ledger
 // is compiled (Model.Loans nil), and a book whose metrics and county
-// outlays would take SpillMinBytes or more keeps them in a temporary file
-// (LedgerResult.spill), which the caller must Close.
+// outlays would take SpillMinBytes or more keeps them in a file from
+// p.Spill, if set (LedgerResult.spill), which the caller must Close.
 func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params, docOnly bool) (*Outcome, error) {
 	m, L, err := compileWithLedger(pf, sc)
 	if err != nil {
@@ -447,8 +447,8 @@ func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 	G, C := len(L.Guarantors), len(L.Counties)
 	var lr *ledgerRun
 	var book *LedgerResult
-	if docOnly && int64(p.Paths)*int64(((G+1)*NMetrics+2*C)*L.H)*8 >= SpillMinBytes {
-		if lr, book, err = L.newSpilledObserver(p.Paths, p.Workers, p.BlockSize, ""); err != nil {
+	if docOnly && p.Spill != nil && int64(p.Paths)*int64(((G+1)*NMetrics+2*C)*L.H)*8 >= SpillMinBytes {
+		if lr, book, err = L.newSpilledObserver(p.Paths, p.Workers, p.BlockSize, p.Spill); err != nil {
 			return nil, err
 		}
 	} else {

@@ -36,6 +36,10 @@ type Params struct {
 	// addition to Levels (0.95, 0.99, 0.999, which the document always
 	// has: they are part of its contract), each in (0, MaxLevel].
 	Levels []float64
+	// Spill, if not nil, gives Simulate a file for the per-path metrics
+	// and county outlays when they would take SpillMinBytes or more
+	// (ledger_spill.go); nil keeps them in memory. It never changes results.
+	Spill func() (SpillFile, error)
 	// recordSegments (set by Execute) makes ExecutePaths set segments
 	// under importance sampling; segments, if not nil, makes the run record
 	// every path's segment losses (Result.segLoss) for ESContributions.

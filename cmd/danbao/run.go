@@ -23,6 +23,7 @@ import (
 	"github.com/wenzhou/danbao/api"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/internal/format"
+	"github.com/wenzhou/danbao/internal/tempfile"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/shard"
 	"github.com/wenzhou/danbao/sim"
@@ -135,7 +136,7 @@ func runSimulation(ctx context.Context, o runOptions, stdout, stderr io.Writer) 
 	var doc *sim.Document
 	var res *sim.Result
 	err = o.track(ctx, stderr, o.paths, func(progress func(int)) (err error) {
-		p.Progress = progress
+		p.Progress, p.Spill = progress, tempfile.Spill
 		doc, res, err = simulate(ctx, pf, &sc, p)
 		return err
 	})
