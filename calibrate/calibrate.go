@@ -340,7 +340,7 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 	// Maximum pairwise composite likelihood from the moment estimates.
 	var cl composite
 	cl.setData(p, p.d)
-	a, err := cl.fit(ok, est.r2)
+	a, H, okH, err := cl.fit(ok, est.r2)
 	if err != nil {
 		warn("composite likelihood: %v; r2 is not estimated", err)
 		return
@@ -375,7 +375,6 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		}
 		tr.pd[g] = (dg + sd/sn) / (ng + 1) // one pseudo-loan at the pooled rate
 	}
-	H, okH := cl.hessian(a, idx)
 	var V [][]float64
 	if okH {
 		V = godambe(H, scoreDraws(p, tr, a, idx, o.ScoreDraws, o.Seed, o.Workers))

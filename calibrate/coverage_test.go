@@ -43,7 +43,7 @@ func TestCoverage(t *testing.T) {
 	reps, B, scoreDraws := 3, 19, 19
 	long := os.Getenv("DANBAO_LONG") == "1"
 	if long {
-		reps = 200
+		reps, scoreDraws = 200, 99 // the production default
 	} else if testing.Short() {
 		t.Skip("coverage: skipped with -short (run it plain, or with DANBAO_LONG=1 for 200 replications)")
 	}
