@@ -77,6 +77,13 @@ func (s *Server) postCalibrate(w http.ResponseWriter, r *http.Request) error {
 	if B < 19 || B > 999 {
 		return &Error{Message: fmt.Sprintf("bootstrap %d is not in 19..999.", B), err: models.ErrInvalid}
 	}
+	draws, err := queryInt(r, "score_draws", 99)
+	if err != nil {
+		return err
+	}
+	if draws < calibrate.MinScoreDraws || draws > 999 {
+		return &Error{Message: fmt.Sprintf("score_draws %d is not in %d..999.", draws, calibrate.MinScoreDraws), err: models.ErrInvalid}
+	}
 	seed, err := queryInt(r, "seed", 1)
 	if err != nil {
 		return err
@@ -93,7 +100,7 @@ func (s *Server) postCalibrate(w http.ResponseWriter, r *http.Request) error {
 	if v := r.URL.Query().Get("by"); v != "" {
 		by = strings.Split(v, ",")
 	}
-	res, err := calibrate.Calibrate(h, calibrate.Options{By: by, Bootstrap: B, Seed: uint64(max(seed, 1)), Workers: s.runWorkers()})
+	res, err := calibrate.Calibrate(h, calibrate.Options{By: by, Bootstrap: B, ScoreDraws: draws, Seed: uint64(max(seed, 1)), Workers: s.runWorkers()})
 	if err != nil {
 		return &Error{Message: err.Error(), err: models.ErrInvalid}
 	}

@@ -288,8 +288,10 @@ func resize(x []float64, n int) []float64 {
 
 // fit maximises CL over the identified loadings (ok; the others stay 0)
 // from start (the moment estimates, floored at 0.005), by Nelder–Mead on
-// x = √a (so a ≥ 0 holds and a = 0 is reachable).
-func (cl *composite) fit(ok [3]bool, start [3]float64) ([3]float64, error) {
+// x = √a (so a ≥ 0 holds and a = 0 is reachable), then polished by Newton
+// steps (polish). It returns the loadings, H = −∂²CL/∂u² at them and
+// whether H is positive definite.
+func (cl *composite) fit(ok [3]bool, start [3]float64) ([3]float64, *mat.SymDense, bool, error) {
 	var idx []int
 	for i := range 3 {
 		if ok[i] {
@@ -321,9 +323,10 @@ func (cl *composite) fit(ok [3]bool, start [3]float64) ([3]float64, error) {
 	}
 	res, err := optimize.Minimize(prob, x0, set, &optimize.NelderMead{SimplexSize: 0.05})
 	if err != nil && res == nil {
-		return [3]float64{}, err
+		return [3]float64{}, nil, false, err
 	}
-	return toA(res.X), nil
+	a, H, okH := cl.polish(toA(res.X), idx)
+	return a, H, okH, nil
 }
 
 // logOffset is ε in the interval's scale u = log(a + ε): a variance-like
@@ -356,12 +359,14 @@ func (cl *composite) score(a [3]float64, idx []int, g []float64) {
 	}
 }
 
-// hessian returns H = −∂²CL/∂u² at a by central differences, or false
-// when it is not positive definite (a flat or boundary maximum).
-func (cl *composite) hessian(a [3]float64, idx []int) (*mat.SymDense, bool) {
+// gradHess returns CL, its slope g = ∂CL/∂u and H = −∂²CL/∂u² at a by
+// central differences (1 + 2k + 2k(k − 1) evaluations for k loadings), and
+// whether H is positive definite (false at a flat or boundary maximum).
+func (cl *composite) gradHess(a [3]float64, idx []int) (float64, []float64, *mat.SymDense, bool) {
 	k := len(idx)
 	step := make([]float64, k)
 	f0 := cl.at(a, idx, step)
+	g := make([]float64, k)
 	H := mat.NewSymDense(k, nil)
 	for j := range k {
 		clear(step)
@@ -369,6 +374,7 @@ func (cl *composite) hessian(a [3]float64, idx []int) (*mat.SymDense, bool) {
 		fp := cl.at(a, idx, step)
 		step[j] = -du
 		fm := cl.at(a, idx, step)
+		g[j] = (fp - fm) / (2 * du)
 		H.SetSym(j, j, -(fp+fm-2*f0)/(du*du))
 		for l := j + 1; l < k; l++ {
 			var s float64
@@ -381,7 +387,60 @@ func (cl *composite) hessian(a [3]float64, idx []int) (*mat.SymDense, bool) {
 		}
 	}
 	var ch mat.Cholesky
-	return H, ch.Factorize(H)
+	return f0, g, H, ch.Factorize(H)
+}
+
+// newtonDecrement is the Newton decrement λ² = gᵀH⁻¹g below which the
+// polish stops: CL is then within λ²/2 = 0.005 of its quadratic maximum,
+// a distance of about √(λ²/H) ≈ 0.001 in u, a hundredth of a standard
+// error of the loadings on the coverage design.
+const newtonDecrement = 1e-2
+
+// polish climbs from a (Nelder–Mead's stopping point) to the maximum of CL
+// by Newton steps on u = log(a + ε): step H⁻¹g, halved until CL rises
+// (at most 10 halvings; a loading pushed below 0 stays at 0), until the
+// Newton decrement gᵀH⁻¹g is below newtonDecrement (at most 10 steps).
+// It returns the loadings and H at them, so the sandwich uses the
+// Hessian at the estimate. Nelder–Mead alone stops short now and then
+// (its simplex collapses along a ridge of CL): on replication 7 of the
+// coverage design it stopped 29.6 below the maximum, 1.5 standard errors
+// away in r2.county, and such misses made the intervals look too narrow.
+func (cl *composite) polish(a [3]float64, idx []int) ([3]float64, *mat.SymDense, bool) {
+	k := len(idx)
+	step := make([]float64, k)
+	for range 10 {
+		f0, g, H, ok := cl.gradHess(a, idx)
+		if !ok {
+			return a, H, false
+		}
+		var ch mat.Cholesky
+		ch.Factorize(H)
+		var x mat.VecDense
+		if err := ch.SolveVecTo(&x, mat.NewVecDense(k, g)); err != nil {
+			return a, H, false
+		}
+		if mat.Dot(&x, mat.NewVecDense(k, g)) < newtonDecrement {
+			return a, H, true
+		}
+		moved := false
+		for lambda := 1.0; lambda > 1e-3; lambda /= 2 {
+			for j := range k {
+				step[j] = lambda * x.AtVec(j)
+			}
+			if cl.at(a, idx, step) > f0 {
+				for j, i := range idx {
+					a[i] = max(math.Exp(math.Log(a[i]+logOffset)+step[j])-logOffset, 0)
+				}
+				moved = true
+				break
+			}
+		}
+		if !moved {
+			return a, H, true
+		}
+	}
+	_, _, H, ok := cl.gradHess(a, idx)
+	return a, H, ok
 }
 
 // scoreDraws returns B parametric draws of the composite score at the

@@ -32,10 +32,10 @@ func historyOf(p *panel) *History {
 // checks that
 //
 //   - the 95 % intervals cover each true r2 in 90–98 % of the replications
-//     (with DANBAO_LONG=1: 200 replications, 199 bootstrap draws each;
-//     otherwise 8 replications with 49 draws, and each factor must be
-//     covered at least 6 times: at a true coverage of 95 % that fails with
-//     probability 0.6 % per factor);
+//     (with DANBAO_LONG=1: 200 replications with the production 99 score
+//     draws each; otherwise 3 replications with 19 draws, and each factor
+//     must be covered at least twice: at a true coverage of 95 % that fails
+//     with probability 0.7 % per factor);
 //   - the pooled PD estimate is unbiased: |mean − true| ≤ 2 SE over the
 //     replications, SE = sd/√reps; the true pooled PD is the loan-weighted
 //     mean of the groups' PDs, which is E[Σd/Σn] exactly.
@@ -43,7 +43,7 @@ func TestCoverage(t *testing.T) {
 	reps, B, scoreDraws := 3, 19, 19
 	long := os.Getenv("DANBAO_LONG") == "1"
 	if long {
-		reps = 200
+		reps, scoreDraws = 200, 99 // the production default
 	} else if testing.Short() {
 		t.Skip("coverage: skipped with -short (run it plain, or with DANBAO_LONG=1 for 200 replications)")
 	}
@@ -99,7 +99,7 @@ func TestCoverage(t *testing.T) {
 				}
 				r.pooled = *res.PD.Pooled.Estimate
 				if long {
-					t.Logf("rep %d: r2 %.4f, ci %.4f", first+rep, r.r2, r.ci)
+					t.Logf("rep %d: r2 %.4f, ci %.4f, pooled PD %.6f", first+rep, r.r2, r.ci, r.pooled)
 				}
 			}
 		})

@@ -84,7 +84,7 @@ type ModelParams struct {
 	// R2 are the global factor weights. Default macro 0.05, industry 0.08,
 	// county 0.04 (estimates; docs/data.md). The macro weight agrees
 	// with the calibration on testdata/history/wenzhou.csv (0.050, 95 %
-	// 0.021–0.107); that history's industry and county split is invented,
+	// 0.010–0.182); that history's industry and county split is invented,
 	// so its weights are not used (docs/calibration.md).
 	R2 R2 `yaml:"r2" json:"r2"`
 	// R2BySegment overrides R2 for a segment (micro, small, agri, other).
