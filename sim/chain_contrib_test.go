@@ -74,7 +74,7 @@ func TestChainContributionsAddUp(t *testing.T) {
 	sc.HorizonYears = 2
 	sc.Model.Contagion.PDUplift = 1
 	o := execute(t, pf, &sc, 3000)
-	c, err := ESContributions(context.Background(), o.Model, o.Paths, Params{Workers: 2}, 0.99, o.Ledger)
+	c, err := esContributions(context.Background(), o.Model, o.Paths, Params{Workers: 2}, 0.99, o.Ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestChainContributionsAddUp(t *testing.T) {
 	if d := float64(cc.NotInChain) - float64(county["330381"]+county["330302"]); math.Abs(d) > tol {
 		t.Errorf("not in chain %.6f, the other counties %.6f", cc.NotInChain, county["330381"]+county["330302"])
 	}
-	one, err := ESContributions(context.Background(), o.Model, o.Paths, Params{Workers: 1}, 0.99, o.Ledger)
+	one, err := esContributions(context.Background(), o.Model, o.Paths, Params{Workers: 1}, 0.99, o.Ledger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,15 +89,15 @@ type band struct {
 	wholeYear bool
 }
 
-// BandRatio is the widest ratio between the largest and the smallest PD of
+// bandRatio is the widest ratio between the largest and the smallest PD of
 // one band of the fast sampler. Exactness does not depend on it (thinning
 // corrects any ratio); speed does: a candidate is accepted with probability
-// ≥ about 1/BandRatio. Narrower bands mean fewer rejected candidates and
+// ≥ about 1/bandRatio. Narrower bands mean fewer rejected candidates and
 // more bands. Since a band costs little (one table lookup per path-year,
 // no draw) 1.3 is fastest: fast kernel on the peers' portfolio, µs per
 // path, 1.1: 8.6, 1.15: 8.5, 1.3: 8.5, 1.45: 8.6, 1.6: 9.0, 1.8: 9.1
 // (`go test ./sim -run '^$' -bench FastKernel -benchtime 100000x -count 3`).
-const BandRatio = 1.3
+const bandRatio = 1.3
 
 // N returns the number of loans.
 func (m *Model) N() int { return m.n }
@@ -334,7 +334,7 @@ func (m *Model) planYear(t int) yearPlan {
 			top := sorted[k].thr
 			// The band takes the members with PD ≥ PD(top)/BandRatio, that
 			// is with threshold ≥ cut (thresholds are increasing in PD).
-			cut := m.thrOf(m.pdOf(top) / BandRatio)
+			cut := m.thrOf(m.pdOf(top) / bandRatio)
 			b := band{lo: int32(len(y.member)), thr: top, wholeYear: true}
 			for ; k < len(sorted) && (sorted[k].thr >= cut || sorted[k].thr == top); k++ {
 				i := sorted[k].loan

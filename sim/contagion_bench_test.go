@@ -46,7 +46,7 @@ func benchChainsCost(b *testing.B, n int, chained bool) {
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 3
 	m := mustCompile(b, pf, &sc)
-	L, err := NewLedger(m, pf, &sc)
+	L, err := newLedger(m, pf, &sc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func benchChainsCost(b *testing.B, n int, chained bool) {
 				}
 				p0 := p
 				var be []int32
-				for p < paths && (len(be) == 0 || int(ends[p-1]-first) < BlockEvents) {
+				for p < paths && (len(be) == 0 || int(ends[p-1]-first) < blockEvents) {
 					be = append(be, ends[p]-first)
 					p++
 				}

@@ -48,8 +48,8 @@ func contagionDoc(pf *models.Portfolio, r *Result) *ContagionResult {
 		dd[p], cd[p] = float64(r.TotalDefaults(p)-cDef), float64(cDef)
 	}
 	c := &ContagionResult{Links: len(pf.Links),
-		Direct: StatsOf[Money](r.summarize(dl)), Contagion: StatsOf[Money](r.summarize(cl)),
-		DirectDefaults: StatsOf[Number](r.summarize(dd)), ContagionDefaults: StatsOf[Number](r.summarize(cd)),
+		Direct: statsOf[Money](r.summarize(dl)), Contagion: statsOf[Money](r.summarize(cl)),
+		DirectDefaults: statsOf[Number](r.summarize(dd)), ContagionDefaults: statsOf[Number](r.summarize(cd)),
 		Cascades: []CascadeInfo{}}
 	for _, cs := range r.Cascades {
 		c.Cascades = append(c.Cascades, CascadeInfo{Path: cs.Path, Year: cs.Year + 1, Root: cs.Root, Firms: cs.Firms,

@@ -107,7 +107,7 @@ func TestContagionHandWorked(t *testing.T) {
 		t.Errorf("cascades = %+v, want [%+v]", got, wantCascade)
 	}
 
-	L, err := NewLedger(m, pf, sc)
+	L, err := newLedger(m, pf, sc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (m *Model) chainYear(w *worker, t, before int, scale float64, seed, p uint6
 		return m.contagion(w, t, before)
 	}
 	if w.up == nil {
-		w.up = &upScratch{stream: NewStream(), noted: make([]uint64, len(m.uplift.loansLo)-1)}
+		w.up = &upScratch{stream: newStream(), noted: make([]uint64, len(m.uplift.loansLo)-1)}
 	}
 	us := w.up
 	if t == 0 {

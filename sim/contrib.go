@@ -14,7 +14,7 @@ import (
 // in ESContributions.
 const contribChunk = 32
 
-// ESContributions returns the Euler contributions to the Acerbi–Tasche
+// esContributions returns the Euler contributions to the Acerbi–Tasche
 // expected shortfall of the total loss at level α, by county, industry,
 // product and guarantor:
 //
@@ -33,7 +33,7 @@ const contribChunk = 32
 // segments) the tail paths are replayed from their streams (seed, path),
 // which give exactly the same defaults as in the run (replayTail). L
 // supplies the guarantor of each loan.
-func ESContributions(ctx context.Context, m *Model, r *Result, p Params, alpha float64, L *Ledger) (*Contributions, error) {
+func esContributions(ctx context.Context, m *Model, r *Result, p Params, alpha float64, L *Ledger) (*Contributions, error) {
 	P := r.Paths
 	total := make([]float64, P)
 	for q := range P {

@@ -21,14 +21,14 @@ func TestRecordedSegmentsMatchReplay(t *testing.T) {
 	if r.segLoss == nil {
 		t.Fatal("an --is run of Execute recorded no segment losses")
 	}
-	recorded, err := ESContributions(context.Background(), o.Model, r, p, ContributionLevel, o.Ledger)
+	recorded, err := esContributions(context.Background(), o.Model, r, p, contributionLevel, o.Ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	saved := r.segLoss
 	r.segLoss = nil
 	r.segments.at = nil // the replay adds through the per-dimension ids (books of more than 256 segments)
-	replayed, err := ESContributions(context.Background(), o.Model, r, p, ContributionLevel, o.Ledger)
+	replayed, err := esContributions(context.Background(), o.Model, r, p, contributionLevel, o.Ledger)
 	r.segLoss = saved
 	if err != nil {
 		t.Fatal(err)

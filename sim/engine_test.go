@@ -115,7 +115,7 @@ func TestVasicekLimit(t *testing.T) {
 	const n = 50_000
 	m := mustCompile(t, homogeneous(n, 0.01), oneFactor(0.12))
 	r := mustRun(t, m, Params{Seed: 11, Paths: 100_000})
-	s := Summarize(totalsYuan(r))
+	s := summarize(totalsYuan(r))
 	q := s.VaR[2] / n
 	es := s.ES[2] / n
 	t.Logf("q999 = %.5f ± %.5f (limit 0.09033), ES999 = %.5f ± %.5f (limit 0.10921)", q, s.SEVaR[2]/n, es, s.SEES[2]/n)
@@ -199,7 +199,7 @@ func TestExpectedLossClosedForm(t *testing.T) {
 			want := expectedLoss(m, pf, &sc) / 100
 			for _, s := range []Sampler{Fast, Dense} {
 				r := mustRun(t, m, Params{Seed: 5, Paths: 20_000, Sampler: s})
-				sum := Summarize(totalsYuan(r))
+				sum := summarize(totalsYuan(r))
 				z := (sum.Mean - want) / sum.SEMean
 				t.Logf("%v: E[L] %.1f ± %.1f, closed form %.1f, z = %.2f", s, sum.Mean, sum.SEMean, want, z)
 				if math.Abs(z) > 4 {
@@ -264,7 +264,7 @@ func TestSamplersAgree(t *testing.T) {
 			if d > crit {
 				t.Errorf("Kolmogorov–Smirnov D = %.4f > %.4f", d, crit)
 			}
-			sf, sd := Summarize(xf), Summarize(xd)
+			sf, sd := summarize(xf), summarize(xd)
 			for _, k := range []int{0, 1} {
 				tol := 4 * math.Hypot(sf.SEES[k], sd.SEES[k])
 				if math.Abs(sf.ES[k]-sd.ES[k]) > tol {

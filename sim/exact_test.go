@@ -53,7 +53,7 @@ func TestOneFactorExact(t *testing.T) {
 			continue
 		}
 		r := mustRun(t, m, Params{Seed: 7, Paths: paths, Sampler: s})
-		sum := Summarize(totalsYuan(r))
+		sum := summarize(totalsYuan(r))
 		if z := (sum.Mean - ref.EL) / sum.SEMean; math.Abs(z) > 4 {
 			t.Errorf("%v: EL %.4f, exact %.4f, z = %.2f", s, sum.Mean, ref.EL, z)
 		}
@@ -164,7 +164,7 @@ func checkSEs(t *testing.T, isLevel float64, paths int, levels []float64) {
 	vars, ess, seVar, seES := make([][]float64, L), make([][]float64, L), make([][]float64, L), make([][]float64, L)
 	for seed := range uint64(seeds) {
 		r := mustRun(t, m, Params{Seed: 100 + seed, Paths: paths, ISLevel: isLevel})
-		s := SummarizeAt(totalsYuan(r), r.Weight, levels)
+		s := summarizeAt(totalsYuan(r), r.Weight, levels)
 		means, ses = append(means, s.Mean), append(ses, s.SEMean)
 		for k := range L {
 			vars[k] = append(vars[k], s.VaR[k])

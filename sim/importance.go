@@ -31,8 +31,8 @@ import (
 // first step; their second step, exponential twisting of the conditional
 // PDs, is not done: see docs/tails.md).
 
-// DefensiveShare is β, the share of paths drawn without the shift, and
-// ShiftScale is c, the shift's length as a share of the tail mode's: the
+// defensiveShare is β, the share of paths drawn without the shift, and
+// shiftScale is c, the shift's length as a share of the tail mode's: the
 // sampling law is Q = (1 − β)·N(c·z*, I) + β·N(0, I), z* the tail mode at
 // level α (tailMode). They set the cost of a run against its variance:
 // a run's work grows with its defaults, and on the example (3 years) a
@@ -43,14 +43,14 @@ import (
 // E_Q[defaults] about 1.5× plain, for the smallest SE(ES 0.999) of the
 // total and the guarantor loss (docs/tails.md, "Choice of the mixture").
 const (
-	DefensiveShare = 0.35
-	ShiftScale     = 0.55
+	defensiveShare = 0.35
+	shiftScale     = 0.55
 )
 
 // defensiveWeight returns w = 1/((1 − β)·e^(−logW) + β) from the
 // accumulated logW = Σ (−μ·z + μ²/2).
 func defensiveWeight(logW float64) float64 {
-	return 1 / ((1-DefensiveShare)*math.Exp(-logW) + DefensiveShare)
+	return 1 / ((1-defensiveShare)*math.Exp(-logW) + defensiveShare)
 }
 
 // shiftIterations bounds the fixed-point search of TailShift.
@@ -84,7 +84,7 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 		return nil, fmt.Errorf("%w: the expected loss does not depend on the factors (all r2 are 0), nothing to shift", models.ErrInvalid)
 	}
 	for k := range z {
-		z[k] *= ShiftScale
+		z[k] *= shiftScale
 	}
 	return z, nil
 }

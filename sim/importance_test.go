@@ -48,7 +48,7 @@ func TestTailShiftOneFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// innovations: macro, industry "electrical", county "330382"
-	want := []float64{0, -ShiftScale * PhiInv(0.9999), 0}
+	want := []float64{0, -shiftScale * PhiInv(0.9999), 0}
 	for k := range want {
 		if math.Abs(mu[k]-want[k]) > 1e-9 {
 			t.Fatalf("shift %v, want %v", mu, want)
@@ -106,8 +106,8 @@ func TestImportanceSamplingOneFactor(t *testing.T) {
 	const paths = 20_000
 	r := mustRun(t, m, Params{Seed: 11, Paths: paths, ISLevel: 0.9999, Workers: 2})
 	levels := []float64{0.95, 0.99, 0.999, 0.9999}
-	s := SummarizeAt(totalsYuan(r), r.Weight, levels)
-	mw := SummarizeAt(r.Weight, nil, levels)
+	s := summarizeAt(totalsYuan(r), r.Weight, levels)
+	mw := summarizeAt(r.Weight, nil, levels)
 	t.Logf("ESS %.0f of %d; mean weight %.4f ± %.4f; EL %.3f ± %.3f (exact %.3f)", s.ESS, paths, mw.Mean, mw.SEMean, s.Mean, s.SEMean, ref.EL)
 	if math.Abs(mw.Mean-1) > 4*mw.SEMean {
 		t.Errorf("mean weight %.4f ± %.4f, want 1", mw.Mean, mw.SEMean)
@@ -158,8 +158,8 @@ func TestImportanceSamplingT(t *testing.T) {
 	levels := []float64{0.99, 0.999}
 	isr := mustRun(t, m, Params{Seed: 21, Paths: 20_000, ISLevel: 0.999, Workers: 2})
 	plr := mustRun(t, m, Params{Seed: 22, Paths: 200_000, Workers: 2})
-	is := SummarizeAt(totalsYuan(isr), isr.Weight, levels)
-	pl := SummarizeAt(totalsYuan(plr), nil, levels)
+	is := summarizeAt(totalsYuan(isr), isr.Weight, levels)
+	pl := summarizeAt(totalsYuan(plr), nil, levels)
 	z := func(name string, a, sa, b, sb float64) {
 		t.Helper()
 		v := (a - b) / math.Hypot(sa, sb)

@@ -199,7 +199,7 @@ func TestUnitWeightsLedger(t *testing.T) {
 	}
 	o := mustExecute(t, pf, sc, p)
 	o.Paths.Weight, o.Book.Weight = ones, ones
-	d := NewDocument(pf, sc, o.Paths, 0)
+	d := newDocument(pf, sc, o.Paths, 0)
 	if err := d.addLedger(context.Background(), o.Ledger, o.Paths, o.Book, p); err != nil {
 		t.Fatal(err)
 	}

@@ -106,14 +106,14 @@ func (m *Model) newWorker() *worker {
 	return &worker{
 		chain:     ch,
 		stretches: make([]stretch, nb),
-		s:         NewStream(),
+		s:         newStream(),
 		f:         m.factors.newState(),
 		sys:       make([]float64, len(m.loadings)),
 		dead:      make([]bool, m.n),
 		events:    make([]Event, 0, 1024),
 		pathLoss:  make([]int64, m.Horizon),
 		pathDef:   make([]int32, m.Horizon),
-		coll:      NewStream(),
+		coll:      newStream(),
 		prop:      make([]float64, m.Horizon),
 	}
 }
@@ -133,7 +133,7 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 	}
 	if w.f.isShift != nil {
 		// Importance sampling: the first draw picks the mixture's component.
-		w.f.isApply = w.s.Float64() >= DefensiveShare
+		w.f.isApply = w.s.Float64() >= defensiveShare
 	}
 	for t := range m.Horizon {
 		m.factors.draw(w.s, t, w.f)

@@ -173,8 +173,8 @@ type gyDet struct {
 	feeBase                             float64 // Σ gb × alive fraction (for the average fee rate)
 }
 
-// NewLedger compiles the policy for m (compiled from pf and sc).
-func NewLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, error) {
+// newLedger compiles the policy for m (compiled from pf and sc).
+func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, error) {
 	H, n := m.Horizon, m.n
 	pol := sc.Policy
 	L := &Ledger{m: m, pol: pol, tg: sc.Targets, H: H, Guarantors: pf.Guarantors, grace: float64(pol.GraceDays) / 365}

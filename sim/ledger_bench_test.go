@@ -59,7 +59,7 @@ func BenchmarkLedgerBook(b *testing.B) {
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 3
 	m := mustCompile(b, pf, &sc)
-	L, err := NewLedger(m, pf, &sc)
+	L, err := newLedger(m, pf, &sc)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func BenchmarkLedgerBook(b *testing.B) {
 		events []Event
 		ends   []int32
 	}
-	for _, most := range []int{1 << 17, 1 << 18, BlockEvents} {
+	for _, most := range []int{1 << 17, 1 << 18, blockEvents} {
 		var blocks []block
 		for p := 0; p < paths; {
 			bl := block{p0: p}
@@ -106,7 +106,7 @@ func BenchmarkLedgerBook(b *testing.B) {
 			blocks = append(blocks, bl)
 		}
 		name := "block"
-		if most != BlockEvents {
+		if most != blockEvents {
 			name = fmt.Sprintf("block-%d", most)
 		}
 		b.Run(name, func(b *testing.B) {

@@ -184,9 +184,9 @@ const (
 	lowMask = 1<<lowBits - 1
 )
 
-// BlockEvents is the most defaults the engine gathers before handing a
+// blockEvents is the most defaults the engine gathers before handing a
 // block of paths to a BlockObserver (about 8 MB of events per worker).
-const BlockEvents = 1 << 19
+const blockEvents = 1 << 19
 
 func byPaymentTime(a, b cappedClaim) int {
 	if c := cmp.Compare(a.when, b.when); c != 0 {

@@ -33,7 +33,7 @@ func TestLedgerBlocksAndWorkers(t *testing.T) {
 		sc.HorizonYears = 3
 		sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 2000 * models.Yuan, "330381": 0}
 		m := mustCompile(t, pf, &sc)
-		L, err := NewLedger(m, pf, &sc)
+		L, err := newLedger(m, pf, &sc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func (L *Ledger) drawLags(s *ledgerScratch, p int) {
 	K, H := len(L.lagCum), L.H
 	if s.lagCum == nil {
 		s.lagCum = make([]float64, H*K)
-		s.lagS = NewStream()
+		s.lagS = newStream()
 	}
 	s.lagS.Reset(L.lag.seed^lagStreamDomain, uint64(L.lag.firstPath+p))
 	for y := range H {

@@ -21,7 +21,7 @@ func TestRandomLagDirichlet(t *testing.T) {
 	sc.Recovery.Lag = []float64{0.1, 0.2, 0.3, 0.25, 0.15}
 	sc.Recovery.LagConcentration = 4
 	m := mustCompile(t, pf, &sc)
-	L, err := NewLedger(m, pf, &sc)
+	L, err := newLedger(m, pf, &sc)
 	if err != nil {
 		t.Fatal(err)
 	}

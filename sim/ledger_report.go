@@ -60,9 +60,9 @@ func (q *Quantiles) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MoneyQuantilesOf is QuantilesOf for amounts in yuan.
-func MoneyQuantilesOf(x []float64) Quantiles {
-	q := QuantilesOf(x)
+// moneyQuantilesOf is QuantilesOf for amounts in yuan.
+func moneyQuantilesOf(x []float64) Quantiles {
+	q := quantilesOf(x)
 	q.Money = true
 	return q
 }
@@ -72,8 +72,8 @@ var moneyMetric = [NMetrics]bool{MetricBalance: true, MetricNetAssets: true, Met
 	MetricRecoveries: true, MetricSmallAgriBalance: true, MetricReleased: true, MetricLoanBalance: true,
 	MetricSmallAgriLoanBalance: true, MetricReserves: true}
 
-// QuantilesOf summarizes x (modified: sorted in place). NaN for an empty x.
-func QuantilesOf(x []float64) Quantiles {
+// quantilesOf summarizes x (modified: sorted in place). NaN for an empty x.
+func quantilesOf(x []float64) Quantiles {
 	if len(x) == 0 {
 		nan := Number(math.NaN())
 		return Quantiles{Mean: nan, Q05: nan, Q50: nan, Q95: nan}
@@ -83,7 +83,7 @@ func QuantilesOf(x []float64) Quantiles {
 	for _, v := range x {
 		s += v
 	}
-	q := func(a float64) Number { return Number(QuantileSorted(x, a)) }
+	q := func(a float64) Number { return Number(quantileSorted(x, a)) }
 	return Quantiles{Mean: Number(s / float64(len(x))), Q05: q(0.05), Q50: q(0.5), Q95: q(0.95)}
 }
 
@@ -102,8 +102,8 @@ const (
 	TargetConcentrationMax = models.TargetConcentrationMax
 )
 
-// ContributionLevel is the level of the expected-shortfall contributions.
-const ContributionLevel = 0.99
+// contributionLevel is the level of the expected-shortfall contributions.
+const contributionLevel = 0.99
 
 // Contributions are the Euler (expected-shortfall) contributions of each
 // segment to the portfolio's ES at Level; within each dimension they add
@@ -137,7 +137,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 		for q := range P {
 			x[q] = float64(b.PartyLoss[q*NParties+k]) / 100
 		}
-		d.Loss[PartyNames[k]] = StatsOf[Money](r.summarize(x))
+		d.Loss[PartyNames[k]] = statsOf[Money](r.summarize(x))
 	}
 	scopes := make([]string, G+1)
 	for g := range G {
@@ -180,7 +180,7 @@ func (d *Document) addLedger(ctx context.Context, L *Ledger, r *Result, b *Ledge
 	if err := b.Err(); err != nil {
 		return err
 	}
-	contrib, err := ESContributions(ctx, L.m, r, p, ContributionLevel, L)
+	contrib, err := esContributions(ctx, L.m, r, p, contributionLevel, L)
 	if err != nil {
 		return err
 	}

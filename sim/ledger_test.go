@@ -20,7 +20,7 @@ func handWorkedReserves(t *testing.T, deduct bool) (*Ledger, *LedgerResult) {
 	pf, sc := handWorkedInputs(t)
 	sc.Policy.Reserves.Deduct = deduct
 	m := mustCompile(t, pf, sc)
-	L, err := NewLedger(m, pf, sc)
+	L, err := newLedger(m, pf, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestStopLossOneBasis(t *testing.T) {
 		sc.Growth.RunOff = true
 		sc.Policy.Reguarantee.StopRate, sc.Policy.NationalFund.StopRate = stop, stop
 		m := mustCompile(t, pf, &sc)
-		L, err := NewLedger(m, pf, &sc)
+		L, err := newLedger(m, pf, &sc)
 		if err != nil {
 			t.Fatal(err)
 		}

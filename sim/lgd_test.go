@@ -119,7 +119,7 @@ func TestLGDMeanLossAndTail(t *testing.T) {
 	if math.Abs(md) > 0.01*mOff || math.Abs(md) > 4*se {
 		t.Errorf("mean loss moved by %.0f yuan (%.2f %%), SE %.0f", md, 100*md/mOff, se)
 	}
-	sOff, sOn := Summarize(xOff), Summarize(xOn)
+	sOff, sOn := summarize(xOff), summarize(xOn)
 	k := slices.Index(Levels, 0.99)
 	esOff, esOn := sOff.ES[k], sOn.ES[k]
 	t.Logf("ES 0.99 off %.0f ± %.0f, on %.0f ± %.0f yuan", esOff, sOff.SEES[k], esOn, sOn.SEES[k])

@@ -37,7 +37,7 @@ import (
 func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed, perPath int64) {
 	L, G, H := BookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
 	C := G + 13
-	block := min(BlockEvents, DefaultBlockSize*L*H/10) // defaults a worker holds at once
+	block := min(blockEvents, defaultBlockSize*L*H/10) // defaults a worker holds at once
 	fixed = L*(H*48+512) + int64(max(workers, 1))*block*(24+2*24+32)*5/4 + 16<<20
 	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + maxRecordedSegments*8 + 64
 	return fixed, perPath

@@ -107,12 +107,12 @@ func TestContributionsAddUp(t *testing.T) {
 	pf := allEligible(1500)
 	sc := models.DefaultScenario()
 	o := execute(t, pf, &sc, 3000)
-	c, err := ESContributions(context.Background(), o.Model, o.Paths, Params{}, 0.99, o.Ledger)
+	c, err := esContributions(context.Background(), o.Model, o.Paths, Params{}, 0.99, o.Ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := totalsYuan(o.Paths)
-	s := Summarize(x)
+	s := summarize(x)
 	if math.Abs(float64(c.ES)-s.ES[1]) > 1e-6*s.ES[1] {
 		t.Errorf("contributions' ES %.2f ≠ the run's ES(0.99) %.2f", c.ES, s.ES[1])
 	}
@@ -135,7 +135,7 @@ func TestLedgerDoesNotAllocate(t *testing.T) {
 	sc.HorizonYears = 3
 	sc.Policy.CountyFund.Budget = map[string]models.Cents{"330382": 1000 * models.Yuan} // claims get sorted
 	m := mustCompile(t, pf, &sc)
-	L, err := NewLedger(m, pf, &sc)
+	L, err := newLedger(m, pf, &sc)
 	if err != nil {
 		t.Fatal(err)
 	}

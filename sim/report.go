@@ -160,8 +160,8 @@ type (
 // Levels[k]: "0.95", "0.99", "0.999".
 func LevelKey(k int) string { return LevelString(Levels[k]) }
 
-// StatsOf converts s into the document's shape.
-func StatsOf[V Money | Number](s Summary) Stats[V] {
+// statsOf converts s into the document's shape.
+func statsOf[V Money | Number](s Summary) Stats[V] {
 	levels := func(x []float64) map[string]V {
 		m := make(map[string]V, len(x))
 		for k, v := range x {
@@ -244,15 +244,15 @@ func (r *Result) summarize(x []float64) Summary {
 	if levels == nil { // a Result made by hand
 		levels = Levels
 	}
-	return SummarizeAt(x, r.Weight, levels)
+	return summarizeAt(x, r.Weight, levels)
 }
 
 // PartyTotal is the key of the total loss in Document.Loss.
 const PartyTotal = "total"
 
-// NewDocument summarizes r, a run of pf under sc with the given number of
+// newDocument summarizes r, a run of pf under sc with the given number of
 // workers, into a result document. ElapsedSeconds is left 0.
-func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers int) *Document {
+func newDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers int) *Document {
 	d := &Document{
 		Schema: Schema, Scenario: sc.Name,
 		Paths: r.Paths, FirstPath: r.FirstPath, Seed: r.Seed, HorizonYears: r.Horizon,
@@ -295,7 +295,7 @@ func NewDocument(pf *models.Portfolio, sc *models.Scenario, r *Result, workers i
 				defs[p] = float64(r.Defaults[p*H+t])
 			}
 		}
-		return StatsOf[Money](r.summarize(loss)), StatsOf[Number](r.summarize(defs))
+		return statsOf[Money](r.summarize(loss)), statsOf[Number](r.summarize(defs))
 	}
 	total, defaults := summarize(-1)
 	d.Loss = map[string]LossStats{PartyTotal: total}
@@ -354,7 +354,7 @@ func SimulateLosses(ctx context.Context, pf *models.Portfolio, sc *models.Scenar
 	if err != nil {
 		return nil, nil, err
 	}
-	return NewDocument(pf, sc, r, p.Workers), r, nil
+	return newDocument(pf, sc, r, p.Workers), r, nil
 }
 
 // Outcome is everything a run produced: the compiled model and ledger, the
@@ -392,7 +392,7 @@ func compileWithLedger(pf *models.Portfolio, sc *models.Scenario) (*Model, *Ledg
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
 	}
-	L, err := NewLedger(m, pf, sc)
+	L, err := newLedger(m, pf, sc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile policy of scenario %q: %w", sc.Name, err)
 	}
@@ -436,7 +436,7 @@ func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
 	if p.BlockSize <= 0 {
-		p.BlockSize = DefaultBlockSize
+		p.BlockSize = defaultBlockSize
 	}
 	L.SetRandomLag(sc.Recovery, p.Seed, p.FirstPath)
 	if p.recordSegments && p.ISLevel != 0 {
@@ -472,7 +472,7 @@ func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 // summarize builds o.Doc from o's per-path figures, a run of pf under sc
 // with p (p.Workers > 0).
 func (o *Outcome) summarize(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) error {
-	d := NewDocument(pf, sc, o.Paths, p.Workers)
+	d := newDocument(pf, sc, o.Paths, p.Workers)
 	if err := d.addLedger(ctx, o.Ledger, o.Paths, o.Book, p); err != nil {
 		return err
 	}

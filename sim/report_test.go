@@ -126,7 +126,7 @@ func TestDocumentConsistent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := Summarize(totalsYuan(r))
+		s := summarize(totalsYuan(r))
 		tot := doc.Loss[PartyTotal]
 		if float64(tot.Mean) != s.Mean || float64(tot.VaR["0.99"]) != s.VaR[1] || float64(tot.SE.ES["0.99"]) != s.SEES[1] || !math.IsNaN(float64(tot.SE.ES["0.999"])) || !math.IsNaN(s.SEES[2]) {
 			t.Errorf("h=%d: loss.total %+v does not match Summarize %+v", h, tot, s)

@@ -47,8 +47,8 @@ type Params struct {
 	segments       *contribSegments
 }
 
-// DefaultBlockSize is the number of paths a worker takes at a time.
-const DefaultBlockSize = 256
+// defaultBlockSize is the number of paths a worker takes at a time.
+const defaultBlockSize = 256
 
 // MaxPaths bounds Params.Paths.
 const MaxPaths = 50_000_000
@@ -150,7 +150,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
 	if p.BlockSize <= 0 {
-		p.BlockSize = DefaultBlockSize
+		p.BlockSize = defaultBlockSize
 	}
 	levels, err := withDefaultLevels(p.Levels)
 	if err != nil {
@@ -185,7 +185,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			if bo != nil {
 				// Room for a block at a tenth of the book defaulting a year
 				// (it grows if more do), as MemoryEstimate counts it.
-				blockEv = make([]Event, 0, min(BlockEvents+BlockEvents/4, p.BlockSize*m.n*H/10+1024))
+				blockEv = make([]Event, 0, min(blockEvents+blockEvents/4, p.BlockSize*m.n*H/10+1024))
 			}
 			first := 0
 			w := m.newWorker()
@@ -221,7 +221,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 						}
 						blockEv = append(blockEv, w.events...)
 						ends = append(ends, int32(len(blockEv)))
-						if len(blockEv) >= BlockEvents || path == hi-1 {
+						if len(blockEv) >= blockEvents || path == hi-1 {
 							bo.ObserveBlock(wk, first, blockEv, ends)
 							blockEv, ends = blockEv[:0], ends[:0]
 						}

@@ -152,7 +152,7 @@ func AssembleLosses(pf *models.Portfolio, sc *models.Scenario, r *Result, p Para
 	if p.Workers <= 0 {
 		p.Workers = 1
 	}
-	return NewDocument(pf, sc, r, p.Workers), nil
+	return newDocument(pf, sc, r, p.Workers), nil
 }
 
 // fitResult checks that r is all of p's paths of m, and gives it what Run

@@ -48,11 +48,11 @@ type Summary struct {
 	ESS float64
 }
 
-// Summarize is SummarizeAt(x, nil, Levels): an unweighted sample at the
+// summarize is SummarizeAt(x, nil, Levels): an unweighted sample at the
 // default levels.
-func Summarize(x []float64) Summary { return SummarizeAt(x, nil, Levels) }
+func summarize(x []float64) Summary { return summarizeAt(x, nil, Levels) }
 
-// SummarizeAt computes the statistics of x (path order; not modified)
+// summarizeAt computes the statistics of x (path order; not modified)
 // with likelihood-ratio weights w (nil: every weight 1) at levels. With
 // N paths, the estimated law is F̂(l) = 1 − (1/N)·Σ_{x_p > l} w_p (the
 // tail form, which is what importance sampling estimates well), and
@@ -78,7 +78,7 @@ func Summarize(x []float64) Summary { return SummarizeAt(x, nil, Levels) }
 //
 // Every SE is NaN with fewer than 20 paths, and SE(ES_α) with fewer than
 // 10 paths beyond VaR_α (there are about (1 − α)·N).
-func SummarizeAt(x, w []float64, levels []float64) Summary {
+func summarizeAt(x, w []float64, levels []float64) Summary {
 	n := len(x)
 	L := len(levels)
 	s := Summary{N: n, Levels: levels, VaR: make([]float64, L), ES: make([]float64, L),

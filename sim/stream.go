@@ -23,8 +23,8 @@ type Stream struct {
 	rnd *rand.Rand // for Norm, through the interface: a few draws per path-year
 }
 
-// NewStream returns a stream; call Reset before drawing.
-func NewStream() *Stream {
+// newStream returns a stream; call Reset before drawing.
+func newStream() *Stream {
 	s := &Stream{}
 	s.rnd = rand.New(&s.src)
 	return s

@@ -12,7 +12,7 @@ import (
 // ziggurat's slow branch) with about its exact frequency e^(−zigR).
 func TestStreamExp(t *testing.T) {
 	const n = 1_000_000
-	s := NewStream()
+	s := newStream()
 	s.Reset(7, 11)
 	x := make([]float64, n)
 	tail := 0
@@ -46,7 +46,7 @@ func TestStreamExp(t *testing.T) {
 // Distinct (seed, path) keys give distinct streams; the same key, the same.
 func TestStreamKeys(t *testing.T) {
 	first := func(seed, path uint64) uint64 {
-		s := NewStream()
+		s := newStream()
 		s.Reset(seed, path)
 		return s.Uint64()
 	}

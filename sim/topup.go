@@ -219,9 +219,9 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 			return ws[g].quantile(a)
 		}
 		if g == G {
-			return QuantileSorted(pooled, a)
+			return quantileSorted(pooled, a)
 		}
-		return QuantileSorted(sorted[g], a)
+		return quantileSorted(sorted[g], a)
 	}
 
 	amounts := map[float64][]float64{} // α → T_g(α)
@@ -269,7 +269,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 				PCapital: Number(pc)}
 			tl.PLeverageMin, tl.PLeverageMinByYear = lv.guarantor(g, x, byYear)
 			tl.Idle = x > 0 && !lv.off && float64(tl.PLeverageMin) < IdleShare
-			c, r := TopupSplit(x, o.CertainGap(g))
+			c, r := topupSplit(x, o.CertainGap(g))
 			tl.Certain, tl.Risk = Money(c), Money(r)
 			return tl
 		}
@@ -322,7 +322,7 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 		}
 		cl := CityLevel{Confidence: Number(a), Total: Money(total), Pooled: Money(quantile(G, a))}
 		for g, v := range x {
-			c, _ := TopupSplit(v, o.CertainGap(g))
+			c, _ := topupSplit(v, o.CertainGap(g))
 			cl.Certain += Money(c)
 		}
 		cl.Risk = cl.Total - cl.Certain
@@ -352,10 +352,10 @@ func Topup(o *Outcome, confidences []float64) (*TopupResult, error) {
 	return res, nil
 }
 
-// QuantileSorted returns the α-quantile of the sample sorted ascending in
+// quantileSorted returns the α-quantile of the sample sorted ascending in
 // the VaR convention: x_(⌈αP⌉), the smallest value with empirical F ≥ α.
 // NaN for an empty sample.
-func QuantileSorted(sorted []float64, alpha float64) float64 {
+func quantileSorted(sorted []float64, alpha float64) float64 {
 	P := len(sorted)
 	if P == 0 {
 		return math.NaN()

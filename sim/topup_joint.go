@@ -9,8 +9,8 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
-// JointTopupMethod names how JointTopupOf searches (docs/decisions.md).
-const JointTopupMethod = "common-level bisection, then greedy reduction of the largest"
+// jointTopupMethod names how JointTopupOf searches (docs/decisions.md).
+const jointTopupMethod = "common-level bisection, then greedy reduction of the largest"
 
 // JointTopup is the finance bureau's joint answer: per-guarantor injections
 // at t = 0, of least total found by JointTopupMethod, such that every
@@ -78,10 +78,10 @@ func (o *Outcome) CertainGap(g int) float64 {
 	return gap
 }
 
-// TopupSplit splits a top-up amount into its certain part min(amount,
+// topupSplit splits a top-up amount into its certain part min(amount,
 // gap) and the risk part, the rest (the capital needed only on the paths
 // where losses erode net assets).
-func TopupSplit(amount, gap float64) (certain, risk float64) {
+func topupSplit(amount, gap float64) (certain, risk float64) {
 	certain = min(max(amount, 0), gap)
 	return certain, amount - certain
 }
@@ -124,11 +124,11 @@ func JointTopupOf(o *Outcome, alpha float64) (*JointTopup, error) {
 		}
 	}
 	common := slices.Clone(at(lo))
-	jt := &JointTopup{Confidence: Number(alpha), Method: JointTopupMethod, CommonLevel: Number(float64(lo) / float64(P)),
+	jt := &JointTopup{Confidence: Number(alpha), Method: jointTopupMethod, CommonLevel: Number(float64(lo) / float64(P)),
 		PCommon: Number(float64(jointHolds(need, common)) / float64(P))}
 	stand := make([]float64, G)
 	for g := range G {
-		stand[g] = QuantileSorted(sorted[g], alpha)
+		stand[g] = quantileSorted(sorted[g], alpha)
 		jt.CommonTotal += Money(common[g])
 		jt.StandaloneTotal += Money(stand[g])
 	}
@@ -207,7 +207,7 @@ func largestFirst(x []float64) []int {
 // stand-alone amounts and the amounts at the common level.
 func (jt *JointTopup) fill(o *Outcome, x, stand, common []float64) {
 	for g := range x {
-		c, r := TopupSplit(x[g], o.CertainGap(g))
+		c, r := topupSplit(x[g], o.CertainGap(g))
 		jt.Total += Money(x[g])
 		jt.Certain += Money(c)
 		jt.Risk += Money(r)
@@ -273,7 +273,7 @@ func jointTopupWeighted(o *Outcome, alpha float64) *JointTopup {
 		}
 	}
 	common := slices.Clone(at(hi))
-	jt := &JointTopup{Confidence: Number(alpha), Method: JointTopupMethod + " (weighted: importance sampling)",
+	jt := &JointTopup{Confidence: Number(alpha), Method: jointTopupMethod + " (weighted: importance sampling)",
 		CommonLevel: Number(hi), PCommon: Number(J(common))}
 	stand := make([]float64, G)
 	for g := range G {

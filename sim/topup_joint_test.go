@@ -114,7 +114,7 @@ func TestTopupCertainPart(t *testing.T) {
 	if math.Abs(float64(l.Certain)-gap) > 1e-9 || math.Abs(float64(l.Risk)-(float64(l.Amount)-gap)) > 1e-6 {
 		t.Errorf("GC at 0.9: amount %v certain %v risk %v, want certain %v", l.Amount, l.Certain, l.Risk, gap)
 	}
-	if c, r := TopupSplit(5, 8); c != 5 || r != 0 {
+	if c, r := topupSplit(5, 8); c != 5 || r != 0 {
 		t.Errorf("TopupSplit(5, 8) = %v, %v; want 5, 0", c, r)
 	}
 }

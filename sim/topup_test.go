@@ -288,7 +288,7 @@ func TestTopupConcentration(t *testing.T) {
 		sc.Targets.CapitalMin.Off = true // 瑞安's 2亿 would dwarf the rest
 		mutate(pf, sc)
 		m := mustCompile(t, pf, sc)
-		L, err := NewLedger(m, pf, sc)
+		L, err := newLedger(m, pf, sc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -144,7 +144,7 @@ func (s weightedSample) atMost(x float64) float64 {
 // nothing per series.
 func weightedQuantiles(x, w []float64, total float64) Quantiles {
 	if w == nil || len(x) == 0 {
-		return QuantilesOf(x)
+		return quantilesOf(x)
 	}
 	buf := sampleWeights.Get().(*[]float64)
 	defer sampleWeights.Put(buf)
