@@ -102,19 +102,7 @@ func (m *Model) chainSegments() *contribSegments {
 	for f, b := range c.firms {
 		chainOfBorrower[b] = chainNames[of[f]]
 	}
-	index := map[string]int32{}
-	ids := make([]int32, m.n)
-	var names []string
-	for i := range m.n {
-		key := chainOfBorrower[borrowerOf(&m.Loans[i])]
-		j, ok := index[key]
-		if !ok {
-			j = int32(len(names))
-			index[key] = j
-			names = append(names, key)
-		}
-		ids[i] = j
-	}
+	ids, names := segmentIDs(m.n, func(i int) string { return chainOfBorrower[borrowerOf(&m.Loans[i])] })
 	return &contribSegments{dims: []string{chainDimension}, names: [][]string{names}, ids: [][]int32{ids}, off: []int{0}, S: len(names)}
 }
 
