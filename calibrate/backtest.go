@@ -194,11 +194,8 @@ type cellMix struct {
 // guarantor). Draws use one random stream, so the result depends only on
 // the inputs and the seed.
 func Backtest(pf *models.Portfolio, sc *models.Scenario, out *Outcomes, o BacktestOptions) (*BacktestResult, error) {
-	if o.Draws == 0 {
-		o.Draws = 100_000
-	}
-	if o.Draws < 100 || o.Draws > 10_000_000 {
-		return nil, fmt.Errorf("backtest: draws %d must be in 100..10,000,000", o.Draws)
+	if err := countOption(&o.Draws, 100_000, 100, 10_000_000, "backtest: draws"); err != nil {
+		return nil, err
 	}
 	if o.Seed == 0 {
 		o.Seed = 1

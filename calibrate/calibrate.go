@@ -137,17 +137,11 @@ func Calibrate(h *History, o Options) (*Result, error) {
 	if len(h.Records) == 0 {
 		return nil, fmt.Errorf("calibrate: history %s has no rows", h.File)
 	}
-	if o.Bootstrap == 0 {
-		o.Bootstrap = 199
+	if err := countOption(&o.Bootstrap, 199, 19, 10000, "calibrate: bootstrap"); err != nil {
+		return nil, err
 	}
-	if o.Bootstrap < 19 || o.Bootstrap > 10000 {
-		return nil, fmt.Errorf("calibrate: bootstrap %d must be in 19..10000", o.Bootstrap)
-	}
-	if o.ScoreDraws == 0 {
-		o.ScoreDraws = 99
-	}
-	if o.ScoreDraws < MinScoreDraws || o.ScoreDraws > MaxScoreDraws {
-		return nil, fmt.Errorf("calibrate: score draws %d must be in %d..%d", o.ScoreDraws, MinScoreDraws, MaxScoreDraws)
+	if err := countOption(&o.ScoreDraws, 99, MinScoreDraws, MaxScoreDraws, "calibrate: score draws"); err != nil {
+		return nil, err
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
@@ -533,4 +527,17 @@ func recovery(h *History) RecoveryResult {
 		out.Rate = &r
 	}
 	return out
+}
+
+// countOption sets the count option *v to def when it is 0 (not given),
+// and checks that it lies in lo..hi; the error names the option (what),
+// its value and the range.
+func countOption(v *int, def, lo, hi int, what string) error {
+	if *v == 0 {
+		*v = def
+	}
+	if *v < lo || *v > hi {
+		return fmt.Errorf("%s %d must be in %d..%d", what, *v, lo, hi)
+	}
+	return nil
 }
