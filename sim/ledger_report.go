@@ -60,13 +60,6 @@ func (q *Quantiles) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// moneyQuantilesOf is QuantilesOf for amounts in yuan.
-func moneyQuantilesOf(x []float64) Quantiles {
-	q := quantilesOf(x)
-	q.Money = true
-	return q
-}
-
 // moneyMetric says which metrics are amounts of money.
 var moneyMetric = [NMetrics]bool{MetricBalance: true, MetricNetAssets: true, MetricCompPaid: true,
 	MetricRecoveries: true, MetricSmallAgriBalance: true, MetricReleased: true, MetricLoanBalance: true,
