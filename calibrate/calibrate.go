@@ -2,6 +2,7 @@ package calibrate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -251,8 +252,11 @@ func groupPDs(h *History, by []string, res *Result) PDResult {
 	N, D := float64(res.Loans), float64(res.Defaults)
 	mu := D / N
 	G := float64(len(groups))
+	// Sum in key order: a map's order changes between runs, and so would
+	// the last digits of S and Σ N² (and of every group's estimate).
 	var S, sumN2 float64
-	for _, a := range groups {
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		a := groups[k]
 		if a.n == 0 {
 			continue
 		}
