@@ -22,34 +22,48 @@ func bootstrap(p *panel, tr *truth, ok [3]bool, lag bool, B int, seed uint64, wo
 	for i := range res.r2 {
 		res.r2[i] = make([]float64, B)
 	}
-	workers = max(1, min(workers, B))
-	var wg sync.WaitGroup
+	stream := func(b int) (uint64, uint64) { return seed, uint64(b) ^ 0x9e3779b97f4a7c15 }
+	p.simulatedHistories(tr, B, workers, stream, func() func(b int, d []float64) {
+		var mo moments
+		return func(b int, d []float64) {
+			mo.observe(p, d)
+			e := mo.fit(p, ok, lag)
+			for i := range 3 {
+				res.r2[i][b] = e.r2[i]
+			}
+			res.phi[b] = e.phi
+		}
+	})
+	return res
+}
+
+// simulatedHistories simulates B histories from tr on p's loans, history b
+// from the PCG stream stream(b) only, on up to workers goroutines. Each
+// goroutine gets its own use from newWorker (its scratch), called with
+// history b's defaults d (valid only during the call), so whatever use
+// stores by b does not depend on the number of workers.
+func (p *panel) simulatedHistories(tr *truth, B, workers int, stream func(b int) (uint64, uint64), newWorker func() func(b int, d []float64)) {
 	next := make(chan int, B)
 	for b := range B {
 		next <- b
 	}
 	close(next)
-	for range workers {
+	var wg sync.WaitGroup
+	for range max(1, min(workers, B)) {
 		wg.Go(func() {
-			var mo moments
+			use := newWorker()
 			d := make([]float64, len(p.n))
 			ik, cj := make([]float64, len(p.industries)), make([]float64, len(p.counties))
 			pcg := rand.NewPCG(0, 0)
 			rng := rand.New(pcg)
 			for b := range next {
-				pcg.Seed(seed, uint64(b)^0x9e3779b97f4a7c15)
+				pcg.Seed(stream(b))
 				p.simulateTo(d, tr, rng, ik, cj)
-				mo.observe(p, d)
-				e := mo.fit(p, ok, lag)
-				for i := range 3 {
-					res.r2[i][b] = e.r2[i]
-				}
-				res.phi[b] = e.phi
+				use(b, d)
 			}
 		})
 	}
 	wg.Wait()
-	return res
 }
 
 // quantile returns the type-7 quantile a of x (NaNs dropped); NaN when

@@ -2,8 +2,6 @@ package calibrate
 
 import (
 	"math"
-	"math/rand/v2"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -450,29 +448,15 @@ func (cl *composite) polish(a [3]float64, idx []int) ([3]float64, *mat.SymDense,
 // spread over workers and do not depend on them.
 func scoreDraws(p *panel, tr *truth, a [3]float64, idx []int, B int, seed uint64, workers int) [][]float64 {
 	out := make([][]float64, B)
-	next := make(chan int, B)
-	for b := range B {
-		next <- b
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range max(1, min(workers, B)) {
-		wg.Go(func() {
-			var cl composite
-			d := make([]float64, len(p.n))
-			ik, cj := make([]float64, len(p.industries)), make([]float64, len(p.counties))
-			pcg := rand.NewPCG(0, 0)
-			rng := rand.New(pcg)
-			for b := range next {
-				pcg.Seed(seed^0x5851f42d4c957f2d, uint64(b))
-				p.simulateTo(d, tr, rng, ik, cj)
-				cl.setData(p, d)
-				out[b] = make([]float64, len(idx))
-				cl.score(a, idx, out[b])
-			}
-		})
-	}
-	wg.Wait()
+	stream := func(b int) (uint64, uint64) { return seed ^ 0x5851f42d4c957f2d, uint64(b) }
+	p.simulatedHistories(tr, B, workers, stream, func() func(b int, d []float64) {
+		var cl composite
+		return func(b int, d []float64) {
+			cl.setData(p, d)
+			out[b] = make([]float64, len(idx))
+			cl.score(a, idx, out[b])
+		}
+	})
 	return out
 }
 
