@@ -46,7 +46,10 @@ type factorState struct {
 	// over the shifted draws z' = z + μ.
 	// isApply says whether this path draws from the shifted component of
 	// the defensive mixture (see Run).
+	// isMix holds, under the t copula, the shifted component's scale s_t
+	// of each year's χ² mixing variable (importance_t.go); nil otherwise.
 	isShift []float64
+	isMix   []float64
 	isApply bool
 	logW    float64
 }

@@ -70,11 +70,9 @@ const shiftIterations = 200
 // until u moves less than 1e-7. μ is evaluated per PD band of the fast
 // sampler (shiftTerms), not per loan: the shift only shapes the sampling
 // law, and the estimator is unbiased whatever it is. Under the t copula
-// the thresholds are Student-t quantiles and μ(z) takes the χ² mixing
-// variable at W/ν = 1; the run shifts the factors only and draws W from
-// its own law, so the weight is the factors' likelihood ratio alone and
-// the estimator stays unbiased (a shift of W, Chan and Kroese 2010, is
-// not done: docs/tails.md).
+// the thresholds are Student-t quantiles scaled by √(W_t/ν), and z has H
+// more components, the normal scores of the years' χ² mixing variables,
+// which the run shifts by a scale change of W (importance_t.go).
 func (m *Model) TailShift(alpha float64) ([]float64, error) {
 	if !(alpha >= 0.5 && alpha <= MaxLevel) {
 		return nil, fmt.Errorf("%w: importance-sampling level %v not in [0.5, %v]", models.ErrInvalid, alpha, MaxLevel)
@@ -94,7 +92,7 @@ func (m *Model) TailShift(alpha float64) ([]float64, error) {
 // false when μ does not depend on the factors. TailShift and Reverse share
 // it.
 func (m *Model) tailMode(terms []shiftTerm, r float64) ([]float64, bool) {
-	d := m.innovations()
+	d := m.innovations() + m.mixingDims()
 	z := make([]float64, d)
 	g := make([]float64, d)
 	u := make([]float64, d)
@@ -193,7 +191,7 @@ func (m *Model) shiftTermsWhere(keep func(t int, i int32) bool) []shiftTerm {
 }
 
 // condEL returns μ(z) (see TailShift) over terms in fen and writes ∂μ/∂z
-// into grad. The factors follow factorModel: F_t = a_t·F_{t−1} + b_t·C·z_t
+// into grad (under the t copula z and grad end with the H mixing scores). The factors follow factorModel: F_t = a_t·F_{t−1} + b_t·C·z_t
 // (a_0 = 0, b_0 = 1, a_t = φ, b_t = √(1 − φ²); C the group's Cholesky
 // factor), plus the scenario's stress shift; the gradient goes back
 // through both.
@@ -204,6 +202,19 @@ func (m *Model) condEL(terms []shiftTerm, z, grad []float64) float64 {
 	F := make([]float64, H*d) // factor values, stress shift included
 	m.factorPath(F, z, true)
 	gF := make([]float64, H*d) // ∂μ/∂F_t, direct
+	// Under the t copula year t's thresholds scale by q_t = √(W_t/ν), W_t
+	// the mixing variable at score v_t = z[H·d + t] (importance_t.go);
+	// ∂μ/∂v_t = Σ l·φ(x)·thr/σ · dq_t/dv_t.
+	mix := m.mixingDims() > 0
+	q := make([]float64, H)
+	dq := make([]float64, H)
+	for t := range q {
+		q[t] = 1
+		if mix {
+			q[t], dq[t] = m.mixingAt(z[H*d+t])
+			grad[H*d+t] = 0
+		}
+	}
 	var mu float64
 	for _, tm := range terms {
 		t := int(tm.t)
@@ -211,12 +222,15 @@ func (m *Model) condEL(terms []shiftTerm, z, grad []float64) float64 {
 		g := gF[t*d : (t+1)*d]
 		ld := &m.loadings[tm.load]
 		sys := ld.m*Ft[0] + ld.i*Ft[1+ld.ind] + ld.c*Ft[1+nI+int(ld.cty)]
-		x := (tm.thr - sys) / ld.sigma
+		x := (q[t]*tm.thr - sys) / ld.sigma
 		mu += tm.l * Phi(x)
 		dsys := -tm.l * math.Exp(-x*x/2) / (math.Sqrt(2*math.Pi) * ld.sigma)
 		g[0] += dsys * ld.m
 		g[1+ld.ind] += dsys * ld.i
 		g[1+nI+int(ld.cty)] += dsys * ld.c
+		if mix {
+			grad[H*d+t] -= dsys * tm.thr * dq[t]
+		}
 	}
 	// Back through the AR(1): G_t = g_t + φ·G_{t+1}; ∂μ/∂z_t = b_t·Cᵀ·G_t.
 	G := make([]float64, d)

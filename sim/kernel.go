@@ -143,7 +143,11 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		// scale by √(W/ν).
 		scale := 1.0
 		if m.copulaT {
-			scale = math.Sqrt(w.s.ChiSquare(m.nu) / m.nu)
+			W := w.s.ChiSquare(m.nu)
+			if w.f.isMix != nil {
+				W = w.f.mixing(t, W, m.nu) // importance sampling (importance_t.go)
+			}
+			scale = math.Sqrt(W / m.nu)
 		}
 		for c, ld := range m.loadings {
 			w.sys[c] = ld.m*w.f.macroS + ld.i*w.f.indS[ld.ind] + ld.c*w.f.ctyS[ld.cty]

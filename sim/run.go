@@ -192,7 +192,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			if w.chain != nil {
 				defer func() { kept[wk] = w.chain.cascades }()
 			}
-			w.f.isShift = res.ISShift
+			m.useShift(w.f, res.ISShift)
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
@@ -259,6 +259,9 @@ func (m *Model) shiftNames() []string {
 		for _, j := range m.Counties {
 			names = append(names, y+models.FactorRef(models.FactorCounty, j))
 		}
+	}
+	for t := range m.mixingDims() {
+		names = append(names, fmt.Sprintf("y%d/mixing", t+1)) // the t copula's χ² variable, as a normal score
 	}
 	return names
 }
