@@ -36,21 +36,10 @@ func sortFloats(x []float64, scratch []uint64) {
 		slices.Sort(x)
 		return
 	}
-	a, b := scratch[:n], scratch[n:2*n]
+	a := scratch[:n]
 	varying := radixKeys(a, x)
-	var count [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		if varying>>shift&0xff == 0 {
-			continue // every key has the same byte here
-		}
-		digitStarts(&count, a, shift)
-		for _, k := range a {
-			d := k >> shift & 0xff
-			b[count[d]] = k
-			count[d]++
-		}
-		a, b = b, a
-	}
+	none := make([]struct{}, n) // zero-size: no allocation
+	a, _ = radixSort(a, scratch[n:2*n], none, none, varying)
 	for i, k := range a {
 		x[i] = keyFloat(k)
 	}
@@ -86,6 +75,35 @@ func radixKeys(a []uint64, x []float64) (varying uint64) {
 		and &= k
 	}
 	return or ^ and
+}
+
+// radixSort sorts the keys a ascending by an LSD radix sort: one stable
+// counting pass per byte, from the lowest, skipping the bytes in which no
+// two keys differ (varying, from radixKeys). b (as long as a) is the
+// second buffer the passes alternate with. The values wa move with their
+// keys, wb being their second buffer: weights, or []struct{} (which
+// takes no memory and compiles to no moves) to carry nothing. It returns
+// the buffers that hold the sorted keys and values: a and wa after an
+// even number of passes, b and wb after an odd one.
+func radixSort[V any](a, b []uint64, wa, wb []V, varying uint64) ([]uint64, []V) {
+	var count [256]int
+	for shift := uint(0); shift < 64; shift += 8 {
+		if varying>>shift&0xff == 0 {
+			continue // every key has the same byte here
+		}
+		digitStarts(&count, a, shift)
+		wa, b, wb = wa[:len(a)], b[:len(a)], wb[:len(a)] // one bounds check a key, as b[j]'s proves wb[j]'s
+		for i, k := range a {
+			d := k >> shift & 0xff
+			j := count[d]
+			b[j] = k
+			wb[j] = wa[i]
+			count[d] = j + 1
+		}
+		a, b = b, a
+		wa, wb = wb, wa
+	}
+	return a, wa
 }
 
 // digitStarts sets count[d] to the first position of byte value d (at
@@ -128,24 +146,9 @@ func sortWeighted(x, w []float64) {
 	if cap(*wbuf) < n {
 		*wbuf = make([]float64, n)
 	}
-	a, b := (*kb)[:n], (*kb)[n:2*n]
-	wa, wb := w, (*wbuf)[:n]
+	a := (*kb)[:n]
 	varying := radixKeys(a, x)
-	var count [256]int
-	for shift := uint(0); shift < 64; shift += 8 {
-		if varying>>shift&0xff == 0 {
-			continue // every key has the same byte here
-		}
-		digitStarts(&count, a, shift)
-		for i, k := range a {
-			d := k >> shift & 0xff
-			b[count[d]] = k
-			wb[count[d]] = wa[i]
-			count[d]++
-		}
-		a, b = b, a
-		wa, wb = wb, wa
-	}
+	a, wa := radixSort(a, (*kb)[n:2*n], w, (*wbuf)[:n], varying)
 	for i, k := range a {
 		x[i] = keyFloat(k)
 	}
