@@ -3,7 +3,6 @@ package snapshot
 import (
 	"encoding/csv"
 	"io"
-	"path/filepath"
 	"strconv"
 
 	"github.com/wenzhou/danbao/models"
@@ -26,20 +25,10 @@ func WriteCSV(dir string, pf *models.Portfolio) error { return Options{}.WriteCS
 // value that is "not given" an empty cell, so Import reads the files back
 // exactly. The snapshot date is not part of a CSV file.
 func (o Options) WriteCSV(dir string, pf *models.Portfolio) error {
-	return o.writeDir(dir, func(tmp string) error {
-		if err := writeFile(filepath.Join(tmp, LoansCSV), func(w io.Writer) error {
-			return writeCSV(w, loanColumns, pf.Loans)
-		}); err != nil {
-			return err
-		}
-		if err := writeFile(filepath.Join(tmp, GuarantorsCSV), func(w io.Writer) error {
-			return writeCSV(w, guarantorColumns, pf.Guarantors)
-		}); err != nil {
-			return err
-		}
-		return writeLinks(tmp, LinksCSV, pf, func(path string) error {
-			return writeFile(path, func(w io.Writer) error { return writeCSV(w, linkColumns, pf.Links) })
-		})
+	return o.writeTables(dir, pf, [3]string{LoansCSV, GuarantorsCSV, LinksCSV}, [3]func(io.Writer) error{
+		func(w io.Writer) error { return writeCSV(w, loanColumns, pf.Loans) },
+		func(w io.Writer) error { return writeCSV(w, guarantorColumns, pf.Guarantors) },
+		func(w io.Writer) error { return writeCSV(w, linkColumns, pf.Links) },
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/wenzhou/danbao/models"
@@ -76,12 +75,3 @@ func readLinks(d *decoder, r ReadAtSeeker, mem memory.Allocator, pf *models.Port
 
 // notExist reports whether err says a file is absent.
 func notExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-// writeLinks writes pf.Links as name in tmp with fill, unless the table is
-// empty: a snapshot without links has no links file.
-func writeLinks(tmp, name string, pf *models.Portfolio, fill func(path string) error) error {
-	if len(pf.Links) == 0 {
-		return nil
-	}
-	return fill(filepath.Join(tmp, name))
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -33,20 +32,10 @@ func WriteParquet(dir string, pf *models.Portfolio) error { return Options{}.Wri
 // not at all, as with Write. Import reads the files back exactly.
 func (o Options) WriteParquet(dir string, pf *models.Portfolio) error {
 	mem := o.mem()
-	return o.writeDir(dir, func(tmp string) error {
-		if err := writeFile(filepath.Join(tmp, LoansParquet), func(w io.Writer) error {
-			return writeParquet(w, mem, loanColumns, pf.Loans, pf.AsOf)
-		}); err != nil {
-			return err
-		}
-		if err := writeFile(filepath.Join(tmp, GuarantorsParquet), func(w io.Writer) error {
-			return writeParquet(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf)
-		}); err != nil {
-			return err
-		}
-		return writeLinks(tmp, LinksParquet, pf, func(path string) error {
-			return writeFile(path, func(w io.Writer) error { return writeParquet(w, mem, linkColumns, pf.Links, pf.AsOf) })
-		})
+	return o.writeTables(dir, pf, [3]string{LoansParquet, GuarantorsParquet, LinksParquet}, [3]func(io.Writer) error{
+		func(w io.Writer) error { return writeParquet(w, mem, loanColumns, pf.Loans, pf.AsOf) },
+		func(w io.Writer) error { return writeParquet(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf) },
+		func(w io.Writer) error { return writeParquet(w, mem, linkColumns, pf.Links, pf.AsOf) },
 	})
 }
 

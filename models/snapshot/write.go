@@ -52,20 +52,29 @@ func Write(dir string, pf *models.Portfolio) error { return Options{}.Write(dir,
 // and Read do), but it rejects money outside decimal128(18,2).
 func (o Options) Write(dir string, pf *models.Portfolio) error {
 	mem := o.mem()
+	return o.writeTables(dir, pf, [3]string{LoansFile, GuarantorsFile, LinksFile}, [3]func(io.Writer) error{
+		func(w io.Writer) error { return writeIPC(w, mem, loanColumns, pf.Loans, pf.AsOf) },
+		func(w io.Writer) error { return writeIPC(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf) },
+		func(w io.Writer) error { return writeIPC(w, mem, linkColumns, pf.Links, pf.AsOf) },
+	})
+}
+
+// writeTables writes pf's tables, each by its function in write, into
+// the folder dir (see writeDir): the loans as names[0], the guarantors as
+// names[1] and the links as names[2], unless pf has none (a snapshot
+// without links has no links file). Write, WriteParquet and WriteCSV
+// differ only in the names and the writing functions.
+func (o Options) writeTables(dir string, pf *models.Portfolio, names [3]string, write [3]func(io.Writer) error) error {
 	return o.writeDir(dir, func(tmp string) error {
-		if err := writeFile(filepath.Join(tmp, LoansFile), func(w io.Writer) error {
-			return writeIPC(w, mem, loanColumns, pf.Loans, pf.AsOf)
-		}); err != nil {
-			return err
+		for i, name := range names {
+			if i == 2 && len(pf.Links) == 0 {
+				break
+			}
+			if err := writeFile(filepath.Join(tmp, name), write[i]); err != nil {
+				return err
+			}
 		}
-		if err := writeFile(filepath.Join(tmp, GuarantorsFile), func(w io.Writer) error {
-			return writeIPC(w, mem, guarantorColumns, pf.Guarantors, pf.AsOf)
-		}); err != nil {
-			return err
-		}
-		return writeLinks(tmp, LinksFile, pf, func(path string) error {
-			return writeFile(path, func(w io.Writer) error { return writeIPC(w, mem, linkColumns, pf.Links, pf.AsOf) })
-		})
+		return nil
 	})
 }
 
