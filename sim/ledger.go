@@ -166,11 +166,40 @@ type loanYear struct {
 
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
 type gyDet struct {
-	startBal, endBal, rwEnd, smallAgEnd int64
-	endLoan, smallAgLoanEnd             int64 // on the loan basis
-	matured, maturedEligLoan            int64 // guaranteed; eligible loan principal
-	feeB, feeS, reFee                   int64
-	feeBase                             float64 // Σ gb × alive fraction (for the average fee rate)
+	startBal int64
+	yearEnd
+	feeB, feeS, reFee int64
+	feeBase           float64 // Σ gb × alive fraction (for the average fee rate)
+}
+
+// yearEnd is what a guarantor's loans leave at the end of a year, fen:
+// the balances still guaranteed (on both bases, the small/micro + agri
+// part, and the risk-weighted balance) and what matured in the year. The
+// deterministic ledger (gyDet) sums it over the loans alive in the year;
+// a path subtracts, in gyPath.adj, the loans that defaulted before.
+type yearEnd struct {
+	endBal, rwEnd, smallAgEnd int64
+	endLoan, smallAgLoanEnd   int64 // on the loan basis
+	matured, maturedEligLoan  int64 // guaranteed; eligible loan principal
+}
+
+// add counts loan ll, alive in year y, at the year's end: outstanding if
+// it matures after the year, else among the year's matured loans.
+func (e *yearEnd) add(ll *ledgerLoan, y int) {
+	if ll.maturity > float64(y+1) {
+		e.endBal += ll.gb
+		e.endLoan += ll.bal
+		e.rwEnd += ll.rw
+		if ll.smallAg {
+			e.smallAgEnd += ll.gb
+			e.smallAgLoanEnd += ll.bal
+		}
+		return
+	}
+	e.matured += ll.gb
+	if ll.eligible {
+		e.maturedEligLoan += ll.bal
+	}
 }
 
 // newLedger compiles the policy for m (compiled from pf and sc).
@@ -316,20 +345,7 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			d.reFee += reFee
 			d.feeBase += float64(ll.gb) * full
 			L.subsDet[int(ll.cty)*H+t] += feeS
-			if ll.maturity > float64(t+1) {
-				d.endBal += ll.gb
-				d.endLoan += ll.bal
-				d.rwEnd += ll.rw
-				if ll.smallAg {
-					d.smallAgEnd += ll.gb
-					d.smallAgLoanEnd += ll.bal
-				}
-			} else {
-				d.matured += ll.gb
-				if ll.eligible {
-					d.maturedEligLoan += ll.bal
-				}
-			}
+			d.add(ll, t)
 		}
 	}
 	for t := 1; t < H; t++ {

@@ -158,14 +158,13 @@ type cappedClaim struct {
 
 // gyPath is a guarantor-year's path-dependent figures.
 type gyPath struct {
-	endBalAdj, rwAdj, smallAgAdj, maturedAdj, maturedEligLoanAdj int64
-	endLoanAdj, smallAgLoanAdj                                   int64
-	feeBLost, feeSLost, reFeeLost                                int64
-	feeBaseLost                                                  float64
-	claims, recover                                              int64 // claims paid in the year and their eventual recoveries
-	paid                                                         [NParties]int64
-	regNominal, natNominal                                       int64
-	compPaid, compElig, releasedComp, releasedCompEligLoan       int64
+	adj                                                    yearEnd // the year-end figures of the loans defaulted by then
+	feeBLost, feeSLost, reFeeLost                          int64
+	feeBaseLost                                            float64
+	claims, recover                                        int64 // claims paid in the year and their eventual recoveries
+	paid                                                   [NParties]int64
+	regNominal, natNominal                                 int64
+	compPaid, compElig, releasedComp, releasedCompEligLoan int64
 }
 
 func (L *Ledger) newScratch() *ledgerScratch {
@@ -388,7 +387,7 @@ func (L *Ledger) closePath(s *ledgerScratch, p int, res *LedgerResult, rows path
 		for y := range H {
 			d, gp := &L.det[g*H+y], &s.gy[g*H+y]
 			// Eligible loan principal released: the cap's basis.
-			releasedElig := float64(d.maturedEligLoan - gp.maturedEligLoanAdj + gp.releasedCompEligLoan)
+			releasedElig := float64(d.maturedEligLoan - gp.adj.maturedEligLoan + gp.releasedCompEligLoan)
 			gp.paid[PartyReguarantor] = capAt(gp.regNominal, L.pol.Reguarantee.Share*L.pol.Reguarantee.StopRate*releasedElig, L.pol.Reguarantee.StopRate)
 			gp.paid[PartyNationalFund] = capAt(gp.natNominal, L.pol.NationalFund.Share*L.pol.NationalFund.StopRate*releasedElig, L.pol.NationalFund.StopRate)
 			gp.paid[PartyGuarantor] += gp.regNominal - gp.paid[PartyReguarantor] + gp.natNominal - gp.paid[PartyNationalFund]
@@ -453,19 +452,8 @@ func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int
 		subs[cty*H+y] += lostS
 		gp.reFeeLost += lostRe
 		gp.feeBaseLost += lostBase
-		if ll.maturity > float64(y+1) {
-			gp.endBalAdj += ll.gb
-			gp.endLoanAdj += ll.bal
-			gp.rwAdj += ll.rw
-			if ll.smallAg {
-				gp.smallAgAdj += ll.gb
-				gp.smallAgLoanAdj += ll.bal
-			}
-		} else if ll.maturity > float64(y) {
-			gp.maturedAdj += ll.gb
-			if ll.eligible {
-				gp.maturedEligLoanAdj += ll.bal
-			}
+		if ll.maturity > float64(y) { // alive in year y, as it was at t
+			gp.adj.add(ll, y)
 		}
 	}
 }

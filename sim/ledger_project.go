@@ -33,7 +33,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRo
 			d, gp := &L.det[g*H+t], &s.gy[g*H+t]
 			feeB, feeS, reFee := d.feeB-gp.feeBLost, d.feeS-gp.feeSLost, d.reFee-gp.reFeeLost
 			startBal := prevEnd
-			endBal := d.endBal - gp.endBalAdj
+			endBal := d.endBal - gp.adj.endBal
 			prevEnd = endBal
 			inv := roundFen(L.yield[g] * float64(na))
 			opex := roundFen(L.opex[g] * float64(startBal))
@@ -45,8 +45,8 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRo
 			}
 			unearned, compRes = u, c
 			s.na[g*H+t] = na
-			released := d.matured - gp.maturedAdj + gp.releasedComp
-			loanEnd := d.endLoan - gp.endLoanAdj
+			released := d.matured - gp.adj.matured + gp.releasedComp
+			loanEnd := d.endLoan - gp.adj.endLoan
 			mt := rows.metrics[(g*H+t)*NMetrics:][:NMetrics]
 			mt[MetricBalance] = float64(endBal) / 100
 			mt[MetricNetAssets] = float64(na) / 100
@@ -57,10 +57,10 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRo
 			mt[MetricCompPaid] = float64(gp.compPaid) / 100
 			mt[MetricRecoveries] = float64(s.recIn[g*H+t]) / 100
 			mt[MetricFeeRate] = ratio0(float64(feeB), d.feeBase-gp.feeBaseLost)
-			mt[MetricSmallAgriBalance] = float64(d.smallAgEnd-gp.smallAgAdj) / 100
+			mt[MetricSmallAgriBalance] = float64(d.smallAgEnd-gp.adj.smallAgEnd) / 100
 			mt[MetricReleased] = float64(released) / 100
 			mt[MetricLoanBalance] = float64(loanEnd) / 100
-			mt[MetricSmallAgriLoanBalance] = float64(d.smallAgLoanEnd-gp.smallAgLoanAdj) / 100
+			mt[MetricSmallAgriLoanBalance] = float64(d.smallAgLoanEnd-gp.adj.smallAgLoanEnd) / 100
 			mt[MetricLeveragePerfLoan] = ratio(float64(loanEnd), float64(na))
 			mt[MetricFeeRateCharged] = ratio0(float64(feeB+feeS), d.feeBase-gp.feeBaseLost)
 			mt[MetricReserves] = float64(unearned+compRes) / 100
@@ -69,7 +69,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRo
 	// Regulatory leverage needs the children's net assets (equity held).
 	for g := range G {
 		for t := range H {
-			rwEnd := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
+			rwEnd := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].adj.rwEnd) / 100
 			mt := rows.metrics[(g*H+t)*NMetrics:][:NMetrics]
 			mt[MetricLeverageReg] = ratio(rwEnd, float64(s.na[g*H+t])/100-L.heldAt(s, g, t))
 		}
@@ -87,7 +87,7 @@ func (L *Ledger) project(s *ledgerScratch, p int, res *LedgerResult, rows pathRo
 			if L.parent[g] >= 0 {
 				na -= L.stake[g] * mt[MetricNetAssets]
 			}
-			rw += float64(d.rwEnd-gp.rwAdj) / 100
+			rw += float64(d.rwEnd-gp.adj.rwEnd) / 100
 			comp += mt[MetricCompPaid]
 			rel += mt[MetricReleased]
 			rec += mt[MetricRecoveries]
@@ -158,10 +158,10 @@ func (L *Ledger) capitalNeed(s *ledgerScratch, g int) float64 {
 		na := float64(s.na[g*H+t]) / 100
 		if levOn {
 			if perf {
-				bal := float64(L.det[g*H+t].endBal-s.gy[g*H+t].endBalAdj) / 100
+				bal := float64(L.det[g*H+t].endBal-s.gy[g*H+t].adj.endBal) / 100
 				need = max(need, (bal/L.capMax[g]-na)/grow)
 			} else {
-				rw := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].rwAdj) / 100
+				rw := float64(L.det[g*H+t].rwEnd-s.gy[g*H+t].adj.rwEnd) / 100
 				need = max(need, (rw/L.capMax[g]-na+L.heldAt(s, g, t))/grow)
 			}
 		}
