@@ -264,6 +264,23 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 	if tg.FeeDefinition() == models.FeeBorrowerNet {
 		feeMetric = MetricFeeRate
 	}
+	// concentration adds a concentration_max target of definition def:
+	// the largest exposure (one borrower's or one group's, fen) at most
+	// the threshold × net assets; it fails outright when net assets are
+	// not positive.
+	concentration := func(tgt models.Target, def string, largest int64, scope string, year int) {
+		if tgt.Off || largest <= 0 {
+			return
+		}
+		lg := float64(largest) / 100
+		add(TargetConcentrationMax, scope, year, tgt.Threshold, def, func(q int) float64 {
+			na := at(q, MetricNetAssets)
+			if na <= 0 {
+				return math.Inf(1)
+			}
+			return lg/na - tgt.Threshold
+		})
+	}
 	for t := range H {
 		year := t + 1
 		if !tg.BalanceMin.Off {
@@ -332,26 +349,8 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 					return max(minYuan-at(q, MetricNetAssets), minYuan-reg)
 				})
 			}
-			if !tg.ConcentrationMax.Off && L.largest[g] > 0 {
-				lg := float64(L.largest[g]) / 100
-				add(TargetConcentrationMax, scope, year, tg.ConcentrationMax.Threshold, models.ConcentrationBorrower, func(q int) float64 {
-					na := at(q, MetricNetAssets)
-					if na <= 0 {
-						return math.Inf(1)
-					}
-					return lg/na - tg.ConcentrationMax.Threshold
-				})
-			}
-			if !tg.ConcentrationGroupMax.Off && L.largestGroup[g] > 0 {
-				lg := float64(L.largestGroup[g]) / 100
-				add(TargetConcentrationMax, scope, year, tg.ConcentrationGroupMax.Threshold, models.ConcentrationGroup, func(q int) float64 {
-					na := at(q, MetricNetAssets)
-					if na <= 0 {
-						return math.Inf(1)
-					}
-					return lg/na - tg.ConcentrationGroupMax.Threshold
-				})
-			}
+			concentration(tg.ConcentrationMax, models.ConcentrationBorrower, L.largest[g], scope, year)
+			concentration(tg.ConcentrationGroupMax, models.ConcentrationGroup, L.largestGroup[g], scope, year)
 		}
 		if !tg.BankShareMin.Off {
 			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, models.BankSharePolicy, func(int) float64 {
