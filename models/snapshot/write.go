@@ -156,55 +156,43 @@ func buildColumn[T any](mem memory.Allocator, c *column[T], rows []T) (arrow.Arr
 		}
 		return buildDict(mem, c, rows, valid)
 	case kMoney:
-		nums := make([]decimal128.Num, n)
 		for i := range rows {
-			if valid != nil && !valid[i] {
-				continue
-			}
-			v := *c.money(&rows[i])
-			if v > models.MaxCents || v < -models.MaxCents {
+			if v := *c.money(&rows[i]); (valid == nil || valid[i]) && (v > models.MaxCents || v < -models.MaxCents) {
 				return nil, fmt.Errorf("%w: row %d, column %q = %d fen does not fit decimal128(18,2)", models.ErrInvalid, i+2, c.name, v)
 			}
-			nums[i] = decimal128.FromI64(int64(v))
 		}
-		b := array.NewDecimal128Builder(mem, moneyType)
-		defer b.Release()
-		b.AppendValues(nums, valid)
-		return b.NewArray(), nil
+		return buildValues(array.NewDecimal128Builder(mem, moneyType), rows, valid, func(p *T) decimal128.Num {
+			return decimal128.FromI64(int64(*c.money(p)))
+		}), nil
 	case kFloat:
-		vals := make([]float64, n)
-		for i := range rows {
-			if valid == nil || valid[i] {
-				vals[i] = *c.num(&rows[i])
-			}
-		}
-		b := array.NewFloat64Builder(mem)
-		defer b.Release()
-		b.AppendValues(vals, valid)
-		return b.NewArray(), nil
+		return buildValues(array.NewFloat64Builder(mem), rows, valid, func(p *T) float64 { return *c.num(p) }), nil
 	case kDate:
-		vals := make([]arrow.Date32, n)
-		for i := range rows {
-			if valid == nil || valid[i] {
-				vals[i] = arrow.Date32(*c.date(&rows[i]))
-			}
-		}
-		b := array.NewDate32Builder(mem)
-		defer b.Release()
-		b.AppendValues(vals, valid)
-		return b.NewArray(), nil
+		return buildValues(array.NewDate32Builder(mem), rows, valid, func(p *T) arrow.Date32 { return arrow.Date32(*c.date(p)) }), nil
 	default:
-		vals := make([]bool, n)
-		for i := range rows {
-			if valid == nil || valid[i] {
-				vals[i] = *c.flag(&rows[i])
-			}
-		}
-		b := array.NewBooleanBuilder(mem)
-		defer b.Release()
-		b.AppendValues(vals, valid)
-		return b.NewArray(), nil
+		return buildValues(array.NewBooleanBuilder(mem), rows, valid, func(p *T) bool { return *c.flag(p) }), nil
 	}
+}
+
+// valuesBuilder is an Arrow builder of values of type V.
+type valuesBuilder[V any] interface {
+	AppendValues(v []V, valid []bool)
+	NewArray() arrow.Array
+	Release()
+}
+
+// buildValues appends get of every row to b, with the validity valid (nil:
+// all valid; an invalid row's value is V's zero and is not read), releases
+// b and returns the array.
+func buildValues[T, V any](b valuesBuilder[V], rows []T, valid []bool, get func(*T) V) arrow.Array {
+	defer b.Release()
+	vals := make([]V, len(rows))
+	for i := range rows {
+		if valid == nil || valid[i] {
+			vals[i] = get(&rows[i])
+		}
+	}
+	b.AppendValues(vals, valid)
+	return b.NewArray()
 }
 
 // buildDict dictionary-encodes a string column. The dictionary holds each
