@@ -293,14 +293,21 @@ func (s *store) portfolio(ctx context.Context, id string) (*portfolioRecord, err
 }
 
 func (s *store) portfolios(ctx context.Context) ([]*portfolioRecord, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+portfolioCols+" FROM portfolios ORDER BY created_at, id")
+	return queryAll(ctx, s.db, scanPortfolio, "SELECT "+portfolioCols+" FROM portfolios ORDER BY created_at, id")
+}
+
+// queryAll runs the query q and returns its rows as scan reads them, in
+// the query's order; the first error (of the query, a scan or the
+// iteration) stops it.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*portfolioRecord
+	var out []T
 	for rows.Next() {
-		r, err := scanPortfolio(rows)
+		r, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -480,20 +487,7 @@ func (s *store) jobs(ctx context.Context, kind, state string, limit int) ([]*job
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*jobRecord
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanJob, q, args...)
 }
 
 // countJobs returns the number of jobs by kind and state.
