@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 
@@ -39,12 +38,7 @@ var outcomeColumns = []string{"year", "loans", "defaults", "county", "guarantor_
 
 // ReadOutcomesFile reads and validates an outcomes table (see ReadOutcomes).
 func ReadOutcomesFile(path string) (*Outcomes, []string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("outcomes: %w", err)
-	}
-	defer f.Close()
-	return ReadOutcomes(path, f)
+	return readFile(path, "outcomes", ReadOutcomes)
 }
 
 // ReadOutcomes reads realised yearly outcomes: columns year, county or

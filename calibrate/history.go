@@ -61,12 +61,20 @@ const requiredHistoryColumns = 5
 
 // ReadHistoryFile reads and validates a history table (see ReadHistory).
 func ReadHistoryFile(path string) (*History, []string, error) {
+	return readFile(path, "history", ReadHistory)
+}
+
+// readFile opens the file path and reads it with read (ReadHistory,
+// ReadOutcomes), which names it by its path; what names the table in the
+// error of a file that cannot be opened.
+func readFile[T any](path, what string, read func(name string, r io.Reader) (T, []string, error)) (T, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("history: %w", err)
+		var none T
+		return none, nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
-	return ReadHistory(path, f)
+	return read(path, f)
 }
 
 // ReadHistory reads a default history from r, a CSV, XLSX or Parquet table
