@@ -8,12 +8,6 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
-// CSV file names written by WriteCSV.
-const (
-	LoansCSV      = "loans.csv"
-	GuarantorsCSV = "guarantors.csv"
-)
-
 // WriteCSV writes pf as loans.csv and guarantors.csv in the folder dir. See
 // Options.WriteCSV.
 func WriteCSV(dir string, pf *models.Portfolio) error { return Options{}.WriteCSV(dir, pf) }

@@ -10,17 +10,6 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
-// LinksFile is the optional third file of a snapshot: the guarantees
-// between borrowers (models.Link). A snapshot without links has no such
-// file, and Write writes none for an empty table.
-const LinksFile = "links.arrow"
-
-// Export file names of the links table (WriteCSV, WriteParquet).
-const (
-	LinksCSV     = "links.csv"
-	LinksParquet = "links.parquet"
-)
-
 // linkColumns are the columns of links.arrow, in file order
 // (docs/chains.md). The borrower ids are plain utf8, like loans.arrow's.
 var linkColumns = []column[models.Link]{

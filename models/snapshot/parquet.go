@@ -15,12 +15,6 @@ import (
 	"github.com/wenzhou/danbao/models"
 )
 
-// Parquet file names written by WriteParquet.
-const (
-	LoansParquet      = "loans.parquet"
-	GuarantorsParquet = "guarantors.parquet"
-)
-
 // WriteParquet writes pf as loans.parquet and guarantors.parquet in the
 // folder dir. See Options.WriteParquet.
 func WriteParquet(dir string, pf *models.Portfolio) error { return Options{}.WriteParquet(dir, pf) }

@@ -17,10 +17,23 @@ const (
 	MetaAsOf = "danbao.as_of"
 )
 
-// File names inside a snapshot folder.
+// File names of a snapshot's tables, in the snapshot folder (Write, Read)
+// and in the exports (WriteParquet, WriteCSV). The links table is
+// optional: a snapshot without links has no links file, and the writers
+// write none for an empty table.
 const (
 	LoansFile      = "loans.arrow"
 	GuarantorsFile = "guarantors.arrow"
+	// LinksFile holds the guarantees between borrowers (models.Link).
+	LinksFile = "links.arrow"
+
+	LoansParquet      = "loans.parquet"
+	GuarantorsParquet = "guarantors.parquet"
+	LinksParquet      = "links.parquet"
+
+	LoansCSV      = "loans.csv"
+	GuarantorsCSV = "guarantors.csv"
+	LinksCSV      = "links.csv"
 )
 
 // kind is the logical type of a column. Each kind has one Arrow type in a
