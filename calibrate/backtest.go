@@ -76,29 +76,15 @@ func ReadOutcomes(name string, r io.Reader) (*Outcomes, []string, error) {
 		row := t.rowNum[i]
 		c := cellReader{name: name, row: row, cells: cells, col: col, probs: &probs}
 		o := Outcome{Row: row, Year: c.year("year"), Group: c.text(by, true)}
-		var okL, okD bool
-		o.Loans, okL = c.count("loans")
-		o.Defaults, okD = c.count("defaults")
-		if okL && okD && o.Defaults > o.Loans {
-			probs.Add(name, row, "defaults", c.get("defaults"), fmt.Sprintf("is more than loans (%d)", o.Loans), models.ErrInvalid)
-		}
+		o.Loans, o.Defaults = c.loansDefaults()
 		o.Compensation, _ = c.money("compensation")
 		o.Released, _ = c.money("released")
-		k := key{o.Year, o.Group}
-		if first, dup := seen[k]; dup && o.Group != "" {
-			probs.Add(name, row, "", "", fmt.Sprintf("repeats year %d, %s %q of row %d", o.Year, by, o.Group, first), models.ErrConflict)
-		} else {
-			seen[k] = row
+		if o.Group != "" {
+			unique(c, seen, key{o.Year, o.Group}, func() string { return fmt.Sprintf("year %d, %s %q", o.Year, by, o.Group) })
 		}
 		out.Rows = append(out.Rows, o)
 	}
-	if len(out.Rows) == 0 && len(probs) == 0 {
-		probs.Add(name, 0, "", "", "has a header but no data rows", models.ErrMissing)
-	}
-	if len(probs) > 0 {
-		return nil, warnings, probs.Err()
-	}
-	return out, warnings, nil
+	return tableResult(name, out, len(out.Rows), warnings, probs)
 }
 
 // Traffic-light zones of the Basel backtesting framework (BCBS, 1996,

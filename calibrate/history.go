@@ -113,12 +113,7 @@ func ReadHistory(name string, r io.Reader) (*History, []string, error) {
 		rec.County = c.text("county", true)
 		rec.Industry = c.text("industry", true)
 		rec.Segment = c.text("segment", false)
-		var okL, okD bool
-		rec.Loans, okL = c.count("loans")
-		rec.Defaults, okD = c.count("defaults")
-		if okL && okD && rec.Defaults > rec.Loans {
-			probs.Add(name, row, "defaults", c.get("defaults"), fmt.Sprintf("is more than loans (%d)", rec.Loans), models.ErrInvalid)
-		}
+		rec.Loans, rec.Defaults = c.loansDefaults()
 		rec.Balance, rec.HasBalance = c.money("balance")
 		rec.DefaultedBalance, rec.HasDefaultedBalance = c.money("defaulted_balance")
 		rec.Compensation, rec.HasCompensation = c.money("compensation")
@@ -130,21 +125,27 @@ func ReadHistory(name string, r io.Reader) (*History, []string, error) {
 		if rec.HasBalance && rec.HasDefaultedBalance && rec.DefaultedBalance.Cmp(rec.Balance) > 0 {
 			probs.Add(name, row, "defaulted_balance", c.get("defaulted_balance"), "is more than balance ("+rec.Balance.String()+")", models.ErrInvalid)
 		}
-		k := key{rec.Year, rec.County, rec.Industry, rec.Segment}
-		if first, dup := seen[k]; dup && rec.County != "" && rec.Industry != "" {
-			probs.Add(name, row, "", "", fmt.Sprintf("repeats year %d, county %q, industry %q, segment %q of row %d", rec.Year, rec.County, rec.Industry, rec.Segment, first), models.ErrConflict)
-		} else {
-			seen[k] = row
+		if rec.County != "" && rec.Industry != "" {
+			unique(c, seen, key{rec.Year, rec.County, rec.Industry, rec.Segment}, func() string {
+				return fmt.Sprintf("year %d, county %q, industry %q, segment %q", rec.Year, rec.County, rec.Industry, rec.Segment)
+			})
 		}
 		h.Records = append(h.Records, rec)
 	}
-	if len(h.Records) == 0 && len(probs) == 0 {
+	return tableResult(name, h, len(h.Records), warnings, probs)
+}
+
+// tableResult is what ReadHistory and ReadOutcomes return: v and the
+// warnings, or every problem found. A table with a header and no data
+// rows is one.
+func tableResult[T any](name string, v *T, rows int, warnings []string, probs models.Problems) (*T, []string, error) {
+	if rows == 0 && len(probs) == 0 {
 		probs.Add(name, 0, "", "", "has a header but no data rows", models.ErrMissing)
 	}
 	if len(probs) > 0 {
 		return nil, warnings, probs.Err()
 	}
-	return h, warnings, nil
+	return v, warnings, nil
 }
 
 // mapHeader maps each known column name to its index in header (−1 when
@@ -234,6 +235,28 @@ func (c cellReader) count(field string) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// loansDefaults parses the row's loans and defaults: counts, with no more
+// defaults than loans.
+func (c cellReader) loansDefaults() (loans, defaults int64) {
+	loans, okL := c.count("loans")
+	defaults, okD := c.count("defaults")
+	if okL && okD && defaults > loans {
+		c.bad("defaults", fmt.Sprintf("is more than loans (%d)", loans))
+	}
+	return loans, defaults
+}
+
+// unique reports the row if an earlier row had the key k (seen maps each
+// key to its first row; what describes k), and otherwise records it as
+// k's first row.
+func unique[K comparable](c cellReader, seen map[K]int, k K, what func() string) {
+	if first, dup := seen[k]; dup {
+		c.probs.Add(c.name, c.row, "", "", fmt.Sprintf("repeats %s of row %d", what(), first), models.ErrConflict)
+		return
+	}
+	seen[k] = c.row
 }
 
 // money parses an optional non-negative amount of yuan with at most two
