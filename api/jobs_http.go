@@ -120,11 +120,8 @@ func (s *Server) startJob(w http.ResponseWriter, r *http.Request, k *jobKind) er
 }
 
 func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind) error {
-	old, err := s.jobOf(r, k)
+	old, err := s.jobToControl(r, k, "resubmit")
 	if err != nil {
-		return err
-	}
-	if err := mayControl(r, k, old, "resubmit"); err != nil {
 		return err
 	}
 	switch {
@@ -154,14 +151,19 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	return writeJSON(w, http.StatusAccepted, s.status(k, rec))
 }
 
-// mayControl lets the job's owner (the key that started it, by name) or
-// an admin cancel or resubmit it; anyone else gets 403.
-func mayControl(r *http.Request, k *jobKind, rec *jobRecord, verb string) error {
+// jobToControl loads the job named in the URL (jobOf) for the caller to
+// control (verb: cancel or resubmit): only the job's owner (the key that
+// started it, by name) or an admin may; anyone else gets 403.
+func (s *Server) jobToControl(r *http.Request, k *jobKind, verb string) (*jobRecord, error) {
+	rec, err := s.jobOf(r, k)
+	if err != nil {
+		return nil, err
+	}
 	p := principalOf(r.Context())
 	if p != nil && (p.Role >= RoleAdmin || p.Name == rec.Owner) {
-		return nil
+		return rec, nil
 	}
-	return &Error{Message: fmt.Sprintf("Only the key that started the %s %s (%q) or an admin may %s it.", k.Name, rec.ID, rec.Owner, verb),
+	return nil, &Error{Message: fmt.Sprintf("Only the key that started the %s %s (%q) or an admin may %s it.", k.Name, rec.ID, rec.Owner, verb),
 		err: errForbidden, Fixes: []string{"Ask its owner or an admin."}}
 }
 
@@ -225,11 +227,8 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, k *jobKind) er
 // cancelJob cancels a queued or running job and answers with its status
 // (state cancelled, or still running if it did not stop within 5 s).
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request, k *jobKind) error {
-	rec, err := s.jobOf(r, k)
+	rec, err := s.jobToControl(r, k, "cancel")
 	if err != nil {
-		return err
-	}
-	if err := mayControl(r, k, rec, "cancel"); err != nil {
 		return err
 	}
 	live, err := s.sched.cancel(r.Context(), rec.ID, 5*time.Second)
