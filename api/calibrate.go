@@ -51,6 +51,26 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
+// queryIntIn is queryInt for a parameter that must lie in lo..hi.
+func queryIntIn(r *http.Request, name string, def, lo, hi int) (int, error) {
+	n, err := queryInt(r, name, def)
+	if err == nil && (n < lo || n > hi) {
+		return 0, &Error{Message: fmt.Sprintf("%s %d is not in %d..%d.", name, n, lo, hi), err: models.ErrInvalid}
+	}
+	return n, err
+}
+
+// readTableBody reads the request body (readBody) as the table name with
+// read (calibrate.ReadHistory, calibrate.ReadOutcomes).
+func readTableBody[T any](r *http.Request, name string, read func(string, io.Reader) (T, []string, error)) (T, []string, error) {
+	body, err := readBody(r)
+	if err != nil {
+		var none T
+		return none, nil, err
+	}
+	return read(name, bytes.NewReader(body))
+}
+
 // readBody reads the request body (capped by the route's limit).
 func readBody(r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(r.Body)
@@ -70,29 +90,19 @@ func (s *Server) postCalibrate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	B, err := queryInt(r, "bootstrap", 199)
+	B, err := queryIntIn(r, "bootstrap", 199, 19, 999)
 	if err != nil {
 		return err
 	}
-	if B < 19 || B > 999 {
-		return &Error{Message: fmt.Sprintf("bootstrap %d is not in 19..999.", B), err: models.ErrInvalid}
-	}
-	draws, err := queryInt(r, "score_draws", 99)
+	draws, err := queryIntIn(r, "score_draws", 99, calibrate.MinScoreDraws, 999)
 	if err != nil {
 		return err
-	}
-	if draws < calibrate.MinScoreDraws || draws > 999 {
-		return &Error{Message: fmt.Sprintf("score_draws %d is not in %d..999.", draws, calibrate.MinScoreDraws), err: models.ErrInvalid}
 	}
 	seed, err := queryInt(r, "seed", 1)
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	h, warnings, err := calibrate.ReadHistory(name, bytes.NewReader(body))
+	h, warnings, err := readTableBody(r, name, calibrate.ReadHistory)
 	if err != nil {
 		return err
 	}
@@ -144,11 +154,7 @@ func (s *Server) postBacktest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	out, _, err := calibrate.ReadOutcomes(name, bytes.NewReader(body))
+	out, _, err := readTableBody(r, name, calibrate.ReadOutcomes)
 	if err != nil {
 		return err
 	}
