@@ -92,18 +92,29 @@ func radixSort[V any](a, b []uint64, wa, wb []V, varying uint64) ([]uint64, []V)
 			continue // every key has the same byte here
 		}
 		digitStarts(&count, a, shift)
-		wa, b, wb = wa[:len(a)], b[:len(a)], wb[:len(a)] // one bounds check a key, as b[j]'s proves wb[j]'s
-		for i, k := range a {
-			d := k >> shift & 0xff
-			j := count[d]
-			b[j] = k
-			wb[j] = wa[i]
-			count[d] = j + 1
-		}
+		radixPass(&count, a, b, wa, wb, shift)
 		a, b = b, a
 		wa, wb = wb, wa
 	}
 	return a, wa
+}
+
+// radixPass moves each key of a, and its value in wa, to its place by
+// the byte at shift in b and wb; count[d] is the next place of byte value
+// d (digitStarts). It is kept out of line so that the keys' loop holds
+// its variables in registers: inlined into radixSort's pass loop, it
+// spilled the key and the index to the stack on every key.
+//
+//go:noinline
+func radixPass[V any](count *[256]int, a, b []uint64, wa, wb []V, shift uint) {
+	wa, b, wb = wa[:len(a)], b[:len(a)], wb[:len(a)] // one bounds check a key, as b[j]'s proves wb[j]'s
+	for i, k := range a {
+		d := k >> shift & 0xff
+		j := count[d]
+		b[j] = k
+		wb[j] = wa[i]
+		count[d] = j + 1
+	}
 }
 
 // digitStarts sets count[d] to the first position of byte value d (at
