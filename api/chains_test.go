@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/snapshot"
 	"github.com/wenzhou/danbao/models/synth"
 	"github.com/wenzhou/danbao/sim"
-	"github.com/xuri/excelize/v2"
 )
 
 // TestUploadLinks: a links table uploaded with the portfolio is validated
@@ -71,7 +73,7 @@ func TestRunChainsTables(t *testing.T) {
 	uploadChained(t, e, "chained")
 	st := e.startRun(map[string]any{"portfolio": "chained", "paths": 300})
 	st = waitRun(t, e.base, st.ID, 60*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("run: %+v", st)
 	}
 	var doc sim.Document

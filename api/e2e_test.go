@@ -18,6 +18,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/wenzhou/danbao/api/dto"
 )
 
 // liveServer is a Server serving on a loopback port, as `danbao serve` does.
@@ -92,7 +94,7 @@ func TestEndToEnd(t *testing.T) {
 		return st
 	}
 	done := post(ls.base, map[string]any{"portfolio": "e2e", "paths": 500, "horizon_years": 2, "seed": 7})
-	if st := waitRun(t, ls.base, done.ID, 30*time.Second); st.State != stateSucceeded {
+	if st := waitRun(t, ls.base, done.ID, 30*time.Second); st.State != dto.StateSucceeded {
 		t.Fatalf("run: %+v", st)
 	}
 	result := get(ls.base, "/v1/runs/"+done.ID+"/result", nil).body
@@ -119,7 +121,7 @@ func TestEndToEnd(t *testing.T) {
 	r := doAt(t, ls.base, req{method: "DELETE", path: "/v1/runs/" + cancelled.ID, role: RoleAnalyst})
 	var st jobStatus
 	r.json(t, &st)
-	if st.State != stateCancelled {
+	if st.State != dto.StateCancelled {
 		t.Errorf("cancelled run: %s", st.State)
 	}
 
@@ -140,7 +142,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	r = get(ls2.base, "/v1/runs/"+done.ID, nil)
 	r.json(t, &st)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Errorf("finished run after restart: %s", st.State)
 	}
 	for _, c := range []struct {
@@ -158,12 +160,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 	r = get(ls2.base, "/v1/runs/"+cancelled.ID, nil)
 	r.json(t, &st)
-	if st.State != stateCancelled {
+	if st.State != dto.StateCancelled {
 		t.Errorf("cancelled run after restart: %s", st.State)
 	}
 	r = get(ls2.base, "/v1/runs/"+inflight.ID, nil)
 	r.json(t, &st)
-	if st.State != stateInterrupted || st.Links["resubmit"] == "" || st.Error == nil || st.Error.Code != "interrupted" {
+	if st.State != dto.StateInterrupted || st.Links["resubmit"] == "" || st.Error == nil || st.Error.Code != "interrupted" {
 		t.Fatalf("in-flight run after restart: %+v", st)
 	}
 	r = doAt(t, ls2.base, req{method: "POST", path: st.Links["resubmit"], role: RoleAnalyst})
@@ -251,7 +253,7 @@ func TestKillDuringRun(t *testing.T) {
 		return st
 	}
 	finishedRun := post(base, map[string]any{"portfolio": "uploaded", "paths": 400})
-	if st := waitRun(t, base, finishedRun.ID, 60*time.Second); st.State != stateSucceeded {
+	if st := waitRun(t, base, finishedRun.ID, 60*time.Second); st.State != dto.StateSucceeded {
 		t.Fatalf("run: %+v", st)
 	}
 	result := doAt(t, base, req{method: "GET", path: "/v1/runs/" + finishedRun.ID + "/result", role: RoleViewer}).body
@@ -280,16 +282,16 @@ func TestKillDuringRun(t *testing.T) {
 			t.Errorf("in-flight run in the database: %q %v, want %s", state, err, wantState)
 		}
 	}
-	checkDB(stateRunning)
+	checkDB(dto.StateRunning)
 
 	cmd2, base2, logs2 := start()
 	var st jobStatus
 	doAt(t, base2, req{method: "GET", path: "/v1/runs/" + inflight.ID, role: RoleViewer}).json(t, &st)
-	if st.State != stateInterrupted || st.Links["resubmit"] == "" {
+	if st.State != dto.StateInterrupted || st.Links["resubmit"] == "" {
 		t.Errorf("in-flight run after kill -9: %+v", st)
 	}
 	doAt(t, base2, req{method: "GET", path: "/v1/runs/" + finishedRun.ID, role: RoleViewer}).json(t, &st)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Errorf("finished run after kill -9: %s", st.State)
 	}
 	if r := doAt(t, base2, req{method: "GET", path: "/v1/runs/" + finishedRun.ID + "/result", role: RoleViewer}); !bytes.Equal(r.body, result) {
@@ -318,5 +320,5 @@ func TestKillDuringRun(t *testing.T) {
 	if !strings.Contains(logs2.String(), `"msg":"stopped"`) {
 		t.Errorf("no graceful stop in the logs:\n%s", logs2.String())
 	}
-	checkDB(stateInterrupted)
+	checkDB(dto.StateInterrupted)
 }

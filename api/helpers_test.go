@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/models/synth"
 )
@@ -441,7 +442,7 @@ func waitJobProgress(t testing.TB, base, url string, timeout time.Duration) jobS
 		r := doAt(t, base, req{method: "GET", path: url, role: RoleViewer})
 		var st jobStatus
 		r.json(t, &st)
-		if st.State == stateRunning && st.Progress.Fraction > 0 {
+		if st.State == dto.StateRunning && st.Progress.Fraction > 0 {
 			return st
 		}
 		if finished(st.State) || time.Now().After(deadline) {

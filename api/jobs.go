@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 )
 
@@ -171,7 +172,7 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 	q.insertingBy[owner]++
 	q.mu.Unlock()
 
-	rec := &jobRecord{ID: newID(spec.Kind+"_", 8), Kind: spec.Kind, State: stateQueued, Request: spec.Request,
+	rec := &jobRecord{ID: newID(spec.Kind+"_", 8), Kind: spec.Kind, State: dto.StateQueued, Request: spec.Request,
 		PortfolioID: spec.PortfolioID, Owner: owner, CreatedAt: time.Now().UTC(), Estimate: est, Units: spec.Units,
 		ResubmitOf: resubmitOf}
 	var err error
@@ -193,16 +194,16 @@ func (q *scheduler) submit(ctx context.Context, spec *jobSpec, owner, resubmitOf
 			return nil, err
 		}
 		// Drain began while the row was written: it will not run here.
-		_ = q.srv.store.setJobState(context.Background(), rec.ID, stateInterrupted, time.Now(), "interrupted",
+		_ = q.srv.store.setJobState(context.Background(), rec.ID, dto.StateInterrupted, time.Now(), "interrupted",
 			"The server shut down before the job started; resubmit it.", nil)
-		q.srv.metrics.jobs.WithLabelValues(spec.Kind, stateInterrupted).Inc()
+		q.srv.metrics.jobs.WithLabelValues(spec.Kind, dto.StateInterrupted).Inc()
 		return nil, &Error{Message: "The server is shutting down and accepts no new jobs.", err: errBusy, RetryAfter: 30}
 	}
 	jctx, cancel := context.WithCancelCause(context.Background())
 	j := &liveJob{rec: rec, spec: spec, ctx: jctx, cancel: cancel, done: make(chan struct{})}
 	q.live[rec.ID] = j
 	q.pending = append(q.pending, j)
-	q.srv.metrics.jobs.WithLabelValues(spec.Kind, stateQueued).Inc()
+	q.srv.metrics.jobs.WithLabelValues(spec.Kind, dto.StateQueued).Inc()
 	q.dispatchLocked()
 	q.gaugesLocked()
 	q.mu.Unlock()
@@ -261,11 +262,11 @@ func (q *scheduler) execute(j *liveJob) {
 	s := q.srv
 	kind, id := j.rec.Kind, j.rec.ID
 	log := s.log.With("job", id, "kind", kind)
-	if err := s.store.setJobState(context.Background(), id, stateRunning, j.started, "", "", nil); err != nil {
+	if err := s.store.setJobState(context.Background(), id, dto.StateRunning, j.started, "", "", nil); err != nil {
 		log.Error("record job start", "err", err.Error())
 	}
-	s.metrics.jobs.WithLabelValues(kind, stateQueued).Dec()
-	s.metrics.jobs.WithLabelValues(kind, stateRunning).Inc()
+	s.metrics.jobs.WithLabelValues(kind, dto.StateQueued).Dec()
+	s.metrics.jobs.WithLabelValues(kind, dto.StateRunning).Inc()
 	log.Info("job started", "units", j.spec.Units, "estimate_bytes", j.spec.estimate())
 
 	out, err := q.call(j)
@@ -274,23 +275,23 @@ func (q *scheduler) execute(j *liveJob) {
 		files, err = q.storeOutput(j, out)
 	}
 	end := time.Now()
-	state, code, msg := stateSucceeded, "", ""
+	state, code, msg := dto.StateSucceeded, "", ""
 	switch {
 	case err == nil:
 	case errors.Is(context.Cause(j.ctx), errCancelledByClient):
-		state, code, msg = stateCancelled, "cancelled", "The job was cancelled."
+		state, code, msg = dto.StateCancelled, "cancelled", "The job was cancelled."
 	case errors.Is(context.Cause(j.ctx), errShutdown):
-		state, code, msg = stateInterrupted, "interrupted", "The server shut down before the job finished; resubmit it."
+		state, code, msg = dto.StateInterrupted, "interrupted", "The server shut down before the job finished; resubmit it."
 	default:
 		p, _ := toProblem(err)
-		state, code, msg = stateFailed, p.Code, p.Message
+		state, code, msg = dto.StateFailed, p.Code, p.Message
 		if code == "internal" {
 			msg = "Internal error; the server logged the cause under the job's id."
 		}
 	}
 	if err != nil {
 		lvl := "info"
-		if state == stateFailed && code == "internal" {
+		if state == dto.StateFailed && code == "internal" {
 			lvl = "error"
 		}
 		if lvl == "error" {
@@ -304,10 +305,10 @@ func (q *scheduler) execute(j *liveJob) {
 	}
 	dur := end.Sub(j.started).Seconds()
 	s.metrics.jobDuration.WithLabelValues(kind, state).Observe(dur)
-	if state == stateSucceeded && dur > 0 && j.spec.Units > 0 {
+	if state == dto.StateSucceeded && dur > 0 && j.spec.Units > 0 {
 		s.metrics.pathsPerSecond.WithLabelValues(kind).Observe(float64(j.spec.Units) / dur)
 	}
-	s.metrics.jobs.WithLabelValues(kind, stateRunning).Dec()
+	s.metrics.jobs.WithLabelValues(kind, dto.StateRunning).Dec()
 	s.metrics.jobs.WithLabelValues(kind, state).Inc()
 	log.Info("job finished", "state", state, "seconds", dur, "files", len(files))
 
@@ -401,9 +402,9 @@ func (q *scheduler) cancel(ctx context.Context, id string, wait time.Duration) (
 			q.mu.Unlock()
 			j.cancel(errCancelledByClient)
 			close(j.done)
-			q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, stateQueued).Dec()
-			q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, stateCancelled).Inc()
-			return true, q.srv.store.setJobState(ctx, id, stateCancelled, time.Now(), "cancelled", "The job was cancelled before it started.", nil)
+			q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, dto.StateQueued).Dec()
+			q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, dto.StateCancelled).Inc()
+			return true, q.srv.store.setJobState(ctx, id, dto.StateCancelled, time.Now(), "cancelled", "The job was cancelled before it started.", nil)
 		}
 	}
 	q.mu.Unlock()
@@ -427,7 +428,7 @@ func (q *scheduler) record(id string) (*jobRecord, bool) {
 	}
 	rec := *j.rec
 	if !j.started.IsZero() {
-		rec.State, rec.StartedAt = stateRunning, j.started
+		rec.State, rec.StartedAt = dto.StateRunning, j.started
 	}
 	return &rec, true
 }
@@ -493,10 +494,10 @@ func (q *scheduler) drain(ctx context.Context) {
 	for _, j := range pending {
 		j.cancel(errShutdown)
 		close(j.done)
-		_ = q.srv.store.setJobState(context.Background(), j.rec.ID, stateInterrupted, time.Now(), "interrupted",
+		_ = q.srv.store.setJobState(context.Background(), j.rec.ID, dto.StateInterrupted, time.Now(), "interrupted",
 			"The server shut down before the job started; resubmit it.", nil)
-		q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, stateQueued).Dec()
-		q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, stateInterrupted).Inc()
+		q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, dto.StateQueued).Dec()
+		q.srv.metrics.jobs.WithLabelValues(j.rec.Kind, dto.StateInterrupted).Inc()
 	}
 	idle := make(chan struct{})
 	go func() { q.wg.Wait(); close(idle) }()
@@ -519,7 +520,7 @@ func mib(b int64) string { return fmt.Sprintf("%.0f MiB", math.Ceil(float64(b)/(
 // resultUnavailable is the error of GET …/result for a job without a result.
 func resultUnavailable(rec *jobRecord) error {
 	switch rec.State {
-	case stateQueued, stateRunning:
+	case dto.StateQueued, dto.StateRunning:
 		return &Error{Status: http.StatusConflict, Code: "not_ready", Message: fmt.Sprintf("The %s is %s; its result is not ready yet.", rec.Kind, rec.State),
 			Fixes: []string{"Poll the status until state is succeeded."}, err: models.ErrConflict}
 	default:

@@ -55,9 +55,9 @@ func (s *Server) status(k *jobKind, rec *jobRecord) *jobStatus {
 	st.Links = map[string]string{"self": self}
 	if frac, started, pos, ok := s.sched.liveStatus(rec.ID); ok {
 		if pos > 0 {
-			st.State, st.QueuePosition = stateQueued, pos
+			st.State, st.QueuePosition = dto.StateQueued, pos
 		} else {
-			st.State = stateRunning
+			st.State = dto.StateRunning
 			st.StartedAt = fmtTime(started)
 			el := time.Since(started)
 			st.Progress.Fraction = frac
@@ -71,7 +71,7 @@ func (s *Server) status(k *jobKind, rec *jobRecord) *jobStatus {
 		if !rec.StartedAt.IsZero() && !rec.FinishedAt.IsZero() {
 			st.Progress.ElapsedSeconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
 		}
-		if rec.State == stateSucceeded {
+		if rec.State == dto.StateSucceeded {
 			st.Progress.Fraction = 1
 			zero := 0.0
 			st.Progress.ETASeconds = &zero
@@ -128,7 +128,7 @@ func (s *Server) resubmitJob(w http.ResponseWriter, r *http.Request, k *jobKind)
 	case old.ResubmittedAs != "":
 		return &Error{Message: fmt.Sprintf("The %s %s was resubmitted already as %s.", k.Name, old.ID, old.ResubmittedAs), err: models.ErrConflict,
 			Fixes: []string{"Follow links.resubmitted_as."}}
-	case old.State == stateSucceeded || !finished(old.State):
+	case old.State == dto.StateSucceeded || !finished(old.State):
 		return &Error{Message: fmt.Sprintf("The %s %s is %s; only failed, cancelled or interrupted ones can be resubmitted.", k.Name, old.ID, old.State),
 			err: models.ErrConflict}
 	}
@@ -277,7 +277,7 @@ func (s *Server) getJobTable(w http.ResponseWriter, r *http.Request, k *jobKind)
 	if negotiate(r.Header.Get("Accept"), "text/csv") == "" {
 		return &Error{Message: "Tables come as text/csv.", err: errNotAcceptable, Fixes: []string{"Send Accept: text/csv."}}
 	}
-	if rec.State == stateSucceeded && !contains(rec.Files, name+".csv") {
+	if rec.State == dto.StateSucceeded && !contains(rec.Files, name+".csv") {
 		return &Error{Message: fmt.Sprintf("The result of %s %s has no %s table.", k.Name, rec.ID, name), err: models.ErrNotFound,
 			Fixes: []string{"The status lists the tables it has under links."}}
 	}
@@ -286,7 +286,7 @@ func (s *Server) getJobTable(w http.ResponseWriter, r *http.Request, k *jobKind)
 
 // serveJobFile serves one file of a succeeded job.
 func (s *Server) serveJobFile(w http.ResponseWriter, r *http.Request, rec *jobRecord, name, ctype, download string) error {
-	if rec.State != stateSucceeded {
+	if rec.State != dto.StateSucceeded {
 		return resultUnavailable(rec)
 	}
 	if !contains(rec.Files, name) {

@@ -47,7 +47,7 @@ func (s *Server) postReverse(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Target == "" {
 		return &Error{Message: "target is required.", err: models.ErrMissing,
-			Fixes: []string{fmt.Sprintf("Name a target id, e.g. %s, %s or %s.", sim.TargetCapitalMin, sim.TargetCompRateMax, sim.TargetLeverageMax)}}
+			Fixes: []string{fmt.Sprintf("Name a target id, e.g. %s, %s or %s.", models.TargetCapitalMin, models.TargetCompRateMax, models.TargetLeverageMax)}}
 	}
 	if req.Scope == "" {
 		req.Scope = sim.CityScope

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestReverseEndpoint(t *testing.T) {
 	e := newEnv(t, nil)
 	body := func(kv ...any) []byte {
-		m := map[string]any{"portfolio": "small", "horizon_years": 1, "paths": 60, "target": sim.TargetCompRateMax, "scope": "city"}
+		m := map[string]any{"portfolio": "small", "horizon_years": 1, "paths": 60, "target": models.TargetCompRateMax, "scope": "city"}
 		for i := 0; i < len(kv); i += 2 {
 			if kv[i+1] == nil {
 				delete(m, kv[i].(string))

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/internal/tempfile"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
@@ -270,7 +271,7 @@ func (s *Server) getRunPaths(w http.ResponseWriter, r *http.Request) error {
 	if ctype == MediaTypeArrowStream {
 		return s.serveJobFile(w, r, rec, pathsFile, MediaTypeArrowStream, rec.ID+"-paths.arrows")
 	}
-	if rec.State != stateSucceeded {
+	if rec.State != dto.StateSucceeded {
 		return resultUnavailable(rec)
 	}
 	f, err := os.Open(filepath.Join(s.store.jobDir(rec.ID), pathsFile))

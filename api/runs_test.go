@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	danbao "github.com/wenzhou/danbao"
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
@@ -33,7 +34,7 @@ func TestRunLifecycle(t *testing.T) {
 	const paths, seed = 600, 42
 	st := e.startRun(map[string]any{"portfolio": "small", "scenario": "export-slump", "paths": paths, "seed": seed,
 		"horizon_years": 2, "overrides": map[string]any{"policy.bank_share": 0.25}})
-	if st.State != stateQueued && st.State != stateRunning {
+	if st.State != dto.StateQueued && st.State != dto.StateRunning {
 		t.Errorf("new run is %s", st.State)
 	}
 	var canon runRequest
@@ -41,7 +42,7 @@ func TestRunLifecycle(t *testing.T) {
 		t.Errorf("canonical request %s (%v)", st.Request, err)
 	}
 	st = waitRun(t, e.base, st.ID, 30*time.Second)
-	if st.State != stateSucceeded || st.Progress.Fraction != 1 || st.Progress.PathsDone != paths || st.Links["result"] == "" {
+	if st.State != dto.StateSucceeded || st.Progress.Fraction != 1 || st.Progress.PathsDone != paths || st.Links["result"] == "" {
 		t.Fatalf("finished run: %+v", st)
 	}
 
@@ -233,7 +234,7 @@ func TestRunCancel(t *testing.T) {
 	r := e.do(req{method: "GET", path: "/v1/runs/" + queued.ID, role: RoleViewer})
 	var st jobStatus
 	r.json(t, &st)
-	if st.State != stateQueued || st.QueuePosition != 1 {
+	if st.State != dto.StateQueued || st.QueuePosition != 1 {
 		t.Errorf("second run: %s at %d, want queued at 1", st.State, st.QueuePosition)
 	}
 	r = e.do(req{method: "GET", path: "/v1/runs/" + running.ID, role: RoleViewer})
@@ -245,7 +246,7 @@ func TestRunCancel(t *testing.T) {
 	for _, id := range []string{queued.ID, running.ID} {
 		r := e.do(req{method: "DELETE", path: "/v1/runs/" + id, role: RoleAnalyst})
 		r.json(t, &st)
-		if r.status != 200 || st.State != stateCancelled || st.Error == nil || st.Links["resubmit"] == "" {
+		if r.status != 200 || st.State != dto.StateCancelled || st.Error == nil || st.Links["resubmit"] == "" {
 			t.Errorf("cancel %s: %d %+v", id, r.status, st)
 		}
 		if r := e.do(req{method: "GET", path: "/v1/runs/" + id + "/result", role: RoleViewer}); r.status != http.StatusConflict {
@@ -255,7 +256,7 @@ func TestRunCancel(t *testing.T) {
 	// Resubmit the cancelled one with fewer paths? No: resubmission repeats
 	// the request. Start a short run to see the slot is free, then resubmit.
 	short := e.startRun(map[string]any{"portfolio": "small", "paths": 300})
-	if st := waitRun(t, e.base, short.ID, 20*time.Second); st.State != stateSucceeded {
+	if st := waitRun(t, e.base, short.ID, 20*time.Second); st.State != dto.StateSucceeded {
 		t.Fatalf("short run after cancels: %s", st.State)
 	}
 	r = e.do(req{method: "POST", path: "/v1/runs/" + queued.ID + "/resubmit", role: RoleAnalyst})
@@ -438,7 +439,7 @@ func TestAdmission(t *testing.T) {
 		t.Errorf("a run too big for the budget: %d %+v", r.status, p)
 	}
 	e.do(req{method: "DELETE", path: "/v1/runs/" + a.ID, role: RoleAnalyst})
-	if st := waitRun(t, e.base, b.ID, 20*time.Second); st.State != stateSucceeded {
+	if st := waitRun(t, e.base, b.ID, 20*time.Second); st.State != dto.StateSucceeded {
 		t.Errorf("queued run after the cancel: %s", st.State)
 	}
 	// Metrics count the refusals.
@@ -512,7 +513,7 @@ func TestRunImportanceSampling(t *testing.T) {
 	e := newEnv(t, nil)
 	st := e.startRun(map[string]any{"portfolio": "small", "paths": 300, "is": 0.99})
 	st = waitRun(t, e.base, st.ID, 30*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("run: %+v", st)
 	}
 	var doc sim.Document
@@ -543,7 +544,7 @@ func TestRunLevels(t *testing.T) {
 	e := newEnv(t, nil)
 	st := e.startRun(map[string]any{"portfolio": "small", "paths": 300, "levels": []float64{0.9999, 0.9}})
 	st = waitRun(t, e.base, st.ID, 30*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("run: %+v", st)
 	}
 	var doc sim.Document

@@ -33,8 +33,8 @@ type solveRequest struct {
 const defaultSolvePaths = 2000
 
 // solveTargets are the target ids solve accepts.
-var solveTargets = []string{sim.TargetBalanceMin, sim.TargetLeverageMin, sim.TargetLeverageMax, sim.TargetCompRateMax,
-	sim.TargetFeeMax, sim.TargetCapitalMin, sim.TargetConcentrationMax, sim.TargetBankShareMin}
+var solveTargets = []string{models.TargetBalanceMin, models.TargetLeverageMin, models.TargetLeverageMax, models.TargetCompRateMax,
+	models.TargetFeeMax, models.TargetCapitalMin, models.TargetConcentrationMax, models.TargetBankShareMin}
 
 var kindSolve = &jobKind{
 	Name:    "solve",

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -34,7 +35,7 @@ func TestSolveAPI(t *testing.T) {
 	st := post(`{"portfolio":"small","paths":50,"horizon_years":1,"overrides":["policy.allow_below_floor=true"],` +
 		`"param":"policy.bank_share","target":"bank_share_min","scope":"policy","p":0.5,"range":[0.1,0.3],"tol":0.01}`)
 	st = waitJob(t, e.base, "/v1/solves/"+st.ID, 60*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("%+v", st)
 	}
 	var doc sim.SolveResult
@@ -55,7 +56,7 @@ func TestSolveAPI(t *testing.T) {
 	// can be resubmitted.
 	st = post(`{"portfolio":"small","paths":50,"horizon_years":1,"param":"policy.bank_share","target":"bank_share_min","scope":"policy","p":0.5,"range":[0.3,0.5]}`)
 	st = waitJob(t, e.base, "/v1/solves/"+st.ID, 60*time.Second)
-	if st.State != stateFailed {
+	if st.State != dto.StateFailed {
 		t.Errorf("unreachable p: %+v", st)
 	}
 	if r := e.do(req{method: "POST", path: "/v1/solves/" + st.ID + "/resubmit", role: RoleAnalyst}); r.status != http.StatusAccepted {

@@ -342,16 +342,6 @@ func (s *store) deletePortfolio(ctx context.Context, id string) error {
 
 // ---- jobs ----
 
-// Job states (api/dto).
-const (
-	stateQueued      = dto.StateQueued
-	stateRunning     = dto.StateRunning
-	stateSucceeded   = dto.StateSucceeded
-	stateFailed      = dto.StateFailed
-	stateCancelled   = dto.StateCancelled
-	stateInterrupted = dto.StateInterrupted
-)
-
 var allStates = dto.States
 
 func finished(state string) bool { return dto.Finished(state) }
@@ -442,7 +432,7 @@ func (s *store) setJobState(ctx context.Context, id, state string, at time.Time,
 	defer s.wmu.Unlock()
 	var err error
 	switch state {
-	case stateRunning:
+	case dto.StateRunning:
 		_, err = s.db.ExecContext(ctx, "UPDATE jobs SET state = ?, started_at = ? WHERE id = ?", state, fmtTime(at), id)
 	default:
 		fj, _ := json.Marshal(files)
@@ -466,7 +456,7 @@ func (s *store) commitJobFiles(ctx context.Context, id, staged string, files []s
 	if err := commitDir(staged, dst); err != nil {
 		return fmt.Errorf("commit job %s files: %w", id, err)
 	}
-	return s.setJobState(ctx, id, stateSucceeded, at, "", "", files)
+	return s.setJobState(ctx, id, dto.StateSucceeded, at, "", "", files)
 }
 
 func (s *store) job(ctx context.Context, id string) (*jobRecord, error) {
@@ -516,7 +506,7 @@ func (s *store) interruptInFlight(ctx context.Context, at time.Time) (int64, err
 	defer s.wmu.Unlock()
 	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?, error_code = 'interrupted',
 		error_message = 'The server stopped before the job finished; resubmit it.' WHERE state IN ('queued','running')`,
-		stateInterrupted, fmtTime(at))
+		dto.StateInterrupted, fmtTime(at))
 	if err != nil {
 		return 0, fmt.Errorf("mark interrupted jobs: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -41,7 +42,7 @@ func TestSweepAndTopup(t *testing.T) {
 		{topup, "/v1/topups/", "topup", kindTopup.tables, 400},
 	} {
 		st := waitJob(t, e.base, c.prefix+c.st.ID, 60*time.Second)
-		if st.State != stateSucceeded || st.Kind != c.kind || st.Progress.PathsTotal != c.units || st.Progress.PathsDone != c.units {
+		if st.State != dto.StateSucceeded || st.Kind != c.kind || st.Progress.PathsTotal != c.units || st.Progress.PathsDone != c.units {
 			t.Fatalf("%s: %+v", c.kind, st)
 		}
 		r := e.do(req{method: "GET", path: st.Links["result"], role: RoleViewer})
@@ -101,7 +102,7 @@ func TestSweepAndTopup(t *testing.T) {
 			r := e.do(req{method: "DELETE", path: prefix + "/" + long.ID, role: RoleAnalyst})
 			var st jobStatus
 			r.json(t, &st)
-			if r.status != 200 || st.State != stateCancelled {
+			if r.status != 200 || st.State != dto.StateCancelled {
 				t.Errorf("cancel %s: %d %s", long.ID, r.status, st.State)
 			}
 			if round == 0 {
@@ -153,7 +154,7 @@ func TestSweep2D(t *testing.T) {
 	var st jobStatus
 	r.json(t, &st)
 	st = waitJob(t, e.base, "/v1/sweeps/"+st.ID, 60*time.Second)
-	if st.State != stateSucceeded || st.Progress.PathsTotal != 800 || st.Progress.PathsDone != 800 {
+	if st.State != dto.StateSucceeded || st.Progress.PathsTotal != 800 || st.Progress.PathsDone != 800 {
 		t.Fatalf("%+v", st)
 	}
 	var doc sim.SweepResult
@@ -201,7 +202,7 @@ func TestJointTopupAPI(t *testing.T) {
 	var st jobStatus
 	r.json(t, &st)
 	st = waitJob(t, e.base, "/v1/topups/"+st.ID, 60*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("%+v", st)
 	}
 	var doc sim.TopupResult

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/api/web"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -20,7 +21,7 @@ import (
 // result.json. The workbook is built in memory before anything is
 // written, so a failure is a clean error response.
 func (s *Server) serveWorkbook(w http.ResponseWriter, rec *jobRecord, k *jobKind) error {
-	if rec.State != stateSucceeded {
+	if rec.State != dto.StateSucceeded {
 		return resultUnavailable(rec)
 	}
 	b, err := os.ReadFile(filepath.Join(s.store.jobDir(rec.ID), resultFile))

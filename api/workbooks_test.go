@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/api/web"
 )
 
@@ -18,7 +19,7 @@ func TestResultWorkbook(t *testing.T) {
 	e := newEnv(t, nil)
 	st := e.startRun(map[string]any{"portfolio": "small", "paths": 300, "horizon_years": 1})
 	st = waitRun(t, e.base, st.ID, 30*time.Second)
-	if st.State != stateSucceeded {
+	if st.State != dto.StateSucceeded {
 		t.Fatalf("run %s", st.State)
 	}
 	r := e.do(req{method: "GET", path: "/v1/runs/" + st.ID + "/result", role: RoleViewer, header: map[string]string{"Accept": web.XLSXType}})

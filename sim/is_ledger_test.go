@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // isLedgerTarget returns the target result id/scope/year of d.
@@ -64,7 +66,7 @@ func TestImportanceSamplingLedger(t *testing.T) {
 		t.Errorf("SE(guarantor ES 0.99): --is at 4,000 paths %v, plain at 40,000 %v: want smaller", gi.SE.ES["0.99"], gp.SE.ES["0.99"])
 	}
 	for _, year := range []int{1, 2} {
-		ti, tp := isLedgerTarget(t, is.Doc, TargetCapitalMin, "GC", year), isLedgerTarget(t, plain.Doc, TargetCapitalMin, "GC", year)
+		ti, tp := isLedgerTarget(t, is.Doc, models.TargetCapitalMin, "GC", year), isLedgerTarget(t, plain.Doc, models.TargetCapitalMin, "GC", year)
 		z("P(capital_min GC) year "+string(rune('0'+year)), float64(ti.PHold), float64(ti.SE), float64(tp.PHold), float64(tp.SE))
 	}
 	ci, si := is.CapitalHold(1)

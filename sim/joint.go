@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"slices"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // AllScope is the scope of a target row that holds for every guarantor at
@@ -29,7 +31,7 @@ type JointTarget struct {
 // capitalLinked says which targets count in JointResult.Capital: those a
 // capital injection at t = 0 can repair (the top-up's capital-linked
 // targets, LedgerResult.NeedX).
-var capitalLinked = map[string]bool{TargetCapitalMin: true, TargetLeverageMax: true, TargetConcentrationMax: true}
+var capitalLinked = map[string]bool{models.TargetCapitalMin: true, models.TargetLeverageMax: true, models.TargetConcentrationMax: true}
 
 // jointTally gathers, while the guarantor rows of the targets are
 // evaluated, on which paths each (target, definition, year) fails for some

@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"testing"
+
+	"github.com/wenzhou/danbao/models"
 )
 
 // TestJointTallyByHand: two guarantors, three paths. leverage_max fails for
@@ -11,16 +13,16 @@ import (
 // capital-linked target holds on no path at all.
 func TestJointTallyByHand(t *testing.T) {
 	j := newJointTally(3)
-	j.note(TargetLeverageMax, "regulatory", 1, 10, []bool{true, false, false})
-	j.note(TargetLeverageMax, "regulatory", 1, 8, []bool{false, false, true})
-	j.note(TargetCapitalMin, "both", 1, 1e6, []bool{false, true, false})
-	j.note(TargetFeeMax, "charged", 1, 0.01, []bool{true, true, true}) // not capital-linked
+	j.note(models.TargetLeverageMax, "regulatory", 1, 10, []bool{true, false, false})
+	j.note(models.TargetLeverageMax, "regulatory", 1, 8, []bool{false, false, true})
+	j.note(models.TargetCapitalMin, "both", 1, 1e6, []bool{false, true, false})
+	j.note(models.TargetFeeMax, "charged", 1, 0.01, []bool{true, true, true}) // not capital-linked
 	rows := j.rows()
 	if len(rows) != 3 {
 		t.Fatalf("%d rows, want 3", len(rows))
 	}
 	lev := rows[0]
-	if lev.ID != TargetLeverageMax || lev.Scope != AllScope || math.Abs(float64(lev.PHold)-1.0/3) > 1e-15 ||
+	if lev.ID != models.TargetLeverageMax || lev.Scope != AllScope || math.Abs(float64(lev.PHold)-1.0/3) > 1e-15 ||
 		math.Abs(float64(lev.SE)-math.Sqrt(1.0/3*2.0/3/3)) > 1e-15 || !math.IsNaN(float64(lev.Threshold)) {
 		t.Errorf("leverage_max all: %+v, want P 1/3, SE √(2/27), threshold NaN (caps differ)", lev)
 	}
@@ -74,7 +76,7 @@ func TestJointCapitalMatchesPaths(t *testing.T) {
 	}
 	n := 0
 	for _, tr := range d.Targets {
-		if tr.Scope != AllScope || tr.ID != TargetLeverageMax {
+		if tr.Scope != AllScope || tr.ID != models.TargetLeverageMax {
 			continue
 		}
 		n++

@@ -83,18 +83,6 @@ func quantilesOf(x []float64) Quantiles {
 // CityScope is the scope name of city-wide figures.
 const CityScope = "city"
 
-// Target ids (docs/model.md "Targets"), named in models.
-const (
-	TargetBalanceMin       = models.TargetBalanceMin
-	TargetLeverageMin      = models.TargetLeverageMin
-	TargetLeverageMax      = models.TargetLeverageMax
-	TargetCompRateMax      = models.TargetCompRateMax
-	TargetFeeMax           = models.TargetFeeMax
-	TargetCapitalMin       = models.TargetCapitalMin
-	TargetBankShareMin     = models.TargetBankShareMin
-	TargetConcentrationMax = models.TargetConcentrationMax
-)
-
 // contributionLevel is the level of the expected-shortfall contributions.
 const contributionLevel = 0.99
 
@@ -203,7 +191,7 @@ func (L *Ledger) targets(b *LedgerResult) ([]TargetResult, *JointResult) {
 		}
 	}
 	add := func(id, scope string, year int, thr float64, def string, miss func(q int) float64) {
-		money := id == TargetBalanceMin || id == TargetCapitalMin // shortfalls in yuan
+		money := id == models.TargetBalanceMin || id == models.TargetCapitalMin // shortfalls in yuan
 		short = short[:0]
 		var sw, sw2 float64 // Σ w, Σ w² over the failing paths
 		if shortW != nil {
@@ -273,7 +261,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 			return
 		}
 		lg := float64(largest) / 100
-		add(TargetConcentrationMax, scope, year, tgt.Threshold, def, func(q int) float64 {
+		add(models.TargetConcentrationMax, scope, year, tgt.Threshold, def, func(q int) float64 {
 			na := at(q, MetricNetAssets)
 			if na <= 0 {
 				return math.Inf(1)
@@ -285,7 +273,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 		year := t + 1
 		if !tg.BalanceMin.Off {
 			b.metricColumns(G, t, cols)
-			add(TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, basis, func(q int) float64 {
+			add(models.TargetBalanceMin, CityScope, year, tg.BalanceMin.Threshold, basis, func(q int) float64 {
 				v := at(q, balMetric)
 				if v > tg.BalanceMin.Threshold {
 					return tg.BalanceMin.Threshold - v // < 0: holds by that much
@@ -305,7 +293,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 					def = models.LeveragePerformance
 				}
 				k := levMetric(def, basis)
-				add(TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, models.LeverageLabel(def, basis), func(q int) float64 {
+				add(models.TargetLeverageMin, scope, year, tg.LeverageMin.Threshold, models.LeverageLabel(def, basis), func(q int) float64 {
 					if at(q, MetricNetAssets) <= 0 {
 						return tg.LeverageMin.Threshold // insolvent: no leverage to speak of
 					}
@@ -313,12 +301,12 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 				})
 			}
 			if !tg.CompensationRateMax.Off {
-				add(TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, models.CompRateReleased, func(q int) float64 {
+				add(models.TargetCompRateMax, scope, year, tg.CompensationRateMax.Threshold, models.CompRateReleased, func(q int) float64 {
 					return at(q, MetricCompRate) - tg.CompensationRateMax.Threshold
 				})
 			}
 			if !tg.FeeMax.Off {
-				add(TargetFeeMax, scope, year, tg.FeeMax.Threshold, tg.FeeDefinition(), func(q int) float64 {
+				add(models.TargetFeeMax, scope, year, tg.FeeMax.Threshold, tg.FeeDefinition(), func(q int) float64 {
 					// Strict ("< 1 %"); fees are rounded to the fen loan by
 					// loan, so a rate within 1e-9 of the threshold counts as on it.
 					v := at(q, feeMetric)
@@ -338,14 +326,14 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 					def = models.LeverageRegulatory
 				}
 				k := levMetric(def, models.BasisGuaranteed)
-				add(TargetLeverageMax, scope, year, cap, def, func(q int) float64 {
+				add(models.TargetLeverageMax, scope, year, cap, def, func(q int) float64 {
 					return at(q, k) - cap
 				})
 			}
 			if !tg.CapitalMin.Off && L.minCap[g] > 0 {
 				minYuan := float64(L.minCap[g]) / 100
 				reg := float64(L.regCap[g*H+t]) / 100 // injections count as capital
-				add(TargetCapitalMin, scope, year, minYuan, models.CapitalBoth, func(q int) float64 {
+				add(models.TargetCapitalMin, scope, year, minYuan, models.CapitalBoth, func(q int) float64 {
 					return max(minYuan-at(q, MetricNetAssets), minYuan-reg)
 				})
 			}
@@ -353,7 +341,7 @@ func (L *Ledger) eachTarget(b *LedgerResult, add func(id, scope string, year int
 			concentration(tg.ConcentrationGroupMax, models.ConcentrationGroup, L.largestGroup[g], scope, year)
 		}
 		if !tg.BankShareMin.Off {
-			add(TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, models.BankSharePolicy, func(int) float64 {
+			add(models.TargetBankShareMin, "policy", year, tg.BankShareMin.Threshold, models.BankSharePolicy, func(int) float64 {
 				return tg.BankShareMin.Threshold - L.pol.BankShare
 			})
 		}

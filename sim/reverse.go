@@ -272,7 +272,7 @@ type reverser struct {
 // keep selects the loans of the scope in the years the target looks at.
 func (rv *reverser) keep() func(t int, i int32) bool {
 	Y := rv.opt.Year
-	comp := rv.opt.Target == TargetCompRateMax
+	comp := rv.opt.Target == models.TargetCompRateMax
 	scope := rv.opt.Scope
 	loans := rv.m.Loans
 	return func(t int, i int32) bool {

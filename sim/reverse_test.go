@@ -62,7 +62,7 @@ func TestReverseOneFactor(t *testing.T) {
 	const n, pd, rho = 20000, 0.01, 0.2
 	na := 24000 * models.Wan
 	pf, sc := reverseBook(t, n, pd, rho, na)
-	res, err := Reverse(context.Background(), pf, sc, ReverseOptions{Target: TargetCapitalMin, Scope: "GA", Year: 1},
+	res, err := Reverse(context.Background(), pf, sc, ReverseOptions{Target: models.TargetCapitalMin, Scope: "GA", Year: 1},
 		Params{Seed: 3, Paths: 200, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestReverseBadInput(t *testing.T) {
 			[]string{`no scope "GB"`, "GA"}},
 		{"unknown year", 24000 * models.Wan, func(o *ReverseOptions, _ *models.Scenario) { o.Year = 2 },
 			[]string{"no year 2", "years: 1"}},
-		{"policy scope", 24000 * models.Wan, func(o *ReverseOptions, _ *models.Scenario) { o.Target, o.Scope = TargetBankShareMin, "policy" },
+		{"policy scope", 24000 * models.Wan, func(o *ReverseOptions, _ *models.Scenario) { o.Target, o.Scope = models.TargetBankShareMin, "policy" },
 			[]string{"bank_share_min (scope policy) is a policy setting", "capital_min"}},
 		{"scope all", 24000 * models.Wan, func(o *ReverseOptions, _ *models.Scenario) { o.Scope = "all" },
 			[]string{"scope all is the joint row", "one guarantor or the city"}},
@@ -124,7 +124,7 @@ func TestReverseBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pf, sc := reverseBook(t, 2000, 0.01, 0.2, tc.na)
-			o := ReverseOptions{Target: TargetCapitalMin, Scope: "GA", Year: 1}
+			o := ReverseOptions{Target: models.TargetCapitalMin, Scope: "GA", Year: 1}
 			tc.edit(&o, sc)
 			_, err := Reverse(context.Background(), pf, sc, o, Params{Seed: 1, Paths: 20, Workers: 1})
 			if err == nil {
@@ -147,7 +147,7 @@ func TestReverseWorkers(t *testing.T) {
 	sc.Model.R2 = models.R2{Macro: 0.1, Industry: 0.05, County: 0.05}
 	var first *ReverseResult
 	for _, w := range []int{1, 2, 3} {
-		res, err := Reverse(context.Background(), pf, sc, ReverseOptions{Target: TargetCapitalMin, Scope: "GA", Year: 2},
+		res, err := Reverse(context.Background(), pf, sc, ReverseOptions{Target: models.TargetCapitalMin, Scope: "GA", Year: 2},
 			Params{Seed: 5, Paths: 40, Workers: w})
 		if err != nil {
 			t.Fatal(err)

@@ -98,7 +98,7 @@ func TestSweepBankShare(t *testing.T) {
 	for k, pt := range r.Points {
 		var bsm *SweepTarget
 		for i := range pt.Targets {
-			if pt.Targets[i].ID == TargetBankShareMin {
+			if pt.Targets[i].ID == models.TargetBankShareMin {
 				bsm = &pt.Targets[i]
 			}
 		}

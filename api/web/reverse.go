@@ -84,7 +84,7 @@ type reverseSegmentRow struct {
 }
 
 func defaultReverseView() reverseView {
-	return reverseView{Portfolio: "example", Scenario: "baseline", Target: sim.TargetCompRateMax, Scope: sim.CityScope,
+	return reverseView{Portfolio: "example", Scenario: "baseline", Target: models.TargetCompRateMax, Scope: sim.CityScope,
 		Year: "1", Horizon: "1", Paths: strconv.Itoa(sim.DefaultReversePaths)}
 }
 
@@ -147,7 +147,7 @@ func (v *reverseView) fill(res *sim.ReverseResult) {
 	v.Tail = fmtPct(float64(res.TailProbability), 3)
 	margin := func(x sim.Number) string { return fmtNum(float64(x), 4) }
 	v.MarginUnit = format.Name{ZH: "指标自身单位（比率）", EN: "the metric's own unit (a ratio or rate)"}
-	if res.Target == sim.TargetCapitalMin || res.Target == sim.TargetBalanceMin {
+	if res.Target == models.TargetCapitalMin || res.Target == models.TargetBalanceMin {
 		margin = func(x sim.Number) string { return format.In(float64(x), format.Wan) }
 		v.MarginUnit = format.Name{ZH: "万元", EN: "10k yuan"}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -34,8 +35,8 @@ func TestRenderReverse(t *testing.T) {
 			sim.ReverseOptions{Target: target, Scope: scope, Year: 1, MaxSigma: sim.DefaultReverseMax, Tol: 1e-2},
 			sim.Params{Seed: 1, Paths: 60, Workers: 2})
 	}
-	t.Run(sim.TargetCompRateMax, func(t *testing.T) {
-		res, err := reverse(sim.TargetCompRateMax, sim.CityScope)
+	t.Run(models.TargetCompRateMax, func(t *testing.T) {
+		res, err := reverse(models.TargetCompRateMax, sim.CityScope)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,7 +66,7 @@ func runReverse(ctx context.Context, o reverseOptions, stdout, stderr io.Writer)
 	}
 	switch {
 	case o.target == "":
-		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", sim.TargetCapitalMin, sim.TargetCompRateMax, sim.TargetLeverageMax)
+		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", models.TargetCapitalMin, models.TargetCompRateMax, models.TargetLeverageMax)
 	case o.is != 0:
 		return fmt.Errorf("--is: reverse fixes the factors at each point; importance sampling does not apply")
 	case !(o.scale > 0 && o.scale <= 1.5):

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
@@ -74,7 +75,7 @@ func TestReverseScenarioFails(t *testing.T) {
 	}
 	const P = 3000
 	for _, tc := range []struct{ id, scope string }{
-		{sim.TargetCompRateMax, sim.CityScope},
+		{models.TargetCompRateMax, sim.CityScope},
 	} {
 		t.Run(tc.id+"/"+tc.scope, func(t *testing.T) {
 			dir := t.TempDir()
@@ -117,12 +118,12 @@ func TestReverseBadFlags(t *testing.T) {
 		{"unknown target", func(o *reverseOptions) { o.target = "capital" }, []string{`unknown target "capital"`, "capital_min", "leverage_max"}},
 		{"unknown scope", func(o *reverseOptions) { o.scope = "G-999" }, []string{`no scope "G-999"`, "G-330381", "G-330382"}},
 		{"unknown year", func(o *reverseOptions) { o.year = 4 }, []string{"no year 4", "years: 1"}},
-		{"cannot fail", func(o *reverseOptions) { o.target, o.scope = sim.TargetLeverageMax, "G-CITY"; o.maxSigma = 2 },
+		{"cannot fail", func(o *reverseOptions) { o.target, o.scope = models.TargetLeverageMax, "G-CITY"; o.maxSigma = 2 },
 			[]string{"holds at every point searched up to |z| = 2σ", "capital_min"}},
 		{"bad scale", func(o *reverseOptions) { o.scale = 0 }, []string{"--scale 0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := smallReverse(sim.TargetCapitalMin, "G-330382")
+			o := smallReverse(models.TargetCapitalMin, "G-330382")
 			o.paths = 20
 			tc.edit(&o)
 			var stdout, stderr bytes.Buffer
@@ -145,7 +146,7 @@ func TestReverseBadFlags(t *testing.T) {
 // and segment tables, the shocks and the method; a workbook is refused
 // with a reason before anything runs.
 func TestReverseReport(t *testing.T) {
-	o := smallReverse(sim.TargetCapitalMin, "G-330382")
+	o := smallReverse(models.TargetCapitalMin, "G-330382")
 	o.paths, o.tol = 60, 1e-2
 	o.report = filepath.Join(t.TempDir(), "reverse.html")
 	r := reverseJSON(t, o)

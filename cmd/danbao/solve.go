@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wenzhou/danbao/api/web"
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/scenarios"
 	"github.com/wenzhou/danbao/sim"
 )
@@ -67,7 +68,7 @@ func runSolve(ctx context.Context, o solveOptions, stdout, stderr io.Writer) err
 	case o.param == "":
 		return fmt.Errorf("--param is required (danbao scenarios paths lists the numeric paths)")
 	case o.target == "":
-		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", sim.TargetLeverageMin, sim.TargetCapitalMin, sim.TargetCompRateMax)
+		return fmt.Errorf("--target is required (e.g. %s, %s, %s)", models.TargetLeverageMin, models.TargetCapitalMin, models.TargetCompRateMax)
 	case !(o.p > 0 && o.p < 1):
 		return fmt.Errorf("--p %v: must be in (0, 1)", o.p)
 	case !(o.tol > 0 && o.tol < 1):

@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wenzhou/danbao/models"
 	"github.com/wenzhou/danbao/sim"
 )
 
 func smallSolve() solveOptions {
 	return solveOptions{simOptions: simOptions{scenario: "baseline", paths: 800, seed: 1, workers: 2, horizon: 2},
-		param: "growth.rate", target: sim.TargetLeverageMin, scope: sim.CityScope, year: 2, p: 0.5, rng: "0,1", tol: 0.002}
+		param: "growth.rate", target: models.TargetLeverageMin, scope: sim.CityScope, year: 2, p: 0.5, rng: "0,1", tol: 0.002}
 }
 
 // leverageMinCity returns P(leverage_min holds, city, year 2) of a run of
@@ -27,7 +28,7 @@ func leverageMinCity(t *testing.T, o solveOptions, g float64) float64 {
 	ro.sets = []string{"growth.rate=" + strconv.FormatFloat(g, 'g', -1, 64)}
 	doc, _ := runJSON(t, ro)
 	for _, tr := range doc.Targets {
-		if tr.ID == sim.TargetLeverageMin && tr.Scope == sim.CityScope && tr.Year == 2 {
+		if tr.ID == models.TargetLeverageMin && tr.Scope == sim.CityScope && tr.Year == 2 {
 			return float64(tr.PHold)
 		}
 	}
@@ -107,7 +108,7 @@ func TestSolveBadInput(t *testing.T) {
 func TestSolveReport(t *testing.T) {
 	o := solveOptions{simOptions: simOptions{scenario: "baseline", paths: 20, seed: 1, workers: 2, horizon: 1,
 		sets: []string{"policy.allow_below_floor=true"}},
-		param: "policy.bank_share", target: sim.TargetBankShareMin, scope: "policy", year: 1, p: 0.5, rng: "0.1,0.3", tol: 0.01}
+		param: "policy.bank_share", target: models.TargetBankShareMin, scope: "policy", year: 1, p: 0.5, rng: "0.1,0.3", tol: 0.01}
 	o.report = filepath.Join(t.TempDir(), "solve.html")
 	var stdout, stderr bytes.Buffer
 	if err := runSolve(context.Background(), o, &stdout, &stderr); err != nil {

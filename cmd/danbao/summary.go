@@ -29,7 +29,7 @@ func printCompensation(w io.Writer, d *sim.Document, guarantors []models.Guarant
 	}
 	thr, pLow := math.NaN(), map[string]sim.Number{}
 	for _, t := range d.Targets {
-		if t.ID != sim.TargetCompRateMax {
+		if t.ID != models.TargetCompRateMax {
 			continue
 		}
 		thr = float64(t.Threshold)
@@ -131,12 +131,12 @@ func pctVersus(r, thr float64) string {
 
 // targetColumns are the per-guarantor targets of the summary matrix, in order.
 var targetColumns = []struct{ id, head string }{
-	{sim.TargetLeverageMin, "leverage≥5"},
-	{sim.TargetLeverageMax, "leverage≤cap"},
-	{sim.TargetCompRateMax, "comp.rate≤5%"},
-	{sim.TargetFeeMax, "fee<1%"},
-	{sim.TargetCapitalMin, "capital≥min"},
-	{sim.TargetConcentrationMax, "concentration"},
+	{models.TargetLeverageMin, "leverage≥5"},
+	{models.TargetLeverageMax, "leverage≤cap"},
+	{models.TargetCompRateMax, "comp.rate≤5%"},
+	{models.TargetFeeMax, "fee<1%"},
+	{models.TargetCapitalMin, "capital≥min"},
+	{models.TargetConcentrationMax, "concentration"},
 }
 
 // mark is ✓ when a target holds with at least 95 % probability (the finance
@@ -228,7 +228,7 @@ func printTargetMatrix(w io.Writer, d *sim.Document) {
 	}
 	fmt.Fprintln(w)
 	printBases(w, d)
-	for _, id := range []string{sim.TargetBalanceMin, sim.TargetBankShareMin} {
+	for _, id := range []string{models.TargetBalanceMin, models.TargetBankShareMin} {
 		for _, t := range d.Targets {
 			if t.ID == id {
 				fmt.Fprintf(w, "  %s (%s) year %d: %s%.2f\n", id, t.Scope, t.Year, mark(float64(t.PHold)), float64(t.PHold))
