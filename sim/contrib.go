@@ -147,7 +147,7 @@ func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribS
 	for range max(1, min(p.Workers, nchunks)) {
 		wg.Go(func() {
 			wk := m.newWorker()
-			m.useShift(wk.f, r.ISShift) // replay the shifted draws of an importance-sampling run
+			wk.f.is = r.isMix // replay the shifted draws of an importance-sampling run
 			for ctx.Err() == nil {
 				c := int(next.Add(1) - 1)
 				if c >= nchunks {

@@ -353,12 +353,12 @@ func TestKernelDoesNotAllocate(t *testing.T) {
 	// Importance sampling (Gaussian copula): the shift and the weight add nothing.
 	sc.Model.Copula = models.CopulaGaussian
 	m = mustCompile(t, pf, &sc)
-	shift, err := m.TailShift(0.999)
+	mix, err := m.isMixtureAt(0.999)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := m.newWorker()
-	w.f.isShift = shift
+	w.f.is = mix
 	for p := range 100 {
 		m.simulatePath(w, Fast, 1, uint64(p))
 	}

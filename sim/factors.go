@@ -39,29 +39,29 @@ type factorState struct {
 	// shifted values used by the latent variable this year
 	macroS     float64
 	indS, ctyS []float64
-	// Importance sampling: isShift is the mean shift μ of every year's
-	// independent normal draws (year t's macro, industries, counties at
-	// [t·d, (t+1)·d), d = 1 + nInd + nCty); nil for plain Monte Carlo.
-	// logW accumulates the path's log likelihood ratio Σ (−μ·z' + μ²/2)
-	// over the shifted draws z' = z + μ.
-	// isApply says whether this path draws from the shifted component of
-	// the defensive mixture (see Run).
-	// isMix holds, under the t copula, the shifted component's scale s_t
-	// of each year's χ² mixing variable (importance_t.go); nil otherwise.
-	isShift []float64
-	isMix   []float64
-	isApply bool
-	logW    float64
+	// Importance sampling: is is the sampling law, the defensive mixture
+	// Q = β·N(0, I) + Σ_k π_k·N(μ_k, I) of every path's independent normal
+	// draws (year t's macro, industries, counties at [t·d, (t+1)·d) of each
+	// μ_k, d = 1 + nInd + nCty); nil for plain Monte Carlo. isComp is the
+	// component the path draws from (−1 the plain one, see
+	// isMixture.component), and logW[k] accumulates the path's
+	// log(φ(z')/φ(z' − μ_k)) = Σ (−μ_k·z' + |μ_k|²/2) over its draws z'.
+	is     *isMixture
+	isComp int
+	logW   [maxShifted]float64
 }
 
-// tilt shifts the standard normal draw z by μ when the path draws from the
-// shifted component, and accumulates log(φ(z')/φ(z' − μ)) = −μ·z' + μ²/2
-// for the draw z' it returns, whichever component drew it.
-func (st *factorState) tilt(z, mu float64) float64 {
-	if st.isApply {
-		z += mu
+// tilt shifts the standard normal draw z by the path's component's mean
+// μ_c[k] (none for the plain component), and accumulates
+// log(φ(z')/φ(z' − μ_j[k])) = −μ_j[k]·z' + μ_j[k]²/2 for every shifted
+// component j, for the draw z' it returns, whichever component drew it.
+func (st *factorState) tilt(z float64, k int) float64 {
+	if st.isComp >= 0 {
+		z += st.is.shifts[st.isComp][k]
 	}
-	st.logW += mu * (mu/2 - z)
+	for j, mu := range st.is.shifts {
+		st.logW[j] += mu[k] * (mu[k]/2 - z)
+	}
 	return z
 }
 
@@ -82,28 +82,26 @@ func (f *factorModel) draw(s *Stream, t int, st *factorState) {
 		a, b = f.phi, math.Sqrt(1-f.phi*f.phi)
 	}
 	zm := s.Norm()
-	var isInd, isCty []float64
-	if st.isShift != nil {
-		d := 1 + f.nInd + f.nCty
-		is := st.isShift[t*d : (t+1)*d]
-		zm = st.tilt(zm, is[0])
-		isInd, isCty = is[1:1+f.nInd], is[1+f.nInd:]
+	d := 1 + f.nInd + f.nCty
+	if st.is != nil {
+		zm = st.tilt(zm, t*d)
 	}
 	st.macro = a*st.macro + b*zm
 	st.macroS = st.macro + f.shiftMacro[t]
-	f.drawGroup(s, st, st.ind, st.indS, f.cholInd, f.shiftInd[t*f.nInd:(t+1)*f.nInd], isInd, a, b)
-	f.drawGroup(s, st, st.cty, st.ctyS, f.cholCty, f.shiftCty[t*f.nCty:(t+1)*f.nCty], isCty, a, b)
+	f.drawGroup(s, st, st.ind, st.indS, f.cholInd, f.shiftInd[t*f.nInd:(t+1)*f.nInd], t*d+1, a, b)
+	f.drawGroup(s, st, st.cty, st.ctyS, f.cholCty, f.shiftCty[t*f.nCty:(t+1)*f.nCty], t*d+1+f.nInd, a, b)
 }
 
-// drawGroup draws one group's independent normals (shifted by is under
-// importance sampling), correlates them by chol and advances the AR(1).
-func (f *factorModel) drawGroup(s *Stream, st *factorState, state, shifted, chol, shift, is []float64, a, b float64) {
+// drawGroup draws one group's independent normals (under importance
+// sampling shifted as innovations off, off+1, … of the path: tilt),
+// correlates them by chol and advances the AR(1).
+func (f *factorModel) drawGroup(s *Stream, st *factorState, state, shifted, chol, shift []float64, off int, a, b float64) {
 	n := len(state)
 	z := st.z
 	for k := range n {
 		z[k] = s.Norm()
-		if is != nil {
-			z[k] = st.tilt(z[k], is[k])
+		if st.is != nil {
+			z[k] = st.tilt(z[k], off+k)
 		}
 	}
 	for k := range n {

@@ -29,9 +29,9 @@ import (
 //
 //	g_s(W)/g_1(W) = s^(−ν/2) · exp(−W·(1 − s)/(2s))
 //
-// and the path's weight is the defensive mixture's (defensiveWeight) with
-// logW accumulating −log of the product of the factors' and the mixing
-// variables' ratios, so the estimator stays unbiased and the weight stays
+// and the path's weight is the defensive mixture's (isMixture.weight) with
+// each component's logW_k accumulating −log of the product of the
+// factors' and the mixing variables' ratios under that component, so the estimator stays unbiased and the weight stays
 // at most 1/β. This is a scale change of W in the spirit of Chan and
 // Kroese (2010, "Efficient estimation of large portfolio loss
 // probabilities in t-copula models", EJOR 205), who tilt W the same way,
@@ -56,9 +56,9 @@ func (m *Model) mixingAt(v float64) (q, dq float64) {
 	return q, dw / (2 * q * m.nu)
 }
 
-// mixingScales returns s_t (see the comment above) for the shift's mixing
-// components, the H values after the factors' H·d; nil when the shift has
-// none (Gaussian copula).
+// mixingScales returns s_t (see the comment above) of each year for the
+// shift's mixing components, the H values after the factors' H·d (1 where
+// the shift's score is 0); nil when the shift has none (Gaussian copula).
 func (m *Model) mixingScales(shift []float64) []float64 {
 	k := m.innovations()
 	if m.mixingDims() == 0 || len(shift) < k+m.Horizon {
@@ -68,28 +68,43 @@ func (m *Model) mixingScales(shift []float64) []float64 {
 	median := chi.Quantile(0.5)
 	s := make([]float64, m.Horizon)
 	for t := range s {
-		s[t] = chi.Quantile(Phi(shift[k+t])) / median
+		s[t] = 1
+		if shift[k+t] != 0 {
+			s[t] = chi.Quantile(Phi(shift[k+t])) / median
+		}
 	}
 	return s
 }
 
-// useShift sets st to draw from the defensive mixture around shift (nil:
-// plain Monte Carlo): the factors' part and, under the t copula, the
-// mixing variables' scales.
-func (m *Model) useShift(st *factorState, shift []float64) {
-	st.isShift = shift
-	st.isMix = m.mixingScales(shift)
+// setMixing gives q, under the t copula, each shifted component's scales
+// s_t of the years' mixing variables and their logarithms.
+func (m *Model) setMixing(q *isMixture) {
+	if m.mixingDims() == 0 {
+		return
+	}
+	for _, mu := range q.shifts {
+		s := m.mixingScales(mu)
+		ls := make([]float64, len(s))
+		for t, v := range s {
+			ls[t] = math.Log(v)
+		}
+		q.mixScale, q.mixLogScale = append(q.mixScale, s), append(q.mixLogScale, ls)
+	}
 }
 
 // mixing returns year t's mixing variable given the plain χ²_ν draw w:
-// scaled by s_t when the path draws from the shifted component, and
-// accumulates −log(g_s(W)/g_1(W)) = (ν/2)·log s + W·(1 − s)/(2s) for the W
-// it returns, whichever component drew it.
+// scaled by s_t of the path's component (none for the plain one), and
+// accumulates −log(g_s(W)/g_1(W)) = (ν/2)·log s + W·(1 − s)/(2s) into
+// logW_k of every shifted component k (s its s_t), for the W it returns,
+// whichever component drew it.
 func (st *factorState) mixing(t int, w, nu float64) float64 {
-	s := st.isMix[t]
-	if st.isApply {
-		w *= s
+	q := st.is
+	if st.isComp >= 0 {
+		w *= q.mixScale[st.isComp][t]
 	}
-	st.logW += nu/2*math.Log(s) + w*(1-s)/(2*s)
+	for k, sk := range q.mixScale {
+		s := sk[t]
+		st.logW[k] += nu/2*q.mixLogScale[k][t] + w*(1-s)/(2*s)
+	}
 	return w
 }

@@ -62,8 +62,15 @@ func TestImportanceSamplingLedger(t *testing.T) {
 	gi, gp := is.Doc.Loss["guarantor"], plain.Doc.Loss["guarantor"]
 	z("guarantor loss ES 0.99", float64(gi.ES["0.99"]), float64(gi.SE.ES["0.99"]), float64(gp.ES["0.99"]), float64(gp.SE.ES["0.99"]))
 	z("guarantor loss mean", float64(gi.Mean), float64(gi.SE.Mean), float64(gp.Mean), float64(gp.SE.Mean))
-	if !(gi.SE.ES["0.99"] < gp.SE.ES["0.99"]) {
-		t.Errorf("SE(guarantor ES 0.99): --is at 4,000 paths %v, plain at 40,000 %v: want smaller", gi.SE.ES["0.99"], gp.SE.ES["0.99"])
+	// Variance reduction at equal paths: (SE plain at 4,000 / SE --is at
+	// 4,000)², the plain SE at 4,000 paths being √10 × its SE at 40,000.
+	// With one shift a year (docs/tails.md) it is about 9 on this two-year
+	// book (10.6 with the earlier single joint shift); 5 leaves room for the
+	// ±15 % or so by which one run's SE misses.
+	vr := 10 * math.Pow(float64(gp.SE.ES["0.99"])/float64(gi.SE.ES["0.99"]), 2)
+	t.Logf("SE(guarantor ES 0.99): --is at 4,000 paths %v, plain at 40,000 %v: variance reduction %.1f", gi.SE.ES["0.99"], gp.SE.ES["0.99"], vr)
+	if !(vr >= 5) {
+		t.Errorf("variance reduction %.1f, want ≥ 5", vr)
 	}
 	for _, year := range []int{1, 2} {
 		ti, tp := isLedgerTarget(t, is.Doc, models.TargetCapitalMin, "GC", year), isLedgerTarget(t, plain.Doc, models.TargetCapitalMin, "GC", year)

@@ -126,14 +126,14 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		w.dead[e.Loan] = false
 	}
 	w.events = w.events[:0]
-	w.f.logW = 0
+	w.f.logW = [maxShifted]float64{}
 	w.s.Reset(seed, p)
 	if m.lgd != nil {
 		w.coll.Reset(seed^lgdStreamDomain, p)
 	}
-	if w.f.isShift != nil {
+	if w.f.is != nil {
 		// Importance sampling: the first draw picks the mixture's component.
-		w.f.isApply = w.s.Float64() >= defensiveShare
+		w.f.isComp = w.f.is.component(w.s.Float64())
 	}
 	for t := range m.Horizon {
 		m.factors.draw(w.s, t, w.f)
@@ -144,7 +144,7 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		scale := 1.0
 		if m.copulaT {
 			W := w.s.ChiSquare(m.nu)
-			if w.f.isMix != nil {
+			if w.f.is != nil && w.f.is.mixScale != nil {
 				W = w.f.mixing(t, W, m.nu) // importance sampling (importance_t.go)
 			}
 			scale = math.Sqrt(W / m.nu)

@@ -111,7 +111,8 @@ type Result struct {
 	// shift (TailShift); 0 and nil for plain Monte Carlo.
 	ISLevel float64
 	ISShift []float64
-	isNames []string // ISShift's components: "y1/macro", "y1/industry/<name>", …
+	isMix   *isMixture // the sampling law; ISShift is the sum of its shifts
+	isNames []string   // ISShift's components: "y1/macro", "y1/industry/<name>", …
 	// segLoss[p·S + s] is path p's loss in segment s of segments (fen),
 	// recorded by an importance-sampling run of Execute; nil otherwise.
 	segLoss  []int64
@@ -161,9 +162,10 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		Loss: make([]int64, p.Paths*H), Defaults: make([]int32, p.Paths*H)}
 	if p.ISLevel != 0 {
 		res.ISLevel = p.ISLevel
-		if res.ISShift, err = m.TailShift(p.ISLevel); err != nil {
+		if res.isMix, err = m.isMixtureAt(p.ISLevel); err != nil {
 			return nil, err
 		}
+		res.ISShift = res.isMix.sum()
 		res.Weight = make([]float64, p.Paths)
 		res.isNames = m.shiftNames()
 		if p.segments != nil {
@@ -192,7 +194,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			if w.chain != nil {
 				defer func() { kept[wk] = w.chain.cascades }()
 			}
-			m.useShift(w.f, res.ISShift)
+			w.f.is = res.isMix
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
@@ -208,7 +210,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 						copy(res.ContagionDefaults[path*H:], w.chain.contDef)
 					}
 					if res.Weight != nil {
-						res.Weight[path] = defensiveWeight(w.f.logW)
+						res.Weight[path] = res.isMix.weight(&w.f.logW)
 					}
 					if res.segLoss != nil {
 						S := res.segments.S

@@ -33,7 +33,7 @@ func ConcatResults(parts []*Result) (*Result, error) {
 	}
 	a := parts[0]
 	out := &Result{Seed: a.Seed, FirstPath: a.FirstPath, Horizon: a.Horizon, Sampler: a.Sampler, Levels: a.Levels,
-		ISLevel: a.ISLevel, ISShift: a.ISShift, isNames: a.isNames}
+		ISLevel: a.ISLevel, ISShift: a.ISShift, isMix: a.isMix, isNames: a.isNames}
 	next := a.FirstPath
 	for k, r := range parts {
 		switch {
@@ -171,15 +171,16 @@ func fitResult(m *Model, r *Result, p Params) error {
 	if err := checkContagion(m, r); err != nil {
 		return err
 	}
-	r.ISLevel, r.ISShift, r.isNames = 0, nil, nil
+	r.ISLevel, r.ISShift, r.isMix, r.isNames = 0, nil, nil, nil
 	if p.ISLevel != 0 {
 		if len(r.Weight) != r.Paths {
 			return fmt.Errorf("%w: importance sampling at %v, but %d weights for %d paths", models.ErrInvalid, p.ISLevel, len(r.Weight), r.Paths)
 		}
 		r.ISLevel = p.ISLevel
-		if r.ISShift, err = m.TailShift(p.ISLevel); err != nil {
+		if r.isMix, err = m.isMixtureAt(p.ISLevel); err != nil {
 			return err
 		}
+		r.ISShift = r.isMix.sum()
 		r.isNames = m.shiftNames()
 	} else if r.Weight != nil {
 		return fmt.Errorf("%w: per-path weights, but no importance sampling", models.ErrInvalid)
