@@ -44,8 +44,8 @@ import (
 // set the cost of a run against its variance: a run's work grows with
 // its defaults, and faster than them on a book with guarantee chains
 // (the cascades). On the example (3 years, chains) a path shifted by
-// 0.65·z*_t carries 1.85× the defaults of a plain path, so
-// E_Q[defaults] = β + (1 − β)·1.85 ≈ 1.41× plain. The pair was chosen on
+// 0.65·z*_t carries 1.82× the defaults of a plain path, so
+// E_Q[defaults] = β + (1 − β)·1.82 ≈ 1.41× plain. The pair was chosen on
 // the example, among those with E_Q[defaults] about 1.4× plain, for the
 // variance reduction of ES 0.999 of the total and the guarantor loss
 // (docs/tails.md, "Choice of the mixture").
