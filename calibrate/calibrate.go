@@ -37,6 +37,11 @@ type Options struct {
 type Estimate struct {
 	Estimate *float64    `json:"estimate"`
 	CI95     *[2]float64 `json:"ci95"`
+	// BiasCorrection (r2 loadings only) is what the one-step bias
+	// correction added to the estimate, on the loading's scale: the
+	// estimate without it is Estimate − BiasCorrection
+	// (docs/calibration.md, "One-step bias correction").
+	BiasCorrection *float64 `json:"bias_correction,omitempty"`
 }
 
 func newEstimate(x float64, ci [2]float64) Estimate {
@@ -394,16 +399,29 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 	// loadings â/w estimates. Drawn at â itself they would point to w·â,
 	// and the factor-driven part of the score's variance would shrink by
 	// about w² (the interval by w, 7 % at T = 15).
+	//
+	// The same draws give the one-step bias correction (biasStep): their
+	// mean score, 0 for an unbiased estimator, times H⁻¹ estimates the
+	// bias of û that the division by w leaves; the estimate and the centre
+	// of its interval are û − b.
 	var V [][]float64
+	var b []float64
 	if okH {
 		w := withinShare(tr.phi, T)
 		sc := *tr
 		if rho := (a[0] + a[1] + a[2]) / w; rho < maxRho {
 			sc.r2 = [3]float64{a[0] / w, a[1] / w, a[2] / w}
 		}
-		V = godambe(H, scoreDraws(p, &sc, a, idx, o.ScoreDraws, o.Seed, o.Workers))
+		draws := scoreDraws(p, &sc, a, idx, o.ScoreDraws, o.Seed, o.Workers)
+		V = godambe(H, draws)
+		free := make([]bool, len(idx))
+		for j, i := range idx {
+			free[j] = a[i] >= heldAtZero
+		}
+		b = biasStep(H, draws, free)
 	}
-	if V == nil {
+	if V == nil || b == nil {
+		V = nil
 		warn("the composite likelihood is flat at its maximum (Hessian not positive definite): the loadings have no interval")
 	}
 	names := []string{"macro", "industry", "county"}
@@ -414,7 +432,9 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 			*dst[i] = Estimate{Estimate: &x}
 			continue
 		}
-		ci := waldInterval(a[i], math.Sqrt(V[j][j]), o.ScoreDraws)
+		u := math.Log(a[i] + logOffset)
+		ubc := max(u-b[j], math.Log(logOffset)) // the corrected loading ≥ 0
+		ci := waldInterval(ubc, math.Sqrt(V[j][j]), o.ScoreDraws)
 		// Each group's threshold is its own mean default rate over the T
 		// years, so it absorbs the factors' mean over those years: the
 		// likelihood sees the loadings' within-period variance (the
@@ -423,8 +443,12 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		// and interval are divided by its expected share (withinShare).
 		k := 1 / withinShare(tr.phi, T)
 		ci = [2]float64{min(ci[0]*k, maxRho), min(ci[1]*k, maxRho)}
-		*dst[i] = newEstimate(min(a[i]*k, maxRho), ci)
-		if a[i] < 1e-4 {
+		raw := min(a[i]*k, maxRho)
+		e := newEstimate(min((math.Exp(ubc)-logOffset)*k, maxRho), ci)
+		bc := *e.Estimate - raw
+		e.BiasCorrection = &bc
+		*dst[i] = e
+		if a[i] < heldAtZero {
 			warn("r2.%s estimated at 0 (the groups' default rates co-move no more than independence implies); its upper bound is %.3g", names[i], ci[1])
 		}
 	}
@@ -450,6 +474,10 @@ func (res *Result) calibrateLoadings(p *panel, o Options) {
 		res.Persistence = newEstimate(min(bc, 0.95), [2]float64{lo, hi})
 	}
 }
+
+// heldAtZero is the loading below which the fit counts a loading as held
+// at the boundary 0: it gets a warning and no bias correction.
+const heldAtZero = 1e-4
 
 // withinShare is the expected share of a stationary AR(1) factor's
 // variance left within a period of T years once the period mean is taken

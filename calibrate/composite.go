@@ -499,16 +499,70 @@ func godambe(H *mat.SymDense, draws [][]float64) [][]float64 {
 	return V
 }
 
-// waldInterval is the 95 % interval of a loading from its estimate â and
-// the standard error se of u = log(a + ε):
+// biasStep returns the one-step estimate b = H⁻¹·s̄ of the bias of û (u =
+// log(a + ε)) from the score draws at the estimate (scoreDraws): the draws'
+// histories are simulated at the model the estimate describes, so an
+// unbiased estimator would give them mean score 0; û* − û ≈ H⁻¹·s*(û) for
+// the estimate û* of each simulated history, so E[û*] − û ≈ H⁻¹·s̄. The
+// corrected estimate is û − b.
+//
+// The draws are forward differences, (CL(u + du·e_j) − CL(u))/du =
+// ∂_j CL − (du/2)·H_jj + O(du²): their truncation cancels from J but not
+// from the mean, so s̄_j = mean_b(draw_bj) + (du/2)·H_jj with the observed
+// H (the histories' own H_jj differ from it by sampling noise, a change in
+// b of du/2 times a relative error of H, well under 0.001 in u).
+//
+// Only the free loadings (free[j]; those not held at 0) are corrected,
+// b_F = (H_FF)⁻¹·s̄_F, the Newton step of the fit restricted to them; the
+// others get b_j = 0 (a loading held at the boundary has no mean-zero
+// score). It returns nil when H_FF is not positive definite.
+func biasStep(H *mat.SymDense, draws [][]float64, free []bool) []float64 {
+	k, B := H.SymmetricDim(), len(draws)
+	var F []int
+	for j := range k {
+		if free[j] {
+			F = append(F, j)
+		}
+	}
+	b := make([]float64, k)
+	if len(F) == 0 {
+		return b
+	}
+	HF := mat.NewSymDense(len(F), nil)
+	sF := mat.NewVecDense(len(F), nil)
+	for x, j := range F {
+		var m float64
+		for _, g := range draws {
+			m += g[j]
+		}
+		sF.SetVec(x, m/float64(B)+du/2*H.At(j, j))
+		for y, l := range F {
+			HF.SetSym(x, y, H.At(j, l))
+		}
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(HF) {
+		return nil
+	}
+	var bF mat.VecDense
+	if err := ch.SolveVecTo(&bF, sF); err != nil {
+		return nil
+	}
+	for x, j := range F {
+		b[j] = bF.AtVec(x)
+	}
+	return b
+}
+
+// waldInterval is the 95 % interval of a loading from its estimate û on
+// the scale u = log(a + ε) and its standard error se:
 //
 //	[exp(û − z·se) − ε, exp(û + z·se) − ε] clamped to [0, maxRho],
 //
 // z the 97.5 % point of Student's t with B − 1 degrees of freedom (the
 // score variance is estimated from B draws).
-func waldInterval(a, se float64, B int) [2]float64 {
+func waldInterval(u, se float64, B int) [2]float64 {
 	z := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(B - 1)}.Quantile(0.975)
-	u := math.Log(a + logOffset)
 	return [2]float64{
 		min(max(math.Exp(u-z*se)-logOffset, 0), maxRho),
 		min(max(math.Exp(u+z*se)-logOffset, 0), maxRho),

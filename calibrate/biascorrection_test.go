@@ -1,0 +1,144 @@
+package calibrate
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// biasPieces fits a small synthetic history (10 years × 4 counties × 4
+// industries, 300 loans per group and year, r2 0.05 / 0.08 / 0.04) and
+// returns its panel, the estimate â, H at â and B score draws simulated at
+// â/w with w = 9/10 (as Calibrate draws them, group PDs the true ones).
+func biasPieces(t *testing.T, B int) (*panel, *truth, [3]float64, [][]float64, [3][3]float64) {
+	t.Helper()
+	p, pd := synthPanel(10, 4, 4, 300)
+	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
+	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, 3)), make([]float64, 4), make([]float64, 4))
+	var mo moments
+	mo.observe(p, p.d)
+	e := mo.fit(p, [3]bool{true, true, true}, false)
+	var cl composite
+	cl.setData(p, p.d)
+	a, H, okH, err := cl.fit([3]bool{true, true, true}, e.r2)
+	if err != nil || !okH {
+		t.Fatalf("fit: %v, Hessian positive definite %v", err, okH)
+	}
+	w := withinShare(0, 10)
+	sc := &truth{pd: pd, r2: [3]float64{a[0] / w, a[1] / w, a[2] / w}}
+	draws := scoreDraws(p, sc, a, []int{0, 1, 2}, B, 7, 2)
+	var h [3][3]float64
+	for j := range 3 {
+		for l := range 3 {
+			h[j][l] = H.At(j, l)
+		}
+	}
+	return p, sc, a, draws, h
+}
+
+// TestBiasStepByHand: on a small synthetic history the bias step is
+// b = H⁻¹·s̄ with s̄_j = mean_b(draw_bj) + (du/2)·H_jj, here solved by
+// Cramer's rule from the pieces (H from the fit, the 19 score draws); with
+// the county loading held at 0 it is the 2 × 2 solve on macro and
+// industry, and the county's b is 0.
+func TestBiasStepByHand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a fit and 19 score draws of a 16-group history (about a second): skipped with -short")
+	}
+	_, _, a, draws, h := biasPieces(t, 19)
+	var s [3]float64
+	for _, g := range draws {
+		for j := range 3 {
+			s[j] += g[j] / 19
+		}
+	}
+	for j := range 3 {
+		s[j] += du / 2 * h[j][j]
+	}
+	det3 := func(m [3][3]float64) float64 {
+		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) -
+			m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) +
+			m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	}
+	var want [3]float64
+	for j := range 3 {
+		m := h
+		for r := range 3 {
+			m[r][j] = s[r]
+		}
+		want[j] = det3(m) / det3(h)
+	}
+	H := symOf(h)
+	got := biasStep(H, draws, []bool{true, true, true})
+	t.Logf("â %.4f, s̄ %.3f, b = H⁻¹s̄ %.5f (by hand %.5f)", a, s, got, want)
+	for j := range 3 {
+		if math.Abs(got[j]-want[j]) > 1e-12*(1+math.Abs(want[j])) {
+			t.Errorf("b[%d] = %.15g, by hand %.15g", j, got[j], want[j])
+		}
+	}
+	// county held at 0: the 2 × 2 solve on the other two
+	det2 := h[0][0]*h[1][1] - h[0][1]*h[1][0]
+	want2 := [3]float64{(s[0]*h[1][1] - h[0][1]*s[1]) / det2, (h[0][0]*s[1] - s[0]*h[1][0]) / det2, 0}
+	got2 := biasStep(H, draws, []bool{true, true, false})
+	for j := range 3 {
+		if math.Abs(got2[j]-want2[j]) > 1e-12*(1+math.Abs(want2[j])) {
+			t.Errorf("county held: b[%d] = %.15g, by hand %.15g", j, got2[j], want2[j])
+		}
+	}
+}
+
+// TestScoreDrawsForwardDifference: the score draws are forward
+// differences; their mean plus (du/2)·H_jj (biasStep's correction, H the
+// observed Hessian) must match the mean of the central differences
+// (CL(u + du) − CL(u − du))/(2du) of the same histories, regenerated from
+// the same streams, to within a fifth of the correction itself; without
+// the correction the two means differ by the whole of it. The draws
+// themselves must be reproduced exactly (same streams, same order).
+func TestScoreDrawsForwardDifference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a fit and 19 score draws of a 16-group history (about a second): skipped with -short")
+	}
+	const B = 19
+	p, sc, a, draws, h := biasPieces(t, B)
+	idx := []int{0, 1, 2}
+	var fwd, cen [3]float64
+	stream := func(b int) (uint64, uint64) { return 7 ^ 0x5851f42d4c957f2d, uint64(b) }
+	mismatch := 0
+	p.simulatedHistories(sc, B, 1, stream, func() func(b int, d []float64) {
+		var cl composite
+		return func(b int, d []float64) {
+			cl.setData(p, d)
+			g := make([]float64, 3)
+			cl.score(a, idx, g)
+			for j := range 3 {
+				if g[j] != draws[b][j] {
+					mismatch++
+				}
+				fwd[j] += g[j] / B
+				step := make([]float64, 3)
+				step[j] = du
+				fp := cl.at(a, idx, step)
+				step[j] = -du
+				fm := cl.at(a, idx, step)
+				cen[j] += (fp - fm) / (2 * du) / B
+			}
+		}
+	})
+	if mismatch > 0 {
+		t.Fatalf("%d score components differ from scoreDraws': the histories were not regenerated", mismatch)
+	}
+	for j := range 3 {
+		corr := du / 2 * h[j][j]
+		t.Logf("loading %d: mean forward %.3f, + (du/2)·H_jj = %.3f, mean central %.3f", j, fwd[j], fwd[j]+corr, cen[j])
+		if math.Abs(fwd[j]+corr-cen[j]) > 0.2*math.Abs(corr) {
+			t.Errorf("loading %d: mean forward score + (du/2)·H_jj = %.4f, mean central score %.4f: differ by more than a fifth of the correction %.4f",
+				j, fwd[j]+corr, cen[j], corr)
+		}
+	}
+}
+
+func symOf(h [3][3]float64) *mat.SymDense {
+	return mat.NewSymDense(3, []float64{h[0][0], h[0][1], h[0][2], h[1][0], h[1][1], h[1][2], h[2][0], h[2][1], h[2][2]})
+}
