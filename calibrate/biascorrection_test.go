@@ -173,3 +173,45 @@ func TestCalibrateSameForAnyWorkers(t *testing.T) {
 		t.Errorf("calibration differs between 1 and 3 workers or between runs:\n%s\n%s\n%s", docs[0], docs[1], docs[2])
 	}
 }
+
+// TestIntervalCentredOnCorrectedEstimate: on a 7-year history of 36 groups (too short
+// for the persistence, so w = 6/7 exactly) each loading's interval is
+// centred, on the scale u = log(a·w + ε), on its estimate, which includes
+// the bias correction: (u(lo) + u(hi))/2 = u(estimate) (for the intervals
+// not clamped at 0; two of the three here); and the correction
+// is not 0 (so the check would see an interval left at the raw estimate).
+func TestIntervalCentredOnCorrectedEstimate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a calibration of a 16-group history (under a second): skipped with -short")
+	}
+	p, pd := synthPanel(7, 6, 6, 300)
+	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
+	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, 4)), make([]float64, 6), make([]float64, 6))
+	res, err := Calibrate(historyOf(p), Options{Bootstrap: 19, ScoreDraws: 19, Seed: 5, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w = 6.0 / 7
+	u := func(x float64) float64 { return math.Log(x*w + logOffset) }
+	checked := 0
+	for i, e := range []Estimate{res.R2.Macro, res.R2.Industry, res.R2.County} {
+		if e.Estimate == nil || e.CI95 == nil || e.BiasCorrection == nil {
+			t.Fatalf("r2[%d] not estimated: %v", i, res.Warnings)
+		}
+		est, lo, hi := *e.Estimate, e.CI95[0], e.CI95[1]
+		t.Logf("r2[%d] %.5f (correction %+.5f), interval %.5f–%.5f", i, est, *e.BiasCorrection, lo, hi)
+		if lo <= 0 || hi >= maxRho {
+			continue // clamped: its centre is not the estimate's
+		}
+		checked++
+		if c := (u(lo) + u(hi)) / 2; math.Abs(c-u(est)) > 1e-12 {
+			t.Errorf("r2[%d]: interval centred at u = %.15g, the estimate at u = %.15g", i, c, u(est))
+		}
+		if *e.BiasCorrection == 0 {
+			t.Errorf("r2[%d]: bias correction exactly 0", i)
+		}
+	}
+	if checked < 2 {
+		t.Errorf("only %d intervals unclamped: the test checks too little", checked)
+	}
+}
