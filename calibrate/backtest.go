@@ -243,9 +243,16 @@ func Backtest(pf *models.Portfolio, sc *models.Scenario, out *Outcomes, o Backte
 	if err := probs.Err(); err != nil {
 		return nil, err
 	}
-	// outcomes by year, years ascending (for the AR(1) factors)
+	// outcomes by year, years ascending (for the AR(1) factors), and by
+	// group within a year: the draws then do not depend on the file's row
+	// order
 	rows := slices.Clone(out.Rows)
-	sort.SliceStable(rows, func(a, b int) bool { return rows[a].Year < rows[b].Year })
+	sort.SliceStable(rows, func(a, b int) bool {
+		if rows[a].Year != rows[b].Year {
+			return rows[a].Year < rows[b].Year
+		}
+		return rows[a].Group < rows[b].Group
+	})
 	years := []int{}
 	for _, r := range rows {
 		if len(years) == 0 || years[len(years)-1] != r.Year {

@@ -120,7 +120,7 @@ func TestBacktestRedForTwiceExpected(t *testing.T) {
 	const years = 15
 	out := &Outcomes{File: "twice", By: "county"}
 	for y := range years {
-		for _, c := range slices.Sorted(maps.Keys(n)) { // in a fixed order: the draws follow the rows
+		for _, c := range slices.Sorted(maps.Keys(n)) {
 			out.Rows = append(out.Rows, Outcome{Year: 2020 + y, Group: c, Loans: n[c], Defaults: int64(math.Round(2 * e[c]))})
 		}
 	}
@@ -131,6 +131,17 @@ func TestBacktestRedForTwiceExpected(t *testing.T) {
 	t.Logf("total: %d defaults, expected %.1f, P(X ≤ x) = %.6f; verdict %s", res.Total.Defaults, res.Total.Expected, res.Total.Cum, res.Verdict)
 	if res.Verdict != Red {
 		t.Errorf("verdict %s for twice the expected defaults, want red", res.Verdict)
+	}
+	// The same outcomes in the opposite row order give the same tests: the
+	// draws follow the rows sorted by year and group, not the file's order.
+	rev := &Outcomes{File: out.File, By: out.By, Rows: slices.Clone(out.Rows)}
+	slices.Reverse(rev.Rows)
+	res2, err := Backtest(pf, &sc, rev, BacktestOptions{Draws: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Total != res.Total || !slices.Equal(res2.Groups, res.Groups) {
+		t.Errorf("rows reversed: total %+v, want %+v", res2.Total, res.Total)
 	}
 	// the model's mean matches Σ pd (the closed form) within 4 SE of the
 	// Monte Carlo mean (SE ≤ sd/√draws; sd of a year's total < its mean here)
