@@ -35,17 +35,20 @@ import (
 // because loans toppled before are no longer drawn).
 type chains struct {
 	// The roots: the loans whose firm some firm guarantees. Loan i is one
-	// iff bit i of rootBits is set; it is then root number
-	// r = rootRank[i/64] + (set bits of rootBits[i/64] below i), and
-	// rootYear[t*R + r] gives its firm and claim in year t (R roots). The
-	// bit set and ranks take 9 bytes per 64 loans, so the test run on every
-	// direct default reads memory that stays in cache.
-	rootBits []uint64
-	rootRank []int32
+	// iff bit i%64 of rootBits[i/64].bits is set; it is then root number
+	// r = rootBits[i/64].rank + (set bits of rootBits[i/64].bits below i),
+	// and rootYear[t*R + r] gives its firm and claim in year t (R roots).
+	// The bits and their rank share a word (16 bytes per 64 loans), so the
+	// test run on every direct default reads one cache line.
+	rootBits []rootWord
 	rootYear []rootYear // [t*R + r]
 	inLo     []int32    // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
 	in       []inLink   // [link], by the firm guaranteed
-	firms    []string
+	// firms[f] is firm f's borrower. Firms are numbered chain by chain
+	// (numberFirms); public[f] is f's public number (Cascade.RootFirm),
+	// byPublic the inverse.
+	firms            []string
+	public, byPublic []int32
 	// The loans of firm f that may be alive in year t (written in year t or
 	// before, maturing at t or later), in loan order, packed for the topple
 	// loop with their claim and loss of year t:
@@ -77,6 +80,13 @@ type yearLoan struct {
 	claim, loss int64
 }
 
+// rootWord is rootBits' entry for 64 loans: the roots among them (bit
+// i%64 for loan i) and the number of roots before them.
+type rootWord struct {
+	bits uint64
+	rank int32
+}
+
 // rootYear is a root's firm and its claim in a year, fen.
 type rootYear struct {
 	claim int64
@@ -90,20 +100,7 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		return nil
 	}
 	c := &chains{}
-	idx := map[string]int32{}
-	firm := func(b string) int32 {
-		f, ok := idx[b]
-		if !ok {
-			f = int32(len(c.firms))
-			idx[b] = f
-			c.firms = append(c.firms, b)
-		}
-		return f
-	}
-	for i := range links {
-		firm(links[i].From)
-		firm(links[i].To)
-	}
+	idx := c.numberFirms(links) // borrower → firm
 	F := len(c.firms)
 	// Own balance (the snapshot's loans) and capacity.
 	own := make([]float64, F)
@@ -188,24 +185,23 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 	if !moves {
 		c.firmCell = nil
 	}
-	c.rootBits = make([]uint64, (m.n+63)/64)
-	c.rootRank = make([]int32, len(c.rootBits))
+	c.rootBits = make([]rootWord, (m.n+63)/64)
 	var rootFirm []int32
 	for i, f := range firmOf {
 		if f >= 0 && c.inLo[f+1] > c.inLo[f] {
-			c.rootBits[i/64] |= 1 << (i % 64)
+			c.rootBits[i/64].bits |= 1 << (i % 64)
 			rootFirm = append(rootFirm, f)
 		}
 	}
 	R := int32(0)
-	for k, b := range c.rootBits {
-		c.rootRank[k] = R
-		R += int32(bits.OnesCount64(b))
+	for k := range c.rootBits {
+		c.rootBits[k].rank = R
+		R += int32(bits.OnesCount64(c.rootBits[k].bits))
 	}
 	c.rootYear = make([]rootYear, H*int(R))
 	r := 0
 	for i := range m.n {
-		if c.rootBits[i/64]&(1<<(i%64)) != 0 {
+		if c.rootBits[i/64].bits&(1<<(i%64)) != 0 {
 			for t := range H {
 				c.rootYear[t*int(R)+r] = rootYear{claim: m.claim[t*m.n+i], firm: rootFirm[r]}
 			}
@@ -235,15 +231,15 @@ func prefix(count []int32) []int32 {
 // rootIndex returns loan i's root number, or −1 when no firm guarantees
 // its borrower.
 func (c *chains) rootIndex(i int32) int32 {
-	w, b := c.rootBits[i/64], uint(i%64)
-	if w&(1<<b) == 0 {
+	rw, b := &c.rootBits[i/64], uint(i%64)
+	if rw.bits&(1<<b) == 0 {
 		return -1
 	}
-	return c.rootRank[i/64] + int32(bits.OnesCount64(w&(1<<b-1)))
+	return rw.rank + int32(bits.OnesCount64(rw.bits&(1<<b-1)))
 }
 
 // capacityIn is the capacity of lk's guarantor h in year t of the path w is
-// drawing: its capacity moves with the systematic part S of its cell's latent variable
+// drawing (lk is c.in[l] or its copy in the worker's links): its capacity moves with the systematic part S of its cell's latent variable
 // (its first loan's cell),
 //
 //	capacity_t = capacity × exp(S − R²/2),   S ~ N(0, R²) without shocks,
@@ -265,9 +261,17 @@ func (m *Model) capacityIn(w *worker, t int, lk *inLink) int64 {
 
 // chainScratch is a worker's contagion state; its slices are cleared
 // through the touched lists, so a year costs what its calls cost.
+//
+// A year's contagion starts with none of its data in cache (the sampler's
+// have replaced them), and its reads, each depending on the one before,
+// wait for memory one after the other. So what a call reads is laid out
+// to take few cache lines: a firm's state holds the range of its links in,
+// and each link its used amount next to its guarantor's number, amount
+// and capacity (the worker's copy of chains.in); the firms of a chain, and
+// their links, are next to each other (numberFirms).
 type chainScratch struct {
-	firm     []firmState // [firm] this year's calls, capacity and state
-	used     []int64     // [link] called this year, fen
+	firm     []firmState // [firm] this year's calls, capacity and state, and its links in
+	links    []linkState // [link] chains.in and what was called on it this year
 	firmsHit []int32     // firms with called > 0 or down (repeats allowed)
 	linksHit []int32     // links with used > 0
 	roots    []rootKey   // this year's direct events with guarantors, by time
@@ -279,24 +283,25 @@ type chainScratch struct {
 	cellStamp []uint64
 	stamp     uint64
 	queue     []call
-	// dead mirrors worker.dead as a bit set (bit i: loan i defaulted on
-	// this path), for the topple loop: 1 bit a loan instead of a byte, so
-	// it stays in cache. Set for every direct default as contagion scans a
-	// year's events and for every contagion default; deadSet lists the
-	// loans set, cleared at the path's first year.
-	dead     []uint64
-	deadSet  []int32
-	contLoss []int64   // [t] contagion loss, fen
+	contLoss  []int64   // [t] contagion loss, fen
 	contDef  []int32   // [t] contagion defaults
 	cascades []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
 	path     uint64    // the path being drawn
+	sink     int64     // what warm read (stored, so that its reads stay)
 }
 
-// firmState is a firm's contagion state in the current path-year (16
-// bytes, so a call reads one cache line).
+// firmState is a firm's contagion state in the current path-year, and
+// where its links in are: links[in0:in1] (24 bytes).
 type firmState struct {
-	called int64 // calls this year, fen
-	capT   int64 // capacity this year (set at its first call), fen; firmDown when in default
+	called   int64 // calls this year, fen
+	capT     int64 // capacity this year (set at its first call), fen; firmDown when in default
+	in0, in1 int32
+}
+
+// linkState is a link into a firm and what was called on it this year.
+type linkState struct {
+	inLink
+	used int64 // fen
 }
 
 // firmDown is firmState.capT of a firm toppled, or in direct default, this
@@ -305,12 +310,15 @@ const firmDown = -1
 
 func (fs *firmState) down() bool { return fs.capT == firmDown }
 
-// rootKey is a direct default that calls guarantors: its time, loan and
-// root number (chains.rootIndex).
+// rootKey is a direct default that calls guarantors: its time, loan, the
+// loan's firm and claim that year (fen). The firm and claim are read as
+// the year's events are scanned, where the reads of successive events
+// overlap, rather than one by one in the cascade loop.
 type rootKey struct {
-	time float64
-	loan int32
-	root int32
+	time  float64
+	claim int64
+	loan  int32
+	firm  int32
 }
 
 // byTimeLoan orders roots by time, then loan.
@@ -379,7 +387,7 @@ type Cascade struct {
 	Year     int     // 0-based
 	Time     float64 // within the year
 	Root     string  // the borrower whose direct default set it off
-	root     int32   // its firm
+	root     int32   // its firm's public number (RootFirm)
 	Firms    int     // firms toppled
 	Defaults int     // their loans' defaults
 	Loss     int64   // their loans' ultimate loss, fen
@@ -387,15 +395,16 @@ type Cascade struct {
 
 func (c *chains) newScratch(H int) *chainScratch {
 	F := len(c.firms)
-	return &chainScratch{firm: make([]firmState, F), used: make([]int64, len(c.in)), dead: make([]uint64, len(c.rootBits)),
+	s := &chainScratch{firm: make([]firmState, F), links: make([]linkState, len(c.in)),
 		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades),
 		cellMult: make([]float64, len(c.halfR2)), cellStamp: make([]uint64, len(c.halfR2))}
-}
-
-// setDead sets loan i's bit in s.dead.
-func (s *chainScratch) setDead(i int32) {
-	s.dead[i/64] |= 1 << (i % 64)
-	s.deadSet = append(s.deadSet, i)
+	for f := range s.firm {
+		s.firm[f].in0, s.firm[f].in1 = c.inLo[f], c.inLo[f+1]
+	}
+	for l := range s.links {
+		s.links[l].inLink = c.in[l]
+	}
+	return s
 }
 
 // MaxCascades is how many of the largest cascades a run keeps.
@@ -422,11 +431,13 @@ func byLargest(a, b Cascade) int {
 
 // keep adds cs to the worker's largest cascades if it is among them; one
 // cascade per root borrower (its largest), so the list shows different
-// chains.
-func (s *chainScratch) keep(cs Cascade) {
+// chains. cs.root is a firm number, which keep turns into its public one
+// (public[firm]).
+func (s *chainScratch) keep(cs Cascade, public []int32) {
 	if len(s.cascades) == MaxCascades && cs.Loss < s.cascades[MaxCascades-1].Loss {
 		return // smaller than every kept one
 	}
+	cs.root = public[cs.root]
 	for j := range s.cascades {
 		if s.cascades[j].root == cs.root {
 			if byLargest(s.cascades[j], cs) <= 0 {
@@ -455,7 +466,7 @@ func (c *chains) largestCascades(lists [][]Cascade) []Cascade {
 	}
 	out := topCascades(all)
 	for k := range out {
-		out[k].Root = c.firms[out[k].root]
+		out[k].Root = c.firms[c.byPublic[out[k].root]]
 	}
 	return out
 }
@@ -480,16 +491,13 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	c, s := m.chains, w.chain
 	s.contLoss[t], s.contDef[t] = 0, 0
 	s.roots = s.roots[:0]
-	if t == 0 {
-		for _, i := range s.deadSet {
-			s.dead[i/64] = 0
-		}
-		s.deadSet = s.deadSet[:0]
-	}
+	start, F := float64(t), len(c.firms)
+	R := len(c.rootYear) / m.Horizon
+	rootYears, yearLo := c.rootYear[t*R:(t+1)*R], c.yearLo[t*(F+1):(t+1)*(F+1)]
 	for _, e := range w.events[before:] {
-		s.setDead(e.Loan)
 		if r := c.rootIndex(e.Loan); r >= 0 {
-			s.roots = append(s.roots, rootKey{e.Time, e.Loan, r})
+			ry := rootYears[r]
+			s.roots = append(s.roots, rootKey{time: e.Time, claim: ry.claim, loan: e.Loan, firm: ry.firm})
 		}
 	}
 	if len(s.roots) == 0 {
@@ -498,9 +506,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.stamp++
 	direct := len(w.events)
 	s.sortRoots()
-	start, F := float64(t), len(c.firms)
-	R := len(c.rootYear) / m.Horizon
-	rootYears, yearLo := c.rootYear[t*R:(t+1)*R], c.yearLo[t*(F+1):(t+1)*(F+1)]
+	s.warm(c, yearLo)
 	// With the stochastic LGD (lgd.go) a default's loss is the path-year's,
 	// as lossesTo gives it and the ledger books it: ℓ(P_t), P_t drawn
 	// before the year's defaults.
@@ -509,36 +515,35 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 		x = lg.sqrtB * w.prop[t]
 	}
 	for _, root := range s.roots {
-		u := root.time
-		ry := rootYears[root.root]
-		f := ry.firm
+		u, f := root.time, root.firm
 		if fs := &s.firm[f]; !fs.down() {
 			fs.capT = firmDown // in default: calls on it topple nothing more this year
 			s.firmsHit = append(s.firmsHit, f)
 		}
-		s.queue = append(s.queue[:0], call{firm: f, debt: ry.claim})
+		s.queue = append(s.queue[:0], call{firm: f, debt: root.claim})
 		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
 		for q := 0; q < len(s.queue); q++ {
 			d := s.queue[q]
-			for l := c.inLo[d.firm]; l < c.inLo[d.firm+1]; l++ {
-				lk := &c.in[l]
+			df := &s.firm[d.firm]
+			for l := df.in0; l < df.in1; l++ {
+				lk := &s.links[l]
 				h := lk.from
 				fs := &s.firm[h]
 				if fs.down() {
 					continue
 				}
-				amt := min(lk.amount-s.used[l], d.debt)
+				amt := min(lk.amount-lk.used, d.debt)
 				if amt <= 0 {
 					continue
 				}
-				if s.used[l] == 0 {
+				if lk.used == 0 {
 					s.linksHit = append(s.linksHit, l)
 				}
 				if fs.called == 0 {
 					s.firmsHit = append(s.firmsHit, h)
-					fs.capT = m.capacityIn(w, t, lk)
+					fs.capT = m.capacityIn(w, t, &lk.inLink)
 				}
-				s.used[l] += amt
+				lk.used += amt
 				fs.called += amt
 				if fs.called <= fs.capT {
 					continue
@@ -549,11 +554,10 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 				var debt int64
 				for k := yearLo[h]; k < yearLo[h+1]; k++ {
 					r := &c.yearLoans[k]
-					if r.from > start+u || r.mat < start+u || s.dead[r.i/64]&(1<<(r.i%64)) != 0 {
+					if r.from > start+u || r.mat < start+u || w.dead[r.i] {
 						continue
 					}
 					w.dead[r.i] = true
-					s.setDead(r.i)
 					l := r.loss
 					if lg != nil {
 						l = lg.lossOf(m.n, t, r.i, x)
@@ -570,7 +574,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 			}
 		}
 		if cs.Firms > 0 {
-			s.keep(cs)
+			s.keep(cs, c.public)
 		}
 	}
 	s.contLoss[t] = loss
@@ -579,10 +583,10 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 		m.uplift.noteCalled(w) // the firms called that stood carry a higher PD into t+1
 	}
 	for _, h := range s.firmsHit {
-		s.firm[h] = firmState{}
+		s.firm[h].called, s.firm[h].capT = 0, 0
 	}
 	for _, l := range s.linksHit {
-		s.used[l] = 0
+		s.links[l].used = 0
 	}
 	s.firmsHit, s.linksHit = s.firmsHit[:0], s.linksHit[:0]
 	return loss

@@ -38,7 +38,7 @@ func checkContagion(m *Model, r *Result) error {
 	c := m.chains
 	for k, cs := range r.Cascades {
 		switch {
-		case cs.root < 0 || int(cs.root) >= len(c.firms) || c.firms[cs.root] != cs.Root:
+		case cs.root < 0 || int(cs.root) >= len(c.firms) || c.firms[c.byPublic[cs.root]] != cs.Root:
 			return fmt.Errorf("%w: cascade %d: root %q as firm %d is not in the links table", models.ErrConflict, k+1, cs.Root, cs.root)
 		case cs.Path < uint64(r.FirstPath) || cs.Path >= uint64(r.FirstPath+r.Paths) || cs.Year < 0 || cs.Year >= r.Horizon:
 			return fmt.Errorf("%w: cascade %d: path %d, year %d outside the run's paths [%d, %d) and %d years",
