@@ -284,10 +284,10 @@ type chainScratch struct {
 	stamp     uint64
 	queue     []call
 	contLoss  []int64   // [t] contagion loss, fen
-	contDef  []int32   // [t] contagion defaults
-	cascades []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
-	path     uint64    // the path being drawn
-	sink     int64     // what warm read (stored, so that its reads stay)
+	contDef   []int32   // [t] contagion defaults
+	cascades  []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
+	path      uint64    // the path being drawn
+	sink      int64     // what warm read (stored, so that its reads stay)
 }
 
 // firmState is a firm's contagion state in the current path-year, and

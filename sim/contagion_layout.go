@@ -73,7 +73,6 @@ func (c *chains) numberFirms(links []models.Link) map[string]int32 {
 	return idx
 }
 
-
 // warm reads, for each of the year's roots (sorted), what its cascade
 // reads first: its firm's state, its links in, their guarantors' states
 // and the first of their loans this year. A year's contagion starts with
