@@ -81,13 +81,16 @@ type Document struct {
 }
 
 // ISInfo describes an importance-sampling run (docs/tails.md): every
-// path's factor innovations were drawn from N(μ, I) and every statistic
-// is weighted by the likelihood ratio w = exp(−μ·z + |μ|²/2).
+// path's factor innovations were drawn from the defensive mixture
+// β·N(0, I) + Σ_t ((1 − β)/H)·N(μ_t, I), μ_t year t's shift (zero outside
+// year t), and every statistic is weighted by the likelihood ratio
+// w = 1/(β + ((1 − β)/H)·Σ_t exp(μ_t·z − |μ_t|²/2)).
 type ISInfo struct {
-	Level     Number `json:"level"`      // the shift's level α: |μ| = Φ⁻¹(α)
-	ShiftNorm Number `json:"shift_norm"` // |μ|
-	// Shift is μ by year (1-based) and factor ("macro", "industry/<name>",
-	// "county/<name>"), the components larger than 0.01 in absolute value.
+	Level     Number `json:"level"`      // the shifts' level α: each |μ_t| = c·Φ⁻¹(α)
+	ShiftNorm Number `json:"shift_norm"` // |Σ_t μ_t| = √H·c·Φ⁻¹(α)
+	// Shift is Σ_t μ_t by year (1-based) and factor ("macro",
+	// "industry/<name>", "county/<name>"; "mixing" for the t copula's χ²
+	// variable), the components larger than 0.01 in absolute value.
 	Shift map[string]Number `json:"shift"`
 	// ESS is the effective sample size (Σw)²/Σw²; MeanWeight is (1/N)Σw,
 	// whose expectation is 1.
