@@ -117,7 +117,12 @@ func esContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		// weights, replayed once more with one segment per chain.
 		cc := m.chainSegs
 		csums := make([]float64, cc.S)
-		if err := replayTail(ctx, m, r, p, cc, tail, tailW, csums); err != nil {
+		if r.chainRec != nil {
+			// Recorded during the run (chain_record.go): the same sums.
+			for j, q := range tail {
+				r.chainRec.addTo(csums, tailW[j], q)
+			}
+		} else if err := replayTail(ctx, m, r, p, cc, tail, tailW, csums); err != nil {
 			return nil, err
 		}
 		c.Chains = m.chainContributions(cc.names[0], csums, scale)

@@ -328,6 +328,10 @@ func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p 
 	if p.Workers <= 0 {
 		p.Workers = runtime.GOMAXPROCS(0)
 	}
+	// Under importance sampling ESContributions sums the recorded segment
+	// and chain losses instead of replaying the tail paths (most paths);
+	// SimulateMemoryEstimate counts the segments.
+	p.recordSegments = true
 	o, err := executePaths(ctx, pf, sc, p, true)
 	if err != nil {
 		return nil, nil, err

@@ -117,6 +117,9 @@ type Result struct {
 	// recorded by an importance-sampling run of Execute; nil otherwise.
 	segLoss  []int64
 	segments *contribSegments
+	// chainRec is every path's losses by guarantee chain, recorded with
+	// segLoss on a book with chains (chain_record.go); nil otherwise.
+	chainRec *chainRecord
 }
 
 // TotalLoss returns path p's loss over the whole horizon, in fen.
@@ -176,6 +179,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 		res.ContagionLoss, res.ContagionDefaults = make([]int64, p.Paths*H), make([]int32, p.Paths*H)
 	}
 	nblocks := (p.Paths + p.BlockSize - 1) / p.BlockSize
+	if res.segLoss != nil && m.chains != nil {
+		res.chainRec = newChainRecord(p.Paths, min(p.Workers, nblocks))
+	}
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	kept := make([][]Cascade, min(p.Workers, nblocks))
@@ -195,6 +201,10 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 				defer func() { kept[wk] = w.chain.cascades }()
 			}
 			w.f.is = res.isMix
+			var chainAcc *chainAccumulator
+			if res.chainRec != nil {
+				chainAcc = newChainAccumulator(m.chainSegs.S)
+			}
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
@@ -215,6 +225,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 					if res.segLoss != nil {
 						S := res.segments.S
 						res.segments.add(res.segLoss[path*S:(path+1)*S], w.events)
+					}
+					if chainAcc != nil {
+						res.chainRec.add(wk, path, m.chainSegs.ids[0], w.events, chainAcc)
 					}
 					switch {
 					case bo != nil:
@@ -241,6 +254,9 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sim: run cancelled after %d of %d paths: %w", done.Load(), p.Paths, err)
+	}
+	if res.chainRec != nil && res.chainRec.over.Load() {
+		res.chainRec = nil // too many chains touched: the contributions replay the tail
 	}
 	if m.chains != nil {
 		res.Cascades = m.chains.largestCascades(kept)
