@@ -41,23 +41,11 @@ const chainDimension = "chain"
 // are numbered in the order of their names.
 func (c *chains) chainOf() (of []int32, names []string, firms []int) {
 	F := len(c.firms)
-	parent := make([]int32, F)
-	for f := range parent {
-		parent[f] = int32(f)
-	}
-	find := func(f int32) int32 {
-		for parent[f] != f {
-			parent[f] = parent[parent[f]]
-			f = parent[f]
-		}
-		return f
-	}
+	sets := newDisjointSets(F)
+	find := sets.find
 	for to := range F {
 		for l := c.inLo[to]; l < c.inLo[to+1]; l++ {
-			a, b := find(int32(to)), find(c.in[l].from)
-			if a != b {
-				parent[a] = b
-			}
+			sets.union(int32(to), c.in[l].from)
 		}
 	}
 	// Each root's smallest member name, then the chains sorted by it.

@@ -31,22 +31,10 @@ func (c *chains) numberFirms(links []models.Link) map[string]int32 {
 		add(links[i].To)
 	}
 	F := len(names)
-	parent := make([]int32, F)
-	for p := range parent {
-		parent[p] = int32(p)
-	}
-	find := func(p int32) int32 {
-		for parent[p] != p {
-			parent[p] = parent[parent[p]]
-			p = parent[p]
-		}
-		return p
-	}
+	sets := newDisjointSets(F)
+	find := sets.find
 	for i := range links {
-		a, b := find(pub[links[i].From]), find(pub[links[i].To])
-		if a != b {
-			parent[max(a, b)] = min(a, b)
-		}
+		sets.union(pub[links[i].From], pub[links[i].To])
 	}
 	// Chains by their first public number; within one, public order.
 	rank := make([]int32, F) // [find(p)] the chain's rank
