@@ -9,15 +9,23 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// drawnHistory is a history of years × n counties × n industries groups of
+// 300 loans a year (synthPanel's PDs), drawn once from the model at r2 =
+// (0.05, 0.08, 0.04) with stream (20260102, stream).
+func drawnHistory(years, n int, stream uint64) (*panel, *truth) {
+	p, pd := synthPanel(years, n, n, 300)
+	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
+	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, stream)), make([]float64, n), make([]float64, n))
+	return p, tr
+}
+
 // biasPieces fits a small synthetic history (10 years × 4 counties × 4
 // industries, 300 loans per group and year, r2 0.05 / 0.08 / 0.04) and
 // returns its panel, the estimate â, H at â and B score draws simulated at
 // â/w with w = 9/10 (as Calibrate draws them, group PDs the true ones).
 func biasPieces(t *testing.T, B int) (*panel, *truth, [3]float64, [][]float64, [3][3]float64) {
 	t.Helper()
-	p, pd := synthPanel(10, 4, 4, 300)
-	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
-	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, 3)), make([]float64, 4), make([]float64, 4))
+	p, tr := drawnHistory(10, 4, 3)
 	var mo moments
 	mo.observe(p, p.d)
 	e := mo.fit(p, [3]bool{true, true, true}, false)
@@ -28,7 +36,7 @@ func biasPieces(t *testing.T, B int) (*panel, *truth, [3]float64, [][]float64, [
 		t.Fatalf("fit: %v, Hessian positive definite %v", err, okH)
 	}
 	w := withinShare(0, 10)
-	sc := &truth{pd: pd, r2: [3]float64{a[0] / w, a[1] / w, a[2] / w}}
+	sc := &truth{pd: tr.pd, r2: [3]float64{a[0] / w, a[1] / w, a[2] / w}}
 	draws := scoreDraws(p, sc, a, []int{0, 1, 2}, B, 7, 2)
 	var h [3][3]float64
 	for j := range 3 {
@@ -151,9 +159,7 @@ func TestCalibrateSameForAnyWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three calibrations of a 16-group history (about 2 s): skipped with -short")
 	}
-	p, pd := synthPanel(10, 4, 4, 300)
-	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
-	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, 3)), make([]float64, 4), make([]float64, 4))
+	p, _ := drawnHistory(10, 4, 3)
 	var docs []string
 	for _, workers := range []int{1, 3, 3} {
 		res, err := Calibrate(historyOf(p), Options{Bootstrap: 19, ScoreDraws: 19, Seed: 5, Workers: workers})
@@ -184,9 +190,7 @@ func TestIntervalCentredOnCorrectedEstimate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a calibration of a 16-group history (under a second): skipped with -short")
 	}
-	p, pd := synthPanel(7, 6, 6, 300)
-	tr := &truth{pd: pd, r2: [3]float64{0.05, 0.08, 0.04}}
-	p.simulateTo(p.d, tr, rand.New(rand.NewPCG(20260102, 4)), make([]float64, 6), make([]float64, 6))
+	p, _ := drawnHistory(7, 6, 4)
 	res, err := Calibrate(historyOf(p), Options{Bootstrap: 19, ScoreDraws: 19, Seed: 5, Workers: 2})
 	if err != nil {
 		t.Fatal(err)

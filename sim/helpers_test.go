@@ -68,3 +68,25 @@ func (m *Model) aliveIn(i, t int) float64 {
 	hi := min(m.maturity[i], float64(t+1))
 	return max(0, hi-lo)
 }
+
+// checkAgree fails t unless the estimates a ± sa and b ± sb (independent
+// runs) agree within 4 combined standard errors: |z| ≤ 4, z = (a − b)/√(sa² + sb²).
+func checkAgree(t *testing.T, name string, a, sa, b, sb float64) {
+	t.Helper()
+	z := (a - b) / math.Hypot(sa, sb)
+	t.Logf("%s: %.6g ± %.3g against %.6g ± %.3g, z = %.2f", name, a, sa, b, sb, z)
+	if !(math.Abs(z) <= 4) {
+		t.Errorf("%s: z = %.2f", name, z)
+	}
+}
+
+// checkSummariesAgree is checkAgree on the mean and on VaR and ES at each
+// of levels (the levels a and b were summarized at).
+func checkSummariesAgree(t *testing.T, label string, a, b Summary, levels []float64) {
+	t.Helper()
+	checkAgree(t, label+" mean", a.Mean, a.SEMean, b.Mean, b.SEMean)
+	for k, l := range levels {
+		checkAgree(t, label+" VaR "+LevelString(l), a.VaR[k], a.SEVaR[k], b.VaR[k], b.SEVaR[k])
+		checkAgree(t, label+" ES "+LevelString(l), a.ES[k], a.SEES[k], b.ES[k], b.SEES[k])
+	}
+}

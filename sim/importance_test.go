@@ -171,19 +171,7 @@ func TestImportanceSamplingT(t *testing.T) {
 	plr := mustRun(t, m, Params{Seed: 22, Paths: 200_000, Workers: 2})
 	is := summarizeAt(totalsYuan(isr), isr.Weight, levels)
 	pl := summarizeAt(totalsYuan(plr), nil, levels)
-	z := func(name string, a, sa, b, sb float64) {
-		t.Helper()
-		v := (a - b) / math.Hypot(sa, sb)
-		t.Logf("%s: --is %.2f ± %.2f, plain (200,000) %.2f ± %.2f, z = %.2f", name, a, sa, b, sb, v)
-		if !(math.Abs(v) <= 4) {
-			t.Errorf("%s: z = %.2f", name, v)
-		}
-	}
-	z("mean", is.Mean, is.SEMean, pl.Mean, pl.SEMean)
-	for k, a := range levels {
-		z("VaR "+LevelString(a), is.VaR[k], is.SEVaR[k], pl.VaR[k], pl.SEVaR[k])
-		z("ES "+LevelString(a), is.ES[k], is.SEES[k], pl.ES[k], pl.SEES[k])
-	}
+	checkSummariesAgree(t, "--is (20,000) against plain (200,000):", is, pl, levels)
 	if mw := summarizeAt(isr.Weight, nil, levels); math.Abs(mw.Mean-1) > 4*mw.SEMean {
 		t.Errorf("mean weight %.4f ± %.4f, want 1", mw.Mean, mw.SEMean)
 	}

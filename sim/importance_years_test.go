@@ -65,19 +65,7 @@ func TestYearShifts(t *testing.T) {
 			}
 			is := summarizeAt(totalsYuan(isr), isr.Weight, levels)
 			pl := summarizeAt(totalsYuan(plr), nil, levels)
-			z := func(name string, a, sa, b, sb float64) {
-				t.Helper()
-				v := (a - b) / math.Hypot(sa, sb)
-				t.Logf("%s: --is (8,000) %.2f ± %.2f, plain (80,000) %.2f ± %.2f, z = %.2f", name, a, sa, b, sb, v)
-				if !(math.Abs(v) <= 4) {
-					t.Errorf("%s: z = %.2f", name, v)
-				}
-			}
-			z("mean", is.Mean, is.SEMean, pl.Mean, pl.SEMean)
-			for k, a := range levels {
-				z("VaR "+LevelString(a), is.VaR[k], is.SEVaR[k], pl.VaR[k], pl.SEVaR[k])
-				z("ES "+LevelString(a), is.ES[k], is.SEES[k], pl.ES[k], pl.SEES[k])
-			}
+			checkSummariesAgree(t, "--is (8,000) against plain (80,000):", is, pl, levels)
 			t.Logf("largest weight %.3f; SE(ES 0.999) plain at 8,000 paths %.2f (√10 × %.2f), --is %.2f",
 				maxW, pl.SEES[1]*math.Sqrt(10), pl.SEES[1], is.SEES[1])
 			r1 := mustRun(t, m, Params{Seed: 5, Paths: 1000, ISLevel: alpha, Workers: 1, BlockSize: 97})

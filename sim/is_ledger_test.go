@@ -51,17 +51,9 @@ func TestImportanceSamplingLedger(t *testing.T) {
 	if math.Abs(mw-1) > 4*seW {
 		t.Errorf("mean weight %.4f ± %.4f", mw, seW)
 	}
-	z := func(name string, a, sa, b, sb float64) {
-		t.Helper()
-		v := (a - b) / math.Hypot(sa, sb)
-		t.Logf("%s: --is %.6g ± %.3g, plain %.6g ± %.3g, z = %.2f", name, a, sa, b, sb, v)
-		if !(math.Abs(v) <= 4) {
-			t.Errorf("%s: z = %.2f", name, v)
-		}
-	}
 	gi, gp := is.Doc.Loss["guarantor"], plain.Doc.Loss["guarantor"]
-	z("guarantor loss ES 0.99", float64(gi.ES["0.99"]), float64(gi.SE.ES["0.99"]), float64(gp.ES["0.99"]), float64(gp.SE.ES["0.99"]))
-	z("guarantor loss mean", float64(gi.Mean), float64(gi.SE.Mean), float64(gp.Mean), float64(gp.SE.Mean))
+	checkAgree(t, "guarantor loss ES 0.99, --is against plain", float64(gi.ES["0.99"]), float64(gi.SE.ES["0.99"]), float64(gp.ES["0.99"]), float64(gp.SE.ES["0.99"]))
+	checkAgree(t, "guarantor loss mean, --is against plain", float64(gi.Mean), float64(gi.SE.Mean), float64(gp.Mean), float64(gp.SE.Mean))
 	// Variance reduction at equal paths: (SE plain at 4,000 / SE --is at
 	// 4,000)², the plain SE at 4,000 paths being √10 × its SE at 40,000.
 	// With one shift a year (docs/tails.md) it is about 9 on this two-year
@@ -74,16 +66,16 @@ func TestImportanceSamplingLedger(t *testing.T) {
 	}
 	for _, year := range []int{1, 2} {
 		ti, tp := isLedgerTarget(t, is.Doc, models.TargetCapitalMin, "GC", year), isLedgerTarget(t, plain.Doc, models.TargetCapitalMin, "GC", year)
-		z("P(capital_min GC) year "+string(rune('0'+year)), float64(ti.PHold), float64(ti.SE), float64(tp.PHold), float64(tp.SE))
+		checkAgree(t, "P(capital_min GC) year "+string(rune('0'+year)), float64(ti.PHold), float64(ti.SE), float64(tp.PHold), float64(tp.SE))
 	}
 	ci, si := is.CapitalHold(1)
 	cp, sp := plain.CapitalHold(1)
-	z("CapitalHold(GC)", ci, si, cp, sp)
+	checkAgree(t, "CapitalHold(GC)", ci, si, cp, sp)
 	if is.Doc.Joint == nil || plain.Doc.Joint == nil {
 		t.Fatal("no joint block")
 	}
 	ji, jp := is.Doc.Joint.Capital, plain.Doc.Joint.Capital
-	z("joint capital P(hold)", float64(ji.PHold), float64(ji.SE), float64(jp.PHold), float64(jp.SE))
+	checkAgree(t, "joint capital P(hold)", float64(ji.PHold), float64(ji.SE), float64(jp.PHold), float64(jp.SE))
 	if !(float64(ji.PHold) <= ci) {
 		t.Errorf("joint capital P(hold) %v above GC's own %v", ji.PHold, ci)
 	}
@@ -108,7 +100,7 @@ func TestImportanceSamplingLedger(t *testing.T) {
 		}
 		return true
 	})
-	z("joint top-up 0.95: J on the plain paths", float64(jti.PJoint), float64(jti.SE), pj, sj)
+	checkAgree(t, "joint top-up 0.95: J on the plain paths", float64(jti.PJoint), float64(jti.SE), pj, sj)
 
 	// Top-up at 0.99: the quantile of the need; compare through the plain
 	// run's F̂ at the IS amount (it should be near 0.99).
@@ -125,7 +117,7 @@ func TestImportanceSamplingLedger(t *testing.T) {
 		if float64(ti.Guarantors[g].PNeed) != pi || float64(tp.Guarantors[g].PNeed) != pp {
 			t.Errorf("%s: P(need) %v, %v; recomputed %v, %v", ti.Guarantors[g].Guarantor, ti.Guarantors[g].PNeed, tp.Guarantors[g].PNeed, pi, pp)
 		}
-		z(ti.Guarantors[g].Guarantor+" P(need)", pi, si, pp, sp)
+		checkAgree(t, ti.Guarantors[g].Guarantor+" P(need)", pi, si, pp, sp)
 	}
 	// Euler contributions still add up to ES under the weights.
 	c := is.Doc.Contributions
