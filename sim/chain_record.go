@@ -75,15 +75,19 @@ func (r *chainRecord) add(wk, path int, ids []int32, events []Event, a *chainAcc
 		}
 		a.acc[s] += e.Loss
 	}
-	defer func() {
-		for _, s := range a.touched {
-			a.acc[s], a.mark[s] = 0, false
-		}
-		a.touched = a.touched[:0]
-	}()
-	if r.over.Load() {
-		return
+	if !r.over.Load() {
+		r.put(wk, path, a)
 	}
+	for _, s := range a.touched {
+		a.acc[s], a.mark[s] = 0, false
+	}
+	a.touched = a.touched[:0]
+}
+
+// put appends the accumulated path's entries to worker wk's last chunk,
+// or to a new one taken from the budget (giving the record up when there
+// is none left).
+func (r *chainRecord) put(wk, path int, a *chainAccumulator) {
 	chunks := r.arenas[wk]
 	if len(chunks) == 0 || len(chunks[len(chunks)-1].seg)+len(a.touched) > cap(chunks[len(chunks)-1].seg) {
 		n := max(chainChunkEntries, len(a.touched))

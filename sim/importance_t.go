@@ -31,8 +31,8 @@ import (
 //
 // and the path's weight is the defensive mixture's (isMixture.weight) with
 // each component's logW_k accumulating −log of the product of the
-// factors' and the mixing variables' ratios under that component, so the estimator stays unbiased and the weight stays
-// at most 1/β. This is a scale change of W in the spirit of Chan and
+// factors' and the mixing variables' ratios under that component, so the
+// estimator stays unbiased and the weight stays at most 1/β. This is a scale change of W in the spirit of Chan and
 // Kroese (2010, "Efficient estimation of large portfolio loss
 // probabilities in t-copula models", EJOR 205), who tilt W the same way,
 // with the tilt set by the tail mode instead of by cross-entropy.
