@@ -107,3 +107,31 @@ func BenchmarkRunPeers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKernel100k is the engine alone on `danbao gen --loans 100000
+// --seed 1` over 3 years (about 355,000 loans with new business): one path
+// per iteration, the fast sampler, no ledger. Its loans' per-year records
+// are far larger than the caches, so it measures what the peers' 20,000
+// loans do not: the cost of reaching a candidate's record.
+//
+//	go test ./sim -run '^$' -bench Kernel100k -benchtime 2000x -count 5
+func BenchmarkKernel100k(b *testing.B) {
+	pf, err := genPortfolio100k()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	m := mustCompile(b, pf, &sc)
+	w := m.newWorker()
+	b.ReportAllocs()
+	var path uint64
+	defaults := 0
+	for b.Loop() {
+		m.simulatePath(w, Fast, 1, path)
+		defaults += len(w.events)
+		path++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(path), "ns/path")
+	b.ReportMetric(float64(defaults)/float64(path), "defaults/path")
+}
