@@ -169,11 +169,17 @@ func (p *Portfolio) Validate(files Files) error {
 			}
 		}
 	}
-	ids := make(map[string]int, len(p.Loans))
+	dups := duplicates(len(p.Loans), func(i int) string { return p.Loans[i].LoanID })
 	for i := range p.Loans {
 		l := &p.Loans[i]
 		row := i + 2
-		probs.uniqueID(ids, lf, "loan_id", l.LoanID, i)
+		switch {
+		case l.LoanID == "":
+			probs.Add(lf, row, "loan_id", "", "is empty", ErrMissing)
+		case len(dups) > 0 && dups[0].row == i:
+			probs.Add(lf, row, "loan_id", l.LoanID, "duplicates row "+strconv.Itoa(dups[0].first+2), ErrConflict)
+			dups = dups[1:]
+		}
 		if l.BorrowerID == "" {
 			l.BorrowerID = l.LoanID
 		}
