@@ -87,6 +87,8 @@ func (d *decoder) add(row int, field, value, reason string, cat error) {
 			cut--
 		}
 		value = value[:cut] + "…"
+	} else {
+		value = strings.Clone(value) // it may be a slice of a mapped file (memFile)
 	}
 	if row > 0 && field != "" {
 		if d.bad == nil {

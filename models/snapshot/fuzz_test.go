@@ -57,7 +57,7 @@ func arrowRoundTrip(mem memory.Allocator, pf *models.Portfolio) (*models.Portfol
 	if err := writeIPC(&gb, mem, guarantorColumns, pf.Guarantors, pf.AsOf); err != nil {
 		return nil, err
 	}
-	return Options{Mem: mem}.readSnapshot(bytes.NewReader(lb.Bytes()), bytes.NewReader(gb.Bytes()), nil)
+	return Options{Mem: mem}.readSnapshot(newMemFile(lb.Bytes()), newMemFile(gb.Bytes()), nil)
 }
 
 // catchOwnPanics fails t when a panic recovered during the test started in
@@ -201,7 +201,7 @@ func FuzzReadArrow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		catchOwnPanics(t)
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		got, err := Options{Mem: mem}.readSnapshot(bytes.NewReader(data), bytes.NewReader(gb.Bytes()), nil)
+		got, err := Options{Mem: mem}.readSnapshot(newMemFile(data), newMemFile(gb.Bytes()), nil)
 		// arrow-go v18.8.0 does not always release what it allocated before
 		// failing on a corrupt file: it recovers a panic while loading a
 		// record batch into "arrow/ipc: error reading record batch" without

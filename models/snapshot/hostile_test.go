@@ -227,11 +227,13 @@ func TestCompressedArrow(t *testing.T) {
 		}
 		w.Close()
 		rec.Release()
-		d := newLimitedDecoder("loans.arrow", Limits{})
-		var n int
-		decodeIPC(d, bytes.NewReader(buf.Bytes()), memory.DefaultAllocator, func(tb *table) { n = tb.nrows })
-		if err := d.probs.Err(); err != nil || n != 5000 {
-			t.Errorf("genuine compressed file (%d bytes): %d rows, %v", buf.Len(), n, err)
+		for _, r := range []ReadAtSeeker{bytes.NewReader(buf.Bytes()), newMemFile(buf.Bytes())} {
+			d := newLimitedDecoder("loans.arrow", Limits{})
+			var n int
+			decodeIPC(d, r, memory.DefaultAllocator, func(tb *table) { n = tb.nrows })
+			if err := d.probs.Err(); err != nil || n != 5000 {
+				t.Errorf("genuine compressed file (%d bytes, %T): %d rows, %v", buf.Len(), r, n, err)
+			}
 		}
 	}
 }

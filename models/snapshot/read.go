@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -48,11 +47,11 @@ func (o Options) Read(dir string) (*models.Portfolio, error) {
 	switch {
 	case err == nil:
 		defer kunmap()
-		kr = bytes.NewReader(kb)
+		kr = newMemFile(kb)
 	case !notExist(err):
 		return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 	}
-	return o.readSnapshot(bytes.NewReader(lb), bytes.NewReader(gb), kr)
+	return o.readSnapshot(newMemFile(lb), newMemFile(gb), kr)
 }
 
 // ReadFS reads the Arrow snapshot in folder dir of fsys, e.g. an embed.FS.
@@ -67,15 +66,12 @@ func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 		}
-		if r, ok := f.(ReadAtSeeker); ok {
-			return r, func() { f.Close() }, nil
-		}
 		defer f.Close()
-		data, err := io.ReadAll(f)
+		data, err := io.ReadAll(f) // read whole: decodeIPC then reads the batches in place
 		if err != nil {
 			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 		}
-		return bytes.NewReader(data), func() {}, nil
+		return newMemFile(data), func() {}, nil
 	}
 	lr, lclose, err := open(LoansFile)
 	if err != nil {
@@ -126,6 +122,7 @@ func (o Options) readSnapshot(lr, gr, kr ReadAtSeeker) (*models.Portfolio, error
 
 // decodeIPC reads an Arrow IPC file and passes its table to use; problems
 // with the file go to d. Arrow memory is released when use returns. A
+// memFile's record batches are read in place (see memFile). A
 // panic inside arrow-go on a corrupt file is reported as a problem. The
 // Arrow memory is charged to d's budget, and the rows the file declares
 // are checked against d's limits before use sees them.
@@ -175,15 +172,25 @@ func decodeIPC(d *decoder, r ReadAtSeeker, mem memory.Allocator, use func(*table
 		return
 	}
 	defer fr.Close()
-	for i := range fr.NumRecords() {
-		b, err := fr.RecordBatchAt(i)
+	if m, ok := r.(memFile); ok && recordBlocks(blocks) == fr.NumRecords() {
+		batches, err = batchesInPlace(m.data, blocks, fr.Schema(), d.alloc(mem))
 		if err != nil {
 			if !budgetProblem(d, err) {
-				d.add(0, "", "", fmt.Sprintf("record batch %d: %v", i, err), models.ErrInvalid)
+				d.add(0, "", "", "is not a valid Arrow IPC file: "+err.Error(), models.ErrInvalid)
 			}
 			return
 		}
-		batches = append(batches, b)
+	} else {
+		for i := range fr.NumRecords() {
+			b, err := fr.RecordBatchAt(i)
+			if err != nil {
+				if !budgetProblem(d, err) {
+					d.add(0, "", "", fmt.Sprintf("record batch %d: %v", i, err), models.ErrInvalid)
+				}
+				return
+			}
+			batches = append(batches, b)
+		}
 	}
 	t := &table{schema: fr.Schema(), cols: make([][]arrow.Array, fr.Schema().NumFields())}
 	for _, b := range batches {
@@ -223,4 +230,15 @@ func asOfMeta(d *decoder, s *arrow.Schema) models.Date {
 		return 0
 	}
 	return v
+}
+
+// recordBlocks counts the record batches among blocks.
+func recordBlocks(blocks []ipcBlock) int {
+	n := 0
+	for _, b := range blocks {
+		if !b.dict {
+			n++
+		}
+	}
+	return n
 }
