@@ -28,9 +28,11 @@ func Read(dir string) (*models.Portfolio, error) { return Options{}.Read(dir) }
 // guarantors.arrow, decodes them into a Portfolio and validates it. Every
 // problem found (file, row, column, value, reason) is returned at once as a
 // *models.ProblemsError, rows numbered from 2 as if the files had a header.
-// Columns the snapshot schema does not know are ignored. The Portfolio
+// Columns the snapshot schema does not know are ignored. The record
+// batches are read in place from the mapping (memFile); the Portfolio
 // shares one Go string per distinct value of each dictionary column and
-// holds no reference to the files or to Arrow memory.
+// holds no reference to the files or to Arrow memory, so the files are
+// unmapped before Read returns.
 func (o Options) Read(dir string) (*models.Portfolio, error) {
 	lb, lunmap, err := mapFile(filepath.Join(dir, LoansFile))
 	if err != nil {
@@ -61,33 +63,27 @@ func ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) { return Options{
 // ReadFS reads the Arrow snapshot in folder dir of fsys (slash-separated,
 // as fs.FS paths are). See Options.Read.
 func (o Options) ReadFS(fsys fs.FS, dir string) (*models.Portfolio, error) {
-	open := func(name string) (ReadAtSeeker, func(), error) {
-		f, err := fsys.Open(path.Join(dir, name))
+	// Each file is read whole: decodeIPC then reads its batches in place.
+	read := func(name string) (ReadAtSeeker, error) {
+		data, err := fs.ReadFile(fsys, path.Join(dir, name))
 		if err != nil {
-			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
+			return nil, fmt.Errorf("read snapshot %s: %w", dir, err)
 		}
-		defer f.Close()
-		data, err := io.ReadAll(f) // read whole: decodeIPC then reads the batches in place
-		if err != nil {
-			return nil, nil, fmt.Errorf("read snapshot %s: %w", dir, err)
-		}
-		return newMemFile(data), func() {}, nil
+		return newMemFile(data), nil
 	}
-	lr, lclose, err := open(LoansFile)
+	lr, err := read(LoansFile)
 	if err != nil {
 		return nil, err
 	}
-	defer lclose()
-	gr, gclose, err := open(GuarantorsFile)
+	gr, err := read(GuarantorsFile)
 	if err != nil {
 		return nil, err
 	}
-	defer gclose()
-	var kr ReadAtSeeker
-	if r, kclose, err := open(LinksFile); err == nil {
-		defer kclose()
-		kr = r
-	} else if !notExist(err) {
+	kr, err := read(LinksFile)
+	if notExist(err) {
+		kr, err = nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	return o.readSnapshot(lr, gr, kr)
