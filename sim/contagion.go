@@ -37,7 +37,8 @@ type chains struct {
 	// The roots: the loans whose firm some firm guarantees. Loan i is one
 	// iff bit i%64 of rootBits[i/64].bits is set; it is then root number
 	// r = rootBits[i/64].rank + (set bits of rootBits[i/64].bits below i),
-	// and rootYear[t*R + r] gives its firm and claim in year t (R roots).
+	// and rootYear[t*R + r] gives its firm, the firm's links in and its
+	// claim in year t (R roots).
 	// The bits and their rank share a word (16 bytes per 64 loans), so the
 	// test run on every direct default reads one cache line.
 	rootBits []rootWord
@@ -87,10 +88,14 @@ type rootWord struct {
 	rank int32
 }
 
-// rootYear is a root's firm and its claim in a year, fen.
+// rootYear is a root's firm, the range of the firm's links in (c.in's
+// and the worker's links) and the root's claim in a year, fen: what its
+// cascade starts from, in one record, so that the cascade need not read
+// the firm's state first.
 type rootYear struct {
-	claim int64
-	firm  int32
+	claim    int64
+	firm     int32
+	in0, in1 int32
 }
 
 // compileChains compiles pf.Links for m; nil when there are none, so that a
@@ -203,7 +208,8 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 	for i := range m.n {
 		if c.rootBits[i/64].bits&(1<<(i%64)) != 0 {
 			for t := range H {
-				c.rootYear[t*int(R)+r] = rootYear{claim: m.claim[t*m.n+i], firm: rootFirm[r]}
+				f := rootFirm[r]
+				c.rootYear[t*int(R)+r] = rootYear{claim: m.claim[t*m.n+i], firm: f, in0: c.inLo[f], in1: c.inLo[f+1]}
 			}
 			r++
 		}
@@ -311,14 +317,16 @@ const firmDown = -1
 func (fs *firmState) down() bool { return fs.capT == firmDown }
 
 // rootKey is a direct default that calls guarantors: its time, loan, the
-// loan's firm and claim that year (fen). The firm and claim are read as
-// the year's events are scanned, where the reads of successive events
-// overlap, rather than one by one in the cascade loop.
+// loan's firm, the firm's links in [in0, in1) and the loan's claim that
+// year (fen). They are read as the year's events are scanned, where the
+// reads of successive events overlap, rather than one by one in the
+// cascade loop.
 type rootKey struct {
-	time  float64
-	claim int64
-	loan  int32
-	firm  int32
+	time     float64
+	claim    int64
+	loan     int32
+	firm     int32
+	in0, in1 int32
 }
 
 // byTimeLoan orders roots by time, then loan.
@@ -374,10 +382,11 @@ func insertionSort(x []rootKey) {
 	}
 }
 
-// call is a defaulted firm whose debt calls its guarantors.
+// call is a defaulted firm whose debt calls its guarantors, the links
+// [in0, in1).
 type call struct {
-	firm int32
-	debt int64
+	in0, in1 int32
+	debt     int64
 }
 
 // Cascade is the contagion that one direct default set off on a path: the
@@ -497,7 +506,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	for _, e := range w.events[before:] {
 		if r := c.rootIndex(e.Loan); r >= 0 {
 			ry := rootYears[r]
-			s.roots = append(s.roots, rootKey{time: e.Time, claim: ry.claim, loan: e.Loan, firm: ry.firm})
+			s.roots = append(s.roots, rootKey{time: e.Time, claim: ry.claim, loan: e.Loan, firm: ry.firm, in0: ry.in0, in1: ry.in1})
 		}
 	}
 	if len(s.roots) == 0 {
@@ -516,16 +525,17 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	}
 	for _, root := range s.roots {
 		u, f := root.time, root.firm
-		if fs := &s.firm[f]; !fs.down() {
-			fs.capT = firmDown // in default: calls on it topple nothing more this year
-			s.firmsHit = append(s.firmsHit, f)
-		}
-		s.queue = append(s.queue[:0], call{firm: f, debt: root.claim})
+		// In default: calls on it topple nothing more this year. Written
+		// without reading the state first (a firm already down stays
+		// down; firmsHit may list it twice), so that the cascade does not
+		// wait for the state's line.
+		s.firm[f].capT = firmDown
+		s.firmsHit = append(s.firmsHit, f)
+		s.queue = append(s.queue[:0], call{in0: root.in0, in1: root.in1, debt: root.claim})
 		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
 		for q := 0; q < len(s.queue); q++ {
 			d := s.queue[q]
-			df := &s.firm[d.firm]
-			for l := df.in0; l < df.in1; l++ {
+			for l := d.in0; l < d.in1; l++ {
 				lk := &s.links[l]
 				h := lk.from
 				fs := &s.firm[h]
@@ -569,7 +579,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 					cs.Defaults++
 				}
 				if debt > 0 {
-					s.queue = append(s.queue, call{firm: h, debt: debt})
+					s.queue = append(s.queue, call{in0: fs.in0, in1: fs.in1, debt: debt})
 				}
 			}
 		}

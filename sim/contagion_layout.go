@@ -62,8 +62,8 @@ func (c *chains) numberFirms(links []models.Link) map[string]int32 {
 }
 
 // warm reads, for each of the year's roots (sorted), what its cascade
-// reads first: its firm's state, its links in, their guarantors' states
-// and the first of their loans this year. A year's contagion starts with
+// reads first: its firm's links in (their range comes with the root),
+// their guarantors' states and the first of their loans this year. A year's contagion starts with
 // none of its data in cache (the sampler's have replaced them), and the
 // cascade loop's reads each depend on the one before, so each waits for
 // memory in turn; the reads of different roots here do not depend on each
@@ -73,9 +73,7 @@ func (c *chains) numberFirms(links []models.Link) map[string]int32 {
 func (s *chainScratch) warm(c *chains, yearLo []int32) {
 	var sum int64
 	for k := range s.roots {
-		fs := &s.firm[s.roots[k].firm]
-		sum += fs.called
-		for l := fs.in0; l < fs.in1; l++ {
+		for l := s.roots[k].in0; l < s.roots[k].in1; l++ {
 			h := s.links[l].from
 			j := yearLo[h]
 			sum += s.firm[h].called + int64(j)
