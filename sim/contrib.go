@@ -95,14 +95,40 @@ func esContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 			tailW = append(tailW, weight*weightOf(r.Weight, q))
 		}
 	}
+	// By guarantee chain (chain_contrib.go): the same tail paths and
+	// weights, with one segment per chain.
+	cc := m.chainSegs
+	var csums []float64
+	if m.chains != nil {
+		csums = make([]float64, cc.S)
+	}
+	// What the run did not record is replayed, both layouts in one replay
+	// when neither was recorded.
+	var replay []*contribSegments
+	var replaySums [][]float64
 	if r.segLoss != nil {
 		// The run recorded every path's segment losses (importance
 		// sampling, where most paths are tail paths): sum them in path order.
 		for j, q := range tail {
 			addRow(sums, tailW[j], r.segLoss[q*cs.S:(q+1)*cs.S])
 		}
-	} else if err := replayTail(ctx, m, r, p, cs, tail, tailW, sums); err != nil {
-		return nil, err
+	} else {
+		replay, replaySums = append(replay, cs), append(replaySums, sums)
+	}
+	if m.chains != nil {
+		if r.chainRec != nil {
+			// Recorded during the run (chain_record.go): the same sums.
+			for j, q := range tail {
+				r.chainRec.addTo(csums, tailW[j], q)
+			}
+		} else {
+			replay, replaySums = append(replay, cc), append(replaySums, csums)
+		}
+	}
+	if len(replay) > 0 {
+		if err := replayTail(ctx, m, r, p, replay, tail, tailW, replaySums); err != nil {
+			return nil, err
+		}
 	}
 	scale := 1 / ((1 - alpha) * float64(P) * 100) // fen → yuan
 	c := &Contributions{Level: alpha, ES: Money(ES / 100), By: map[string]map[string]Money{}}
@@ -113,18 +139,6 @@ func esContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 		}
 	}
 	if m.chains != nil {
-		// By guarantee chain (chain_contrib.go): the same tail paths and
-		// weights, replayed once more with one segment per chain.
-		cc := m.chainSegs
-		csums := make([]float64, cc.S)
-		if r.chainRec != nil {
-			// Recorded during the run (chain_record.go): the same sums.
-			for j, q := range tail {
-				r.chainRec.addTo(csums, tailW[j], q)
-			}
-		} else if err := replayTail(ctx, m, r, p, cc, tail, tailW, csums); err != nil {
-			return nil, err
-		}
 		c.Chains = m.chainContributions(cc.names[0], csums, scale)
 	}
 	if math.IsNaN(ES) {
@@ -133,20 +147,23 @@ func esContributions(ctx context.Context, m *Model, r *Result, p Params, alpha f
 	return c, nil
 }
 
-// replayTail adds to sums (by segment, cs's layout) w·loss of every default
-// on the tail paths, w = tailW[j] for path tail[j], replaying the paths
-// from their streams (seed, path), which give exactly the same defaults as
-// in the run. The paths are replayed in chunks of contribChunk by up to
-// p.Workers goroutines, and the chunks added in order: the sums do not
-// depend on the number of workers. Under importance sampling (a shard
-// merge of an --is run) each replayed path's segment losses are summed
-// in fen first and added as ESContributions adds recorded ones (addRow,
-// path by path), so that the merge gives the whole run's contributions
-// to the bit; plain runs sum w·loss default by default, as they always have.
-func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribSegments, tail []int, tailW, sums []float64) error {
+// replayTail adds to sums[k] (by segment, layouts[k]'s layout) w·loss of
+// every default on the tail paths, w = tailW[j] for path tail[j],
+// replaying the paths from their streams (seed, path), which give exactly
+// the same defaults as in the run; each path is drawn once for all the
+// layouts (on a book with chains, the segments' and the chains'). The
+// paths are replayed in chunks of contribChunk by up to p.Workers
+// goroutines, and the chunks added in order: the sums do not depend on
+// the number of workers. Under importance sampling (a shard merge of an
+// --is run) each replayed path's segment losses are summed in fen first
+// and added as ESContributions adds recorded ones (addRow, path by path),
+// so that the merge gives the whole run's contributions to the bit; plain
+// runs sum w·loss default by default, as they always have. Each layout's
+// sums are added in the same order as by a replay of that layout alone.
+func replayTail(ctx context.Context, m *Model, r *Result, p Params, layouts []*contribSegments, tail []int, tailW []float64, sums [][]float64) error {
 	nchunks := (len(tail) + contribChunk - 1) / contribChunk
-	chunkSums := make([][]float64, nchunks)
-	chunkRows := make([][]int64, nchunks) // importance sampling: the chunk's paths' segment losses
+	chunkSums := make([][][]float64, nchunks) // [chunk][layout]
+	chunkRows := make([][][]int64, nchunks)   // [chunk][layout] importance sampling: the chunk's paths' segment losses
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(1, min(p.Workers, nchunks)) {
@@ -160,21 +177,32 @@ func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribS
 				}
 				lo, hi := c*contribChunk, min((c+1)*contribChunk, len(tail))
 				if r.Weight != nil {
-					rows := make([]int64, (hi-lo)*cs.S)
+					rows := make([][]int64, len(layouts))
+					for k, cs := range layouts {
+						rows[k] = make([]int64, (hi-lo)*cs.S)
+					}
 					for j := lo; j < hi; j++ {
 						m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
-						cs.add(rows[(j-lo)*cs.S:(j-lo+1)*cs.S], wk.events)
+						for k, cs := range layouts {
+							cs.add(rows[k][(j-lo)*cs.S:(j-lo+1)*cs.S], wk.events)
+						}
 					}
 					chunkRows[c] = rows
 					continue
 				}
-				sum := make([]float64, cs.S)
+				sum := make([][]float64, len(layouts))
+				for k, cs := range layouts {
+					sum[k] = make([]float64, cs.S)
+				}
 				for j := lo; j < hi; j++ {
 					m.simulatePath(wk, r.Sampler, r.Seed, uint64(r.FirstPath+tail[j]))
-					for _, e := range wk.events {
-						loss := tailW[j] * float64(e.Loss) // the loan's loss, or the stochastic LGD's
-						for k, ids := range cs.ids {
-							sum[cs.off[k]+int(ids[e.Loan])] += loss
+					for k, cs := range layouts {
+						sk := sum[k]
+						for _, e := range wk.events {
+							loss := tailW[j] * float64(e.Loss) // the loan's loss, or the stochastic LGD's
+							for d, ids := range cs.ids {
+								sk[cs.off[d]+int(ids[e.Loan])] += loss
+							}
 						}
 					}
 				}
@@ -188,14 +216,18 @@ func replayTail(ctx context.Context, m *Model, r *Result, p Params, cs *contribS
 	}
 	for c := range nchunks {
 		if rows := chunkRows[c]; rows != nil {
-			for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
-				i := j - c*contribChunk
-				addRow(sums, tailW[j], rows[i*cs.S:(i+1)*cs.S])
+			for k, cs := range layouts {
+				for j := c * contribChunk; j < min((c+1)*contribChunk, len(tail)); j++ {
+					i := j - c*contribChunk
+					addRow(sums[k], tailW[j], rows[k][i*cs.S:(i+1)*cs.S])
+				}
 			}
 			continue
 		}
-		for k, v := range chunkSums[c] {
-			sums[k] += v
+		for k := range layouts {
+			for d, v := range chunkSums[c][k] {
+				sums[k][d] += v
+			}
 		}
 	}
 	return nil
