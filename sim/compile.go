@@ -25,9 +25,15 @@ type Model struct {
 	// Scenario.Growth; start[i] is the year (0-based) loan i is written in,
 	// from[i] the time it is written (0 for the portfolio's loans; a
 	// renewal at the maturity of the loan it replaces, growth at the start
-	// of its year). Simulate releases them (nil) once the ledger is
-	// compiled: the run and its document need only segs.
+	// of its year). Simulate releases them (nil) before it compiles the
+	// ledger: the ledger reads the snapshot's loans through src, and the
+	// run and its document need only segs.
 	Loans []models.Loan
+	// src[i] is the snapshot loan (index into the portfolio's loans) that
+	// loan i copies: i itself for the portfolio's loans, the loan it
+	// renews or copies for new business, which differs from it only in
+	// its LoanID, BorrowerID and dates.
+	src   []int32
 	start []int8
 	from  []float64
 
@@ -139,9 +145,9 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 		return nil, err
 	}
 	H := sc.HorizonYears
-	loans, start, from, maturity := withNewBusiness(pf, sc)
+	loans, src, start, from, maturity := withNewBusiness(pf, sc)
 	n := len(loans)
-	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, start: start, Loans: loans,
+	m := &Model{Horizon: H, n: n, copulaT: sc.Model.Copula == models.CopulaT, nu: sc.Model.TDof, src: src, start: start, Loans: loans,
 		from: from, maturity: maturity}
 
 	m.Industries = uniqueSorted(loans, func(l *models.Loan) string { return l.Industry })
@@ -420,32 +426,37 @@ func indexOf(names []string) map[string]int {
 // has run off (approximately: the loan that crosses the amount is the last
 // one left unrenewed). A loan's term is maturity − start, at least half a
 // year, or growth.term_years when either date is missing.
-func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.Loan, start []int8, from, maturity []float64) {
+//
+// src[i] is the portfolio loan that loan i copies (i for the portfolio's own).
+func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.Loan, src []int32, start []int8, from, maturity []float64) {
 	loans = pf.Loans
 	n0 := len(loans)
 	H := sc.HorizonYears
-	start, from, maturity = make([]int8, n0), make([]float64, n0), make([]float64, n0)
+	src, start, from, maturity = make([]int32, n0), make([]int8, n0), make([]float64, n0), make([]float64, n0)
 	for i := range loans {
+		src[i] = int32(i)
 		maturity[i] = math.Inf(1)
 		if !pf.AsOf.IsZero() && !loans[i].MaturityDate.IsZero() {
 			maturity[i] = loans[i].MaturityDate.YearsSince(pf.AsOf)
 		}
 	}
 	if sc.Growth.RunOff || n0 == 0 {
-		return loans, start, from, maturity
+		return loans, src, start, from, maturity
 	}
 	// Room for the new business up front (BookLoans' estimate; append
 	// grows it if more is written): growing by doubling would hold two
 	// copies of the book at once, the compile's peak of memory.
 	est := int(min(BookLoans(n0, sc), int64(4*n0+1024)))
 	loans = append(make([]models.Loan, 0, est), loans...)
-	start, from, maturity = append(make([]int8, 0, est), start...), append(make([]float64, 0, est), from...), append(make([]float64, 0, est), maturity...)
+	src, start = append(make([]int32, 0, est), src...), append(make([]int8, 0, est), start...)
+	from, maturity = append(make([]float64, 0, est), from...), append(make([]float64, 0, est), maturity...)
 	term := make([]float64, n0, est)
 	for i := range term {
 		term[i] = termOf(&loans[i], sc.Growth.TermYears)
 	}
-	add := func(l models.Loan, at, tm float64) int {
+	add := func(l models.Loan, of int32, at, tm float64) int {
 		loans = append(loans, l)
+		src = append(src, of)
 		start = append(start, int8(min(math.Floor(at), float64(H-1))))
 		from = append(from, at)
 		maturity = append(maturity, at+tm)
@@ -477,13 +488,14 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.
 			var written models.Cents
 			for k := uint64(0); written < want; k++ {
 				h := mix64(uint64(gi)<<40 ^ uint64(t)<<32 ^ k)
-				src := pf.Loans[pool[h%uint64(len(pool))]]
-				tm := termOf(&src, sc.Growth.TermYears)
-				src.LoanID = fmt.Sprintf("%s+y%d-%d", src.LoanID, t+1, k)
-				src.BorrowerID = src.LoanID // a new borrower
-				src.MaturityDate, src.StartDate = 0, 0
-				mine = append(mine, add(src, float64(t), tm))
-				written += src.Balance
+				of := pool[h%uint64(len(pool))]
+				l := pf.Loans[of]
+				tm := termOf(&l, sc.Growth.TermYears)
+				l.LoanID = fmt.Sprintf("%s+y%d-%d", l.LoanID, t+1, k)
+				l.BorrowerID = l.LoanID // a new borrower
+				l.MaturityDate, l.StartDate = 0, 0
+				mine = append(mine, add(l, int32(of), float64(t), tm))
+				written += l.Balance
 			}
 		}
 		// Renewals, in maturity order (ties by index), each at the maturity
@@ -511,13 +523,13 @@ func withNewBusiness(pf *models.Portfolio, sc *models.Scenario) (loans []models.
 			r := loans[i]
 			r.LoanID = renewalID(r.LoanID)
 			r.MaturityDate, r.StartDate = 0, 0
-			j := add(r, maturity[i], term[i])
+			j := add(r, src[i], maturity[i], term[i])
 			if maturity[j] < float64(H) {
 				heap.Push(&due, renewal{maturity[j], j})
 			}
 		}
 	}
-	return loans, start, from, maturity
+	return loans, src, start, from, maturity
 }
 
 // renewal is a loan due for renewal: its maturity (years from the

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -99,11 +100,13 @@ type Ledger struct {
 	Guarantors []models.Guarantor
 	Counties   []string
 
-	// loans[i] is what booking loan i's default reads of the loan, and
-	// ly[i*H+t] what it reads of year t: a default costs three or four
-	// cache lines, not one per field.
+	// loans[i] is what booking loan i's default reads of the loan, in one
+	// record; of year t it reads the Model's claim and loss, and splits
+	// the claim into its nominal parts by the loan's shares,
+	// shares[loans[i].shares] (a few distinct vectors: they depend on the
+	// loan's guarantee ratio and eligibility only).
 	loans   []ledgerLoan
-	ly      []loanYear
+	shares  [][NParties]float64
 	det     []gyDet // [g*H + t] figures before defaults
 	subsDet []int64 // [c*H + t] fee subsidy per county before defaults
 	budget  []int64 // [c] yearly county fund budget, −1 unlimited
@@ -141,6 +144,7 @@ type ledgerLoan struct {
 	eligible          bool    // eligible for re-guarantee
 	smallAg           bool    // small/micro or agri segment
 	cty               int32   // county fund
+	shares            int32   // the nominal shares of a claim: Ledger.shares[shares]
 }
 
 // aliveIn returns the fraction of year t (0-based) that the loan is on the
@@ -156,12 +160,6 @@ func (ll *ledgerLoan) aliveIn(t int) float64 {
 // rather than reading them from memory it would likely miss in cache.
 func (ll *ledgerLoan) feesFor(frac float64) (feeB, feeS, reFee int64) {
 	return roundFen(ll.feeB * frac), roundFen(ll.feeS * frac), roundFen(ll.reFee * frac)
-}
-
-// loanYear is loan i in year t as the ledger books it, in fen.
-type loanYear struct {
-	claim, loss int64           // the Model's claim and loss, copied here
-	parts       [NParties]int64 // nominal split of the claim
 }
 
 // gyDet holds a guarantor-year's figures as if no loan defaulted.
@@ -202,14 +200,17 @@ func (e *yearEnd) add(ll *ledgerLoan, y int) {
 	}
 }
 
-// newLedger compiles the policy for m (compiled from pf and sc).
+// newLedger compiles the policy for m (compiled from pf and sc). It does
+// not read m.Loans.
 func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, error) {
 	H, n := m.Horizon, m.n
 	pol := sc.Policy
 	L := &Ledger{m: m, pol: pol, tg: sc.Targets, H: H, Guarantors: pf.Guarantors, grace: float64(pol.GraceDays) / 365}
 	G := len(pf.Guarantors)
 	gidx := pf.GuarantorIndex()
-	L.Counties = uniqueSorted(m.Loans, func(l *models.Loan) string { return l.County })
+	// The loans' counties, as the model's county factors (new business
+	// copies a portfolio loan's county).
+	L.Counties = slices.Clone(m.Counties)
 	cidx := indexOf(L.Counties)
 	for _, f := range sc.Recovery.Lag {
 		prev := 0.0
@@ -270,13 +271,15 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 	}
 
 	L.loans = make([]ledgerLoan, n)
-	L.ly = make([]loanYear, n*H)
+	sharesOf := map[[NParties]float64]int32{}
 	L.det = make([]gyDet, G*H)
 	L.subsDet = make([]int64, len(L.Counties)*H)
 	borrowers, groups := map[[2]string]int64{}, map[[2]string]int64{}
-	var parts [NParties]models.Cents
-	for i := range m.Loans {
-		l, ll := &m.Loans[i], &L.loans[i]
+	for i := range n {
+		// What the ledger reads of loan i is its portfolio loan's (new
+		// business differs only in ids and dates), so Model.Loans may be
+		// released before the ledger is compiled.
+		l, ll := &pf.Loans[m.src[i]], &L.loans[i]
 		g := gidx[l.GuarantorID]
 		gr := &pf.Guarantors[g]
 		ll.g, ll.cty = int32(g), int32(cidx[l.County])
@@ -307,6 +310,13 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			others = ratio
 		}
 		w[PartyGuarantor] = ratio - others
+		k, ok := sharesOf[w]
+		if !ok {
+			k = int32(len(L.shares))
+			sharesOf[w] = k
+			L.shares = append(L.shares, w)
+		}
+		ll.shares = k
 		fee := l.FeeRate
 		if math.IsNaN(fee) {
 			fee = pol.Fee.RateFor(l.Balance)
@@ -325,12 +335,6 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		// kept here give the same fen as multiplying all three.
 		ll.feeB, ll.feeS, ll.reFee = rateB*float64(ll.gb), rateS*float64(ll.gb), rateRe*float64(l.Balance)
 		for t := range H {
-			ly := &L.ly[i*H+t]
-			ly.claim, ly.loss = m.claim[t*n+i], m.loss[t*n+i]
-			models.Allocate(parts[:], models.Cents(m.claim[t*n+i]), w[:])
-			for k := range NParties {
-				ly.parts[k] = int64(parts[k])
-			}
 			d := &L.det[g*H+t]
 			full := ll.aliveIn(t)
 			if full <= 0 {

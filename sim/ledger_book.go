@@ -118,8 +118,12 @@ type ledgerScratch struct {
 	recIn  []int64  // [g*H + t] guarantor's recoveries received
 	na     []int64  // [g*H + t] net assets at year end
 	parts  [NParties]models.Cents
-	lagCum []float64 // [y*K + k] this path's cumulative lag fractions (random lags)
-	lagS   *Stream   // the lag stream (random lags)
+	// split and nominal are the claim being booked split at its nominal
+	// parts (Ledger.nominal).
+	split   [NParties]models.Cents
+	nominal [NParties]int64
+	lagCum  []float64 // [y*K + k] this path's cumulative lag fractions (random lags)
+	lagS    *Stream   // the lag stream (random lags)
 
 	// The block: path j's figures are blockGy[j*G*H:], blockCty[j*C*H:],
 	// blockSubs[j*C*H:].
@@ -284,12 +288,11 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		g := int(ll.g)
 		gys := s.blockGy[j*G*H : (j+1)*G*H]
 		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
-		ly := &L.ly[i*H+t]
-		claim, loss := ly.claim, ly.loss
+		claim, loss := L.m.claim[t*L.m.n+i], L.m.loss[t*L.m.n+i]
 		if L.m.lgd != nil {
 			loss = be.loss // stochastic LGD: the path-year's loss
 		}
-		nominal := ly.parts[:]
+		nominal := L.nominal(s, ll, claim)
 		when := float64(t) + be.u + L.grace
 		y := int(when)
 		if y >= H {
@@ -420,6 +423,18 @@ func capAt(nominal int64, limit, stop float64) int64 {
 		return nominal
 	}
 	return min(nominal, roundFen(limit))
+}
+
+// nominal splits the claim of loan ll's default exactly in fen at the
+// loan's nominal shares (largest remainder, models.Allocate; see Ledger),
+// into s.nominal. Booking recomputes it per default rather than keeping
+// it per loan-year: 40 bytes a loan-year, 0.43 GB on the 1M-loan book.
+func (L *Ledger) nominal(s *ledgerScratch, ll *ledgerLoan, claim int64) []int64 {
+	models.Allocate(s.split[:], models.Cents(claim), L.shares[ll.shares][:])
+	for k, v := range s.split {
+		s.nominal[k] = int64(v)
+	}
+	return s.nominal[:]
 }
 
 // bookDefault records what the default of loan ll (of guarantor g) at

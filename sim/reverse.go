@@ -181,7 +181,7 @@ func Reverse(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, opt
 	if p.ISLevel != 0 {
 		return nil, fmt.Errorf("%w: reverse stress takes no importance sampling (the factors are fixed at each point)", models.ErrInvalid)
 	}
-	m, L, err := compileWithLedger(pf, sc)
+	m, L, err := compileWithLedger(pf, sc, false)
 	if err != nil {
 		return nil, err
 	}

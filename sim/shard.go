@@ -116,7 +116,7 @@ func ConcatLedgers(parts []*LedgerResult) (*LedgerResult, error) {
 // sampling, as ConcatResults and ConcatLedgers give them) into the
 // Outcome Execute would return, document included.
 func Assemble(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, r *Result, b *LedgerResult, p Params) (*Outcome, error) {
-	m, L, err := compileWithLedger(pf, sc)
+	m, L, err := compileWithLedger(pf, sc, false)
 	if err != nil {
 		return nil, err
 	}
