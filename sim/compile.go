@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,9 +26,9 @@ type Model struct {
 	// Scenario.Growth; start[i] is the year (0-based) loan i is written in,
 	// from[i] the time it is written (0 for the portfolio's loans; a
 	// renewal at the maturity of the loan it replaces, growth at the start
-	// of its year). Simulate releases them (nil) before it compiles the
-	// ledger: the ledger reads the snapshot's loans through src, and the
-	// run and its document need only segs.
+	// of its year). Simulate releases them (nil) once the model has read
+	// them (compile): the ledger reads the snapshot's loans through src,
+	// and the run and its document need only segs.
 	Loans []models.Loan
 	// src[i] is the snapshot loan (index into the portfolio's loans) that
 	// loan i copies: i itself for the portfolio's loans, the loan it
@@ -141,6 +142,17 @@ func (m *Model) ClaimFen(t, i int) int64 { return m.claim[t*m.n+i] }
 // New business (Scenario.Growth: renewals and growth) is appended to the
 // loans; see withNewBusiness.
 func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
+	return compile(pf, sc, false)
+}
+
+// compile is Compile; with releaseLoans (a caller that needs only the
+// document: Simulate) the model's loans are released (Model.Loans nil) as
+// soon as the model has read them, before the year plans: the compile's
+// peak of memory is then the loans with the per loan-year arrays, not the
+// loans with the whole model and the ledger. After Compile only the
+// reverse stress (reverse.go) reads Model.Loans; the ledger reads the
+// portfolio's loans through Model.src.
+func compile(pf *models.Portfolio, sc *models.Scenario, releaseLoans bool) (*Model, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
@@ -283,15 +295,26 @@ func Compile(pf *models.Portfolio, sc *models.Scenario) (*Model, error) {
 	if mu != nil {
 		m.lgd = compileLGD(m, sc.Model.LGD, mu, property)
 	}
-	m.years = make([]yearPlan, H)
-	for t := range H {
-		m.years[t] = m.planYear(t)
-	}
 	m.chains = compileChains(m, pf.Links, pf)
 	m.segs = newLoanSegments(loans)
 	m.uplift = compileUplift(m, sc.Model.Contagion)
 	if m.chains != nil {
 		m.chainSegs = m.chainSegments()
+	}
+	if releaseLoans {
+		// Nothing below reads the loans. On a large book, collect now, so
+		// that the year plans (and the ledger, and the run's blocks) reuse
+		// the loans' memory and the compile's garbage rather than growing
+		// the heap (a small book is not worth a collection).
+		large := n >= gcAfterCompileLoans
+		m.Loans, loans = nil, nil
+		if large {
+			runtime.GC()
+		}
+	}
+	m.years = make([]yearPlan, H)
+	for t := range H {
+		m.years[t] = m.planYear(t)
 	}
 	return m, nil
 }

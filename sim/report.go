@@ -395,24 +395,12 @@ func Execute(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p P
 // compileWithLedger compiles pf under sc and its policy ledger, the two
 // steps every run, shard merge and reverse stress starts with. With
 // releaseLoans (a caller that needs only the document: Simulate) the
-// model's loans are released (Model.Loans nil) between the two, which
-// the ledger does not read: the compile's peak of memory is then the
-// model with its loans, not the model, its loans and the ledger.
+// model's loans are released (Model.Loans nil) as soon as the model has
+// read them (compile); the ledger does not read them.
 func compileWithLedger(pf *models.Portfolio, sc *models.Scenario, releaseLoans bool) (*Model, *Ledger, error) {
-	m, err := Compile(pf, sc)
+	m, err := compile(pf, sc, releaseLoans)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
-	}
-	if releaseLoans {
-		// The contributions need only m.segs. On a large book, collect
-		// now, so that the ledger and the run's blocks reuse the loans'
-		// memory and the compile's garbage rather than growing the heap
-		// (a small book is not worth a collection).
-		large := len(m.Loans) >= gcAfterCompileLoans
-		m.Loans = nil
-		if large {
-			runtime.GC()
-		}
 	}
 	L, err := newLedger(m, pf, sc)
 	if err != nil {
@@ -434,8 +422,8 @@ func ExecutePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario
 const gcAfterCompileLoans = 100_000
 
 // executePaths is ExecutePaths; docOnly is for a caller that needs only
-// the document (Simulate): the model's loans are released before the
-// ledger is compiled (Model.Loans nil), and a book whose metrics and county
+// the document (Simulate): the model's loans are released as soon as the
+// model has read them (Model.Loans nil; compile), and a book whose metrics and county
 // outlays would take SpillMinBytes or more keeps them in a file from
 // p.Spill, if set (LedgerResult.spill), which the caller must Close.
 func executePaths(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params, docOnly bool) (*Outcome, error) {
