@@ -288,7 +288,8 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		g := int(ll.g)
 		gys := s.blockGy[j*G*H : (j+1)*G*H]
 		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
-		claim, loss := L.m.claim[t*L.m.n+i], L.m.loss[t*L.m.n+i]
+		ly := &L.ly[i*H+t]
+		claim, loss := ly.claim, ly.loss
 		if L.m.lgd != nil {
 			loss = be.loss // stochastic LGD: the path-year's loss
 		}
