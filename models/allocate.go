@@ -13,14 +13,48 @@ func Allocate(dst []Cents, amount Cents, weights []float64) []Cents {
 	if len(dst) != len(weights) {
 		panic("models: Allocate: len(dst) != len(weights)")
 	}
+	var buf [8]float64 // portfolios use at most 5 parties
+	frac := buf[:0]
+	if len(weights) > len(buf) {
+		frac = make([]float64, 0, len(weights))
+	}
+	frac, ok := Fractions(frac, weights)
+	if !ok {
+		frac = nil
+	}
+	return AllocateFractions(dst, amount, weights, frac)
+}
+
+// Fractions appends to frac each weight's fraction w_k/Σw, the factors by
+// which Allocate multiplies an amount, and reports whether Σw > 0 (when it
+// is not, the fractions are meaningless and Allocate gives everything to
+// the last part). A caller that splits many amounts by the same weights
+// computes them once and calls AllocateFractions: the parts are the same
+// to the fen as Allocate's, since the same quotients are used.
+func Fractions(frac, weights []float64) ([]float64, bool) {
 	var sum float64
 	for _, w := range weights {
 		sum += w
 	}
+	if !(sum > 0) {
+		return frac, false
+	}
+	for _, w := range weights {
+		frac = append(frac, w/sum)
+	}
+	return frac, true
+}
+
+// AllocateFractions is Allocate with the weights' fractions already
+// computed by Fractions (nil when Σw is not > 0).
+func AllocateFractions(dst []Cents, amount Cents, weights, frac []float64) []Cents {
+	if len(dst) != len(weights) {
+		panic("models: AllocateFractions: len(dst) != len(weights)")
+	}
 	if len(dst) == 0 {
 		return dst
 	}
-	if !(sum > 0) {
+	if frac == nil {
 		clear(dst)
 		dst[len(dst)-1] = amount
 		return dst
@@ -38,8 +72,8 @@ func Allocate(dst []Cents, amount Cents, weights []float64) []Cents {
 	} else {
 		rems = make([]float64, len(weights))
 	}
-	for k, w := range weights {
-		exact := float64(a) * (w / sum)
+	for k, q := range frac {
+		exact := float64(a) * q
 		f := math.Floor(exact)
 		dst[k] = Cents(f)
 		rems[k] = exact - f

@@ -33,6 +33,37 @@ func TestAllocate(t *testing.T) {
 	}
 }
 
+// TestAllocateFractions: fractions computed once split several amounts as
+// the ledger does, with the same hand-worked parts as TestAllocate.
+func TestAllocateFractions(t *testing.T) {
+	w := []float64{0.2, 0.4, 0.15, 0.15, 0.1}
+	frac, ok := Fractions(nil, w)
+	if !ok || len(frac) != 5 {
+		t.Fatalf("Fractions(%v) = %v, %v", w, frac, ok)
+	}
+	for _, tt := range []struct {
+		amount Cents
+		want   []Cents
+	}{
+		{10000, []Cents{2000, 4000, 1500, 1500, 1000}},
+		{1, []Cents{0, 1, 0, 0, 0}},
+		{-10000, []Cents{-2000, -4000, -1500, -1500, -1000}},
+	} {
+		got := AllocateFractions(make([]Cents, 5), tt.amount, w, frac)
+		for k := range got {
+			if got[k] != tt.want[k] {
+				t.Fatalf("AllocateFractions(%v) = %v, want %v", tt.amount, got, tt.want)
+			}
+		}
+	}
+	if _, ok := Fractions(nil, []float64{0, 0}); ok {
+		t.Fatal("Fractions of zero weights reported a positive sum")
+	}
+	if got := AllocateFractions(make([]Cents, 2), 7, []float64{0, 0}, nil); got[0] != 0 || got[1] != 7 {
+		t.Fatalf("zero weights: %v, want [0 7]", got)
+	}
+}
+
 // FuzzAllocate: the parts always add up to the amount exactly, none is
 // negative for a non-negative amount, and a zero weight gets nothing
 // (unless all are zero).

@@ -109,9 +109,12 @@ type Ledger struct {
 	// depend on the loan's guarantee ratio and eligibility only), rather
 	// than keep the split per loan-year (40 bytes: 0.43 GB on the 1M book,
 	// which raised the run's peak RSS from 1.7 to 2.26 GB).
-	loans   []ledgerLoan
-	ly      []loanYear
-	shares  [][NParties]float64
+	loans  []ledgerLoan
+	ly     []loanYear
+	shares [][NParties]float64
+	// fracs[k] is shares[k]'s fractions (models.Fractions; nil when they
+	// sum to zero), computed once so that booking does not divide.
+	fracs   [][]float64
 	det     []gyDet // [g*H + t] figures before defaults
 	subsDet []int64 // [c*H + t] fee subsidy per county before defaults
 	budget  []int64 // [c] yearly county fund budget, −1 unlimited
@@ -326,6 +329,11 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			k = int32(len(L.shares))
 			sharesOf[w] = k
 			L.shares = append(L.shares, w)
+			frac, ok := models.Fractions(make([]float64, 0, NParties), w[:])
+			if !ok {
+				frac = nil
+			}
+			L.fracs = append(L.fracs, frac)
 		}
 		ll.shares = k
 		fee := l.FeeRate
