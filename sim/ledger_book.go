@@ -288,12 +288,19 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		g := int(ll.g)
 		gys := s.blockGy[j*G*H : (j+1)*G*H]
 		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
-		ly := &L.ly[i*H+t]
-		claim, loss := ly.claim, ly.loss
+		var claim, loss int64
+		var nominal []int64
+		if L.lys != nil { // the split kept (small books)
+			r := &L.lys[i*H+t]
+			claim, loss, nominal = r.claim, r.loss, r.parts[:]
+		} else {
+			r := &L.ly[i*H+t]
+			claim, loss = r.claim, r.loss
+			nominal = L.nominal(s, ll, claim)
+		}
 		if L.m.lgd != nil {
 			loss = be.loss // stochastic LGD: the path-year's loss
 		}
-		nominal := L.nominal(s, ll, claim)
 		when := float64(t) + be.u + L.grace
 		y := int(when)
 		if y >= H {

@@ -147,3 +147,38 @@ func TestDocumentWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptSplitSameAsPerDefault: a ledger that keeps every loan-year's
+// nominal split (small books) and one that splits each claim when booking
+// it (books above keepSplitMaxBytes) give the same document to the byte.
+func TestKeptSplitSameAsPerDefault(t *testing.T) {
+	pf := allEligible(300)
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 2
+	doc := func(keep int) []byte {
+		old := keepSplitMaxBytes
+		keepSplitMaxBytes = keep
+		defer func() { keepSplitMaxBytes = old }()
+		m := mustCompile(t, pf, &sc)
+		L, err := newLedger(m, pf, &sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := L.lys != nil; kept != (keep > 0) {
+			t.Fatalf("keepSplitMaxBytes %d: split kept %v", keep, kept)
+		}
+		o, err := Execute(context.Background(), pf, &sc, Params{Seed: 9, Paths: 3000, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Doc.Workers, o.Doc.RunInfo = 0, RunInfo{}
+		b, err := json.Marshal(o.Doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if kept, split := doc(1<<30), doc(0); !bytes.Equal(kept, split) {
+		t.Error("the document with the split kept differs from the one with the split per default")
+	}
+}
