@@ -73,8 +73,12 @@ func duplicatesHashed(n int, key func(i int) string, hash func(string) uint64) [
 
 // radixSortHigh sorts words by their bits above the lowest b, stably
 // (least significant digit first, 11 bits a pass), so words of equal high
-// bits keep their order.
+// bits keep their order. Fewer than two words are sorted already (and
+// every key may be empty, leaving none).
 func radixSortHigh(words []uint64, b uint) {
+	if len(words) < 2 {
+		return
+	}
 	const digit = 11
 	buf := make([]uint64, len(words))
 	src, dst := words, buf
