@@ -18,31 +18,26 @@ func Allocate(dst []Cents, amount Cents, weights []float64) []Cents {
 	if len(weights) > len(buf) {
 		frac = make([]float64, 0, len(weights))
 	}
-	frac, ok := Fractions(frac, weights)
-	if !ok {
-		frac = nil
-	}
-	return AllocateFractions(dst, amount, weights, frac)
+	return AllocateFractions(dst, amount, weights, Fractions(frac, weights))
 }
 
 // Fractions appends to frac each weight's fraction w_k/Σw, the factors by
-// which Allocate multiplies an amount, and reports whether Σw > 0 (when it
-// is not, the fractions are meaningless and Allocate gives everything to
-// the last part). A caller that splits many amounts by the same weights
+// which Allocate multiplies an amount, and returns it; it returns nil when
+// Σw is not > 0 (Allocate then gives everything to the last part). A caller that splits many amounts by the same weights
 // computes them once and calls AllocateFractions: the parts are the same
 // to the fen as Allocate's, since the same quotients are used.
-func Fractions(frac, weights []float64) ([]float64, bool) {
+func Fractions(frac, weights []float64) []float64 {
 	var sum float64
 	for _, w := range weights {
 		sum += w
 	}
 	if !(sum > 0) {
-		return frac, false
+		return nil
 	}
 	for _, w := range weights {
 		frac = append(frac, w/sum)
 	}
-	return frac, true
+	return frac
 }
 
 // AllocateFractions is Allocate with the weights' fractions already

@@ -113,14 +113,23 @@ var DefaultFiles = Files{Loans: "loans.arrow", Guarantors: "guarantors.arrow", L
 // seen; an empty id, or one an earlier row has, is a problem.
 func (l *ProblemList) uniqueID(seen map[string]int, file, field, id string, i int) {
 	first, dup := seen[id]
+	if !l.idProblem(file, field, id, i, first, dup) {
+		seen[id] = i
+	}
+}
+
+// idProblem reports an empty id, or (dup) one that element first already
+// has, of element i (row i+2 of file), and whether it did.
+func (l *ProblemList) idProblem(file, field, id string, i, first int, dup bool) bool {
 	switch {
 	case id == "":
 		l.Add(file, i+2, field, "", "is empty", ErrMissing)
 	case dup:
 		l.Add(file, i+2, field, id, "duplicates row "+strconv.Itoa(first+2), ErrConflict)
 	default:
-		seen[id] = i
+		return false
 	}
+	return true
 }
 
 // Validate checks every loan and guarantor and returns the problems found
@@ -173,13 +182,11 @@ func (p *Portfolio) Validate(files Files) error {
 	for i := range p.Loans {
 		l := &p.Loans[i]
 		row := i + 2
-		switch {
-		case l.LoanID == "":
-			probs.Add(lf, row, "loan_id", "", "is empty", ErrMissing)
-		case len(dups) > 0 && dups[0].row == i:
-			probs.Add(lf, row, "loan_id", l.LoanID, "duplicates row "+strconv.Itoa(dups[0].first+2), ErrConflict)
-			dups = dups[1:]
+		first, dup := 0, len(dups) > 0 && dups[0].row == i
+		if dup {
+			first, dups = dups[0].first, dups[1:]
 		}
+		probs.idProblem(lf, "loan_id", l.LoanID, i, first, dup)
 		if l.BorrowerID == "" {
 			l.BorrowerID = l.LoanID
 		}

@@ -116,13 +116,7 @@ func BenchmarkRunPeers(b *testing.B) {
 //
 //	go test ./sim -run '^$' -bench Kernel100k -benchtime 2000x -count 5
 func BenchmarkKernel100k(b *testing.B) {
-	pf, err := genPortfolio100k()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc := models.DefaultScenario()
-	sc.HorizonYears = 3
-	m := mustCompile(b, pf, &sc)
+	_, _, m := compiled100k(b)
 	w := m.newWorker()
 	b.ReportAllocs()
 	var path uint64

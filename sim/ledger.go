@@ -117,8 +117,7 @@ type Ledger struct {
 	// split too, computed once, and booking a default reads it with the
 	// claim instead of splitting the claim again (BenchmarkLedgerBook/block
 	// on the 100k book: about 77 against 110 CPU ns a default). Both give
-	// the same fen: the split is models.AllocateFractions of the same
-	// claim by the same fractions.
+	// the same fen: both are Ledger.split of the same claim.
 	lys    []loanYearSplit
 	shares [][NParties]float64
 	// fracs[k] is shares[k]'s fractions (models.Fractions; nil when they
@@ -355,11 +354,7 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			k = int32(len(L.shares))
 			sharesOf[w] = k
 			L.shares = append(L.shares, w)
-			frac, ok := models.Fractions(make([]float64, 0, NParties), w[:])
-			if !ok {
-				frac = nil
-			}
-			L.fracs = append(L.fracs, frac)
+			L.fracs = append(L.fracs, models.Fractions(make([]float64, 0, NParties), w[:]))
 		}
 		ll.shares = k
 		fee := l.FeeRate
@@ -384,11 +379,7 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 			if L.lys != nil {
 				r := &L.lys[i*H+t]
 				r.loanYear = ly
-				var split [NParties]models.Cents
-				models.AllocateFractions(split[:], models.Cents(ly.claim), L.shares[ll.shares][:], L.fracs[ll.shares])
-				for k, v := range split {
-					r.parts[k] = int64(v)
-				}
+				L.split(&r.parts, ll, ly.claim)
 			} else {
 				L.ly[i*H+t] = ly
 			}

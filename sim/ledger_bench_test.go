@@ -18,6 +18,20 @@ var genPortfolio100k = sync.OnceValues(func() (*models.Portfolio, error) {
 	return synth.Generate(synth.Options{Loans: 100_000, Seed: 1})
 })
 
+// compiled100k is genPortfolio100k compiled over 3 years (the default
+// scenario), with its scenario: the large book of the engine and ledger
+// benchmarks.
+func compiled100k(b *testing.B) (*models.Portfolio, *models.Scenario, *Model) {
+	b.Helper()
+	pf, err := genPortfolio100k()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	return pf, &sc, mustCompile(b, pf, &sc)
+}
+
 // BenchmarkLedger is a full run as `danbao run --portfolio <gen 100k>
 // --horizon 3` does it (Simulate: compile, kernel, policy ledger, document
 // with contributions), 2,000 paths on one worker. Booking the defaults
@@ -52,14 +66,8 @@ func BenchmarkLedger(b *testing.B) {
 //
 //	go test ./sim -run '^$' -bench LedgerBook -benchtime 5x -count 3
 func BenchmarkLedgerBook(b *testing.B) {
-	pf, err := genPortfolio100k()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sc := models.DefaultScenario()
-	sc.HorizonYears = 3
-	m := mustCompile(b, pf, &sc)
-	L, err := newLedger(m, pf, &sc)
+	pf, sc, m := compiled100k(b)
+	L, err := newLedger(m, pf, sc)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -111,19 +111,16 @@ func (lr *ledgerRun) rows(s *ledgerScratch, p int) pathRows {
 // (gy, cty, subs are windows on the block's arrays) and the block being
 // booked (ObserveBlock).
 type ledgerScratch struct {
-	gy     []gyPath // [g*H + t]
-	budget []int64  // [c*H + t] county fund budget left
-	cty    []int64  // [c*H + t] county fund paid
-	subs   []int64  // [c*H + t] fee subsidy lost to defaults
-	recIn  []int64  // [g*H + t] guarantor's recoveries received
-	na     []int64  // [g*H + t] net assets at year end
-	parts  [NParties]models.Cents
-	// split and nominal are the claim being booked split at its nominal
-	// parts (Ledger.nominal).
-	split   [NParties]models.Cents
-	nominal [NParties]int64
-	lagCum  []float64 // [y*K + k] this path's cumulative lag fractions (random lags)
-	lagS    *Stream   // the lag stream (random lags)
+	gy      []gyPath // [g*H + t]
+	budget  []int64  // [c*H + t] county fund budget left
+	cty     []int64  // [c*H + t] county fund paid
+	subs    []int64  // [c*H + t] fee subsidy lost to defaults
+	recIn   []int64  // [g*H + t] guarantor's recoveries received
+	na      []int64  // [g*H + t] net assets at year end
+	parts   [NParties]models.Cents
+	nominal [NParties]int64 // the claim being booked split at its nominal parts (Ledger.split)
+	lagCum  []float64       // [y*K + k] this path's cumulative lag fractions (random lags)
+	lagS    *Stream         // the lag stream (random lags)
 
 	// The block: path j's figures are blockGy[j*G*H:], blockCty[j*C*H:],
 	// blockSubs[j*C*H:].
@@ -296,7 +293,8 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		} else {
 			r := &L.ly[i*H+t]
 			claim, loss = r.claim, r.loss
-			nominal = L.nominal(s, ll, claim)
+			L.split(&s.nominal, ll, claim)
+			nominal = s.nominal[:]
 		}
 		if L.m.lgd != nil {
 			loss = be.loss // stochastic LGD: the path-year's loss
@@ -433,16 +431,17 @@ func capAt(nominal int64, limit, stop float64) int64 {
 	return min(nominal, roundFen(limit))
 }
 
-// nominal splits the claim of loan ll's default exactly in fen at the
-// loan's nominal shares (largest remainder, models.Allocate, from the
-// shares' fractions computed once; see Ledger), into s.nominal. Booking recomputes it per default rather than keeping
-// it per loan-year: 40 bytes a loan-year, 0.43 GB on the 1M-loan book.
-func (L *Ledger) nominal(s *ledgerScratch, ll *ledgerLoan, claim int64) []int64 {
-	models.AllocateFractions(s.split[:], models.Cents(claim), L.shares[ll.shares][:], L.fracs[ll.shares])
-	for k, v := range s.split {
-		s.nominal[k] = int64(v)
+// split writes claim (of loan ll) split exactly in fen at the loan's
+// nominal shares into dst: largest remainder, models.Allocate, from the
+// shares' fractions computed once (Ledger.fracs). newLedger keeps it per
+// loan-year on small books (Ledger.lys); booking calls it per default on
+// large ones.
+func (L *Ledger) split(dst *[NParties]int64, ll *ledgerLoan, claim int64) {
+	var parts [NParties]models.Cents
+	models.AllocateFractions(parts[:], models.Cents(claim), L.shares[ll.shares][:], L.fracs[ll.shares])
+	for k, v := range parts {
+		dst[k] = int64(v)
 	}
-	return s.nominal[:]
 }
 
 // bookDefault records what the default of loan ll (of guarantor g) at
