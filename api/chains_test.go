@@ -148,3 +148,55 @@ func uploadChained(t *testing.T, e *env, id string) *models.Portfolio {
 	}
 	return pf
 }
+
+// TestStoreCountsLinks: a stored portfolio keeps the number of its links,
+// which admission control adds to a run's memory estimate; a database
+// from before the count was kept (no links column) gets the column on
+// opening, with each portfolio's links counted from its snapshot.
+func TestStoreCountsLinks(t *testing.T) {
+	pf, err := synth.Generate(synth.Options{Loans: 400, Seed: 7, Chains: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st, err := openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	stage, err := st.stage("test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snapshot.Write(stage+"/snapshot", pf); err != nil {
+		t.Fatal(err)
+	}
+	rec := &portfolioRecord{ID: "chained", Name: "chained", Source: "example", CreatedAt: time.Now().UTC(), Owner: "test"}
+	fillStats(rec, pf)
+	if err := st.insertPortfolio(ctx, rec, stage+"/snapshot"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err = st.portfolio(ctx, "chained")
+	if err != nil || rec.Links != len(pf.Links) || rec.Links == 0 {
+		t.Fatalf("stored links count %d (err %v), want %d", rec.Links, err, len(pf.Links))
+	}
+	sc := models.DefaultScenario()
+	plain, _ := runEstimate(&portfolioRecord{Loans: rec.Loans, Guarantors: rec.Guarantors}, 1000, &sc)
+	if chained, _ := runEstimate(rec, 1000, &sc); chained <= plain {
+		t.Errorf("the run's estimate with %d links is %d bytes, not above the %d without them", rec.Links, chained, plain)
+	}
+	if _, err := st.db.Exec(`ALTER TABLE portfolios DROP COLUMN links`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = openStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if rec, err = st.portfolio(ctx, "chained"); err != nil || rec.Links != len(pf.Links) {
+		t.Errorf("after the upgrade: links count %d (err %v), want %d", rec.Links, err, len(pf.Links))
+	}
+}

@@ -366,7 +366,7 @@ func importFiles(lf, gf uploadedFile, kf *uploadedFile, opts snapshot.ImportOpti
 
 // fillStats sets the row's summary figures from pf.
 func fillStats(rec *portfolioRecord, pf *models.Portfolio) {
-	rec.Loans, rec.Guarantors = len(pf.Loans), len(pf.Guarantors)
+	rec.Loans, rec.Guarantors, rec.Links = len(pf.Loans), len(pf.Guarantors), len(pf.Links)
 	if !pf.AsOf.IsZero() {
 		rec.AsOf = pf.AsOf.String()
 	}

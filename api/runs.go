@@ -156,7 +156,7 @@ func prepareRun(ctx context.Context, s *Server, body []byte) (*jobSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode run request: %w", err)
 	}
-	fixed, perPath := runEstimate(set.portfolio.Loans, set.portfolio.Guarantors, set.params.Paths, &set.scenario)
+	fixed, perPath := runEstimate(set.portfolio, set.params.Paths, &set.scenario)
 	id, sc, p := set.portfolio.ID, set.scenario, set.params
 	job := &jobSpec{Kind: "run", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}
 	job.Run = s.onPortfolio(id, job.Units, func(ctx context.Context, pf *models.Portfolio, progress func(done int)) (any, error) {
@@ -200,16 +200,25 @@ func (s *Server) runWorkers() int {
 // its peak, as fixed + perPath × paths bytes, for admission control:
 // sim.SimulateMemoryEstimate (a run keeps only its document, with large
 // per-path metrics in a temporary file) with as many workers as there are
-// cores (an upper bound).
-func runEstimate(loans, guarantors, paths int, sc *models.Scenario) (fixed, perPath int64) {
-	return sim.SimulateMemoryEstimate(loans, guarantors, runtime.GOMAXPROCS(0), paths, sc)
+// cores (an upper bound), plus sim.ChainsMemoryEstimate for the
+// portfolio's links.
+func runEstimate(pr *portfolioRecord, paths int, sc *models.Scenario) (fixed, perPath int64) {
+	fixed, perPath = sim.SimulateMemoryEstimate(pr.Loans, pr.Guarantors, runtime.GOMAXPROCS(0), paths, sc)
+	return withChains(fixed, perPath, pr, sc)
 }
 
 // executeEstimate is runEstimate for the jobs that keep every path's
 // figures in memory (sim.Execute: top-ups, sweeps, solves):
-// sim.MemoryEstimate.
-func executeEstimate(loans, guarantors int, sc *models.Scenario) (fixed, perPath int64) {
-	return sim.MemoryEstimate(loans, guarantors, runtime.GOMAXPROCS(0), sc)
+// sim.MemoryEstimate, plus sim.ChainsMemoryEstimate.
+func executeEstimate(pr *portfolioRecord, sc *models.Scenario) (fixed, perPath int64) {
+	fixed, perPath = sim.MemoryEstimate(pr.Loans, pr.Guarantors, runtime.GOMAXPROCS(0), sc)
+	return withChains(fixed, perPath, pr, sc)
+}
+
+// withChains adds sim.ChainsMemoryEstimate for pr's links to an estimate.
+func withChains(fixed, perPath int64, pr *portfolioRecord, sc *models.Scenario) (int64, int64) {
+	f, p := sim.ChainsMemoryEstimate(pr.Links, pr.Loans, runtime.GOMAXPROCS(0), sc)
+	return fixed + f, perPath + p
 }
 
 // bookLoans estimates the loans of the compiled book (sim.BookLoans).

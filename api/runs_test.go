@@ -403,13 +403,13 @@ func TestAdmission(t *testing.T) {
 	long := longRun()
 	sc := models.DefaultScenario()
 	sc.HorizonYears = 1
-	fixed, per := runEstimate(len(pf.Loans), len(pf.Guarantors), 50_000, &sc)
+	fixed, per := runEstimate(&portfolioRecord{Loans: len(pf.Loans), Guarantors: len(pf.Guarantors)}, 50_000, &sc)
 	// Budget: one long run and a small one fit, two long runs do not (the
 	// small run's estimate taken at 5 years, beyond the default horizon).
 	sc5 := sc
 	sc5.HorizonYears = 5
 	spf := smallPortfolio(t)
-	sfixed, sper := runEstimate(len(spf.Loans), len(spf.Guarantors), 100, &sc5)
+	sfixed, sper := runEstimate(&portfolioRecord{Loans: len(spf.Loans), Guarantors: len(spf.Guarantors)}, 100, &sc5)
 	budget := fixed + per*50_000 + sfixed + sper*100
 	if 2*(fixed+per*50_000) <= budget {
 		t.Fatalf("budget %d MiB holds two long runs", budget>>20)

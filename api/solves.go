@@ -126,7 +126,7 @@ func prepareSolve(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	if err != nil {
 		return nil, fmt.Errorf("encode solve request: %w", err)
 	}
-	fixed, perPath := executeEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &sc)
+	fixed, perPath := executeEstimate(set.portfolio, &sc)
 	id, p := set.portfolio.ID, set.params
 	// Units: the 5 runs of the grid plus about log2(1/tol) of bisection.
 	runs := 5 + int(math.Ceil(math.Log2(1/req.Tol)))

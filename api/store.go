@@ -16,6 +16,7 @@ import (
 
 	"github.com/wenzhou/danbao/api/dto"
 	"github.com/wenzhou/danbao/models"
+	"github.com/wenzhou/danbao/models/snapshot"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go
 )
@@ -50,7 +51,8 @@ CREATE TABLE IF NOT EXISTS portfolios (
 	guarantors  INTEGER NOT NULL,
 	as_of       TEXT NOT NULL,
 	balance     TEXT NOT NULL,
-	files       TEXT NOT NULL
+	files       TEXT NOT NULL,
+	links       INTEGER NOT NULL DEFAULT -1
 );
 CREATE TABLE IF NOT EXISTS jobs (
 	id             TEXT PRIMARY KEY,
@@ -106,12 +108,61 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
+	if err := s.countLinks(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.removeOrphans(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	ok = true
 	return s, nil
+}
+
+// countLinks fills the links count of portfolios stored before it was
+// kept (a database from an earlier release: the column is added, −1 until
+// counted) by reading each such snapshot once. A snapshot that cannot be
+// read keeps −1, and its runs fail when they read it.
+func (s *store) countLinks() error {
+	var has int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('portfolios') WHERE name = 'links'`).Scan(&has); err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
+	if has == 0 {
+		if _, err := s.db.Exec(`ALTER TABLE portfolios ADD COLUMN links INTEGER NOT NULL DEFAULT -1`); err != nil {
+			return fmt.Errorf("add the portfolios' links count: %w", err)
+		}
+	}
+	rows, err := s.db.Query(`SELECT id FROM portfolios WHERE links < 0`)
+	if err != nil {
+		return fmt.Errorf("list portfolios to count links: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		pf, err := snapshot.Read(s.portfolioDir(id))
+		if err != nil {
+			continue
+		}
+		if _, err := s.db.Exec(`UPDATE portfolios SET links = ? WHERE id = ?`, len(pf.Links), id); err != nil {
+			return fmt.Errorf("count links of portfolio %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // openDB opens the SQLite database at path in WAL mode with full syncs.
@@ -238,6 +289,7 @@ type portfolioRecord struct {
 	AsOf       string
 	Balance    models.Cents
 	Files      []string // names of the uploaded files
+	Links      int      // rows of the links table (guarantee chains), 0 without one
 }
 
 // insertPortfolio commits the staged snapshot folder dir as portfolio rec.ID.
@@ -259,9 +311,9 @@ func (s *store) insertPortfolio(ctx context.Context, rec *portfolioRecord, stage
 		return fmt.Errorf("commit portfolio %s: %w", rec.ID, err)
 	}
 	files, _ := json.Marshal(rec.Files)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO portfolios (id, name, source, created_at, owner, loans, guarantors, as_of, balance, files)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.ID, rec.Name, rec.Source, fmtTime(rec.CreatedAt), rec.Owner,
-		rec.Loans, rec.Guarantors, rec.AsOf, rec.Balance.String(), string(files))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO portfolios (id, name, source, created_at, owner, loans, guarantors, as_of, balance, files, links)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rec.ID, rec.Name, rec.Source, fmtTime(rec.CreatedAt), rec.Owner,
+		rec.Loans, rec.Guarantors, rec.AsOf, rec.Balance.String(), string(files), rec.Links)
 	if err != nil {
 		_ = os.RemoveAll(dst)
 		return fmt.Errorf("insert portfolio %s: %w", rec.ID, err)
@@ -269,12 +321,12 @@ func (s *store) insertPortfolio(ctx context.Context, rec *portfolioRecord, stage
 	return nil
 }
 
-const portfolioCols = "id, name, source, created_at, owner, loans, guarantors, as_of, balance, files"
+const portfolioCols = "id, name, source, created_at, owner, loans, guarantors, as_of, balance, files, links"
 
 func scanPortfolio(sc interface{ Scan(...any) error }) (*portfolioRecord, error) {
 	var r portfolioRecord
 	var created, balance, files string
-	if err := sc.Scan(&r.ID, &r.Name, &r.Source, &created, &r.Owner, &r.Loans, &r.Guarantors, &r.AsOf, &balance, &files); err != nil {
+	if err := sc.Scan(&r.ID, &r.Name, &r.Source, &created, &r.Owner, &r.Loans, &r.Guarantors, &r.AsOf, &balance, &files, &r.Links); err != nil {
 		return nil, err
 	}
 	r.CreatedAt = parseTime(created)

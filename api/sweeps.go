@@ -89,7 +89,7 @@ func prepareSweep(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	if err != nil {
 		return nil, fmt.Errorf("encode sweep request: %w", err)
 	}
-	fixed, perPath := executeEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &sc)
+	fixed, perPath := executeEstimate(set.portfolio, &sc)
 	perPath += (sim.NParties + 1) * 8 // the previous point's losses, for the paired differences
 	id, p := set.portfolio.ID, set.params
 	opt := sim.SweepOptions{Confidence: req.Confidence, ResponseElasticity: req.ResponseElasticity}

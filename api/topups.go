@@ -65,7 +65,7 @@ func prepareTopup(ctx context.Context, s *Server, body []byte) (*jobSpec, error)
 	if err != nil {
 		return nil, fmt.Errorf("encode top-up request: %w", err)
 	}
-	fixed, perPath := executeEstimate(set.portfolio.Loans, set.portfolio.Guarantors, &set.scenario)
+	fixed, perPath := executeEstimate(set.portfolio, &set.scenario)
 	perPath += int64(set.portfolio.Guarantors+1) * 16 // sorted needs per guarantor and the city
 	id, sc, p, levels, joint := set.portfolio.ID, set.scenario, set.params, req.Confidence, req.Joint
 	job := &jobSpec{Kind: "topup", PortfolioID: id, Request: canon, Units: int64(p.Paths), Paths: int64(p.Paths), Fixed: fixed, PerPath: perPath}

@@ -38,7 +38,7 @@ func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed,
 	L, G, H := BookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
 	C := G + 13
 	block := min(blockEvents, defaultBlockSize*L*H/10) // defaults a worker holds at once
-	fixed = L*(H*48+512) + int64(max(workers, 1))*block*(24+2*24+32)*5/4 + 16<<20
+	fixed = L*(H*48+512) + int64(max(workers, 1))*block*blockEventBytes*5/4 + 16<<20
 	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + maxRecordedSegments*8 + 64
 	return fixed, perPath
 }
@@ -65,6 +65,11 @@ func SimulateMemoryEstimate(loans, guarantors, workers, paths int, sc *models.Sc
 	return fixed + min(book*int64(paths), SpillMinBytes), perPath
 }
 
+// blockEventBytes is what a default in a worker's block costs: its Event
+// (24 B), its sort by loan (2 × blockEvent, 24 B) and its county claim
+// (cappedClaim, 32 B).
+const blockEventBytes = 24 + 2*24 + 32
+
 // BookLoans estimates the loans of the compiled book (Compile): the
 // snapshot's n, plus, unless growth.run_off, the new business that keeps
 // each guarantor's balance on B₀·(1 + rate)^(t+1). A year writes at most
@@ -85,4 +90,38 @@ func BookLoans(n int, sc *models.Scenario) int64 {
 		f += g
 	}
 	return int64(math.Ceil(float64(n) * f))
+}
+
+// ChainsMemoryEstimate is what guarantee chains (links links, the
+// snapshot's Links) add to MemoryEstimate's and SimulateMemoryEstimate's
+// fixed and perPath for a book of loans loans under sc; zero without links.
+// With F ≤ 2 × links the firms in a link, book = BookLoans(loans, sc) and
+// W the workers:
+//
+//	fixed   = links × (176                  a decoded models.Link (48 B) and its two ids (≤ 64 B each)
+//	                 + 2 × (320 + 8H)       per firm: names, numbering maps, capacities,
+//	                                        year ranges, cells, contributions' maps
+//	                 + 24                   the compiled link (inLink)
+//	                 + W × 80)              each worker's link and firm states
+//	        + book × (16 + 64H)             a loan's firm, the firms' loans by year
+//	                                        (yearLoan, 40 B) and the roots' records
+//	                                        (rootYear, 24 B)
+//	        + W × (block₁ − block) × 120    blocks of defaults (as in MemoryEstimate) when
+//	                                        contagion topples up to the whole book a year:
+//	                                        block₁ = min(BlockEvents, DefaultBlockSize × book × H)
+//	perPath = H × 12                        the contagion part of each path-year's
+//	                                        loss (int64) and defaults (int32)
+//
+// plus a quarter for slack (maps and appends grow by doubling). The API's
+// admission control adds it to the run's estimate, so that a links table
+// far larger than its loans cannot get past it.
+func ChainsMemoryEstimate(links, loans, workers int, sc *models.Scenario) (fixed, perPath int64) {
+	if links <= 0 {
+		return 0, 0
+	}
+	L, H, W := int64(links), int64(sc.HorizonYears), int64(max(workers, 1))
+	book := BookLoans(loans, sc)
+	fixed = L*(176+2*(320+8*H)+24+W*80) + book*(16+64*H)
+	fixed += W * (min(blockEvents, defaultBlockSize*book*H) - min(blockEvents, defaultBlockSize*book*H/10)) * blockEventBytes
+	return fixed * 5 / 4, H * 12
 }
