@@ -148,19 +148,22 @@ type Ledger struct {
 }
 
 // ledgerLoan is loan i as the ledger books it: its static fields, in one
-// 80-byte record.
+// 104-byte record.
 type ledgerLoan struct {
 	gb, rw int64 // guaranteed balance and its risk-weighted amount, fen
 	bal    int64 // loan balance (principal), fen
 	// Fees for a whole year alive, fen, unrounded: borrower's rate × gb,
 	// subsidy rate × gb, re-guarantee rate × balance.
 	feeB, feeS, reFee float64
-	from, maturity    float64 // the Model's from[i] and maturity[i]
-	g                 int32   // guarantor
-	eligible          bool    // eligible for re-guarantee
-	smallAg           bool    // small/micro or agri segment
-	cty               int32   // county fund
-	shares            int32   // the nominal shares of a claim: Ledger.shares[shares]
+	// The same fees rounded to the fen (feesFor(1)): a year the loan is
+	// alive throughout, which booking a default reads rather than rounds.
+	yearB, yearS, yearRe int64
+	from, maturity       float64 // the Model's from[i] and maturity[i]
+	g                    int32   // guarantor
+	eligible             bool    // eligible for re-guarantee
+	smallAg              bool    // small/micro or agri segment
+	cty                  int32   // county fund
+	shares               int32   // the nominal shares of a claim: Ledger.shares[shares]
 }
 
 // aliveIn returns the fraction of year t (0-based) that the loan is on the
@@ -173,7 +176,8 @@ func (ll *ledgerLoan) aliveIn(t int) float64 {
 
 // feesFor returns the fees, fee subsidy and re-guarantee fee of loan ll
 // for a fraction frac of a year, fen. Booking a default recomputes them
-// rather than reading them from memory it would likely miss in cache.
+// for a part of a year (from the loan's record, already in cache) and
+// reads a whole year's from ledgerLoan.yearB, yearS, yearRe.
 func (ll *ledgerLoan) feesFor(frac float64) (feeB, feeS, reFee int64) {
 	return roundFen(ll.feeB * frac), roundFen(ll.feeS * frac), roundFen(ll.reFee * frac)
 }
@@ -374,6 +378,7 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		// rate × base × fraction multiplies left to right, so the products
 		// kept here give the same fen as multiplying all three.
 		ll.feeB, ll.feeS, ll.reFee = rateB*float64(ll.gb), rateS*float64(ll.gb), rateRe*float64(l.Balance)
+		ll.yearB, ll.yearS, ll.yearRe = ll.feesFor(1)
 		for t := range H {
 			ly := loanYear{m.claim[t*n+i], m.loss[t*n+i]}
 			if L.lys != nil {

@@ -447,15 +447,21 @@ func (L *Ledger) split(dst *[NParties]int64, ll *ledgerLoan, claim int64) {
 // bookDefault records what the default of loan ll (of guarantor g) at
 // year t + u changes in the guarantor's balances and fees from year t on.
 // gy and subs are the path's guarantor-years and county fee subsidies.
+// The years after the loan's maturity change nothing and are skipped.
 func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int, u float64) {
 	H := L.H
 	gb := float64(ll.gb)
 	cty := int(ll.cty)
 	for y := t; y < H; y++ {
+		if y > t && ll.maturity <= float64(y) {
+			break // matured before year y: nothing lost from y on
+		}
 		gp := &gy[g*H+y]
 		full := ll.aliveIn(y)
 		var lostB, lostS, lostRe int64
-		if full > 0 { // the year's fees as NewLedger counted them
+		if full == 1 { // the year's fees as NewLedger counted them
+			lostB, lostS, lostRe = ll.yearB, ll.yearS, ll.yearRe
+		} else if full > 0 {
 			lostB, lostS, lostRe = ll.feesFor(full)
 		}
 		lostBase := gb * full
