@@ -300,16 +300,16 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		gys := s.blockGy[j*G*H : (j+1)*G*H]
 		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
 		var claim, loss int64
-		var nominal []int64
 		if L.lys != nil { // the split kept (small books)
 			r := &L.lys[i*H+t]
-			claim, loss, nominal = r.claim, r.loss, r.parts[:]
+			claim, loss = r.claim, r.loss
+			r.parts(&s.nominal)
 		} else {
 			r := &L.ly[i*H+t]
 			claim, loss = r.claim, r.loss
 			L.split(&s.nominal, ll, claim)
-			nominal = s.nominal[:]
 		}
+		nominal := s.nominal[:]
 		if stochastic {
 			loss = s.sortedLoss[k] // the path-year's loss
 		}

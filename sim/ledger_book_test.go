@@ -182,3 +182,36 @@ func TestKeptSplitSameAsPerDefault(t *testing.T) {
 		t.Error("the document with the split kept differs from the one with the split per default")
 	}
 }
+
+// TestKeptSplitInt32: the kept split holds the parts as int32, so a book
+// with a claim above 2³¹−1 fen (21.47M yuan) splits per default; below
+// it, every loan-year's kept parts read back as Ledger.split gives them,
+// the guarantor's included (the claim less the others').
+func TestKeptSplitInt32(t *testing.T) {
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 2
+	for _, tc := range []struct {
+		balance models.Cents
+		kept    bool
+	}{{1_000_000_000, true}, {3_000_000_000, false}} {
+		pf := allEligible(300)
+		pf.Loans[0].Balance = tc.balance
+		m := mustCompile(t, pf, &sc)
+		L, err := newLedger(m, pf, &sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := L.lys != nil; kept != tc.kept {
+			t.Fatalf("loan 0's balance %d fen: split kept %v, want %v", tc.balance, kept, tc.kept)
+		}
+		for i := range L.lys {
+			var got, want [NParties]int64
+			r := &L.lys[i]
+			r.parts(&got)
+			L.split(&want, &L.loans[i/L.H], r.claim)
+			if got != want {
+				t.Fatalf("loan-year %d: kept parts %v, split %v", i, got, want)
+			}
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 //	                                          losses, cells) and a decoded portfolio
 //	        + workers × block × 130           the ledger's blocks of defaults: events (Event,
 //	                                          24 B), their sort by loan (2 × blockEvent,
-//	                                          24 B) and county claims (cappedClaim, 32 B),
+//	                                          16 B, and loss, 8 B) and county claims (cappedClaim, 32 B),
 //	                                          25 % slack
 //	        + 16 MiB
 //	perPath = H × 12                          Result.Loss (int64) and Defaults (int32)
@@ -66,7 +66,8 @@ func SimulateMemoryEstimate(loans, guarantors, workers, paths int, sc *models.Sc
 }
 
 // blockEventBytes is what a default in a worker's block costs: its Event
-// (24 B), its sort by loan (2 × blockEvent, 24 B) and its county claim
+// (24 B), its sort by loan (2 × blockEvent, 16 B, and under the
+// stochastic LGD its loss beside it, 8 B) and its county claim
 // (cappedClaim, 32 B).
 const blockEventBytes = 24 + 2*24 + 32
 
