@@ -349,8 +349,11 @@ func Simulate(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p 
 // targets, outlays, contributions). It is the engine alone, for when only
 // the credit-loss distribution is wanted (and for comparing the engine with
 // programs that compute only that).
+//
+// Like Simulate it releases the model's loans once compiled (compile with
+// releaseLoans): nothing after the compile reads them.
 func SimulateLosses(ctx context.Context, pf *models.Portfolio, sc *models.Scenario, p Params) (*Document, *Result, error) {
-	m, err := Compile(pf, sc)
+	m, err := compile(pf, sc, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compile scenario %q: %w", sc.Name, err)
 	}
