@@ -78,6 +78,11 @@ type yearPlan struct {
 	memberMat  []float64
 	memberFrom []float64
 	memberLoss []int64
+	// With guarantee chains, the members that are roots (contagion.go):
+	// member k is one iff bit k%64 of rootBits[k/64] is set, and its record
+	// is roots[rank + set bits below k], in member order.
+	rootBits []rootWord
+	roots    []rootYear
 }
 
 type cellPlan struct {
@@ -315,6 +320,9 @@ func compile(pf *models.Portfolio, sc *models.Scenario, releaseLoans bool) (*Mod
 	m.years = make([]yearPlan, H)
 	for t := range H {
 		m.years[t] = m.planYear(t)
+	}
+	if m.chains != nil {
+		m.chains.planRoots(m, m.years)
 	}
 	return m, nil
 }

@@ -37,14 +37,13 @@ type chains struct {
 	// The roots: the loans whose firm some firm guarantees. Loan i is one
 	// iff bit i%64 of rootBits[i/64].bits is set; it is then root number
 	// r = rootBits[i/64].rank + (set bits of rootBits[i/64].bits below i),
-	// and rootYear[t*R + r] gives its firm, the firm's links in and its
-	// claim in year t (R roots).
-	// The bits and their rank share a word (16 bytes per 64 loans), so the
-	// test run on every direct default reads one cache line.
+	// and rootFirm[r] is its firm. The bits and their rank share a word (16
+	// bytes per 64 loans). The fast sampler does not use them: it finds a
+	// year's roots by member (yearPlan.rootBits, chainRoots).
 	rootBits []rootWord
-	rootYear []rootYear // [t*R + r]
-	inLo     []int32    // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
-	in       []inLink   // [link], by the firm guaranteed
+	rootFirm []int32  // [r]
+	inLo     []int32  // the links into f (f's guarantors) are [inLo[f], inLo[f+1])
+	in       []inLink // [link], by the firm guaranteed
 	// firms[f] is firm f's borrower. Firms are numbered chain by chain
 	// (numberFirms); public[f] is f's public number (Cascade.RootFirm),
 	// byPublic the inverse.
@@ -91,7 +90,7 @@ type rootWord struct {
 // rootYear is a root's firm, the range of the firm's links in (c.in's
 // and the worker's links) and the root's claim in a year, fen: what its
 // cascade starts from, in one record, so that the cascade need not read
-// the firm's state first.
+// the firm's state first (yearPlan.roots).
 type rootYear struct {
 	claim    int64
 	firm     int32
@@ -198,22 +197,8 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 			rootFirm = append(rootFirm, f)
 		}
 	}
-	R := int32(0)
-	for k := range c.rootBits {
-		c.rootBits[k].rank = R
-		R += int32(bits.OnesCount64(c.rootBits[k].bits))
-	}
-	c.rootYear = make([]rootYear, H*int(R))
-	r := 0
-	for i := range m.n {
-		if c.rootBits[i/64].bits&(1<<(i%64)) != 0 {
-			for t := range H {
-				f := rootFirm[r]
-				c.rootYear[t*int(R)+r] = rootYear{claim: m.claim[t*m.n+i], firm: f, in0: c.inLo[f], in1: c.inLo[f+1]}
-			}
-			r++
-		}
-	}
+	rankBits(c.rootBits)
+	c.rootFirm = rootFirm
 	return c
 }
 
@@ -280,9 +265,12 @@ type chainScratch struct {
 	links    []linkState // [link] chains.in and what was called on it this year
 	firmsHit []int32     // firms with called > 0 or down (repeats allowed)
 	linksHit []int32     // links with used > 0
-	roots    []rootKey   // this year's direct events with guarantors, by time
-	sortTmp  []rootKey   // sortRoots' buffer
-	buckets  []int32     // sortRoots' bucket offsets
+	roots    []rootKey   // this year's direct events with guarantors, by time once sorted
+	// rootsTo is where the fast sampler's root collection stopped: the
+	// events w.events[:rootsTo] of this year are in roots already.
+	rootsTo int
+	sortTmp []rootKey // sortRoots' buffer
+	buckets []int32   // sortRoots' bucket offsets
 	// cellMult[c] is exp(S_c − R²_c/2) of this path-year, valid when
 	// cellStamp[c] == stamp (one stamp per path-year).
 	cellMult  []float64
@@ -499,16 +487,18 @@ func topCascades(all []Cascade) []Cascade {
 func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	c, s := m.chains, w.chain
 	s.contLoss[t], s.contDef[t] = 0, 0
-	s.roots = s.roots[:0]
 	start, F := float64(t), len(c.firms)
-	R := len(c.rootYear) / m.Horizon
-	rootYears, yearLo := c.rootYear[t*R:(t+1)*R], c.yearLo[t*(F+1):(t+1)*(F+1)]
-	for _, e := range w.events[before:] {
+	yearLo := c.yearLo[t*(F+1) : (t+1)*(F+1)]
+	// The roots among the events the fast sampler did not collect (all of
+	// them after the dense sampler; the uplifted firms' defaults).
+	claims := m.claim[t*m.n : (t+1)*m.n]
+	for _, e := range w.events[max(before, s.rootsTo):] {
 		if r := c.rootIndex(e.Loan); r >= 0 {
-			ry := rootYears[r]
-			s.roots = append(s.roots, rootKey{time: e.Time, claim: ry.claim, loan: e.Loan, firm: ry.firm, in0: ry.in0, in1: ry.in1})
+			f := c.rootFirm[r]
+			s.roots = append(s.roots, rootKey{time: e.Time, claim: claims[e.Loan], loan: e.Loan, firm: f, in0: c.inLo[f], in1: c.inLo[f+1]})
 		}
 	}
+	s.rootsTo = 0
 	if len(s.roots) == 0 {
 		return 0
 	}
@@ -599,5 +589,37 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 		s.links[l].used = 0
 	}
 	s.firmsHit, s.linksHit = s.firmsHit[:0], s.linksHit[:0]
+	s.roots = s.roots[:0]
 	return loss
+}
+
+// rankBits sets each word's rank: the number of set bits in the words
+// before it.
+func rankBits(words []rootWord) {
+	r := int32(0)
+	for k := range words {
+		words[k].rank = r
+		r += int32(bits.OnesCount64(words[k].bits))
+	}
+}
+
+// planRoots gives each year plan of m its roots by member (yearPlan.rootBits
+// and roots), so that the fast sampler collects a year's roots as it draws
+// them, reading their records in member order rather than at random by
+// loan.
+func (c *chains) planRoots(m *Model, years []yearPlan) {
+	for t := range years {
+		y := &years[t]
+		y.rootBits = make([]rootWord, (len(y.member)+63)/64)
+		y.roots = y.roots[:0]
+		claims := m.claim[t*m.n : (t+1)*m.n]
+		for k, i := range y.member {
+			if r := c.rootIndex(i); r >= 0 {
+				f := c.rootFirm[r]
+				y.rootBits[k/64].bits |= 1 << (k % 64)
+				y.roots = append(y.roots, rootYear{claim: claims[i], firm: f, in0: c.inLo[f], in1: c.inLo[f+1]})
+			}
+		}
+		rankBits(y.rootBits)
+	}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -223,6 +224,15 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 	y := &m.years[t]
 	start := float64(t)
 	s, dead, events := w.s, w.dead, w.events // locals: the loop keeps them in registers
+	// With chains, the defaults that call guarantors (roots) are collected
+	// here, their records read in member order (contagion.go).
+	rootBits := y.rootBits
+	var roots []rootKey
+	if w.chain == nil {
+		rootBits = nil
+	} else {
+		roots = w.chain.roots
+	}
 	for _, cp := range y.cells {
 		sys := w.sys[cp.load]
 		inv := 1 / m.loadings[cp.load].sigma
@@ -289,9 +299,18 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			dead[i] = true
 			events = append(events, Event{Loan: i, Year: int32(t), Time: u, Loss: y.memberLoss[k]})
 			loss += y.memberLoss[k]
+			if rootBits != nil {
+				if rw, b := rootBits[k>>6], uint64(1)<<(uint64(k)&63); rw.bits&b != 0 {
+					ry := &y.roots[rw.rank+int32(bits.OnesCount64(rw.bits&(b-1)))]
+					roots = append(roots, rootKey{time: u, claim: ry.claim, loan: i, firm: ry.firm, in0: ry.in0, in1: ry.in1})
+				}
+			}
 		}
 	}
 	w.events = events
+	if rootBits != nil {
+		w.chain.roots, w.chain.rootsTo = roots, len(events)
+	}
 	return loss
 }
 

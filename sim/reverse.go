@@ -309,6 +309,9 @@ func (m *Model) conditional(F []float64) *Model {
 	for t := range m.Horizon {
 		c.years[t] = c.planYear(t)
 	}
+	if c.chains != nil {
+		c.chains.planRoots(&c, c.years)
+	}
 	return &c
 }
 
