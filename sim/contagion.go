@@ -70,6 +70,7 @@ type inLink struct {
 	cell     int32
 	amount   int64
 	capacity int64
+	outTotal int64 // the amounts of all from's links out: the most it can be called for in a year, fen
 }
 
 // yearLoan is a loan of a firm in a link in a year, as the topple loop
@@ -186,6 +187,13 @@ func compileChains(m *Model, links []models.Link, pf *models.Portfolio) *chains 
 		c.in[next[to]] = inLink{from: from, cell: c.firmCell[from], amount: int64(links[i].Amount), capacity: capacity[from]}
 		next[to]++
 	}
+	outTotal := make([]int64, F)
+	for i := range links {
+		outTotal[idx[links[i].From]] += int64(links[i].Amount)
+	}
+	for l := range c.in {
+		c.in[l].outTotal = outTotal[c.in[l].from]
+	}
 	if !moves {
 		c.firmCell = nil
 	}
@@ -244,10 +252,18 @@ func (m *Model) capacityIn(w *worker, t int, lk *inLink) int64 {
 		cell = c.firmCell[t*len(c.firms)+int(lk.from)]
 	}
 	if s.cellStamp[cell] != s.stamp {
-		s.cellStamp[cell] = s.stamp
-		s.cellMult[cell] = math.Exp(w.sys[cell] - c.halfR2[cell])
+		s.setCellMult(w, cell)
 	}
 	return int64(math.Round(float64(lk.capacity) * s.cellMult[cell]))
+}
+
+// setCellMult sets cell's capacity multiplier exp(S − R²/2) for the
+// path-year being drawn (capacityIn).
+//
+//go:noinline
+func (s *chainScratch) setCellMult(w *worker, cell int32) {
+	s.cellStamp[cell] = s.stamp
+	s.cellMult[cell] = math.Exp(w.sys[cell] - s.halfR2[cell])
 }
 
 // chainScratch is a worker's contagion state; its slices are cleared
@@ -275,6 +291,7 @@ type chainScratch struct {
 	// cellStamp[c] == stamp (one stamp per path-year).
 	cellMult  []float64
 	cellStamp []uint64
+	halfR2    []float64 // chains.halfR2
 	stamp     uint64
 	queue     []call
 	contLoss  []int64   // [t] contagion loss, fen
@@ -364,9 +381,11 @@ func (s *chainScratch) sortRoots() {
 // insertionSort sorts x by byTimeLoan; linear when x is nearly sorted.
 func insertionSort(x []rootKey) {
 	for i := 1; i < len(x); i++ {
-		for j := i; j > 0 && byTimeLoan(x[j], x[j-1]) < 0; j-- {
-			x[j], x[j-1] = x[j-1], x[j]
+		v, j := x[i], i
+		for ; j > 0 && (v.time < x[j-1].time || v.time == x[j-1].time && v.loan < x[j-1].loan); j-- {
+			x[j] = x[j-1]
 		}
+		x[j] = v
 	}
 }
 
@@ -394,7 +413,7 @@ func (c *chains) newScratch(H int) *chainScratch {
 	F := len(c.firms)
 	s := &chainScratch{firm: make([]firmState, F), links: make([]linkState, len(c.in)),
 		contLoss: make([]int64, H), contDef: make([]int32, H), cascades: make([]Cascade, 0, MaxCascades),
-		cellMult: make([]float64, len(c.halfR2)), cellStamp: make([]uint64, len(c.halfR2))}
+		cellMult: make([]float64, len(c.halfR2)), cellStamp: make([]uint64, len(c.halfR2)), halfR2: c.halfR2}
 	for f := range s.firm {
 		s.firm[f].in0, s.firm[f].in1 = c.inLo[f], c.inLo[f+1]
 	}
@@ -487,7 +506,7 @@ func topCascades(all []Cascade) []Cascade {
 func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	c, s := m.chains, w.chain
 	s.contLoss[t], s.contDef[t] = 0, 0
-	start, F := float64(t), len(c.firms)
+	F := len(c.firms)
 	yearLo := c.yearLo[t*(F+1) : (t+1)*(F+1)]
 	// The roots among the events the fast sampler did not collect (all of
 	// them after the dense sampler; the uplifted firms' defaults).
@@ -506,29 +525,40 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	direct := len(w.events)
 	s.sortRoots()
 	s.warm(c, yearLo)
-	// With the stochastic LGD (lgd.go) a default's loss is the path-year's,
-	// as lossesTo gives it and the ledger books it: ℓ(P_t), P_t drawn
-	// before the year's defaults.
-	lg, x := m.lgd, 0.0
-	if lg != nil {
-		x = lg.sqrtB * w.prop[t]
-	}
+	// A guarantor whose calls this year cannot exceed its capacity (all its
+	// links out together, outTotal, are at most capT) never topples; without
+	// the uplift, which notes every firm called, its calls change nothing,
+	// so they are not made and its state is not read.
+	skipStanding := m.uplift == nil
+	queue, firms, links := s.queue, s.firm, s.links
+	firmCell, tF, stamps, stamp, mults := c.firmCell, t*F, s.cellStamp, s.stamp, s.cellMult
 	for _, root := range s.roots {
 		u, f := root.time, root.firm
 		// In default: calls on it topple nothing more this year. Written
 		// without reading the state first (a firm already down stays
 		// down; firmsHit may list it twice), so that the cascade does not
 		// wait for the state's line.
-		s.firm[f].capT = firmDown
+		firms[f].capT = firmDown
 		s.firmsHit = append(s.firmsHit, f)
-		s.queue = append(s.queue[:0], call{in0: root.in0, in1: root.in1, debt: root.claim})
+		queue = append(queue[:0], call{in0: root.in0, in1: root.in1, debt: root.claim})
 		cs := Cascade{Path: s.path, Year: t, Time: u, root: f}
-		for q := 0; q < len(s.queue); q++ {
-			d := s.queue[q]
+		for q := 0; q < len(queue); q++ {
+			d := queue[q]
 			for l := d.in0; l < d.in1; l++ {
-				lk := &s.links[l]
-				h := lk.from
-				fs := &s.firm[h]
+				lk := &links[l]
+				// The guarantor's capacity this year (capacityIn, inline).
+				cell := lk.cell
+				if firmCell != nil {
+					cell = firmCell[tF+int(lk.from)]
+				}
+				if stamps[cell] != stamp {
+					s.setCellMult(w, cell)
+				}
+				capT := int64(math.Round(float64(lk.capacity) * mults[cell]))
+				if skipStanding && lk.outTotal <= capT {
+					continue
+				}
+				fs := &firms[lk.from]
 				if fs.down() {
 					continue
 				}
@@ -540,43 +570,26 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 					s.linksHit = append(s.linksHit, l)
 				}
 				if fs.called == 0 {
-					s.firmsHit = append(s.firmsHit, h)
-					fs.capT = m.capacityIn(w, t, &lk.inLink)
+					s.firmsHit = append(s.firmsHit, lk.from)
+					fs.capT = capT
 				}
 				lk.used += amt
 				fs.called += amt
 				if fs.called <= fs.capT {
 					continue
 				}
-				// h topples at u: its loans alive then default.
 				fs.capT = firmDown
-				cs.Firms++
-				var debt int64
-				for k := yearLo[h]; k < yearLo[h+1]; k++ {
-					r := &c.yearLoans[k]
-					if r.from > start+u || r.mat < start+u || w.dead[r.i] {
-						continue
-					}
-					w.dead[r.i] = true
-					l := r.loss
-					if lg != nil {
-						l = lg.lossOf(m.n, t, r.i, x)
-					}
-					w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: l})
-					debt += r.claim
-					loss += l
-					cs.Loss += l
-					cs.Defaults++
-				}
-				if debt > 0 {
-					s.queue = append(s.queue, call{in0: fs.in0, in1: fs.in1, debt: debt})
+				if debt := m.topple(w, t, lk.from, u, &cs); debt > 0 {
+					queue = append(queue, call{in0: fs.in0, in1: fs.in1, debt: debt})
 				}
 			}
 		}
 		if cs.Firms > 0 {
+			loss += cs.Loss
 			s.keep(cs, c.public)
 		}
 	}
+	s.queue = queue
 	s.contLoss[t] = loss
 	s.contDef[t] = int32(len(w.events) - direct)
 	if m.uplift != nil {
@@ -591,6 +604,37 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	s.firmsHit, s.linksHit = s.firmsHit[:0], s.linksHit[:0]
 	s.roots = s.roots[:0]
 	return loss
+}
+
+// topple defaults firm h at time u of year t: each of its loans alive then
+// and not yet in default defaults (a contagion default, added to w.events
+// and to cs). It returns their debt (claims), which calls h's guarantors.
+//
+// With the stochastic LGD (lgd.go) a default's loss is the path-year's,
+// as lossesTo gives it and the ledger books it: ℓ(P_t), P_t drawn before
+// the year's defaults.
+func (m *Model) topple(w *worker, t int, h int32, u float64, cs *Cascade) (debt int64) {
+	c := m.chains
+	F := len(c.firms)
+	at := float64(t) + u
+	lo, hi := c.yearLo[t*(F+1)+int(h)], c.yearLo[t*(F+1)+int(h)+1]
+	cs.Firms++
+	for k := lo; k < hi; k++ {
+		r := &c.yearLoans[k]
+		if r.from > at || r.mat < at || w.dead[r.i] {
+			continue
+		}
+		w.dead[r.i] = true
+		l := r.loss
+		if m.lgd != nil {
+			l = m.lgd.lossOf(m.n, t, r.i, m.lgd.sqrtB*w.prop[t])
+		}
+		w.events = append(w.events, Event{Loan: r.i, Year: int32(t), Time: u, Loss: l})
+		debt += r.claim
+		cs.Loss += l
+		cs.Defaults++
+	}
+	return debt
 }
 
 // rankBits sets each word's rank: the number of set bits in the words
