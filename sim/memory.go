@@ -102,11 +102,11 @@ func BookLoans(n int, sc *models.Scenario) int64 {
 //	fixed   = links × (176                  a decoded models.Link (48 B) and its two ids (≤ 64 B each)
 //	                 + 2 × (320 + 8H)       per firm: names, numbering maps, capacities,
 //	                                        year ranges, cells, contributions' maps
-//	                 + 24                   the compiled link (inLink)
-//	                 + W × 80)              each worker's link and firm states
-//	        + book × (16 + 64H)             a loan's firm, the firms' loans by year
-//	                                        (yearLoan, 40 B) and the roots' records
-//	                                        (rootYear, 24 B)
+//	                 + 32                   the compiled link (inLink)
+//	                 + W × 88)              each worker's link (40 B) and firm states (2 × 24 B)
+//	        + book × (20 + 65H)             a loan's firm and root number, the firms' loans by
+//	                                        year (yearLoan, 40 B), the roots' records in member
+//	                                        order (rootYear, 24 B) and their bits (¼ B)
 //	        + W × (block₁ − block) × 120    blocks of defaults (as in MemoryEstimate) when
 //	                                        contagion topples up to the whole book a year:
 //	                                        block₁ = min(BlockEvents, DefaultBlockSize × book × H)
@@ -122,7 +122,7 @@ func ChainsMemoryEstimate(links, loans, workers int, sc *models.Scenario) (fixed
 	}
 	L, H, W := int64(links), int64(sc.HorizonYears), int64(max(workers, 1))
 	book := BookLoans(loans, sc)
-	fixed = L*(176+2*(320+8*H)+24+W*80) + book*(16+64*H)
+	fixed = L*(176+2*(320+8*H)+32+W*88) + book*(20+65*H)
 	fixed += W * (min(blockEvents, defaultBlockSize*book*H) - min(blockEvents, defaultBlockSize*book*H/10)) * blockEventBytes
 	return fixed * 5 / 4, H * 12
 }
