@@ -42,12 +42,7 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 	m := mapColumns(d, cols, names, 0, warnings)
 
 	// The columns to decode, each checked once as a whole.
-	type source struct {
-		c      *column[T]
-		chunks []arrow.Array
-		starts []int // row of each chunk's first value
-	}
-	var srcs []source
+	var srcs []source[T]
 	// Each dictionary of strings, decoded once before the parallel part
 	// (which only reads this map): Dictionary() initializes lazily.
 	dicts := make(map[arrow.ArrayData]*dictStrings)
@@ -56,7 +51,7 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 			continue
 		}
 		c := &cols[k]
-		src := source{c: c, chunks: t.cols[j]}
+		src := source[T]{c: c, chunks: t.cols[j]}
 		n, ok := 0, true
 		for _, chunk := range src.chunks {
 			if err := array.Validate(chunk); err != nil {
@@ -94,6 +89,7 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 	// its own decoder; their problems are merged in block order, so the
 	// result does not depend on scheduling.
 	def := newRow()
+	defaults := unwrittenDefaults(cols, srcs, &def)
 	if err := d.budget.charge(int64(t.nrows) * int64(unsafe.Sizeof(def))); err != nil {
 		d.add(0, "", "", err.Error()+"; raise --max-memory if the file is genuine", models.ErrInvalid)
 		return nil
@@ -114,8 +110,10 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 				bd := d.sub()
 				decs[b] = bd
 				block := rows[lo:hi]
-				for i := range block {
-					block[i] = def
+				for _, c := range defaults {
+					for i := range block {
+						c.copyField(&block[i], &def)
+					}
 				}
 				for _, src := range srcs {
 					decodeRange(bd, dicts, src.c, block, lo, src.chunks, src.starts)
@@ -128,6 +126,62 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 		d.merge(bd)
 	}
 	return rows
+}
+
+// source is a column of the table being decoded: its chunks.
+type source[T any] struct {
+	c      *column[T]
+	chunks []arrow.Array
+	starts []int // row of each chunk's first value
+}
+
+// writesEveryRow reports whether decoding the column writes its field in
+// every row the file is not refused for: every chunk is read without going
+// through text and has no nulls (a dictionary none in its values either).
+// A float column never does: NaN means "not given" (decodeChunk).
+func (src *source[T]) writesEveryRow() bool {
+	if src.c.kind == kFloat {
+		return false
+	}
+	for _, ch := range src.chunks {
+		if ch.NullN() > 0 || !fastPath(src.c.kind, ch.DataType()) {
+			return false
+		}
+		if a, ok := ch.(*array.Dictionary); ok && a.Dictionary().NullN() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// unwrittenDefaults returns the columns whose field a row must get from
+// the default row def before decoding: those whose default is not the zero
+// value and which the file may leave unwritten in a row (the column is
+// missing, has nulls, or is read as text, where an empty value keeps the
+// default). A value the decoder refuses also keeps it, but the file is
+// then refused. The other fields start at zero and every row's is written.
+// Copying def whole into every row wrote each of its string fields, with
+// the garbage collector's write barrier, and took a third of the time of
+// opening a 1M-loan snapshot.
+func unwrittenDefaults[T any](cols []column[T], srcs []source[T], def *T) []*column[T] {
+	var zero T
+	var out []*column[T]
+	for k := range cols {
+		c := &cols[k]
+		if c.fieldEqual(def, &zero) {
+			continue
+		}
+		written := false
+		for _, src := range srcs {
+			if src.c == c {
+				written = src.writesEveryRow()
+			}
+		}
+		if !written {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // blockRows is the number of rows decodeTable decodes at a time.

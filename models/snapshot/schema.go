@@ -76,6 +76,40 @@ type column[T any] struct {
 	unset func(*T) bool
 }
 
+// copyField sets c's field of dst to src's.
+func (c *column[T]) copyField(dst, src *T) {
+	switch c.kind {
+	case kString:
+		*c.str(dst) = *c.str(src)
+	case kMoney:
+		*c.money(dst) = *c.money(src)
+	case kFloat:
+		*c.num(dst) = *c.num(src)
+	case kDate:
+		*c.date(dst) = *c.date(src)
+	case kBool:
+		*c.flag(dst) = *c.flag(src)
+	}
+}
+
+// fieldEqual reports whether c's field is the same in a and b (a float
+// bit for bit, so NaN equals NaN).
+func (c *column[T]) fieldEqual(a, b *T) bool {
+	switch c.kind {
+	case kString:
+		return *c.str(a) == *c.str(b)
+	case kMoney:
+		return *c.money(a) == *c.money(b)
+	case kFloat:
+		return math.Float64bits(*c.num(a)) == math.Float64bits(*c.num(b))
+	case kDate:
+		return *c.date(a) == *c.date(b)
+	case kBool:
+		return *c.flag(a) == *c.flag(b)
+	}
+	return false
+}
+
 // arrowType returns the column's type in a snapshot.
 func (c *column[T]) arrowType() arrow.DataType {
 	switch c.kind {
