@@ -21,7 +21,7 @@ import (
 // defaulter for c = min(amount − called so far on that link this year, D).
 // A firm whose calls this year exceed its capacity this year,
 //
-//	Σ c > capacity_h × exp(S − R²/2)   (see capacityIn; capacity_h by
+//	Σ c > capacity_h × exp(S − R²/2)   (see setCellMult; capacity_h by
 //	default DefaultCapacityMultiple × h's own balance),
 //
 // defaults at the time of the call: each of its loans alive then and not
@@ -63,7 +63,7 @@ type chains struct {
 }
 
 // inLink is a link into a firm: its guarantor from, the amount (fen), and
-// what capacityIn needs of from, so that a call reads one record: from's
+// what a call needs of from, so that it reads one record: from's
 // capacity in an average year (fen) and its cell (when c.firmCell is nil).
 type inLink struct {
 	from     int32
@@ -237,28 +237,17 @@ func (c *chains) rootIndex(i int32) int32 {
 	return rw.rank + int32(bits.OnesCount64(rw.bits&(1<<b-1)))
 }
 
-// capacityIn is the capacity of lk's guarantor h in year t of the path w is
-// drawing (lk is c.in[l] or its copy in the worker's links): its capacity moves with the systematic part S of its cell's latent variable
-// (its first loan's cell),
+// setCellMult sets cell's capacity multiplier for the path-year being
+// drawn. A guarantor h's capacity moves with the systematic part S of its
+// cell's latent variable (its first loan's cell),
 //
 //	capacity_t = capacity × exp(S − R²/2),   S ~ N(0, R²) without shocks,
 //
 // a lognormal multiplier of mean 1: firms of a cluster in a bad year (S
-// low, when their own defaults are many) can pay less of their calls.
-func (m *Model) capacityIn(w *worker, t int, lk *inLink) int64 {
-	c, s := m.chains, w.chain
-	cell := lk.cell
-	if c.firmCell != nil {
-		cell = c.firmCell[t*len(c.firms)+int(lk.from)]
-	}
-	if s.cellStamp[cell] != s.stamp {
-		s.setCellMult(w, cell)
-	}
-	return int64(math.Round(float64(lk.capacity) * s.cellMult[cell]))
-}
-
-// setCellMult sets cell's capacity multiplier exp(S − R²/2) for the
-// path-year being drawn (capacityIn).
+// low, when their own defaults are many) can pay less of their calls. The
+// contagion step computes capacity_t, rounded to the fen, at each call,
+// and sets the cell's multiplier at its first use in the path-year
+// (cellStamp).
 //
 //go:noinline
 func (s *chainScratch) setCellMult(w *worker, cell int32) {
@@ -334,22 +323,16 @@ type rootKey struct {
 	in0, in1 int32
 }
 
-// byTimeLoan orders roots by time, then loan.
-func byTimeLoan(a, b rootKey) int {
-	if a.time != b.time {
-		if a.time < b.time {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a.loan, b.loan)
+// before orders roots by time, then loan.
+func (a *rootKey) before(b *rootKey) bool {
+	return a.time < b.time || a.time == b.time && a.loan < b.loan
 }
 
-// sortRoots sorts s.roots by time, then loan (byTimeLoan) in linear
+// sortRoots sorts s.roots by time, then loan (before) in linear
 // expected time: the times are in [0, 1) and close to uniform, so a
 // counting sort into len(roots) buckets of ⌊time·len⌋ (monotone in time)
 // leaves each root among a few others of its bucket, which an insertion
-// sort then orders. The result is the one order byTimeLoan defines.
+// sort then orders. The result is the one order before defines.
 func (s *chainScratch) sortRoots() {
 	n := len(s.roots)
 	if n < 32 {
@@ -378,11 +361,11 @@ func (s *chainScratch) sortRoots() {
 	insertionSort(s.roots)
 }
 
-// insertionSort sorts x by byTimeLoan; linear when x is nearly sorted.
+// insertionSort sorts x by before; linear when x is nearly sorted.
 func insertionSort(x []rootKey) {
 	for i := 1; i < len(x); i++ {
 		v, j := x[i], i
-		for ; j > 0 && (v.time < x[j-1].time || v.time == x[j-1].time && v.loan < x[j-1].loan); j-- {
+		for ; j > 0 && v.before(&x[j-1]); j-- {
 			x[j] = x[j-1]
 		}
 		x[j] = v
@@ -546,7 +529,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 			d := queue[q]
 			for l := d.in0; l < d.in1; l++ {
 				lk := &links[l]
-				// The guarantor's capacity this year (capacityIn, inline).
+				// The guarantor's capacity this year (setCellMult).
 				cell := lk.cell
 				if firmCell != nil {
 					cell = firmCell[tF+int(lk.from)]
