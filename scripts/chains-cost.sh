@@ -23,6 +23,7 @@ book() { # name, gen flags
     rm -rf "$dir/$1-nolinks"; cp -r "$dir/$1-chains" "$dir/$1-nolinks"; rm "$dir/$1-nolinks/links.arrow"
   fi
 }
+rm -f "$dir/.rounds"
 book ex ""
 book k100 "--loans 100000 --seed 1"
 cpu() { # book, paths → CPU seconds
@@ -33,6 +34,10 @@ for r in $(seq "$rounds"); do
   for spec in "ex ${PATHS_EX:-20000}" "k100 ${PATHS_100K:-10000}"; do
     set -- $spec
     a=$(cpu "$dir/$1-nolinks" "$2"); b=$(cpu "$dir/$1-chains" "$2")
-    awk -v n="$1" -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "%s round %d: without links %.2f s, with %.2f s, ratio %.3f\n", n, r, a, b, b / a }'
+    awk -v n="$1" -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "%s round %d: without links %.2f s, with %.2f s, ratio %.3f\n", n, r, a, b, b / a }' | tee -a "$dir/.rounds"
   done
+done
+for n in ex k100; do # the median ratio of this call's rounds
+  grep "^$n round" "$dir/.rounds" | awk '{print $NF}' | sort -g |
+    awk -v n="$n" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s median ratio of %d rounds: %.3f\n", n, NR, m }'
 done

@@ -26,14 +26,26 @@ run() { # extra flags → "cpu wall rss_mb"
   /usr/bin/time -o "$dir/.time" -f '%U %S %e %M' "$bin" run --portfolio "$book" --paths "$paths" --workers 2 --horizon 3 --json "$@" >/dev/null 2>&1
   awk '{printf "%.2f %.2f %.0f", $1 + $2, $3, $4 / 1024}' "$dir/.time"
 }
+rm -f "$dir/.walls"
 for r in $(seq "$rounds"); do
   read -r fc fw fm <<<"$(run)"
   if [ -n "${FULL_ONLY:-}" ]; then
     echo "round $r ($loans loans, $paths paths): full $fc s CPU, $fw s wall, $fm MB peak"
+    echo "$fw" >>"$dir/.walls"
     continue
   fi
   read -r lc lw lm <<<"$(run --losses-only)"
   awk -v r="$r" -v n="$loans" -v p="$paths" -v fc="$fc" -v fw="$fw" -v fm="$fm" -v lc="$lc" -v lw="$lw" -v lm="$lm" 'BEGIN {
     printf "round %d (%d loans, %d paths): full %.2f s CPU, %.2f s wall, %d MB; losses-only %.2f s CPU, %.2f s wall, %d MB; ratio CPU %.3f, wall %.3f\n",
       r, n, p, fc, fw, fm, lc, lw, lm, fc / lc, fw / lw }'
+  echo "$fw $lw $fc $lc" >>"$dir/.walls"
 done
+# Medians of this call's rounds: the full run's wall time, and the ratios.
+awk '{ w[NR] = $1; rw[NR] = $2 ? $1 / $2 : 0; rc[NR] = $4 ? $3 / $4 : 0 }
+  function med(a, n,   i, j, t) {
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END { printf "medians of %d rounds: full %.2f s wall", NR, med(w, NR)
+        if (rw[1]) printf "; ratio CPU %.3f, wall %.3f", med(rc, NR), med(rw, NR)
+        printf "\n" }' "$dir/.walls"
