@@ -89,7 +89,7 @@ func benchChainsCost(b *testing.B, n int, chained bool) {
 				}
 				p0 := p
 				var be []int32
-				for p < paths && (len(be) == 0 || int(ends[p-1]-first) < blockEvents) {
+				for p < paths && (len(be) == 0 || int(ends[p-1]-first) < blockEvents(m.n)) {
 					be = append(be, ends[p]-first)
 					p++
 				}

@@ -98,7 +98,7 @@ func BenchmarkLedgerBook(b *testing.B) {
 		events []Event
 		ends   []int32
 	}
-	for _, most := range []int{1 << 17, 1 << 18, blockEvents} {
+	for _, most := range []int{1 << 17, 1 << 18, blockEvents(m.n)} {
 		var blocks []block
 		for p := 0; p < paths; {
 			bl := block{p0: p}
@@ -114,7 +114,7 @@ func BenchmarkLedgerBook(b *testing.B) {
 			blocks = append(blocks, bl)
 		}
 		name := "block"
-		if most != blockEvents {
+		if most != blockEvents(m.n) {
 			name = fmt.Sprintf("block-%d", most)
 		}
 		b.Run(name, func(b *testing.B) {

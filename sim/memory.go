@@ -29,7 +29,7 @@ import (
 //
 // with H the horizon, G the guarantors, C the counties, bounded by G + 13
 // (Wenzhou's 12 county units and the city), book = BookLoans(loans, sc)
-// and block = min(BlockEvents, DefaultBlockSize × book × H / 10) the
+// and block = min(blockEvents(book), DefaultBlockSize × book × H / 10) the
 // defaults a worker gathers before booking them (the second term assumes
 // at most a tenth of the book defaults a year on a block's average path).
 // The ledger terms are counted whether or not the run fills them, so the
@@ -37,7 +37,7 @@ import (
 func MemoryEstimate(loans, guarantors, workers int, sc *models.Scenario) (fixed, perPath int64) {
 	L, G, H := BookLoans(loans, sc), int64(guarantors), int64(sc.HorizonYears)
 	C := G + 13
-	block := min(blockEvents, defaultBlockSize*L*H/10) // defaults a worker holds at once
+	block := min(int64(blockEvents(int(L))), defaultBlockSize*L*H/10) // defaults a worker holds at once
 	fixed = L*(H*48+512) + int64(max(workers, 1))*block*blockEventBytes*5/4 + 16<<20
 	perPath = H*12 + (G+1)*H*NMetrics*8 + C*H*16 + G*8 + NParties*8 + 8 + maxRecordedSegments*8 + 64
 	return fixed, perPath
@@ -109,7 +109,7 @@ func BookLoans(n int, sc *models.Scenario) int64 {
 //	                                        order (rootYear, 24 B) and their bits (¼ B)
 //	        + W × (block₁ − block) × 120    blocks of defaults (as in MemoryEstimate) when
 //	                                        contagion topples up to the whole book a year:
-//	                                        block₁ = min(BlockEvents, DefaultBlockSize × book × H)
+//	                                        block₁ = min(blockEvents(book), DefaultBlockSize × book × H)
 //	perPath = H × 12                        the contagion part of each path-year's
 //	                                        loss (int64) and defaults (int32)
 //
@@ -123,6 +123,7 @@ func ChainsMemoryEstimate(links, loans, workers int, sc *models.Scenario) (fixed
 	L, H, W := int64(links), int64(sc.HorizonYears), int64(max(workers, 1))
 	book := BookLoans(loans, sc)
 	fixed = L*(176+2*(320+8*H)+32+W*88) + book*(20+65*H)
-	fixed += W * (min(blockEvents, defaultBlockSize*book*H) - min(blockEvents, defaultBlockSize*book*H/10)) * blockEventBytes
+	most := int64(blockEvents(int(book)))
+	fixed += W * (min(most, defaultBlockSize*book*H) - min(most, defaultBlockSize*book*H/10)) * blockEventBytes
 	return fixed * 5 / 4, H * 12
 }

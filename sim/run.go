@@ -186,6 +186,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 	var wg sync.WaitGroup
 	kept := make([][]Cascade, min(p.Workers, nblocks))
 	bo, _ := p.Observer.(BlockObserver)
+	most := blockEvents(m.n) // defaults in a block (bo)
 	for wk := range min(p.Workers, nblocks) {
 		wg.Go(func() {
 			var blockEv []Event // the defaults of paths first, first+1, … (bo)
@@ -193,7 +194,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			if bo != nil {
 				// Room for a block at a tenth of the book defaulting a year
 				// (it grows if more do), as MemoryEstimate counts it.
-				blockEv = make([]Event, 0, min(blockEvents+blockEvents/4, p.BlockSize*m.n*H/10+1024))
+				blockEv = make([]Event, 0, min(most+most/4, p.BlockSize*m.n*H/10+1024))
 			}
 			first := 0
 			w := m.newWorker()
@@ -236,7 +237,7 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 						}
 						blockEv = append(blockEv, w.events...)
 						ends = append(ends, int32(len(blockEv)))
-						if len(blockEv) >= blockEvents || path == hi-1 {
+						if len(blockEv) >= most || path == hi-1 {
 							bo.ObserveBlock(wk, first, blockEv, ends)
 							blockEv, ends = blockEv[:0], ends[:0]
 						}
