@@ -204,3 +204,28 @@ func testSpill(dir string) func() (SpillFile, error) {
 		return f, nil
 	}
 }
+
+// TestMemoryEstimateBlock: a worker's block of defaults is 2¹⁹ events on
+// a book that compiles to fewer than 2²⁰ loans and 2²⁰ from there on.
+// MemoryEstimate bounds the compiled book from above (BookLoans: 400,000
+// for 100,000 loans over three years, 1,600,000 for 400,000), so it never
+// counts the smaller block for a run that gets the larger, and counts each
+// worker's block at 104 bytes a default with a quarter of slack: 2¹⁹ × 130
+// = 68,157,440 and 2²⁰ × 130 = 136,314,880 bytes a worker.
+func TestMemoryEstimateBlock(t *testing.T) {
+	if blockEvents(1<<20-1) != 1<<19 || blockEvents(1<<20) != 1<<20 {
+		t.Fatalf("blockEvents(2²⁰ − 1) = %d, blockEvents(2²⁰) = %d; want 2¹⁹ and 2²⁰", blockEvents(1<<20-1), blockEvents(1<<20))
+	}
+	sc := models.DefaultScenario()
+	sc.HorizonYears = 3
+	for _, c := range []struct {
+		loans     int
+		perWorker int64
+	}{{100_000, 68_157_440}, {400_000, 136_314_880}} {
+		one, _ := MemoryEstimate(c.loans, 10, 1, &sc)
+		two, _ := MemoryEstimate(c.loans, 10, 2, &sc)
+		if got := two - one; got != c.perWorker {
+			t.Errorf("%d loans (%d compiled): a worker's block counts %d bytes, want %d", c.loans, BookLoans(c.loans, &sc), got, c.perWorker)
+		}
+	}
+}
