@@ -57,7 +57,7 @@ for r in $(seq "$rounds"); do
 	echo "round $r: $a $fa  $b $fb"
 	echo "$fa $fb" >>"$tmp/figures"
 done
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+source "$root/scripts/median.sh"
 ma=$(cut -d' ' -f1 "$tmp/figures" | median)
 mb=$(cut -d' ' -f2 "$tmp/figures" | median)
 awk -v a="$a" -v b="$b" -v ma="$ma" -v mb="$mb" 'BEGIN { printf "medians: %s %.0f, %s %.0f, B/A %.3f\n", a, ma, b, mb, mb / ma }'

@@ -37,7 +37,7 @@ for r in $(seq "$rounds"); do
     awk -v n="$1" -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "%s round %d: without links %.2f s, with %.2f s, ratio %.3f\n", n, r, a, b, b / a }' | tee -a "$dir/.rounds"
   done
 done
+source scripts/median.sh
 for n in ex k100; do # the median ratio of this call's rounds
-  grep "^$n round" "$dir/.rounds" | awk '{print $NF}' | sort -g |
-    awk -v n="$n" '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%s median ratio of %d rounds: %.3f\n", n, NR, m }'
+  printf '%s median ratio of %d rounds: %.3f\n' "$n" "$rounds" "$(grep "^$n round" "$dir/.rounds" | awk '{print $NF}' | median)"
 done

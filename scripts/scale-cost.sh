@@ -41,11 +41,9 @@ for r in $(seq "$rounds"); do
   echo "$fw $lw $fc $lc" >>"$dir/.walls"
 done
 # Medians of this call's rounds: the full run's wall time, and the ratios.
-awk '{ w[NR] = $1; rw[NR] = $2 ? $1 / $2 : 0; rc[NR] = $4 ? $3 / $4 : 0 }
-  function med(a, n,   i, j, t) {
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
-  END { printf "medians of %d rounds: full %.2f s wall", NR, med(w, NR)
-        if (rw[1]) printf "; ratio CPU %.3f, wall %.3f", med(rc, NR), med(rw, NR)
-        printf "\n" }' "$dir/.walls"
+source scripts/median.sh
+printf 'medians of %d rounds: full %.2f s wall' "$rounds" "$(cut -d' ' -f1 "$dir/.walls" | median)"
+if [ -z "${FULL_ONLY:-}" ]; then
+  printf '; ratio CPU %.3f, wall %.3f' "$(awk '{print $3 / $4}' "$dir/.walls" | median)" "$(awk '{print $1 / $2}' "$dir/.walls" | median)"
+fi
+echo
