@@ -26,6 +26,10 @@ type table struct {
 	cols   [][]arrow.Array
 }
 
+// prefaultMinBytes is the smallest row slice decodeTable prefaults
+// (prefault): 16 MiB, about 70,000 loans.
+const prefaultMinBytes = 16 << 20
+
 // decodeTable fills one row of T per table row from the columns it knows.
 // A row is numbered index+2 in problems, as if the table had a header. With
 // warnings nil, unknown columns are ignored silently (a snapshot written by a
@@ -95,6 +99,9 @@ func decodeTable[T any](d *decoder, cols []column[T], t *table, newRow func() T,
 		return nil
 	}
 	rows := make([]T, t.nrows)
+	if size := len(rows) * int(unsafe.Sizeof(def)); size >= prefaultMinBytes {
+		prefault(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(rows))), size))
+	}
 	nblocks := (len(rows) + blockRows - 1) / blockRows
 	decs := make([]*decoder, nblocks)
 	var next atomic.Int64
