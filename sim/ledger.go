@@ -159,6 +159,10 @@ type ledgerLoan struct {
 	// The same fees rounded to the fen (feesFor(1)): a year the loan is
 	// alive throughout, which booking a default reads rather than rounds.
 	yearB, yearS, yearRe int64
+	// The same fees for the part of its maturity's year that the loan is
+	// alive, feesFor(maturity − ⌊maturity⌋): the fees a default in an
+	// earlier year loses in the year the loan would have matured.
+	matB, matS, matRe int64
 	from, maturity       float64 // the Model's from[i] and maturity[i]
 	g                    int32   // guarantor
 	eligible             bool    // eligible for re-guarantee
@@ -399,6 +403,7 @@ func newLedger(m *Model, pf *models.Portfolio, sc *models.Scenario) (*Ledger, er
 		// kept here give the same fen as multiplying all three.
 		ll.feeB, ll.feeS, ll.reFee = rateB*float64(ll.gb), rateS*float64(ll.gb), rateRe*float64(l.Balance)
 		ll.yearB, ll.yearS, ll.yearRe = ll.feesFor(1)
+		ll.matB, ll.matS, ll.matRe = ll.feesFor(ll.maturity - math.Floor(ll.maturity))
 		for t := range H {
 			ly := loanYear{m.claim[t*n+i], m.loss[t*n+i]}
 			if L.lys != nil {

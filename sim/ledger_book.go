@@ -313,7 +313,8 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		ll := &L.loans[i]
 		g := int(ll.g)
 		gys := s.blockGy[j*G*H : (j+1)*G*H]
-		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
+		// The loan-year's record is read before booking the fees, so that
+		// its cache miss overlaps the loan record's rather than following it.
 		var claim, loss int64
 		if L.lys != nil { // the split kept (small books)
 			r := &L.lys[i*H+t]
@@ -324,6 +325,7 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 			claim, loss = r.claim, r.loss
 			L.split(&s.nominal, ll, claim)
 		}
+		L.bookDefault(gys, s.blockSubs[j*C*H:(j+1)*C*H], ll, g, t, be.u)
 		nominal := s.nominal[:]
 		if stochastic {
 			loss = s.sortedLoss[k] // the path-year's loss
@@ -486,12 +488,26 @@ func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int
 			break // matured before year y: nothing lost from y on
 		}
 		gp := &gy[g*H+y]
-		full := ll.aliveIn(y)
+		var full float64
 		var lostB, lostS, lostRe int64
-		if full == 1 { // the year's fees as NewLedger counted them
-			lostB, lostS, lostRe = ll.yearB, ll.yearS, ll.yearRe
-		} else if full > 0 {
-			lostB, lostS, lostRe = ll.feesFor(full)
+		switch {
+		case ll.from <= float64(y) && ll.maturity > float64(y):
+			// Written by the start of year y and alive then (always so
+			// after year t): alive all year, or until it matures in it
+			// (aliveIn's min(maturity, y+1) − y, whose fees newLedger
+			// kept in matB, matS, matRe).
+			if ll.maturity >= float64(y+1) {
+				full, lostB, lostS, lostRe = 1, ll.yearB, ll.yearS, ll.yearRe
+			} else {
+				full, lostB, lostS, lostRe = ll.maturity-float64(y), ll.matB, ll.matS, ll.matRe
+			}
+		default:
+			full = ll.aliveIn(y)
+			if full == 1 { // the year's fees as NewLedger counted them
+				lostB, lostS, lostRe = ll.yearB, ll.yearS, ll.yearRe
+			} else if full > 0 {
+				lostB, lostS, lostRe = ll.feesFor(full)
+			}
 		}
 		lostBase := gb * full
 		if y == t { // fees accrued until the default are kept
