@@ -163,12 +163,12 @@ type ledgerLoan struct {
 	// alive, feesFor(maturity − ⌊maturity⌋): the fees a default in an
 	// earlier year loses in the year the loan would have matured.
 	matB, matS, matRe int64
-	from, maturity       float64 // the Model's from[i] and maturity[i]
-	g                    int32   // guarantor
-	eligible             bool    // eligible for re-guarantee
-	smallAg              bool    // small/micro or agri segment
-	cty                  int32   // county fund
-	shares               int32   // the nominal shares of a claim: Ledger.shares[shares]
+	from, maturity    float64 // the Model's from[i] and maturity[i]
+	g                 int32   // guarantor
+	eligible          bool    // eligible for re-guarantee
+	smallAg           bool    // small/micro or agri segment
+	cty               int32   // county fund
+	shares            int32   // the nominal shares of a claim: Ledger.shares[shares]
 }
 
 // aliveIn returns the fraction of year t (0-based) that the loan is on the
