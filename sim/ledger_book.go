@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"slices"
+	"unsafe"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -202,6 +203,11 @@ func blockEvents(n int) int {
 	return 1 << 19
 }
 
+// Booking asks for the records of the defaults prefetchAhead ahead of the
+// one it books, prefetchBatch defaults at a time: LedgerBook/block 52 →
+// 48 ns a default (ahead 16 to 48 measured alike; 96 and 192 less good).
+const prefetchAhead, prefetchBatch = 32, 16
+
 // largeBookLoans is the compiled book from which blockEvents doubles.
 const largeBookLoans = 1 << 20
 
@@ -307,7 +313,20 @@ func (lr *ledgerRun) ObserveBlock(worker, p0 int, events []Event, ends []int32) 
 		starts[b]++
 	}
 
+	// Each default's loan and loan-year records are asked for a few
+	// dozen defaults ahead (prefetchRecords), so that they are in cache
+	// when booked: the loans a block defaults are ascending but far apart,
+	// which the processor's own prefetcher does not follow.
+	loans, loanSize := uintptr(unsafe.Pointer(unsafe.SliceData(L.loans))), unsafe.Sizeof(ledgerLoan{})
+	years, yearsSize := uintptr(unsafe.Pointer(unsafe.SliceData(L.ly))), uintptr(H)*unsafe.Sizeof(loanYear{})
+	if L.lys != nil {
+		years, yearsSize = uintptr(unsafe.Pointer(unsafe.SliceData(L.lys))), uintptr(H)*unsafe.Sizeof(loanYearSplit{})
+	}
+	prefetchRecords(sorted[:min(prefetchAhead, len(sorted))], loans, loanSize, years, yearsSize)
 	for k, be := range sorted {
+		if a := k + prefetchAhead; k%prefetchBatch == 0 && a < len(sorted) {
+			prefetchRecords(sorted[a:min(a+prefetchBatch, len(sorted))], loans, loanSize, years, yearsSize)
+		}
 		j, t := int(be.jt)/H, int(be.jt)%H
 		i := int(be.loan)
 		ll := &L.loans[i]
@@ -511,12 +530,17 @@ func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int
 		}
 		lostBase := gb * full
 		if y == t { // fees accrued until the default are kept
-			kept := max(0, float64(t)+u-max(ll.from, float64(t)))
-			if kept > 0 {
-				keptB, keptS, keptRe := ll.feesFor(kept)
-				lostB -= keptB
-				lostS -= keptS
-				lostRe -= keptRe
+			// kept = t + u − max(from, t), when positive, and its fees
+			// (feesFor, written out: a call here costs more than its
+			// roundings, for the registers saved around it).
+			since := float64(t)
+			if ll.from > since {
+				since = ll.from
+			}
+			if kept := float64(t) + u - since; kept > 0 {
+				lostB -= roundFen(ll.feeB * kept)
+				lostS -= roundFen(ll.feeS * kept)
+				lostRe -= roundFen(ll.reFee * kept)
 				lostBase -= gb * kept
 			}
 		}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package sim
+
+// prefetchRecords does nothing here: booking waits for each record as
+// it reads it (prefetch_amd64.go).
+func prefetchRecords(evs []blockEvent, loans, loanSize, years, yearsSize uintptr) {}
