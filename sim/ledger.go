@@ -149,7 +149,7 @@ type Ledger struct {
 }
 
 // ledgerLoan is loan i as the ledger books it: its static fields, in one
-// 104-byte record.
+// 128-byte record (two cache lines).
 type ledgerLoan struct {
 	gb, rw int64 // guaranteed balance and its risk-weighted amount, fen
 	bal    int64 // loan balance (principal), fen

@@ -190,7 +190,7 @@ const (
 // blockEvents returns the most defaults the engine gathers before handing
 // a block of paths to a BlockObserver, for a compiled book of n loans: 2¹⁹
 // (55 MB a worker, blockEventBytes each, with the sort's arrays), and 2²⁰
-// from largeBookLoans on. Booking reads each loan's records (137 B a loan)
+// from largeBookLoans on. Booking reads each loan's records (161 B a loan)
 // once per block whatever the block's size, so the larger the book, the
 // more defaults a block needs to share that sweep: on the 1M-loan book
 // (3.2 million loans compiled) 2²⁰ took a fifth less CPU than 2¹⁹ for 60
