@@ -520,11 +520,8 @@ func (L *Ledger) bookDefault(gy []gyPath, subs []int64, ll *ledgerLoan, g, t int
 			} else {
 				full, lostB, lostS, lostRe = ll.maturity-float64(y), ll.matB, ll.matS, ll.matRe
 			}
-		default:
-			full = ll.aliveIn(y)
-			if full == 1 { // the year's fees as NewLedger counted them
-				lostB, lostS, lostRe = ll.yearB, ll.yearS, ll.yearRe
-			} else if full > 0 {
+		default: // written during year y (or off the books): part of it at most
+			if full = ll.aliveIn(y); full > 0 {
 				lostB, lostS, lostRe = ll.feesFor(full)
 			}
 		}
