@@ -287,7 +287,7 @@ type chainScratch struct {
 	contDef   []int32   // [t] contagion defaults
 	cascades  []Cascade // the worker's largest, best first (byLargest), at most MaxCascades
 	path      uint64    // the path being drawn
-	sink      int64     // what warm read (stored, so that its reads stay)
+	addrs     []uintptr // warm's prefetch addresses
 }
 
 // firmState is a firm's contagion state in the current path-year, and

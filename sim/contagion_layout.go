@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/wenzhou/danbao/models"
+import (
+	"unsafe"
+
+	"github.com/wenzhou/danbao/models"
+)
 
 // numberFirms numbers the firms of links for the contagion step and
 // returns each borrower's number. Two numberings exist:
@@ -61,26 +65,33 @@ func (c *chains) numberFirms(links []models.Link) map[string]int32 {
 	return idx
 }
 
-// warm reads, for each of the year's roots (sorted), what its cascade
-// reads first: its firm's links in (their range comes with the root),
-// their guarantors' states and the first of their loans this year. A year's contagion starts with
-// none of its data in cache (the sampler's have replaced them), and the
-// cascade loop's reads each depend on the one before, so each waits for
-// memory in turn; the reads of different roots here do not depend on each
-// other, so the processor overlaps their waits, and the loop then finds
-// them in cache. It changes nothing but what is in cache (on the 100k
-// book it took the kernel benchmark's path from 1.16 to 1.00–1.05 ms).
+// warm asks the processor for what the year's roots' cascades read first
+// (sorted roots): each root's links in (their range comes with the root),
+// then their guarantors' states and the first of their loans this year.
+// A year's contagion starts with little of its data in cache (the
+// sampler's have replaced them), and the cascade loop's reads each depend
+// on the one before, so each would wait for memory in turn; prefetches of
+// different roots' lines do not wait for each other, so their waits
+// overlap, and the loop then finds the lines in cache. It changes nothing
+// but what is in cache.
 func (s *chainScratch) warm(c *chains, yearLo []int32) {
-	var sum int64
+	addrs := s.addrs[:0]
+	for k := range s.roots {
+		if r := &s.roots[k]; r.in1 > r.in0 {
+			addrs = append(addrs, uintptr(unsafe.Pointer(&s.links[r.in0])), uintptr(unsafe.Pointer(&s.links[r.in1-1])))
+		}
+	}
+	prefetchAddrs(addrs)
+	addrs = addrs[:0]
 	for k := range s.roots {
 		for l := s.roots[k].in0; l < s.roots[k].in1; l++ {
 			h := s.links[l].from
-			j := yearLo[h]
-			sum += s.firm[h].called + int64(j)
-			if j < yearLo[h+1] {
-				sum += int64(c.yearLoans[j].i)
+			addrs = append(addrs, uintptr(unsafe.Pointer(&s.firm[h])))
+			if j := yearLo[h]; j < yearLo[h+1] {
+				addrs = append(addrs, uintptr(unsafe.Pointer(&c.yearLoans[j])))
 			}
 		}
 	}
-	s.sink += sum
+	prefetchAddrs(addrs)
+	s.addrs = addrs
 }

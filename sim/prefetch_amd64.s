@@ -33,3 +33,20 @@ next:
 	JNE loop
 done:
 	RET
+
+// func prefetchAddrs(addrs []uintptr)
+//
+// PREFETCHT0 the cache line at each address of addrs.
+TEXT ·prefetchAddrs(SB), NOSPLIT, $0-24
+	MOVQ addrs_base+0(FP), SI
+	MOVQ addrs_len+8(FP), CX
+	TESTQ CX, CX
+	JEQ pdone
+ploop:
+	MOVQ (SI), AX
+	PREFETCHT0 (AX)
+	ADDQ $8, SI
+	DECQ CX
+	JNE ploop
+pdone:
+	RET
