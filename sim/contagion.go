@@ -274,6 +274,10 @@ type chainScratch struct {
 	// rootsTo is where the fast sampler's root collection stopped: the
 	// events w.events[:rootsTo] of this year are in roots already.
 	rootsTo int
+	// rootsPlan is how many roots the fast sampler collected: roots[:rootsPlan]
+	// hold their time and loan, and in firm their number in the year plan's
+	// roots, until fillRoots reads the rest.
+	rootsPlan int
 	sortTmp []rootKey // sortRoots' buffer
 	buckets []int32   // sortRoots' bucket offsets
 	// cellMult[c] is exp(S_c − R²_c/2) of this path-year, valid when
@@ -493,6 +497,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 	yearLo := c.yearLo[t*(F+1) : (t+1)*(F+1)]
 	// The roots among the events the fast sampler did not collect (all of
 	// them after the dense sampler; the uplifted firms' defaults).
+	s.fillRoots(m.years[t].roots)
 	claims := m.claim[t*m.n : (t+1)*m.n]
 	for _, e := range w.events[max(before, s.rootsTo):] {
 		if r := c.rootIndex(e.Loan); r >= 0 {
@@ -500,7 +505,7 @@ func (m *Model) contagion(w *worker, t, before int) (loss int64) {
 			s.roots = append(s.roots, rootKey{time: e.Time, claim: claims[e.Loan], loan: e.Loan, firm: f, in0: c.inLo[f], in1: c.inLo[f+1]})
 		}
 	}
-	s.rootsTo = 0
+	s.rootsTo, s.rootsPlan = 0, 0
 	if len(s.roots) == 0 {
 		return 0
 	}

@@ -95,3 +95,23 @@ func (s *chainScratch) warm(c *chains, yearLo []int32) {
 	prefetchAddrs(addrs)
 	s.addrs = addrs
 }
+
+// fillRoots completes the roots the fast sampler collected (rootsPlan)
+// from the year plan's: their claim, firm and links in. The sampler only
+// notes a root's number in plan, so that it does not wait for the record's
+// line as it draws; here the lines are asked for all at once, and their
+// waits overlap.
+func (s *chainScratch) fillRoots(plan []rootYear) {
+	roots := s.roots[:s.rootsPlan]
+	addrs := s.addrs[:0]
+	for k := range roots {
+		addrs = append(addrs, uintptr(unsafe.Pointer(&plan[roots[k].firm])))
+	}
+	prefetchAddrs(addrs)
+	s.addrs = addrs
+	for k := range roots {
+		r := &roots[k]
+		ry := &plan[r.firm]
+		r.claim, r.firm, r.in0, r.in1 = ry.claim, ry.firm, ry.in0, ry.in1
+	}
+}

@@ -301,15 +301,16 @@ func (m *Model) fastYear(w *worker, t int, scale float64) (loss int64) {
 			loss += y.memberLoss[k]
 			if rootBits != nil {
 				if rw, b := rootBits[k>>6], uint64(1)<<(uint64(k)&63); rw.bits&b != 0 {
-					ry := &y.roots[rw.rank+int32(bits.OnesCount64(rw.bits&(b-1)))]
-					roots = append(roots, rootKey{time: u, claim: ry.claim, loan: i, firm: ry.firm, in0: ry.in0, in1: ry.in1})
+					// The rest of the root's record (yearPlan.roots) is
+					// read by the contagion step (chainScratch.fillRoots).
+					roots = append(roots, rootKey{time: u, loan: i, firm: rw.rank + int32(bits.OnesCount64(rw.bits&(b-1)))})
 				}
 			}
 		}
 	}
 	w.events = events
 	if rootBits != nil {
-		w.chain.roots, w.chain.rootsTo = roots, len(events)
+		w.chain.roots, w.chain.rootsTo, w.chain.rootsPlan = roots, len(events), len(roots)
 	}
 	return loss
 }
