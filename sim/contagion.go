@@ -278,8 +278,8 @@ type chainScratch struct {
 	// hold their time and loan, and in firm their number in the year plan's
 	// roots, until fillRoots reads the rest.
 	rootsPlan int
-	sortTmp []rootKey // sortRoots' buffer
-	buckets []int32   // sortRoots' bucket offsets
+	sortTmp   []rootKey // sortRoots' buffer
+	buckets   []int32   // sortRoots' bucket offsets
 	// cellMult[c] is exp(S_c − R²_c/2) of this path-year, valid when
 	// cellStamp[c] == stamp (one stamp per path-year).
 	cellMult  []float64
