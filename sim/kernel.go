@@ -127,6 +127,15 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		w.dead[e.Loan] = false
 	}
 	w.events = w.events[:0]
+	m.startPath(w, seed, p)
+	for t := range m.Horizon {
+		m.simulateYear(w, sampler, seed, p, t)
+	}
+}
+
+// startPath resets w's streams and importance-sampling state for path p
+// of seed, before its first year.
+func (m *Model) startPath(w *worker, seed, p uint64) {
 	w.f.logW = [maxShifted]float64{}
 	w.s.Reset(seed, p)
 	if m.lgd != nil {
@@ -136,42 +145,44 @@ func (m *Model) simulatePath(w *worker, sampler Sampler, seed, p uint64) {
 		// Importance sampling: the first draw picks the mixture's component.
 		w.f.isComp = w.f.is.component(w.s.Float64())
 	}
-	for t := range m.Horizon {
-		m.factors.draw(w.s, t, w.f)
-		// Under the t copula the latent variable is X/√(W/ν) with one
-		// W ~ χ²_ν per path-year scaling the systematic and the idiosyncratic
-		// parts alike; default iff X < √(W/ν)·t_ν⁻¹(pd), so the thresholds
-		// scale by √(W/ν).
-		scale := 1.0
-		if m.copulaT {
-			W := w.s.ChiSquare(m.nu)
-			if w.f.is != nil && w.f.is.mixScale != nil {
-				W = w.f.mixing(t, W, m.nu) // importance sampling (importance_t.go)
-			}
-			scale = math.Sqrt(W / m.nu)
+}
+
+// simulateYear draws year t of path p, the years before it drawn into w.
+func (m *Model) simulateYear(w *worker, sampler Sampler, seed, p uint64, t int) {
+	m.factors.draw(w.s, t, w.f)
+	// Under the t copula the latent variable is X/√(W/ν) with one
+	// W ~ χ²_ν per path-year scaling the systematic and the idiosyncratic
+	// parts alike; default iff X < √(W/ν)·t_ν⁻¹(pd), so the thresholds
+	// scale by √(W/ν).
+	scale := 1.0
+	if m.copulaT {
+		W := w.s.ChiSquare(m.nu)
+		if w.f.is != nil && w.f.is.mixScale != nil {
+			W = w.f.mixing(t, W, m.nu) // importance sampling (importance_t.go)
 		}
-		for c, ld := range m.loadings {
-			w.sys[c] = ld.m*w.f.macroS + ld.i*w.f.indS[ld.ind] + ld.c*w.f.ctyS[ld.cty]
-		}
-		before := len(w.events)
-		if m.lgd != nil {
-			// P_t before the year's defaults: the contagion step books its
-			// losses with it (its own stream, so drawing it first changes
-			// nothing else).
-			w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
-		}
-		if sampler == Dense {
-			w.pathLoss[t] = m.denseYear(w, t, scale)
-		} else {
-			w.pathLoss[t] = m.fastYear(w, t, scale)
-		}
-		if w.chain != nil {
-			w.pathLoss[t] += m.chainYear(w, t, before, scale, seed, p)
-		}
-		w.pathDef[t] = int32(len(w.events) - before)
-		if m.lgd != nil {
-			w.pathLoss[t] = m.lgd.lossesTo(m, w, w.events[before:], t, w.prop[t])
-		}
+		scale = math.Sqrt(W / m.nu)
+	}
+	for c, ld := range m.loadings {
+		w.sys[c] = ld.m*w.f.macroS + ld.i*w.f.indS[ld.ind] + ld.c*w.f.ctyS[ld.cty]
+	}
+	before := len(w.events)
+	if m.lgd != nil {
+		// P_t before the year's defaults: the contagion step books its
+		// losses with it (its own stream, so drawing it first changes
+		// nothing else).
+		w.prop[t] = m.lgd.collateral(t, w.f.macroS, w.coll.Norm())
+	}
+	if sampler == Dense {
+		w.pathLoss[t] = m.denseYear(w, t, scale)
+	} else {
+		w.pathLoss[t] = m.fastYear(w, t, scale)
+	}
+	if w.chain != nil {
+		w.pathLoss[t] += m.chainYear(w, t, before, scale, seed, p)
+	}
+	w.pathDef[t] = int32(len(w.events) - before)
+	if m.lgd != nil {
+		w.pathLoss[t] = m.lgd.lossesTo(m, w, w.events[before:], t, w.prop[t])
 	}
 }
 

@@ -202,6 +202,11 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 				defer func() { kept[wk] = w.chain.cascades }()
 			}
 			w.f.is = res.isMix
+			var group *pathGroup // paths drawn year by year (kernel_group.go)
+			var nums []uint64
+			if m.groupable() {
+				group = &pathGroup{}
+			}
 			var chainAcc *chainAccumulator
 			if res.chainRec != nil {
 				chainAcc = newChainAccumulator(m.chainSegs.S)
@@ -213,7 +218,19 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 				}
 				lo, hi := b*p.BlockSize, min((b+1)*p.BlockSize, p.Paths)
 				for path := lo; path < hi; path++ {
-					m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
+					if group == nil {
+						m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
+					} else {
+						i := (path - lo) % groupPaths
+						if i == 0 {
+							nums = nums[:0]
+							for q := path; q < min(path+groupPaths, hi); q++ {
+								nums = append(nums, uint64(p.FirstPath+q))
+							}
+							m.simulateGroup(w, group, p.Sampler, p.Seed, nums)
+						}
+						group.load(w, i)
+					}
 					copy(res.Loss[path*H:], w.pathLoss)
 					copy(res.Defaults[path*H:], w.pathDef)
 					if w.chain != nil {
