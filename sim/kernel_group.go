@@ -33,6 +33,15 @@ type pathGroup struct {
 	def      []int32   // [i·H + t] as worker.pathDef
 	contLoss []int64   // [i·H + t] as chainScratch.contLoss
 	contDef  []int32   // [i·H + t] as chainScratch.contDef
+	// limit replaces groupEventCap when positive (tests).
+	limit int
+}
+
+func (g *pathGroup) eventCap() int {
+	if g.limit > 0 {
+		return g.limit
+	}
+	return groupEventCap
 }
 
 // groupable reports whether m's runs draw paths in groups: with links, and
@@ -42,10 +51,17 @@ func (m *Model) groupable() bool {
 	return m.chains != nil && m.uplift == nil && m.lgd == nil
 }
 
-// simulateGroup draws paths (at most groupPaths) of seed year by year into
-// g; path i's results are then those simulatePath leaves in a worker
-// (load). w's defaulted flags are all clear before and after.
-func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed uint64, paths []uint64) {
+// groupEventCap bounds the defaults a group holds (24 B each, so 24 MiB
+// a worker): before each path-year, a group holding more finishes its
+// paths one by one (finishGroup), handing each over as it is done, so a
+// group never holds more than this and one path-year's defaults.
+const groupEventCap = 1 << 20
+
+// simulateGroup draws paths (at most groupPaths) of seed year by year and
+// hands path i over as soon as its last year is drawn: g.load puts its
+// results in w, as simulatePath leaves them, and consume(base + i) takes
+// them, in path order. w's defaulted flags are clear before and after.
+func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed uint64, paths []uint64, base int, consume func(int)) {
 	H, nInd, nCty := m.Horizon, len(w.f.ind), len(w.f.cty)
 	n := len(paths)
 	g.paths = append(g.paths[:0], paths...)
@@ -67,41 +83,87 @@ func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed uin
 		g.src[i], g.isComp[i], g.logW[i] = w.s.src, w.f.isComp, w.f.logW
 		g.events[i] = g.events[i][:0]
 	}
+	held := 0 // the defaults g.events hold
 	for t := range H {
-		for i, p := range paths {
-			// Path i as its year t starts.
-			w.s.src, w.f.isComp, w.f.logW, w.f.macro = g.src[i], g.isComp[i], g.logW[i], g.macro[i]
-			copy(w.f.ind, g.ind[i*nInd:(i+1)*nInd])
-			copy(w.f.cty, g.cty[i*nCty:(i+1)*nCty])
-			w.events = g.events[i]
-			for _, e := range w.events {
-				w.dead[e.Loan] = true
+		for i := range n {
+			if held > g.eventCap() {
+				m.finishGroup(w, g, sampler, seed, t, i, base, consume)
+				return
 			}
-			m.simulateYear(w, sampler, seed, p, t)
-			g.src[i], g.logW[i], g.macro[i] = w.s.src, w.f.logW, w.f.macro
-			copy(g.ind[i*nInd:], w.f.ind)
-			copy(g.cty[i*nCty:], w.f.cty)
-			g.events[i] = w.events
-			g.loss[i*H+t], g.def[i*H+t] = w.pathLoss[t], w.pathDef[t]
-			g.contLoss[i*H+t], g.contDef[i*H+t] = w.chain.contLoss[t], w.chain.contDef[t]
-			for _, e := range w.events {
-				w.dead[e.Loan] = false
+			m.groupYear(w, g, sampler, seed, i, t)
+			held += int(g.def[i*H+t])
+			if t == H-1 {
+				g.load(w, i)
+				consume(base + i)
 			}
 		}
 	}
-	w.events = w.events[:0:0] // g.events keep the paths' defaults
+}
+
+// finishGroup draws the rest of a group path by path once it holds too
+// many defaults: year t has been drawn for paths [0, i) and not for the
+// others. Each path is handed over as soon as it is done, and a path's
+// array is let go if it has grown past its share of groupEventCap.
+func (m *Model) finishGroup(w *worker, g *pathGroup, sampler Sampler, seed uint64, t, i, base int, consume func(int)) {
+	share := g.eventCap() / groupPaths
+	j0 := 0
+	if t == m.Horizon-1 {
+		j0 = i // paths [0, i) are done and handed over
+	}
+	for j := j0; j < len(g.paths); j++ {
+		from := t
+		if j < i {
+			from = t + 1
+		}
+		for tt := from; tt < m.Horizon; tt++ {
+			m.groupYear(w, g, sampler, seed, j, tt)
+		}
+		g.load(w, j)
+		consume(base + j)
+		if cap(g.events[j]) > share {
+			g.events[j] = nil
+		}
+	}
+	w.events = nil
+}
+
+// groupYear draws year t of the group's path i: it restores what the path
+// carries from its year t − 1 into w, draws the year, and keeps it again.
+func (m *Model) groupYear(w *worker, g *pathGroup, sampler Sampler, seed uint64, i, t int) {
+	H, nInd, nCty := m.Horizon, len(w.f.ind), len(w.f.cty)
+	w.s.src, w.f.isComp, w.f.logW, w.f.macro = g.src[i], g.isComp[i], g.logW[i], g.macro[i]
+	copy(w.f.ind, g.ind[i*nInd:(i+1)*nInd])
+	copy(w.f.cty, g.cty[i*nCty:(i+1)*nCty])
+	w.events = g.events[i]
+	for _, e := range w.events {
+		w.dead[e.Loan] = true
+	}
+	m.simulateYear(w, sampler, seed, g.paths[i], t)
+	g.src[i], g.logW[i], g.macro[i] = w.s.src, w.f.logW, w.f.macro
+	copy(g.ind[i*nInd:], w.f.ind)
+	copy(g.cty[i*nCty:], w.f.cty)
+	g.events[i] = w.events
+	g.loss[i*H+t], g.def[i*H+t] = w.pathLoss[t], w.pathDef[t]
+	if w.chain != nil {
+		g.contLoss[i*H+t], g.contDef[i*H+t] = w.chain.contLoss[t], w.chain.contDef[t]
+	}
+	for _, e := range w.events {
+		w.dead[e.Loan] = false
+	}
 }
 
 // load puts path i's results into w as simulatePath leaves them: its
-// defaults (w.events, which then shares g's array until the next group),
-// yearly losses and defaults, contagion figures and importance-sampling
-// weight terms. w's defaulted flags stay clear.
+// defaults (w.events, which then shares g's array), yearly losses and
+// defaults, contagion figures and importance-sampling weight terms. w's
+// defaulted flags stay clear.
 func (g *pathGroup) load(w *worker, i int) {
 	H := len(w.pathLoss)
 	w.events = g.events[i]
 	copy(w.pathLoss, g.loss[i*H:(i+1)*H])
 	copy(w.pathDef, g.def[i*H:(i+1)*H])
-	copy(w.chain.contLoss, g.contLoss[i*H:(i+1)*H])
-	copy(w.chain.contDef, g.contDef[i*H:(i+1)*H])
+	if w.chain != nil {
+		copy(w.chain.contLoss, g.contLoss[i*H:(i+1)*H])
+		copy(w.chain.contDef, g.contDef[i*H:(i+1)*H])
+	}
 	w.f.logW, w.f.isComp = g.logW[i], g.isComp[i]
 }

@@ -47,36 +47,61 @@ func TestGroupIsPathByPath(t *testing.T) {
 				}
 				one.f.is, grouped.f.is = mix, mix
 			}
-			g := &pathGroup{}
 			contagion := 0
-			for _, paths := range [][]uint64{
-				{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31},
-				{40, 41, 99, 7}, // a group that is not full, then paths drawn before
-			} {
-				m.simulateGroup(grouped, g, tc.sampler, 5, paths)
-				for i, p := range paths {
-					m.simulatePath(one, tc.sampler, 5, p)
-					g.load(grouped, i)
-					if !slices.Equal(grouped.events, one.events) {
-						t.Fatalf("path %d: %d defaults in the group, %d path by path", p, len(grouped.events), len(one.events))
-					}
-					if !slices.Equal(grouped.pathLoss, one.pathLoss) || !slices.Equal(grouped.pathDef, one.pathDef) {
-						t.Fatalf("path %d: yearly losses %v and defaults %v in the group, %v and %v path by path",
-							p, grouped.pathLoss, grouped.pathDef, one.pathLoss, one.pathDef)
-					}
-					if !slices.Equal(grouped.chain.contLoss, one.chain.contLoss) || !slices.Equal(grouped.chain.contDef, one.chain.contDef) {
-						t.Fatalf("path %d: contagion figures differ", p)
-					}
-					if grouped.f.logW != one.f.logW || grouped.f.isComp != one.f.isComp {
-						t.Fatalf("path %d: importance-sampling terms differ", p)
-					}
-					for _, d := range one.chain.contDef {
-						contagion += int(d)
-					}
+			full := make([]uint64, groupPaths)
+			for i := range full {
+				full[i] = uint64(i)
+			}
+			// Whole groups, a group that is not full, then paths drawn before;
+			// and the same with a cap that makes the groups finish path by
+			// path in their first, second or last year.
+			limits := []int{0, 1} // the group as it is; finishing after its first path-year
+			// Caps that the first group passes in its year 1, 2 and 3 (from the
+			// defaults per year that the uncapped group draws).
+			probe := &pathGroup{}
+			m.simulateGroup(grouped, probe, tc.sampler, 5, full, 0, func(int) {})
+			held := 0
+			for yr := range m.Horizon {
+				year := 0
+				for i := range full {
+					year += int(probe.def[i*m.Horizon+yr])
 				}
-				for l, d := range grouped.dead {
-					if d {
-						t.Fatalf("loan %d is left marked defaulted after the group", l)
+				limits = append(limits, held+year/2)
+				held += year
+			}
+			for _, limit := range limits {
+				g := &pathGroup{limit: limit}
+				for _, paths := range [][]uint64{full, {40, 41, 99, 7}} {
+					var got []uint64
+					m.simulateGroup(grouped, g, tc.sampler, 5, paths, 1000, func(k int) {
+						i := k - 1000
+						p := paths[i]
+						got = append(got, p)
+						m.simulatePath(one, tc.sampler, 5, p)
+						if !slices.Equal(grouped.events, one.events) {
+							t.Fatalf("cap %d, path %d: %d defaults in the group, %d path by path", limit, p, len(grouped.events), len(one.events))
+						}
+						if !slices.Equal(grouped.pathLoss, one.pathLoss) || !slices.Equal(grouped.pathDef, one.pathDef) {
+							t.Fatalf("cap %d, path %d: yearly losses %v and defaults %v in the group, %v and %v path by path",
+								limit, p, grouped.pathLoss, grouped.pathDef, one.pathLoss, one.pathDef)
+						}
+						if !slices.Equal(grouped.chain.contLoss, one.chain.contLoss) || !slices.Equal(grouped.chain.contDef, one.chain.contDef) {
+							t.Fatalf("cap %d, path %d: contagion figures differ", limit, p)
+						}
+						if grouped.f.logW != one.f.logW || grouped.f.isComp != one.f.isComp {
+							t.Fatalf("cap %d, path %d: importance-sampling terms differ", limit, p)
+						}
+						for _, d := range one.chain.contDef {
+							contagion += int(d)
+						}
+					})
+					if !slices.Equal(got, paths) {
+						t.Fatalf("cap %d: paths handed over %v, want %v once each in order", limit, got, paths)
+					}
+					for l, d := range grouped.dead {
+						if d {
+							t.Fatalf("cap %d: loan %d is left marked defaulted after the group", limit, l)
+						}
 					}
 				}
 			}

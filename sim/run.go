@@ -211,56 +211,59 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			if res.chainRec != nil {
 				chainAcc = newChainAccumulator(m.chainSegs.S)
 			}
+			var hi int
+			// consume takes path's results from w (the block's last path is hi − 1).
+			consume := func(path int) {
+				copy(res.Loss[path*H:], w.pathLoss)
+				copy(res.Defaults[path*H:], w.pathDef)
+				if w.chain != nil {
+					copy(res.ContagionLoss[path*H:], w.chain.contLoss)
+					copy(res.ContagionDefaults[path*H:], w.chain.contDef)
+				}
+				if res.Weight != nil {
+					res.Weight[path] = res.isMix.weight(&w.f.logW)
+				}
+				if res.segLoss != nil {
+					S := res.segments.S
+					res.segments.add(res.segLoss[path*S:(path+1)*S], w.events)
+				}
+				if chainAcc != nil {
+					res.chainRec.add(wk, path, m.chainSegs.ids[0], w.events, chainAcc)
+				}
+				switch {
+				case bo != nil:
+					if len(ends) == 0 {
+						first = path
+					}
+					blockEv = append(blockEv, w.events...)
+					ends = append(ends, int32(len(blockEv)))
+					if len(blockEv) >= most || path == hi-1 {
+						bo.ObserveBlock(wk, first, blockEv, ends)
+						blockEv, ends = blockEv[:0], ends[:0]
+					}
+				case p.Observer != nil:
+					p.Observer.Observe(wk, path, w.events)
+				}
+			}
 			for ctx.Err() == nil {
 				b := int(next.Add(1) - 1)
 				if b >= nblocks {
 					return
 				}
-				lo, hi := b*p.BlockSize, min((b+1)*p.BlockSize, p.Paths)
-				for path := lo; path < hi; path++ {
-					if group == nil {
+				lo := b * p.BlockSize
+				hi = min((b+1)*p.BlockSize, p.Paths)
+				if group == nil {
+					for path := lo; path < hi; path++ {
 						m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
-					} else {
-						i := (path - lo) % groupPaths
-						if i == 0 {
-							nums = nums[:0]
-							for q := path; q < min(path+groupPaths, hi); q++ {
-								nums = append(nums, uint64(p.FirstPath+q))
-							}
-							m.simulateGroup(w, group, p.Sampler, p.Seed, nums)
-						}
-						group.load(w, i)
+						consume(path)
 					}
-					copy(res.Loss[path*H:], w.pathLoss)
-					copy(res.Defaults[path*H:], w.pathDef)
-					if w.chain != nil {
-						copy(res.ContagionLoss[path*H:], w.chain.contLoss)
-						copy(res.ContagionDefaults[path*H:], w.chain.contDef)
+				}
+				for g0 := lo; group != nil && g0 < hi; g0 += groupPaths {
+					nums = nums[:0]
+					for q := g0; q < min(g0+groupPaths, hi); q++ {
+						nums = append(nums, uint64(p.FirstPath+q))
 					}
-					if res.Weight != nil {
-						res.Weight[path] = res.isMix.weight(&w.f.logW)
-					}
-					if res.segLoss != nil {
-						S := res.segments.S
-						res.segments.add(res.segLoss[path*S:(path+1)*S], w.events)
-					}
-					if chainAcc != nil {
-						res.chainRec.add(wk, path, m.chainSegs.ids[0], w.events, chainAcc)
-					}
-					switch {
-					case bo != nil:
-						if len(ends) == 0 {
-							first = path
-						}
-						blockEv = append(blockEv, w.events...)
-						ends = append(ends, int32(len(blockEv)))
-						if len(blockEv) >= most || path == hi-1 {
-							bo.ObserveBlock(wk, first, blockEv, ends)
-							blockEv, ends = blockEv[:0], ends[:0]
-						}
-					case p.Observer != nil:
-						p.Observer.Observe(wk, path, w.events)
-					}
+					m.simulateGroup(w, group, p.Sampler, p.Seed, nums, g0, consume)
 				}
 				d := done.Add(int64(hi - lo))
 				if p.Progress != nil {
