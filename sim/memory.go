@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/wenzhou/danbao/models"
 )
@@ -110,6 +111,9 @@ func BookLoans(n int, sc *models.Scenario) int64 {
 //	        + W × (block₁ − block) × 120    blocks of defaults (as in MemoryEstimate) when
 //	                                        contagion topples up to the whole book a year:
 //	                                        block₁ = min(blockEvents(book), DefaultBlockSize × book × H)
+//	        + W × 3 × groupEventCap × 24    each worker's group of paths drawn year by year
+//	                                        (pathGroup): room for 2 × groupEventCap defaults
+//	                                        (Event, 24 B) and one path-year's more
 //	perPath = H × 12                        the contagion part of each path-year's
 //	                                        loss (int64) and defaults (int32)
 //
@@ -125,5 +129,6 @@ func ChainsMemoryEstimate(links, loans, workers int, sc *models.Scenario) (fixed
 	fixed = L*(176+2*(320+8*H)+32+W*88) + book*(20+65*H)
 	most := int64(blockEvents(int(book)))
 	fixed += W * (min(most, defaultBlockSize*book*H) - min(most, defaultBlockSize*book*H/10)) * blockEventBytes
+	fixed += W * 3 * groupEventCap * int64(unsafe.Sizeof(Event{}))
 	return fixed * 5 / 4, H * 12
 }

@@ -258,9 +258,10 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 						consume(path)
 					}
 				}
-				for g0 := lo; group != nil && g0 < hi; g0 += groupPaths {
+				for g0, size := lo, 0; group != nil && g0 < hi; g0 += size {
+					size = min(group.size(), hi-g0)
 					nums = nums[:0]
-					for q := g0; q < min(g0+groupPaths, hi); q++ {
+					for q := g0; q < g0+size; q++ {
 						nums = append(nums, uint64(p.FirstPath+q))
 					}
 					m.simulateGroup(w, group, p.Sampler, p.Seed, nums, g0, consume)
