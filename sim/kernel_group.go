@@ -4,7 +4,7 @@ import "math/rand/v2"
 
 // groupPaths is the most paths a worker draws together, year by year
 // (pathGroup), when the portfolio has links.
-const groupPaths = 32
+const groupPaths = 64
 
 // pathGroup draws a group of paths year by year: year 0 of each path of
 // the group, then year 1 of each, and so on. Path by path, a path-year
@@ -69,12 +69,12 @@ func (m *Model) groupable() bool {
 	return m.chains != nil && m.uplift == nil && m.lgd == nil
 }
 
-// groupEventCap bounds the defaults a group holds (24 B each, so 6 MiB
+// groupEventCap bounds the defaults a group holds (24 B each, so 12 MiB
 // a worker): before each path-year, a group holding more finishes its
 // paths one by one (finishGroup), handing each over as it is done, so a
 // group holds at most this and one path-year's defaults, and, while it
 // finishes, one path's.
-const groupEventCap = 1 << 18
+const groupEventCap = 1 << 19
 
 // simulateGroup draws paths (at most groupPaths) of seed year by year and
 // hands path i over as soon as its last year is drawn: g.load puts its
