@@ -56,6 +56,7 @@ func (g *pathGroup) size() int {
 	return g.next
 }
 
+// eventCap is the most defaults g holds before it finishes path by path.
 func (g *pathGroup) eventCap() int {
 	if g.limit > 0 {
 		return g.limit
