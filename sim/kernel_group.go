@@ -26,7 +26,8 @@ const groupPaths = 64
 // of year t, path after path), so a group's memory is a few arrays that
 // keep their room from group to group.
 type pathGroup struct {
-	paths    []uint64   // the group's path numbers
+	first    uint64     // path i of the group is path first + i
+	n        int        // the group's paths
 	src      []rand.PCG // [i] path i's stream between its years
 	macro    []float64  // [i] the macro factor's AR(1) state
 	ind, cty []float64  // [i·nInd + k], [i·nCty + k] the industries' and counties'
@@ -78,14 +79,14 @@ func (m *Model) groupable() bool {
 // finishes, one path's.
 const groupEventCap = 1 << 19
 
-// simulateGroup draws paths (at most groupPaths) of seed year by year and
-// hands path i over as soon as its last year is drawn: g.load puts its
+// simulateGroup draws paths first, first+1, …, first+n−1 (n at most
+// groupPaths) of seed year by year and hands path i (first + i) over as
+// soon as its last year is drawn: g.load puts its
 // results in w, as simulatePath leaves them, and consume(base + i) takes
 // them, in path order. w's defaulted flags are clear before and after.
-func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed uint64, paths []uint64, base int, consume func(int)) {
+func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed, first uint64, n, base int, consume func(int)) {
 	H, nInd, nCty := m.Horizon, len(w.f.ind), len(w.f.cty)
-	n := len(paths)
-	g.paths = append(g.paths[:0], paths...)
+	g.first, g.n = first, n
 	if len(g.src) < n {
 		g.src = make([]rand.PCG, n)
 		g.macro = make([]float64, n)
@@ -99,11 +100,8 @@ func (m *Model) simulateGroup(w *worker, g *pathGroup, sampler Sampler, seed uin
 	if len(g.year) < H {
 		g.year = make([][]Event, H)
 	}
-	for _, e := range w.events {
-		w.dead[e.Loan] = false
-	}
-	for i, p := range paths {
-		m.startPath(w, seed, p)
+	for i := range n {
+		m.startPath(w, seed, first+uint64(i))
 		g.src[i], g.isComp[i], g.logW[i] = w.s.src, w.f.isComp, w.f.logW
 	}
 	held := 0 // the defaults g.year hold
@@ -174,7 +172,7 @@ func (m *Model) groupYear(w *worker, g *pathGroup, sampler Sampler, seed uint64,
 	at := len(g.year[t])
 	g.at[i*H+t] = int32(at)
 	w.events = g.year[t][at:] // the year's defaults go on after the others'
-	m.simulateYear(w, sampler, seed, g.paths[i], t)
+	m.simulateYear(w, sampler, seed, g.first+uint64(i), t)
 	g.keep(w, i, t)
 	for _, e := range w.events {
 		w.dead[e.Loan] = false
@@ -197,7 +195,7 @@ func (m *Model) finishGroup(w *worker, g *pathGroup, sampler Sampler, seed uint6
 	if t == H-1 {
 		j0 = i // paths [0, i) are done and handed over
 	}
-	for j := j0; j < len(g.paths); j++ {
+	for j := j0; j < g.n; j++ {
 		from := t
 		if j < i {
 			from = t + 1
@@ -214,7 +212,7 @@ func (m *Model) finishGroup(w *worker, g *pathGroup, sampler Sampler, seed uint6
 			w.dead[e.Loan] = true
 		}
 		for tt := from; tt < H; tt++ {
-			m.simulateYear(w, sampler, seed, g.paths[j], tt)
+			m.simulateYear(w, sampler, seed, g.first+uint64(j), tt)
 			g.keep(w, j, tt)
 		}
 		for _, e := range w.events {
@@ -225,7 +223,7 @@ func (m *Model) finishGroup(w *worker, g *pathGroup, sampler Sampler, seed uint6
 		g.loadFigures(w, j)
 		consume(base + j)
 	}
-	g.resize(held, len(g.paths))
+	g.resize(held, g.n)
 }
 
 // load puts path i's results into w as simulatePath leaves them: its

@@ -52,14 +52,14 @@ func TestGroupIsPathByPath(t *testing.T) {
 			for i := range full {
 				full[i] = uint64(i)
 			}
-			// Whole groups, a group that is not full, then paths drawn before;
+			// Whole groups, then a group that is not full, of paths 40–43;
 			// and the same with a cap that makes the groups finish path by
 			// path in their first, second or last year.
 			limits := []int{0, 1} // the group as it is; finishing after its first path-year
 			// Caps that the first group passes in its year 1, 2 and 3 (from the
 			// defaults per year that the uncapped group draws).
 			probe := &pathGroup{}
-			m.simulateGroup(grouped, probe, tc.sampler, 5, full, 0, func(int) {})
+			m.simulateGroup(grouped, probe, tc.sampler, 5, 0, len(full), 0, func(int) {})
 			held := 0
 			for yr := range m.Horizon {
 				year := 0
@@ -71,9 +71,9 @@ func TestGroupIsPathByPath(t *testing.T) {
 			}
 			for _, limit := range limits {
 				g := &pathGroup{limit: limit}
-				for _, paths := range [][]uint64{full, {40, 41, 99, 7}} {
+				for _, paths := range [][]uint64{full, {40, 41, 42, 43}} {
 					var got []uint64
-					m.simulateGroup(grouped, g, tc.sampler, 5, paths, 1000, func(k int) {
+					m.simulateGroup(grouped, g, tc.sampler, 5, paths[0], len(paths), 1000, func(k int) {
 						i := k - 1000
 						p := paths[i]
 						got = append(got, p)

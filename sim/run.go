@@ -203,7 +203,6 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 			}
 			w.f.is = res.isMix
 			var group *pathGroup // paths drawn year by year (kernel_group.go)
-			var nums []uint64
 			if m.groupable() {
 				group = &pathGroup{}
 			}
@@ -257,14 +256,11 @@ func Run(ctx context.Context, m *Model, p Params) (*Result, error) {
 						m.simulatePath(w, p.Sampler, p.Seed, uint64(p.FirstPath+path))
 						consume(path)
 					}
-				}
-				for g0, size := lo, 0; group != nil && g0 < hi; g0 += size {
-					size = min(group.size(), hi-g0)
-					nums = nums[:0]
-					for q := g0; q < g0+size; q++ {
-						nums = append(nums, uint64(p.FirstPath+q))
+				} else {
+					for g0, size := lo, 0; g0 < hi; g0 += size {
+						size = min(group.size(), hi-g0)
+						m.simulateGroup(w, group, p.Sampler, p.Seed, uint64(p.FirstPath+g0), size, g0, consume)
 					}
-					m.simulateGroup(w, group, p.Sampler, p.Seed, nums, g0, consume)
 				}
 				d := done.Add(int64(hi - lo))
 				if p.Progress != nil {
